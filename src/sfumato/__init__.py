@@ -1,0 +1,3 @@
+"""Sfumato: a self-hosted image generation service."""
+
+__version__ = "0.1.0"

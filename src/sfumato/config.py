@@ -1,0 +1,79 @@
+"""Settings: flags, then SFUMATO_* environment variables, then these defaults (API.md §1)."""
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Plan(BaseModel):
+    """API.md §9. Enforced by the limits issue; stored on each key today."""
+
+    name: str
+    monthly_images: int | None  # None: unlimited
+    requests_per_minute: int
+    max_images_per_request: int
+
+
+PLANS: dict[str, Plan] = {
+    p.name: p
+    for p in (
+        Plan(name="starter", monthly_images=500, requests_per_minute=10, max_images_per_request=1),
+        Plan(name="professional", monthly_images=2000, requests_per_minute=30, max_images_per_request=10),
+        Plan(name="enterprise", monthly_images=5000, requests_per_minute=100, max_images_per_request=10),
+    )
+}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SFUMATO_", extra="ignore")
+
+    data_dir: Path = Field(Path("data"), description="database file and images of the embedded default")
+    database_url: str = Field("", description="sqlite:///… (default, in data_dir) or postgresql://…")
+    storage_url: str = Field("", description="file://… (default, data_dir/images)")
+    model: str = Field("sdxl-lightning", description="the model this server and its workers serve")
+    public_base_url: str = Field("", description="the address clients reach; default: the request's own")
+    redis_url: str = ""
+    retention_days: int = Field(30, ge=1)
+    webhooks_allow_private: bool = False
+    default_plan: str = "starter"
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    # The job queue (DESIGN.md principle 1).
+    lease_seconds: float = Field(30.0, gt=0, description="how long a claim lasts without renewal")
+    max_attempts: int = Field(3, ge=1, description="claims of one job before it is failed")
+    poll_seconds: float = Field(1.0, gt=0, description="how often idle workers and waiters look again")
+    max_queued_jobs: int = Field(1000, ge=1, description="queued jobs past which new work answers 503")
+    max_wait_seconds: float = Field(300.0, ge=0, description="the longest `Prefer: wait=N` honoured")
+    default_wait_seconds: float = Field(60.0, ge=0, description="how long imagine waits without `Prefer`")
+
+    # The engine.
+    device: Literal["auto", "cuda", "mps", "cpu"] = "auto"
+    dtype: Literal["auto", "bfloat16", "float16", "float32"] = "auto"
+    base_model: str = Field(
+        "stabilityai/stable-diffusion-xl-base-1.0",
+        description="SDXL base for sdxl-lightning: a Hugging Face hub id or a local diffusers folder",
+    )
+    lightning_repo: str = Field(
+        "ByteDance/SDXL-Lightning",
+        description="where sdxl_lightning_{N}step_unet.safetensors lies: a hub id or a local folder",
+    )
+    allow_download: bool = Field(True, description="fetch missing weights from the hub at start-up")
+
+    # HTTP.
+    max_body_bytes: int = Field(1 << 20, ge=1024)
+
+    @model_validator(mode="after")
+    def _fill_paths(self) -> "Settings":
+        self.data_dir = self.data_dir.expanduser().resolve()
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'sfumato.db'}"
+        if not self.storage_url:
+            self.storage_url = (self.data_dir / "images").as_uri()
+        self.public_base_url = self.public_base_url.rstrip("/")
+        if self.default_plan not in PLANS:
+            raise ValueError(f"default_plan must be one of {', '.join(PLANS)}")
+        return self

@@ -1,0 +1,1 @@
+"""Pure types and rules of the service; imports nothing else of Sfumato."""

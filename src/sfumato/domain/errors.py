@@ -1,0 +1,74 @@
+"""Typed errors raised below the API; api/errors.py maps each class to a status and envelope."""
+
+
+class SfumatoError(Exception):
+    """Base of every error a client may see; `code` and `param` go into the envelope."""
+
+    code = "internal_error"
+
+    def __init__(self, message: str, *, param: str | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.param = param
+        if code is not None:
+            self.code = code
+
+
+class InvalidParameter(SfumatoError):
+    code = "parameter_invalid"
+
+
+class MissingParameter(InvalidParameter):
+    code = "parameter_missing"
+
+
+class InvalidJson(InvalidParameter):
+    code = "invalid_json"
+
+
+class PayloadTooLarge(SfumatoError):
+    code = "payload_too_large"
+
+
+class AuthenticationFailed(SfumatoError):
+    code = "invalid_api_key"
+
+
+class PermissionDenied(SfumatoError):
+    code = "permission_denied"
+
+
+class NotFound(SfumatoError):
+    code = "not_found"
+
+
+class Conflict(SfumatoError):
+    code = "conflict"
+
+
+class RateLimited(SfumatoError):
+    code = "rate_limit_exceeded"
+
+    def __init__(self, message: str, *, retry_after: int, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
+
+
+class Overloaded(SfumatoError):
+    code = "overloaded"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ModelUnavailable(SfumatoError):
+    """The model cannot be served here: missing weights, no network, unknown name."""
+
+    code = "model_unavailable"
+
+
+class GenerationFailed(SfumatoError):
+    """A job ended `failed`; raised to a client that waited for it synchronously."""
+
+    code = "generation_failed"
