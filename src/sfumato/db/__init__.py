@@ -1,0 +1,1 @@
+"""Persistence: tables, migrations, sessions, and the job queue."""

@@ -1,0 +1,196 @@
+"""The job queue, kept in the jobs table (DESIGN.md principle 1).
+
+A worker claims queued jobs with a lease, renews it while it works, and writes the result only if it
+still holds the lease. A job whose lease lapses goes back to the queue, or fails after its last
+attempt. Every status change is one UPDATE guarded by the statuses it may come from
+(domain.jobs.TRANSITIONS), so a terminal state is written once, whoever races for it.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from sfumato.db.database import Database
+from sfumato.db.tables import Image, Job
+from sfumato.domain.clock import Clock
+from sfumato.domain.generation import JobParams
+from sfumato.domain.jobs import JobStatus, sources_of
+
+
+@dataclass(frozen=True)
+class Expired:
+    requeued: list[str]
+    failed: list[str]
+
+
+class JobQueue:
+    def __init__(self, db: Database, clock: Clock, *, lease_seconds: float, max_attempts: int) -> None:
+        self.db = db
+        self.clock = clock
+        self.lease = timedelta(seconds=lease_seconds)
+        self.max_attempts = max_attempts
+
+    def add(self, session: Session, *, job_id: str, key_id: str, params: JobParams) -> Job:
+        """Enqueue inside the caller's transaction, beside whatever else must commit with it."""
+        job = Job(
+            id=job_id,
+            key_id=key_id,
+            status=JobStatus.QUEUED,
+            params=params.to_dict(),
+            model=params.model,
+            n=params.n,
+            created_at=self.clock.now(),
+            progress=0.0,
+            attempts=0,
+            max_attempts=self.max_attempts,
+        )
+        session.add(job)
+        return job
+
+    def depth(self) -> int:
+        with self.db.read() as session:
+            return session.scalar(select(func.count()).where(Job.status == JobStatus.QUEUED)) or 0
+
+    def has_queued(self) -> bool:
+        with self.db.read() as session:
+            return session.scalar(select(Job.id).where(Job.status == JobStatus.QUEUED).limit(1)) is not None
+
+    def claim(self, owner: str, limit: int = 1) -> list[Job]:
+        """Take up to `limit` of the oldest queued jobs; each costs one attempt."""
+        now = self.clock.now()
+        oldest = (
+            select(Job.id)
+            .where(Job.status == JobStatus.QUEUED)
+            .order_by(Job.created_at, Job.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)  # PostgreSQL; SQLite's writer lock does this job
+            .scalar_subquery()
+        )
+        statement = (
+            update(Job)
+            .where(Job.id.in_(oldest), Job.status.in_(sources_of(JobStatus.PROCESSING)))
+            .values(
+                status=JobStatus.PROCESSING,
+                lease_owner=owner,
+                lease_expires_at=now + self.lease,
+                attempts=Job.attempts + 1,
+                started_at=func.coalesce(Job.started_at, now),
+                progress=0.0,
+            )
+            .returning(Job)
+            .execution_options(synchronize_session=False)
+        )
+        with self.db.write() as session:
+            jobs = list(session.scalars(statement))
+        return sorted(jobs, key=lambda job: (job.created_at, job.id))
+
+    def renew(self, owner: str, progress: Mapping[str, float]) -> set[str]:
+        """Extend the leases of these jobs and record their progress; returns those still held.
+
+        A job missing from the answer was canceled, or its lease lapsed and it went to another
+        worker: its holder should stop working on it.
+        """
+        expires = self.clock.now() + self.lease
+        held = set()
+        with self.db.write() as session:
+            for job_id, fraction in progress.items():
+                result = session.execute(
+                    update(Job)
+                    .where(Job.id == job_id, Job.status == JobStatus.PROCESSING, Job.lease_owner == owner)
+                    .values(lease_expires_at=expires, progress=min(max(fraction, 0.0), 1.0))
+                )
+                if result.rowcount:  # type: ignore[attr-defined]
+                    held.add(job_id)
+        return held
+
+    def complete(self, owner: str, job_id: str, images: Sequence[Image]) -> bool:
+        """End the job `succeeded` with these images, if this worker still holds it."""
+        with self.db.write() as session:
+            if not self._finish(session, owner, job_id, JobStatus.SUCCEEDED, progress=1.0):
+                return False
+            session.add_all(images)
+        return True
+
+    def fail(self, owner: str, job_id: str, code: str, message: str) -> bool:
+        """End the job `failed`, if this worker still holds it."""
+        with self.db.write() as session:
+            return self._finish(
+                session, owner, job_id, JobStatus.FAILED, error_code=code, error_message=message
+            )
+
+    def _finish(self, session: Session, owner: str, job_id: str, status: JobStatus, **values: object) -> bool:
+        result = session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.status.in_(sources_of(status)), Job.lease_owner == owner)
+            .values(status=status, completed_at=self.clock.now(), lease_expires_at=None, **values)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def release(self, owner: str, job_ids: Sequence[str]) -> None:
+        """Hand jobs back unfinished (a worker shutting down): queued again, the attempt not counted."""
+        if not job_ids:
+            return
+        with self.db.write() as session:
+            session.execute(
+                update(Job)
+                .where(Job.id.in_(job_ids), Job.status == JobStatus.PROCESSING, Job.lease_owner == owner)
+                .values(
+                    status=JobStatus.QUEUED,
+                    lease_owner=None,
+                    lease_expires_at=None,
+                    progress=0.0,
+                    attempts=Job.attempts - 1,
+                )
+            )
+
+    def cancel(self, job_id: str, key_id: str) -> bool:
+        """Cancel a queued or running job of this key; False if it had already ended (or is not theirs)."""
+        with self.db.write() as session:
+            result = session.execute(
+                update(Job)
+                .where(
+                    Job.id == job_id,
+                    Job.key_id == key_id,
+                    Job.status.in_(sources_of(JobStatus.CANCELED)),
+                )
+                .values(status=JobStatus.CANCELED, completed_at=self.clock.now(), lease_expires_at=None)
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def requeue_expired(self) -> Expired:
+        """Jobs whose lease lapsed: back to the queue, or `failed` after their last attempt."""
+        now = self.clock.now()
+        lapsed = (Job.status == JobStatus.PROCESSING, Job.lease_expires_at < now)
+        with self.db.read() as session:  # the common case, nothing lapsed, takes no write lock
+            if session.scalar(select(Job.id).where(*lapsed).limit(1)) is None:
+                return Expired([], [])
+        with self.db.write() as session:
+            rows = session.execute(
+                select(Job.id, Job.attempts, Job.max_attempts)
+                .where(*lapsed)
+                .with_for_update(skip_locked=True)
+            ).all()
+            requeued = [row.id for row in rows if row.attempts < row.max_attempts]
+            failed = [row.id for row in rows if row.attempts >= row.max_attempts]
+            if requeued:
+                session.execute(
+                    update(Job)
+                    .where(Job.id.in_(requeued), *lapsed)
+                    .values(status=JobStatus.QUEUED, lease_owner=None, lease_expires_at=None, progress=0.0)
+                )
+            if failed:
+                session.execute(
+                    update(Job)
+                    .where(Job.id.in_(failed), *lapsed)
+                    .values(
+                        status=JobStatus.FAILED,
+                        completed_at=now,
+                        lease_expires_at=None,
+                        error_code="worker_lost",
+                        error_message="the workers running this job stopped answering on every attempt",
+                    )
+                )
+        return Expired(requeued, failed)

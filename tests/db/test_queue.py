@@ -1,0 +1,199 @@
+import threading
+
+import pytest
+from sqlalchemy import select
+
+from sfumato.db.database import Database
+from sfumato.db.queue import JobQueue
+from sfumato.db.tables import ApiKey, Image, Job
+from sfumato.domain.generation import GenerationRequest
+from sfumato.domain.ids import new_id
+from sfumato.domain.models import MODELS
+from tests.conftest import ManualClock
+
+LEASE = 30.0
+
+
+@pytest.fixture
+def queue(db: Database, clock: ManualClock) -> JobQueue:
+    return JobQueue(db, clock, lease_seconds=LEASE, max_attempts=3)
+
+
+@pytest.fixture
+def key_id(db: Database, clock: ManualClock) -> str:
+    key = ApiKey(
+        id=new_id("key"),
+        name="k",
+        key_hash=new_id("h"),
+        prefix="sfm_",
+        plan="starter",
+        is_admin=False,
+        created_at=clock.now(),
+    )
+    with db.write() as session:
+        session.add(key)
+    return key.id
+
+
+def enqueue(queue: JobQueue, key_id: str, count: int = 1) -> list[str]:
+    ids = []
+    for i in range(count):
+        params = GenerationRequest(prompt=f"p{i}", seed=i).resolve(MODELS["tiny"], seed=0)
+        with queue.db.write() as session:
+            ids.append(queue.add(session, job_id=new_id("job"), key_id=key_id, params=params).id)
+    return ids
+
+
+def status(queue: JobQueue, job_id: str) -> Job:
+    with queue.db.read() as session:
+        job = session.get(Job, job_id)
+        assert job is not None
+        return job
+
+
+def image_row(job: Job, index: int, clock: ManualClock) -> Image:
+    now = clock.now()
+    return Image(
+        id=new_id("image"),
+        key_id=job.key_id,
+        job_id=job.id,
+        job_index=index,
+        name="n",
+        width=256,
+        height=256,
+        format="png",
+        size=1,
+        storage_key=f"{job.id}/{index}.png",
+        prompt="p",
+        seed=index,
+        model="tiny",
+        created_at=now,
+        expires_at=now,
+    )
+
+
+def test_claims_take_the_oldest_jobs_first(queue: JobQueue, key_id: str) -> None:
+    first, second, third = enqueue(queue, key_id, 3)
+    assert [job.id for job in queue.claim("w1", 2)] == [first, second]
+    assert [job.id for job in queue.claim("w2", 2)] == [third]
+    assert queue.claim("w3", 2) == []
+
+
+def test_a_claim_sets_the_lease_and_counts_an_attempt(
+    queue: JobQueue, key_id: str, clock: ManualClock
+) -> None:
+    (job_id,) = enqueue(queue, key_id)
+    (job,) = queue.claim("w1")
+    assert job.id == job_id
+    assert (job.status, job.lease_owner, job.attempts) == ("processing", "w1", 1)
+    assert job.started_at is not None and job.lease_expires_at is not None
+    assert (job.lease_expires_at - job.started_at).total_seconds() == pytest.approx(LEASE, abs=0.01)
+
+
+def test_renewal_extends_the_lease_and_records_progress(
+    queue: JobQueue, key_id: str, clock: ManualClock
+) -> None:
+    (job_id,) = enqueue(queue, key_id)
+    (claimed,) = queue.claim("w1")
+    clock.advance(seconds=20)
+    assert queue.renew("w1", {job_id: 0.5}) == {job_id}
+    job = status(queue, job_id)
+    assert job.progress == 0.5
+    assert job.lease_expires_at is not None and claimed.lease_expires_at is not None
+    assert job.lease_expires_at > claimed.lease_expires_at
+
+
+def test_a_lapsed_lease_returns_the_job_to_the_queue(
+    queue: JobQueue, key_id: str, clock: ManualClock
+) -> None:
+    (job_id,) = enqueue(queue, key_id)
+    queue.claim("w1")
+    clock.advance(seconds=LEASE - 1)
+    assert queue.requeue_expired().requeued == []
+    clock.advance(seconds=2)
+    assert queue.requeue_expired().requeued == [job_id]
+    job = status(queue, job_id)
+    assert (job.status, job.lease_owner, job.attempts) == ("queued", None, 1)
+    (again,) = queue.claim("w2")
+    assert (again.id, again.attempts) == (job_id, 2)
+
+
+def test_the_old_holder_cannot_finish_or_renew_a_job_it_lost(
+    queue: JobQueue, key_id: str, clock: ManualClock
+) -> None:
+    (job_id,) = enqueue(queue, key_id)
+    (job,) = queue.claim("w1")
+    clock.advance(seconds=LEASE + 1)
+    queue.requeue_expired()
+    queue.claim("w2")
+    assert queue.renew("w1", {job_id: 0.9}) == set()
+    assert not queue.complete("w1", job_id, [image_row(job, 0, clock)])
+    assert queue.complete("w2", job_id, [image_row(job, 0, clock)])
+    with queue.db.read() as session:
+        assert len(session.scalars(select(Image).where(Image.job_id == job_id)).all()) == 1
+
+
+def test_a_job_fails_after_its_last_attempt(queue: JobQueue, key_id: str, clock: ManualClock) -> None:
+    (job_id,) = enqueue(queue, key_id)
+    for attempt in range(3):
+        queue.claim(f"w{attempt}")
+        clock.advance(seconds=LEASE + 1)
+        expired = queue.requeue_expired()
+    assert expired.failed == [job_id]
+    job = status(queue, job_id)
+    assert (job.status, job.error_code, job.attempts) == ("failed", "worker_lost", 3)
+    assert job.completed_at is not None
+
+
+def test_terminal_states_are_written_once(queue: JobQueue, key_id: str, clock: ManualClock) -> None:
+    (job_id,) = enqueue(queue, key_id)
+    (job,) = queue.claim("w1")
+    assert queue.cancel(job_id, key_id)
+    assert not queue.complete("w1", job_id, [image_row(job, 0, clock)])
+    assert not queue.fail("w1", job_id, "x", "y")
+    assert not queue.cancel(job_id, key_id)
+    assert status(queue, job_id).status == "canceled"
+
+
+def test_a_canceled_queued_job_is_never_claimed(queue: JobQueue, key_id: str) -> None:
+    (job_id,) = enqueue(queue, key_id)
+    assert queue.cancel(job_id, key_id)
+    assert queue.claim("w1") == []
+
+
+def test_cancel_needs_the_owning_key(queue: JobQueue, key_id: str) -> None:
+    (job_id,) = enqueue(queue, key_id)
+    assert not queue.cancel(job_id, "key_someone_else")
+    assert status(queue, job_id).status == "queued"
+
+
+def test_a_released_job_is_queued_again_without_spending_an_attempt(queue: JobQueue, key_id: str) -> None:
+    (job_id,) = enqueue(queue, key_id)
+    queue.claim("w1")
+    queue.release("w1", [job_id])
+    job = status(queue, job_id)
+    assert (job.status, job.attempts, job.lease_owner) == ("queued", 0, None)
+
+
+def test_depth_counts_queued_jobs(queue: JobQueue, key_id: str) -> None:
+    enqueue(queue, key_id, 3)
+    queue.claim("w1")
+    assert queue.depth() == 2 and queue.has_queued()
+
+
+def test_concurrent_workers_never_claim_the_same_job(queue: JobQueue, key_id: str) -> None:
+    job_ids = enqueue(queue, key_id, 300)
+    claimed: dict[str, list[str]] = {f"w{i}": [] for i in range(6)}
+
+    def work(name: str) -> None:
+        while jobs := queue.claim(name, 3):
+            claimed[name].extend(job.id for job in jobs)
+
+    threads = [threading.Thread(target=work, args=(name,)) for name in claimed]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    everything = [job_id for ids in claimed.values() for job_id in ids]
+    assert sorted(everything) == sorted(job_ids)  # each exactly once
+    assert sum(1 for ids in claimed.values() if ids) > 1  # and the work was really shared

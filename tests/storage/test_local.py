@@ -1,0 +1,62 @@
+from pathlib import Path
+
+import pytest
+
+from sfumato.storage import LocalStorage, StorageError, open_storage
+
+
+@pytest.fixture
+def storage(tmp_path: Path) -> LocalStorage:
+    return LocalStorage(tmp_path / "images")
+
+
+def files_under(root: Path) -> list[str]:
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*")) if root.exists() else []
+
+
+def test_put_then_get_returns_the_bytes(storage: LocalStorage) -> None:
+    storage.put("job_1/1-0.png", b"png bytes")
+    assert storage.get("job_1/1-0.png") == b"png bytes"
+
+
+def test_put_replaces_atomically_and_leaves_no_temporary_file(storage: LocalStorage) -> None:
+    storage.put("job_1/1-0.png", b"old")
+    storage.put("job_1/1-0.png", b"new")
+    assert storage.get("job_1/1-0.png") == b"new"
+    assert files_under(storage.root) == ["job_1", "job_1/1-0.png"]
+
+
+def test_missing_keys_raise_file_not_found(storage: LocalStorage) -> None:
+    with pytest.raises(FileNotFoundError):
+        storage.get("job_1/1-0.png")
+
+
+def test_delete_removes_the_file_and_its_emptied_folder(storage: LocalStorage) -> None:
+    storage.put("job_1/1-0.png", b"x")
+    storage.delete("job_1/1-0.png")
+    storage.delete("job_1/1-0.png")  # already gone: no error
+    assert files_under(storage.root) == []
+
+
+def test_delete_prefix_keeps_what_it_is_told_to(storage: LocalStorage) -> None:
+    for key in ("job_1/1-0.png", "job_1/2-0.png", "job_2/1-0.png"):
+        storage.put(key, b"x")
+    removed = storage.delete_prefix("job_1", keep=frozenset({"job_1/2-0.png"}))
+    assert removed == ["job_1/1-0.png"]
+    assert files_under(storage.root) == ["job_1", "job_1/2-0.png", "job_2", "job_2/1-0.png"]
+
+
+@pytest.mark.parametrize("key", ["../escape.png", "/abs.png", "a/../../b.png", "", "a//b", "a/b\\c"])
+def test_keys_cannot_escape_the_root(storage: LocalStorage, key: str) -> None:
+    with pytest.raises(StorageError):
+        storage.put(key, b"x")
+
+
+def test_file_urls_open_local_storage(tmp_path: Path) -> None:
+    storage = open_storage((tmp_path / "x y").as_uri())
+    assert isinstance(storage, LocalStorage) and storage.root == tmp_path / "x y"
+
+
+def test_unknown_storage_urls_are_refused() -> None:
+    with pytest.raises(StorageError, match="unsupported storage URL"):
+        open_storage("ftp://example.com/images")
