@@ -1,0 +1,1 @@
+"""Models and pipelines: text in, PIL images out. Knows nothing of jobs, keys or databases."""
