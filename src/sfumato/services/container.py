@@ -1,0 +1,117 @@
+"""Builds the services from settings: what `create_app` and `sfumato worker` start with."""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sfumato.config import Settings
+from sfumato.db.database import Database
+from sfumato.db.migrate import upgrade
+from sfumato.db.queue import JobQueue
+from sfumato.domain.clock import Clock, SystemClock
+from sfumato.domain.ids import random_seed
+from sfumato.engine.base import Engine
+from sfumato.services.events import JobEvents
+from sfumato.services.generation import GenerationService
+from sfumato.services.images import ImageService
+from sfumato.services.keys import KeyService
+from sfumato.services.worker import Worker
+from sfumato.storage import Storage, open_storage
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    storage: Storage
+    clock: Clock
+    queue: JobQueue
+    events: JobEvents
+    keys: KeyService
+    generation: GenerationService
+    images: ImageService
+    worker: Worker | None
+
+    def readiness(self) -> dict[str, str]:
+        """Each check's state; the service is ready when all are "ok"."""
+        checks = {}
+        try:
+            self.db.ping()
+            checks["database"] = "ok"
+        except Exception as error:
+            checks["database"] = f"unreachable: {type(error).__name__}"
+        if self.worker is None:
+            checks["model"] = "ok"  # no worker here: the workers elsewhere answer for the model
+        elif self.worker.error:
+            checks["model"] = self.worker.error
+        else:
+            checks["model"] = "ok" if self.worker.ready.is_set() else "loading"
+        return checks
+
+    def close(self) -> None:
+        if self.worker is not None:
+            self.worker.stop()
+        self.db.dispose()
+
+
+def default_engine_factory(settings: Settings) -> Callable[[], Engine]:
+    def build() -> Engine:
+        from sfumato.engine.registry import load_engine
+
+        return load_engine(settings.model, settings)
+
+    return build
+
+
+def build_services(
+    settings: Settings,
+    *,
+    with_worker: bool,
+    clock: Clock | None = None,
+    seeds: Callable[[], int] = random_seed,
+    engine_factory: Callable[[], Engine] | None = None,
+) -> Services:
+    """Connect, migrate, and wire the services; the worker, if any, is built but not started."""
+    clock = clock or SystemClock()
+    db = Database(settings.database_url)
+    upgrade(db)
+    storage = open_storage(settings.storage_url)
+    queue = JobQueue(db, clock, lease_seconds=settings.lease_seconds, max_attempts=settings.max_attempts)
+    events = JobEvents()
+    worker = None
+    if with_worker:
+        worker = Worker(
+            queue=queue,
+            storage=storage,
+            engine_factory=engine_factory or default_engine_factory(settings),
+            clock=clock,
+            retention_days=settings.retention_days,
+            poll_seconds=settings.poll_seconds,
+            on_finished=events.publish,
+        )
+    generation = GenerationService(
+        db,
+        queue,
+        clock,
+        events,
+        served=[settings.model],
+        max_queued=settings.max_queued_jobs,
+        poll_seconds=settings.poll_seconds,
+        seeds=seeds,
+        on_submit=worker.wake if worker is not None else lambda: None,
+        unavailable=(lambda: worker.error) if worker is not None else lambda: None,
+    )
+    return Services(
+        settings=settings,
+        db=db,
+        storage=storage,
+        clock=clock,
+        queue=queue,
+        events=events,
+        keys=KeyService(db, clock, default_plan=settings.default_plan),
+        generation=generation,
+        images=ImageService(db, storage, clock),
+        worker=worker,
+    )

@@ -1,0 +1,127 @@
+"""Submitting work, reading and canceling jobs, and waiting for one to end."""
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+
+import anyio
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sfumato.db.database import Database
+from sfumato.db.queue import JobQueue
+from sfumato.db.tables import ApiKey, Image, Job
+from sfumato.domain.clock import Clock
+from sfumato.domain.errors import InvalidParameter, ModelUnavailable, NotFound, Overloaded
+from sfumato.domain.generation import GenerationRequest
+from sfumato.domain.ids import new_id
+from sfumato.domain.jobs import JobStatus
+from sfumato.domain.models import MODELS
+from sfumato.services.events import JobEvents
+from sfumato.services.pagination import Page, paginate
+
+
+@dataclass(frozen=True)
+class JobView:
+    job: Job
+    images: list[Image]
+
+    @property
+    def status(self) -> JobStatus:
+        return JobStatus(self.job.status)
+
+
+class GenerationService:
+    def __init__(
+        self,
+        db: Database,
+        queue: JobQueue,
+        clock: Clock,
+        events: JobEvents,
+        *,
+        served: Sequence[str],
+        max_queued: int,
+        poll_seconds: float,
+        seeds: Callable[[], int],
+        on_submit: Callable[[], None] = lambda: None,
+        unavailable: Callable[[], str | None] = lambda: None,
+    ) -> None:
+        self.db = db
+        self.queue = queue
+        self.clock = clock
+        self.events = events
+        self.served = tuple(served)
+        self.max_queued = max_queued
+        self.poll_seconds = poll_seconds
+        self.seeds = seeds
+        self.on_submit = on_submit
+        self.unavailable = unavailable  # why this process's own worker cannot generate, if it cannot
+
+    def submit(self, key: ApiKey, request: GenerationRequest) -> JobView:
+        model = request.model or self.served[0]
+        if model not in self.served:
+            raise InvalidParameter(
+                f"model {model!r} is not served here; available: {', '.join(self.served)}", param="model"
+            )
+        params = request.resolve(MODELS[model], self.seeds())
+        if reason := self.unavailable():
+            raise ModelUnavailable(reason)
+        if self.queue.depth() >= self.max_queued:
+            raise Overloaded("too many jobs are waiting; try again shortly", retry_after=10)
+        with self.db.write() as session:
+            job = self.queue.add(session, job_id=new_id("job"), key_id=key.id, params=params)
+        self.on_submit()
+        return JobView(job, [])
+
+    def get(self, key: ApiKey, job_id: str) -> JobView:
+        with self.db.read() as session:
+            job = session.scalar(select(Job).where(Job.id == job_id, Job.key_id == key.id))
+            if job is None:
+                raise NotFound(f"no job {job_id!r}")
+            return JobView(job, self._images(session, [job_id]).get(job_id, []))
+
+    def list_jobs(
+        self, key: ApiKey, *, limit: int, after: str | None, status: JobStatus | None
+    ) -> Page[JobView]:
+        query = select(Job).where(Job.key_id == key.id)
+        if status is not None:
+            query = query.where(Job.status == status)
+        with self.db.read() as session:
+            page = paginate(session, query, Job, limit=limit, after=after)
+            images = self._images(session, [job.id for job in page.items])
+        views = [JobView(job, images.get(job.id, [])) for job in page.items]
+        return Page(views, page.has_more, page.next_cursor)
+
+    def cancel(self, key: ApiKey, job_id: str) -> JobView:
+        """Cancel a queued or running job; a job that has already ended is returned as it is."""
+        if self.queue.cancel(job_id, key.id):
+            self.events.publish(job_id)
+        return self.get(key, job_id)
+
+    async def wait(self, key: ApiKey, job_id: str, seconds: float) -> JobView:
+        """The job once it has ended, or as it stands after `seconds`."""
+        deadline = time.monotonic() + seconds
+        while True:
+            with self.events.subscribe(job_id) as ended:
+                view = await anyio.to_thread.run_sync(self.get, key, job_id)
+                remaining = deadline - time.monotonic()
+                if view.status.is_terminal() or remaining <= 0:
+                    return view
+                # Woken by the in-process worker at once; a worker elsewhere is seen at the next look.
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(ended.wait(), min(remaining, self.poll_seconds))
+
+    def _images(self, session: Session, job_ids: list[str]) -> dict[str, list[Image]]:
+        """The jobs' images that still exist: deleted and expired ones are gone from the job too."""
+        found: dict[str, list[Image]] = {}
+        if job_ids:
+            query = (
+                select(Image)
+                .where(Image.job_id.in_(job_ids), Image.expires_at > self.clock.now())
+                .order_by(Image.job_id, Image.job_index)
+            )
+            for image in session.scalars(query):
+                found.setdefault(image.job_id or "", []).append(image)
+        return found

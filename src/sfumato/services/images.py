@@ -1,0 +1,89 @@
+"""Stored images of a key: listing, reading, deleting, publishing (API.md §7)."""
+
+import logging
+
+from sqlalchemy import Select, delete, select, update
+
+from sfumato.db.database import Database
+from sfumato.db.tables import ApiKey, Image
+from sfumato.domain.clock import Clock
+from sfumato.domain.errors import NotFound
+from sfumato.domain.ids import new_public_token
+from sfumato.services.pagination import Page, paginate
+from sfumato.storage import Storage
+
+log = logging.getLogger(__name__)
+
+
+class ImageService:
+    def __init__(self, db: Database, storage: Storage, clock: Clock) -> None:
+        self.db = db
+        self.storage = storage
+        self.clock = clock
+
+    def _visible(self, key: ApiKey) -> Select[tuple[Image]]:
+        """A key sees its own images until they expire (the sweeper deletes them later)."""
+        return select(Image).where(Image.key_id == key.id, Image.expires_at > self.clock.now())
+
+    def list_images(self, key: ApiKey, *, name: str | None, limit: int, after: str | None) -> Page[Image]:
+        query = self._visible(key)
+        if name is not None:
+            query = query.where(Image.name == name)
+        with self.db.read() as session:
+            return paginate(session, query, Image, limit=limit, after=after)
+
+    def get(self, key: ApiKey, image_id: str) -> Image:
+        with self.db.read() as session:
+            image = session.scalar(self._visible(key).where(Image.id == image_id))
+        if image is None:
+            raise NotFound(f"no image {image_id!r}")
+        return image
+
+    def content(self, key: ApiKey, image_id: str) -> tuple[Image, bytes]:
+        return self._read(self.get(key, image_id))
+
+    def public_content(self, token: str) -> tuple[Image, bytes]:
+        """A published image, by the token in its URL; no key needed."""
+        with self.db.read() as session:
+            image = session.scalar(
+                select(Image).where(Image.public_token == token, Image.expires_at > self.clock.now())
+            )
+        if image is None:
+            raise NotFound("no such image")
+        return self._read(image)
+
+    def _read(self, image: Image) -> tuple[Image, bytes]:
+        try:
+            return image, self.storage.get(image.storage_key)
+        except FileNotFoundError:  # deleted between the lookup and the read
+            raise NotFound(f"no image {image.id!r}") from None
+
+    def delete(self, key: ApiKey, image_id: str) -> None:
+        image = self.get(key, image_id)
+        with self.db.write() as session:
+            result = session.execute(delete(Image).where(Image.id == image.id, Image.key_id == key.id))
+            if not result.rowcount:  # type: ignore[attr-defined]
+                raise NotFound(f"no image {image_id!r}")
+        # The row goes first: a crash between the two leaves an unreferenced file, never a row
+        # whose content is missing.
+        self.storage.delete(image.storage_key)
+
+    def publish(self, key: ApiKey, image_id: str) -> Image:
+        """Give the image a public, unguessable URL; publishing twice keeps the same one."""
+        self.get(key, image_id)
+        with self.db.write() as session:
+            session.execute(
+                update(Image)
+                .where(Image.id == image_id, Image.key_id == key.id, Image.public_token.is_(None))
+                .values(public_token=new_public_token())
+            )
+        return self.get(key, image_id)
+
+    def unpublish(self, key: ApiKey, image_id: str) -> Image:
+        """Clear the URL: the old address stops working, and a later publish gets a new one."""
+        self.get(key, image_id)
+        with self.db.write() as session:
+            session.execute(
+                update(Image).where(Image.id == image_id, Image.key_id == key.id).values(public_token=None)
+            )
+        return self.get(key, image_id)

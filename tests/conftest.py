@@ -1,0 +1,125 @@
+"""Shared fixtures: settings in a temporary folder, a movable clock, the tiny engine, a live app."""
+
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from sfumato.api.app import create_app
+from sfumato.config import Settings
+from sfumato.db.database import Database
+from sfumato.db.migrate import upgrade
+from sfumato.engine.pipeline import DiffusersEngine
+from sfumato.engine.registry import load_engine
+from sfumato.services.container import Services, build_services
+
+
+class ManualClock:
+    """A clock tests move by hand; each reading also ticks 1 ms, so rows keep their order."""
+
+    def __init__(self, start: datetime = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)) -> None:
+        self._now = start
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        with self._lock:
+            self._now += timedelta(milliseconds=1)
+            return self._now
+
+    def advance(self, **delta: float) -> None:
+        with self._lock:
+            self._now += timedelta(**delta)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"  # what uvicorn runs the service on
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+def make_settings(folder: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "data_dir": folder,
+        "model": "tiny",
+        "lease_seconds": 5.0,
+        "poll_seconds": 0.2,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path / "data")
+
+
+@pytest.fixture
+def db(settings: Settings) -> Iterator[Database]:
+    database = Database(settings.database_url)
+    upgrade(database)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture(scope="session")
+def tiny_engine() -> DiffusersEngine:
+    """One tiny pipeline for the whole run; building it is cheap, but not free."""
+    return load_engine("tiny", Settings(model="tiny"))
+
+
+@dataclass
+class Live:
+    """A running app (its worker thread included) and a way to make keys for it."""
+
+    client: TestClient
+    services: Services
+
+    def key(self, name: str = "test", **options: object) -> dict[str, str]:
+        """Headers carrying a fresh key: each test works under its own key, so tests never see each other."""
+        _, raw = self.services.keys.create(name, **options)  # type: ignore[arg-type]
+        return {"x-api-key": raw}
+
+    @property
+    def storage_root(self) -> Path:
+        return Path(self.services.settings.storage_url.removeprefix("file://"))
+
+
+def start_live(
+    settings: Settings,
+    engine: DiffusersEngine,
+    *,
+    clock: object | None = None,
+    with_worker: bool = True,
+    seeds: Callable[[], int] | None = None,
+) -> Iterator[Live]:
+    def factory() -> Services:
+        extra: dict[str, object] = {}
+        if clock is not None:
+            extra["clock"] = clock
+        if seeds is not None:
+            extra["seeds"] = seeds
+        return build_services(settings, with_worker=with_worker, engine_factory=lambda: engine, **extra)  # type: ignore[arg-type]
+
+    app = create_app(settings, services_factory=factory)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        services: Services = app.state.services
+        if services.worker is not None:
+            assert services.worker.ready.wait(60), services.worker.error
+        yield Live(client, services)
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory, tiny_engine: DiffusersEngine) -> Iterator[Live]:
+    """One app for a test module; tests stay apart by using their own keys."""
+    yield from start_live(make_settings(tmp_path_factory.mktemp("live")), tiny_engine)
+
+
+SMALL = {"width": 256, "height": 256}  # the cheapest size: tests that need no larger use it

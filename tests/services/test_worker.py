@@ -1,0 +1,264 @@
+"""The worker over the real tiny engine: jobs end once, with their images, whatever happens meanwhile."""
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from sfumato.db.database import Database
+from sfumato.db.queue import JobQueue
+from sfumato.db.tables import ApiKey, Image, Job
+from sfumato.domain.generation import GenerationRequest
+from sfumato.domain.ids import new_id
+from sfumato.domain.models import MODELS
+from sfumato.engine.base import RenderJob, StepCallback, StopCheck
+from sfumato.engine.pipeline import DiffusersEngine
+from sfumato.services.worker import Worker
+from sfumato.storage import LocalStorage
+from tests.conftest import ManualClock
+
+LEASE = 30.0
+
+
+class Hooked:
+    """The tiny engine, with a hook a test may use to fail or hold a chosen prompt."""
+
+    def __init__(self, engine: DiffusersEngine, hook: Callable[[RenderJob], None] = lambda job: None) -> None:
+        self.engine, self.hook, self.spec = engine, hook, engine.spec
+
+    def generate(
+        self, job: RenderJob, *, on_step: StepCallback | None = None, should_stop: StopCheck | None = None
+    ) -> list:
+        self.hook(job)
+        return self.engine.generate(job, on_step=on_step, should_stop=should_stop)
+
+    def warmup(self) -> None:
+        pass
+
+
+def wait_until(condition: Callable[[], bool], seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def storage(tmp_path: Path) -> LocalStorage:
+    return LocalStorage(tmp_path / "images")
+
+
+@pytest.fixture
+def queue(db: Database, clock: ManualClock) -> JobQueue:
+    return JobQueue(db, clock, lease_seconds=LEASE, max_attempts=3)
+
+
+@pytest.fixture
+def key_id(db: Database, clock: ManualClock) -> str:
+    key = ApiKey(
+        id=new_id("key"),
+        name="k",
+        key_hash=new_id("h"),
+        prefix="sfm_",
+        plan="starter",
+        is_admin=False,
+        created_at=clock.now(),
+    )
+    with db.write() as session:
+        session.add(key)
+    return key.id
+
+
+@pytest.fixture
+def make_worker(
+    queue: JobQueue, storage: LocalStorage, clock: ManualClock, tiny_engine: DiffusersEngine
+) -> Iterator[Callable[..., Worker]]:
+    started: list[Worker] = []
+
+    def make(
+        hook: Callable[[RenderJob], None] = lambda job: None, finished: list[str] | None = None
+    ) -> Worker:
+        worker = Worker(
+            queue=queue,
+            storage=storage,
+            engine_factory=lambda: Hooked(tiny_engine, hook),
+            clock=clock,
+            retention_days=30,
+            poll_seconds=0.05,
+            on_finished=(finished.append if finished is not None else lambda job_id: None),
+        )
+        worker.start()
+        started.append(worker)
+        assert worker.ready.wait(10)
+        return worker
+
+    yield make
+    for worker in started:
+        worker.stop()
+
+
+def submit(queue: JobQueue, key_id: str, **fields: object) -> str:
+    values = {"prompt": "a cat", "width": 256, "height": 256, "seed": 5} | fields
+    params = GenerationRequest(**values).resolve(MODELS["tiny"], seed=0)  # type: ignore[arg-type]
+    with queue.db.write() as session:
+        return queue.add(session, job_id=new_id("job"), key_id=key_id, params=params).id
+
+
+def job_of(db: Database, job_id: str) -> Job:
+    with db.read() as session:
+        job = session.get(Job, job_id)
+        assert job is not None
+        return job
+
+
+def images_of(db: Database, job_id: str) -> list[Image]:
+    with db.read() as session:
+        return list(session.scalars(select(Image).where(Image.job_id == job_id).order_by(Image.job_index)))
+
+
+def files(storage: LocalStorage) -> list[str]:
+    return sorted(p.relative_to(storage.root).as_posix() for p in storage.root.rglob("*") if p.is_file())
+
+
+def ended(db: Database, job_id: str) -> Callable[[], bool]:
+    return lambda: job_of(db, job_id).status in ("succeeded", "failed", "canceled")
+
+
+def test_a_job_ends_succeeded_with_its_images_stored(
+    make_worker: Callable[..., Worker], queue: JobQueue, db: Database, storage: LocalStorage, key_id: str
+) -> None:
+    finished: list[str] = []
+    make_worker(finished=finished)
+    job_id = submit(queue, key_id, n=2, seed=100, format="webp", name="pair")
+    wait_until(ended(db, job_id))
+    job = job_of(db, job_id)
+    assert (job.status, job.progress, job.attempts) == ("succeeded", 1.0, 1)
+    images = images_of(db, job_id)
+    assert [(i.job_index, i.seed, i.format, i.name) for i in images] == [
+        (0, 100, "webp", "pair"),
+        (1, 101, "webp", "pair"),
+    ]
+    assert files(storage) == sorted(i.storage_key for i in images)
+    assert all(
+        storage.get(i.storage_key)[8:12] == b"WEBP" and len(storage.get(i.storage_key)) == i.size
+        for i in images
+    )
+    assert finished == [job_id]
+
+
+def test_progress_is_visible_while_the_job_runs(
+    make_worker: Callable[..., Worker], queue: JobQueue, db: Database, key_id: str
+) -> None:
+    make_worker()
+    job_id = submit(queue, key_id, width=1024, height=1024, steps=30)
+    wait_until(lambda: 0 < job_of(db, job_id).progress < 1)
+    assert job_of(db, job_id).status == "processing"
+    queue.cancel(job_id, key_id)
+
+
+def test_one_failing_job_fails_alone(
+    make_worker: Callable[..., Worker], queue: JobQueue, db: Database, key_id: str
+) -> None:
+    def hook(job: RenderJob) -> None:
+        if job.prompt == "boom":
+            raise RuntimeError("out of memory")
+
+    make_worker(hook)
+    bad, good = submit(queue, key_id, prompt="boom"), submit(queue, key_id)
+    wait_until(ended(db, good))
+    wait_until(ended(db, bad))
+    failed = job_of(db, bad)
+    assert (failed.status, failed.error_code, failed.error_message) == (
+        "failed",
+        "generation_failed",
+        "RuntimeError: out of memory",
+    )
+    assert images_of(db, bad) == []
+    assert job_of(db, good).status == "succeeded"
+
+
+def test_a_job_canceled_while_generating_stops_and_keeps_nothing(
+    make_worker: Callable[..., Worker], queue: JobQueue, db: Database, storage: LocalStorage, key_id: str
+) -> None:
+    make_worker()
+    job_id = submit(queue, key_id, width=1024, height=1024, steps=40)
+    wait_until(lambda: job_of(db, job_id).progress > 0)
+    assert queue.cancel(job_id, key_id)
+    progress_at_cancel = job_of(db, job_id).progress
+    other = submit(queue, key_id)  # the worker moves on within a step or so
+    wait_until(ended(db, other), 15)
+    job = job_of(db, job_id)
+    assert job.status == "canceled" and job.progress < 1 and job.progress == progress_at_cancel
+    assert images_of(db, job_id) == [] and not any(f.startswith(job_id) for f in files(storage))
+
+
+def test_a_worker_that_lost_its_lease_discards_its_work(
+    make_worker: Callable[..., Worker],
+    queue: JobQueue,
+    db: Database,
+    storage: LocalStorage,
+    key_id: str,
+    clock: ManualClock,
+) -> None:
+    hold = threading.Event()
+    make_worker(lambda job: hold.wait(10))
+    job_id = submit(queue, key_id)
+    wait_until(lambda: job_of(db, job_id).status == "processing")
+    clock.advance(seconds=LEASE + 1)  # the worker looks dead: its job goes to another
+    queue.requeue_expired()
+    (taken,) = queue.claim("other-worker")
+    hold.set()
+    time.sleep(1.5)  # a heartbeat or two: the first worker learns it lost the job
+    assert queue.complete("other-worker", job_id, [])
+    wait_until(lambda: files(storage) == [], 5)
+    assert job_of(db, job_id).lease_owner == "other-worker"
+    assert taken.attempts == 2
+
+
+def test_files_left_by_a_crashed_attempt_are_deleted_once_the_job_succeeds(
+    make_worker: Callable[..., Worker],
+    queue: JobQueue,
+    db: Database,
+    storage: LocalStorage,
+    key_id: str,
+    clock: ManualClock,
+) -> None:
+    job_id = submit(queue, key_id)
+    queue.claim("crashed-worker")
+    storage.put(f"{job_id}/1-0.png", b"written, then the process died before its commit")
+    clock.advance(seconds=LEASE + 1)
+    make_worker()
+    wait_until(ended(db, job_id))
+    (image,) = images_of(db, job_id)
+    assert image.storage_key == f"{job_id}/2-0.png"
+    assert files(storage) == [image.storage_key]
+
+
+def test_stopping_hands_the_running_job_back(
+    make_worker: Callable[..., Worker], queue: JobQueue, db: Database, key_id: str
+) -> None:
+    worker = make_worker()
+    job_id = submit(queue, key_id, width=1024, height=1024, steps=40)
+    wait_until(lambda: job_of(db, job_id).progress > 0)
+    worker.stop()
+    job = job_of(db, job_id)
+    assert (job.status, job.attempts, job.lease_owner) == ("queued", 0, None)
+
+
+def test_a_model_that_cannot_load_is_reported_not_raised(
+    queue: JobQueue, storage: LocalStorage, clock: ManualClock
+) -> None:
+    def broken() -> DiffusersEngine:
+        raise OSError("weights are corrupt")
+
+    worker = Worker(
+        queue=queue, storage=storage, engine_factory=broken, clock=clock, retention_days=30, poll_seconds=0.05
+    )
+    worker.start()
+    wait_until(lambda: worker.error is not None, 5)
+    assert worker.error == "the model could not start: OSError: weights are corrupt"
+    assert not worker.ready.is_set()
+    worker.stop()
