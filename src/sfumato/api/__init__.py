@@ -1,0 +1,1 @@
+"""HTTP: FastAPI routes, auth, the error envelope. Translates; decides nothing."""

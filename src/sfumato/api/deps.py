@@ -1,0 +1,58 @@
+"""Dependencies: the services, the calling key, the base URL, the `Prefer` header."""
+
+from collections.abc import Callable
+from functools import partial
+from typing import Annotated, ParamSpec, TypeVar
+
+import anyio
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from sfumato.api.prefer import Prefer, parse_prefer
+from sfumato.db.tables import ApiKey
+from sfumato.services.container import Services
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def get_services(request: Request) -> Services:
+    return request.app.state.services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+_api_key_header = APIKeyHeader(name="x-api-key", auto_error=False)
+_bearer = HTTPBearer(auto_error=False)
+
+
+def current_key(
+    services: ServicesDep,
+    api_key: Annotated[str | None, Security(_api_key_header)],
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+) -> ApiKey:
+    """The key of the request: `x-api-key: KEY` or `Authorization: Bearer KEY`. Runs in a thread."""
+    return services.keys.authenticate(api_key or (bearer.credentials if bearer else None))
+
+
+CurrentKey = Annotated[ApiKey, Depends(current_key)]
+
+
+def base_url(request: Request, services: ServicesDep) -> str:
+    """Where clients reach this service, for the URLs it hands out."""
+    return services.settings.public_base_url or str(request.base_url).rstrip("/")
+
+
+BaseUrl = Annotated[str, Depends(base_url)]
+
+
+def prefer(request: Request) -> Prefer:
+    return parse_prefer(request.headers.getlist("prefer"))
+
+
+PreferDep = Annotated[Prefer, Depends(prefer)]
+
+
+async def in_thread(function: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+    """Run blocking work (the database, files) off the event loop."""
+    return await anyio.to_thread.run_sync(partial(function, *args, **kwargs))

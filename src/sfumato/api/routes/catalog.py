@@ -1,0 +1,45 @@
+"""What this server offers: models (OpenAI-style) and style presets."""
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from sfumato.api.deps import CurrentKey, ServicesDep
+from sfumato.domain.models import MODELS
+from sfumato.domain.styles import STYLES
+
+router = APIRouter(tags=["catalog"])
+
+
+@router.get("/v1/models")
+async def list_models(_key: CurrentKey, services: ServicesDep) -> dict[str, Any]:
+    """The models this server serves, with their defaults."""
+    data = []
+    for name in services.generation.served:
+        spec = MODELS[name]
+        data.append(
+            {
+                "id": spec.name,
+                "object": "model",
+                "created": spec.created,
+                "owned_by": spec.owned_by,
+                "description": spec.description,
+                "default_steps": spec.default_steps,
+                "min_steps": spec.min_steps,
+                "max_steps": spec.max_steps,
+                "default_guidance_scale": spec.default_guidance_scale,
+                "width": spec.native_size,
+                "height": spec.native_size,
+            }
+        )
+    return {"object": "list", "data": data}
+
+
+@router.get("/v1/styles")
+async def list_styles(_key: CurrentKey) -> dict[str, Any]:
+    """The presets `style` accepts: each wraps the prompt in its template and adds negative terms."""
+    data = [
+        {"id": s.name, "object": "style", "prompt": s.prompt, "negative_prompt": s.negative or None}
+        for s in STYLES.values()
+    ]
+    return {"object": "list", "data": data}

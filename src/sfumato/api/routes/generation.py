@@ -1,0 +1,91 @@
+"""Generation on the native API: imagine (synchronous) and jobs (asynchronous). API.md §7."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
+from sfumato.api.deps import BaseUrl, CurrentKey, PreferDep, ServicesDep, in_thread
+from sfumato.api.prefer import Prefer
+from sfumato.api.schemas import ImagePublic, ImagineRequest, JobPublic, ListPublic
+from sfumato.domain.errors import Conflict, GenerationFailed
+from sfumato.domain.generation import GenerationRequest
+from sfumato.domain.jobs import JobStatus
+from sfumato.services.container import Services
+from sfumato.services.generation import JobView
+
+router = APIRouter(tags=["generation"])
+
+
+def _accepted(view: JobView, base_url: str, prefer: Prefer) -> JSONResponse:
+    headers = {"Location": f"/v1/jobs/{view.job.id}"}
+    if applied := prefer.applied():
+        headers["Preference-Applied"] = applied
+    return JSONResponse(JobPublic.of(view, base_url).model_dump(mode="json"), 202, headers=headers)
+
+
+def _wait_seconds(prefer: Prefer, services: Services, default: float) -> float:
+    wanted = prefer.wait if prefer.wait is not None else default
+    return min(float(wanted), services.settings.max_wait_seconds)
+
+
+@router.post(
+    "/v1/images/imagine",
+    status_code=201,
+    responses={202: {"model": JobPublic, "description": "still generating: the job, and its Location"}},
+)
+async def imagine(
+    body: ImagineRequest, key: CurrentKey, services: ServicesDep, prefer: PreferDep, base_url: BaseUrl
+) -> Any:
+    """Generate one image and answer with it (201); or with its job (202) under `Prefer: respond-async`,
+    or when it outlasts the wait (`Prefer: wait=N`, default 60 s)."""
+    view = await in_thread(services.generation.submit, key, body)
+    if prefer.respond_async:
+        return _accepted(view, base_url, prefer)
+    timeout = _wait_seconds(prefer, services, services.settings.default_wait_seconds)
+    view = await services.generation.wait(key, view.job.id, timeout)
+    if view.status is JobStatus.SUCCEEDED and view.images:
+        return JSONResponse(ImagePublic.of(view.images[0], base_url).model_dump(mode="json"), 201)
+    if view.status is JobStatus.FAILED:
+        raise GenerationFailed(f"generation failed: {view.job.error_message or view.job.error_code}")
+    if view.status is JobStatus.CANCELED:
+        raise Conflict(f"job {view.job.id} was canceled", code="job_canceled")
+    return _accepted(view, base_url, prefer)
+
+
+@router.post("/v1/jobs", status_code=202, response_model=JobPublic)
+async def create_job(
+    body: GenerationRequest, key: CurrentKey, services: ServicesDep, prefer: PreferDep, base_url: BaseUrl
+) -> Any:
+    """Queue a generation; answers 202 with the job at once, or after up to `Prefer: wait=N` seconds."""
+    view = await in_thread(services.generation.submit, key, body)
+    if prefer.wait and not prefer.respond_async:
+        view = await services.generation.wait(key, view.job.id, _wait_seconds(prefer, services, 0))
+    return _accepted(view, base_url, prefer)
+
+
+@router.get("/v1/jobs", response_model=ListPublic[JobPublic])
+async def list_jobs(
+    key: CurrentKey,
+    services: ServicesDep,
+    base_url: BaseUrl,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    after: str | None = None,
+    status: JobStatus | None = None,
+) -> Any:
+    """This key's jobs, newest first."""
+    page = await in_thread(services.generation.list_jobs, key, limit=limit, after=after, status=status)
+    data = [JobPublic.of(view, base_url) for view in page.items]
+    return ListPublic[JobPublic](data=data, has_more=page.has_more, next_cursor=page.next_cursor)
+
+
+@router.get("/v1/jobs/{job_id}", response_model=JobPublic)
+async def get_job(job_id: str, key: CurrentKey, services: ServicesDep, base_url: BaseUrl) -> Any:
+    return JobPublic.of(await in_thread(services.generation.get, key, job_id), base_url)
+
+
+@router.post("/v1/jobs/{job_id}/cancel", response_model=JobPublic)
+async def cancel_job(job_id: str, key: CurrentKey, services: ServicesDep, base_url: BaseUrl) -> Any:
+    """Cancel a queued or running job (at once; a running one stops at its next step).
+    A job that has already ended is answered as it is."""
+    return JobPublic.of(await in_thread(services.generation.cancel, key, job_id), base_url)

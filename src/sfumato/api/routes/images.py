@@ -1,0 +1,62 @@
+"""Stored images: list, read, delete, content, publish. API.md §7."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+
+from sfumato.api.deps import BaseUrl, CurrentKey, ServicesDep, in_thread
+from sfumato.api.schemas import Deleted, ImagePublic, ListPublic
+from sfumato.engine.encode import CONTENT_TYPES
+
+router = APIRouter(tags=["images"])
+
+
+@router.get("/v1/images", response_model=ListPublic[ImagePublic])
+async def list_images(
+    key: CurrentKey,
+    services: ServicesDep,
+    base_url: BaseUrl,
+    name: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    after: str | None = None,
+) -> Any:
+    """This key's images, newest first; `name` keeps those of that exact name."""
+    page = await in_thread(services.images.list_images, key, name=name, limit=limit, after=after)
+    data = [ImagePublic.of(image, base_url) for image in page.items]
+    return ListPublic[ImagePublic](data=data, has_more=page.has_more, next_cursor=page.next_cursor)
+
+
+@router.get("/v1/images/{image_id}", response_model=ImagePublic)
+async def get_image(image_id: str, key: CurrentKey, services: ServicesDep, base_url: BaseUrl) -> Any:
+    return ImagePublic.of(await in_thread(services.images.get, key, image_id), base_url)
+
+
+@router.delete("/v1/images/{image_id}", response_model=Deleted)
+async def delete_image(image_id: str, key: CurrentKey, services: ServicesDep) -> Any:
+    """Delete the image and its file; its public URL stops working."""
+    await in_thread(services.images.delete, key, image_id)
+    return Deleted(id=image_id, object="image")
+
+
+@router.get(
+    "/v1/images/{image_id}/content",
+    response_class=Response,
+    responses={200: {"content": {t: {} for t in CONTENT_TYPES.values()}, "description": "the image file"}},
+)
+async def image_content(image_id: str, key: CurrentKey, services: ServicesDep) -> Response:
+    image, data = await in_thread(services.images.content, key, image_id)
+    return Response(
+        data, media_type=CONTENT_TYPES[image.format], headers={"Cache-Control": "private, max-age=3600"}
+    )
+
+
+@router.post("/v1/images/{image_id}/publish", response_model=ImagePublic)
+async def publish_image(image_id: str, key: CurrentKey, services: ServicesDep, base_url: BaseUrl) -> Any:
+    """Give the image a public, unguessable `url` that needs no key."""
+    return ImagePublic.of(await in_thread(services.images.publish, key, image_id), base_url)
+
+
+@router.post("/v1/images/{image_id}/unpublish", response_model=ImagePublic)
+async def unpublish_image(image_id: str, key: CurrentKey, services: ServicesDep, base_url: BaseUrl) -> Any:
+    """Clear `url`; the old address stops working at once."""
+    return ImagePublic.of(await in_thread(services.images.unpublish, key, image_id), base_url)

@@ -1,0 +1,18 @@
+"""Published images, by their unguessable URL; no key."""
+
+from fastapi import APIRouter, Response
+
+from sfumato.api.deps import ServicesDep, in_thread
+from sfumato.engine.encode import CONTENT_TYPES
+
+router = APIRouter(tags=["public"])
+
+
+@router.get("/p/{token}", response_class=Response, include_in_schema=False)
+async def published(token: str, services: ServicesDep) -> Response:
+    # The URL ends in the format's extension for browsers' sake; the token is what identifies it.
+    image, data = await in_thread(services.images.public_content, token.split(".", 1)[0])
+    # Short caching: an unpublished or deleted image must stop being served soon after.
+    return Response(
+        data, media_type=CONTENT_TYPES[image.format], headers={"Cache-Control": "public, max-age=60"}
+    )

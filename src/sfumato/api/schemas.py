@@ -1,0 +1,133 @@
+"""What the native API answers with (API.md §6, §7), and the imagine request."""
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, Field, PlainSerializer, field_validator
+
+from sfumato.db.tables import Image
+from sfumato.domain.generation import GenerationRequest
+from sfumato.services.generation import JobView
+
+
+def iso_z(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+Timestamp = Annotated[datetime, PlainSerializer(iso_z, return_type=str)]
+T = TypeVar("T")
+
+
+def public_url(image: Image, base_url: str) -> str | None:
+    return f"{base_url}/p/{image.public_token}.{image.format}" if image.public_token else None
+
+
+class ImagePublic(BaseModel):
+    id: str
+    object: Literal["image"] = "image"
+    name: str
+    url: str | None = Field(description="public address; null until the image is published")
+    width: int
+    height: int
+    format: str
+    size: int = Field(description="bytes")
+    created_at: Timestamp
+    expires_at: Timestamp
+    prompt: str
+    negative_prompt: str | None
+    seed: int
+    model: str
+    style: str | None
+    job_id: str | None
+
+    @classmethod
+    def of(cls, image: Image, base_url: str) -> "ImagePublic":
+        return cls(
+            id=image.id,
+            name=image.name,
+            url=public_url(image, base_url),
+            width=image.width,
+            height=image.height,
+            format=image.format,
+            size=image.size,
+            created_at=image.created_at,
+            expires_at=image.expires_at,
+            prompt=image.prompt,
+            negative_prompt=image.negative_prompt,
+            seed=image.seed,
+            model=image.model,
+            style=image.style,
+            job_id=image.job_id,
+        )
+
+
+class JobError(BaseModel):
+    code: str
+    message: str
+
+
+class JobPublic(BaseModel):
+    id: str
+    object: Literal["job"] = "job"
+    status: Literal["queued", "processing", "succeeded", "failed", "canceled"]
+    created_at: Timestamp
+    started_at: Timestamp | None
+    completed_at: Timestamp | None
+    progress: float = Field(ge=0, le=1)
+    params: dict[str, Any] = Field(description="the request with every default filled in, seed included")
+    images: list[ImagePublic]
+    error: JobError | None
+
+    @classmethod
+    def of(cls, view: JobView, base_url: str) -> "JobPublic":
+        job = view.job
+        error = JobError(code=job.error_code, message=job.error_message or "") if job.error_code else None
+        return cls(
+            id=job.id,
+            status=job.status,  # type: ignore[arg-type]
+            created_at=job.created_at,
+            started_at=job.started_at,
+            completed_at=job.completed_at,
+            progress=job.progress,
+            params=job.params,
+            images=[ImagePublic.of(image, base_url) for image in view.images],
+            error=error,
+        )
+
+
+class ListPublic(BaseModel, Generic[T]):
+    object: Literal["list"] = "list"
+    data: list[T]
+    has_more: bool
+    next_cursor: str | None
+
+
+class Deleted(BaseModel):
+    id: str
+    object: str
+    deleted: Literal[True] = True
+
+
+class ImagineRequest(GenerationRequest):
+    """The imagine style's body: `name` and `prompt` required; one image (use POST /v1/jobs for n > 1)."""
+
+    name: str = Field(description="a label for the image, up to 200 characters")
+    n: int = Field(1, description="always 1 here")
+
+    @field_validator("n")
+    @classmethod
+    def _one(cls, value: int) -> int:
+        if value != 1:
+            raise ValueError("imagine makes one image; use POST /v1/jobs for n > 1")
+        return value
+
+
+class ErrorBody(BaseModel):
+    message: str
+    type: str
+    param: str | None
+    code: str
+
+
+class ErrorEnvelope(BaseModel):
+    error: ErrorBody

@@ -1,0 +1,112 @@
+"""Real processes for end-to-end tests: `sfumato serve` / `sfumato worker` on a free port, with their logs."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def environment(data_dir: Path, **settings: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SFUMATO_")}
+    env |= {"SFUMATO_DATA_DIR": str(data_dir), "SFUMATO_MODEL": "tiny", "PYTHONUNBUFFERED": "1"}
+    return env | {f"SFUMATO_{k.upper()}": v for k, v in settings.items()}
+
+
+class Process:
+    """One sfumato process; its output goes to a log file the test can read."""
+
+    def __init__(
+        self, args: list[str], env: dict[str, str], log: Path, *, command: list[str] | None = None
+    ) -> None:
+        self.log = log
+        self._file = log.open("ab")
+        self.popen = subprocess.Popen(
+            (command or [sys.executable, "-m", "sfumato"]) + args,
+            env=env,
+            cwd=ROOT,
+            stdout=self._file,
+            stderr=subprocess.STDOUT,
+        )
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def wait_for_output(self, text: str, seconds: float = 120) -> None:
+        wait_until(
+            lambda: text in self.output(), seconds, f"{text!r} in {self.log.name}:\n{self.output()[-3000:]}"
+        )
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown code runs, as in a power cut or the OOM killer."""
+        self.popen.send_signal(signal.SIGKILL)
+        self.popen.wait(30)
+        self._file.close()
+
+    def stop(self) -> None:
+        if self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGTERM)
+            try:
+                self.popen.wait(30)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait()
+        self._file.close()
+
+
+class Server(Process):
+    def __init__(self, env: dict[str, str], log: Path, *extra: str, command: list[str] | None = None) -> None:
+        self.port = free_port()
+        super().__init__(["serve", "--port", str(self.port), *extra], env, log, command=command)
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.client = httpx.Client(base_url=self.url, timeout=120)
+
+    def wait_ready(self, seconds: float = 300) -> None:
+        def ready() -> bool:
+            assert self.popen.poll() is None, f"server exited:\n{self.output()[-3000:]}"
+            try:
+                return self.client.get("/readyz").status_code == 200
+            except httpx.TransportError:
+                return False
+
+        wait_until(ready, seconds, f"the server to be ready:\n{self.output()[-3000:]}")
+
+    def stop(self) -> None:
+        self.client.close()
+        super().stop()
+
+
+def wait_until(condition: Callable[[], bool], seconds: float, what: str = "a condition") -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def create_key(env: dict[str, str], command: list[str] | None = None) -> str:
+    result = subprocess.run(
+        (command or [sys.executable, "-m", "sfumato"]) + ["keys", "create", "--name", "e2e", "--json"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
+    import json
+
+    return json.loads(result.stdout)["key"]

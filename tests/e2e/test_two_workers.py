@@ -1,0 +1,54 @@
+"""Two worker processes and an API without a worker, on one database: every job generated exactly once."""
+
+import re
+from collections import Counter
+from pathlib import Path
+
+from tests.e2e.harness import Process, Server, create_key, environment, wait_until
+
+
+def test_two_workers_never_generate_the_same_job(tmp_path: Path) -> None:
+    env = environment(tmp_path / "data", poll_seconds="0.2")
+    key = create_key(env)
+    headers = {"x-api-key": key}
+    api = Server(env, tmp_path / "api.log", "--no-worker")
+    # Two CPU workers on one machine: one thread each, or their OpenMP threads spin against each other.
+    workers = [
+        Process(["worker"], env | {"OMP_NUM_THREADS": "1"}, tmp_path / f"worker{i}.log") for i in range(2)
+    ]
+    try:
+        api.wait_ready()
+        for worker in workers:
+            worker.wait_for_output("ready with tiny")
+
+        jobs = [
+            api.client.post(
+                "/v1/jobs", json={"prompt": f"job {i}", "width": 256, "height": 256, "n": 2}, headers=headers
+            ).json()["id"]
+            for i in range(16)
+        ]
+        # A synchronous request on an API with no worker of its own learns of the end from the database.
+        image = api.client.post(
+            "/v1/images/imagine",
+            json={"name": "sync", "prompt": "x", "width": 256, "height": 256},
+            headers=headers,
+        )
+        assert image.status_code == 201, image.text
+        jobs.append(image.json()["job_id"])
+
+        def all_succeeded() -> bool:
+            return all(
+                api.client.get(f"/v1/jobs/{j}", headers=headers).json()["status"] == "succeeded" for j in jobs
+            )
+
+        wait_until(all_succeeded, 180, "every job to succeed")
+    finally:
+        for worker in workers:
+            worker.stop()
+        api.stop()
+
+    generated = [re.findall(r"generating (job_\w+)", worker.output()) for worker in workers]
+    counts = Counter(job for ids in generated for job in ids)
+    assert set(counts) == set(jobs) and set(counts.values()) == {1}  # each exactly once
+    assert all(generated), "both workers took part"
+    assert all("handed" not in worker.output() for worker in workers)

@@ -1,0 +1,121 @@
+"""The command line of API.md §1."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from sfumato.cli import app
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {"SFUMATO_DATA_DIR": str(tmp_path / "data")}
+
+
+def run(env: dict[str, str], *args: str):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(app, list(args), env=env)
+
+
+def test_keys_create_json_prints_one_line_with_the_key(env: dict[str, str]) -> None:
+    result = run(env, "keys", "create", "--name", "me", "--json")
+    assert result.exit_code == 0, result.output
+    (line,) = result.stdout.strip().splitlines()
+    created = json.loads(line)
+    assert set(created) == {"id", "key", "name", "plan"}
+    assert (created["name"], created["plan"]) == ("me", "starter") and created["key"].startswith("sfm_")
+
+
+def test_keys_create_takes_plan_admin_and_limits(env: dict[str, str]) -> None:
+    args = ["keys", "create", "--name", "ops", "--plan", "enterprise", "--admin", "--rpm", "7"]
+    result = run(env, *args, "--monthly-images", "9", "--json")
+    assert json.loads(result.stdout)["plan"] == "enterprise"
+    (listed,) = json.loads(run(env, "keys", "list", "--json").stdout)
+    assert (listed["admin"], listed["rpm"], listed["monthly_images"]) == (True, 7, 9)
+
+
+def test_keys_list_never_shows_the_key(env: dict[str, str]) -> None:
+    key = json.loads(run(env, "keys", "create", "--name", "me", "--json").stdout)["key"]
+    result = run(env, "keys", "list")
+    assert result.exit_code == 0 and "me" in result.stdout and key not in result.stdout
+    assert key not in run(env, "keys", "list", "--json").stdout
+
+
+def test_keys_revoke_marks_the_key_revoked(env: dict[str, str]) -> None:
+    created = json.loads(run(env, "keys", "create", "--name", "me", "--json").stdout)
+    assert run(env, "keys", "revoke", created["id"]).exit_code == 0
+    (listed,) = json.loads(run(env, "keys", "list", "--json").stdout)
+    assert listed["revoked_at"] is not None
+
+
+def test_a_bad_plan_is_one_line_not_a_traceback(env: dict[str, str]) -> None:
+    result = run(env, "keys", "create", "--name", "me", "--plan", "gold")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "sfumato: plan must be one of starter, professional, enterprise"
+
+
+def test_revoking_an_unknown_key_says_so(env: dict[str, str]) -> None:
+    result = run(env, "keys", "revoke", "key_nope")
+    assert result.exit_code == 1 and result.stderr.strip() == "sfumato: no key 'key_nope'"
+
+
+def test_db_upgrade_creates_the_database(env: dict[str, str]) -> None:
+    result = run(env, "db", "upgrade")
+    assert result.exit_code == 0 and "up to date" in result.stdout
+    assert (Path(env["SFUMATO_DATA_DIR"]) / "sfumato.db").is_file()
+
+
+def test_a_bad_setting_is_named(env: dict[str, str]) -> None:
+    result = run(env | {"SFUMATO_RETENTION_DAYS": "soon"}, "db", "upgrade")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("sfumato: invalid setting retention_days (SFUMATO_RETENTION_DAYS)")
+
+
+def test_generate_writes_an_image_locally(env: dict[str, str], tmp_path: Path) -> None:
+    out = tmp_path / "apple.webp"
+    args = ["generate", "an apple", "-o", str(out), "--seed", "3", "--width", "256", "--height", "384"]
+    result = run(env, *args, "--steps", "2", "--style", "sketch", "--model", "tiny")
+    assert result.exit_code == 0, result.output
+    with Image.open(out) as image:
+        assert (image.format, image.size) == ("WEBP", (256, 384))
+    assert result.stdout.strip() == str(out)
+    assert "seed 3, 256x384, 2 steps" in result.stderr
+
+
+def test_generate_refuses_bad_parameters_in_one_line(env: dict[str, str], tmp_path: Path) -> None:
+    result = run(env, "generate", "x", "--width", "500", "--model", "tiny", "-o", str(tmp_path / "x.png"))
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "sfumato: width must be a multiple of 64 between 256 and 2048"
+
+
+@pytest.mark.parametrize("command", [["serve"], ["worker"], ["generate", "a cat"]])
+def test_sdxl_lightning_without_weights_is_one_clear_line(tmp_path: Path, command: list[str]) -> None:
+    environment = os.environ | {
+        "SFUMATO_DATA_DIR": str(tmp_path / "data"),
+        "HF_HOME": str(tmp_path / "hf"),  # an empty cache: no weights here
+        "HF_HUB_OFFLINE": "1",  # and no network, whatever this machine has
+    }
+    environment.pop("SFUMATO_MODEL", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "sfumato", *command],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("sfumato: model 'sdxl-lightning' cannot start: SDXL base")
+    assert "--model tiny" in line and "SFUMATO_BASE_MODEL" in line and "network" in line
+
+
+def test_an_unknown_model_is_one_clear_line(env: dict[str, str]) -> None:
+    result = run(env, "serve", "--model", "dall-e", "--no-worker")
+    assert result.exit_code == 1
+    assert result.stderr.strip().startswith("sfumato: unknown model 'dall-e'; known models: sdxl-lightning")
