@@ -16,7 +16,16 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def get_services(request: Request) -> Services:
+async def in_thread(function: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+    """Run blocking work (the database, files) off the event loop."""
+    return await anyio.to_thread.run_sync(partial(function, *args, **kwargs))
+
+
+# Dependencies are async on purpose: FastAPI runs a plain `def` dependency in the thread pool, and a
+# thread hop per trivial dependency costs more than the request's own work.
+
+
+async def get_services(request: Request) -> Services:
     return request.app.state.services
 
 
@@ -26,19 +35,19 @@ _api_key_header = APIKeyHeader(name="x-api-key", auto_error=False)
 _bearer = HTTPBearer(auto_error=False)
 
 
-def current_key(
+async def current_key(
     services: ServicesDep,
     api_key: Annotated[str | None, Security(_api_key_header)],
     bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
 ) -> ApiKey:
-    """The key of the request: `x-api-key: KEY` or `Authorization: Bearer KEY`. Runs in a thread."""
-    return services.keys.authenticate(api_key or (bearer.credentials if bearer else None))
+    """The key of the request: `x-api-key: KEY` or `Authorization: Bearer KEY`."""
+    return await in_thread(services.keys.authenticate, api_key or (bearer.credentials if bearer else None))
 
 
 CurrentKey = Annotated[ApiKey, Depends(current_key)]
 
 
-def base_url(request: Request, services: ServicesDep) -> str:
+async def base_url(request: Request, services: ServicesDep) -> str:
     """Where clients reach this service, for the URLs it hands out."""
     return services.settings.public_base_url or str(request.base_url).rstrip("/")
 
@@ -46,13 +55,8 @@ def base_url(request: Request, services: ServicesDep) -> str:
 BaseUrl = Annotated[str, Depends(base_url)]
 
 
-def prefer(request: Request) -> Prefer:
+async def prefer(request: Request) -> Prefer:
     return parse_prefer(request.headers.getlist("prefer"))
 
 
 PreferDep = Annotated[Prefer, Depends(prefer)]
-
-
-async def in_thread(function: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
-    """Run blocking work (the database, files) off the event loop."""
-    return await anyio.to_thread.run_sync(partial(function, *args, **kwargs))

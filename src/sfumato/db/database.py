@@ -15,6 +15,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
+POOL_SIZE = 48
+
 
 def normalize_url(url: str) -> str:
     """`postgresql://` means the psycopg 3 driver; everything else passes through."""
@@ -31,7 +33,7 @@ class Database:
             self.engine = self._sqlite_engine(busy_timeout)
             self._writer = self.engine.execution_options(sqlite_begin="IMMEDIATE")
         else:
-            self.engine = create_engine(self.url, pool_pre_ping=True, pool_size=10, max_overflow=30)
+            self.engine = create_engine(self.url, pool_pre_ping=True, pool_size=10, max_overflow=POOL_SIZE)
             self._writer = self.engine
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(self._writer, expire_on_commit=False)
@@ -42,8 +44,10 @@ class Database:
         engine = create_engine(
             self.url,
             connect_args={"timeout": busy_timeout, "check_same_thread": False},
-            pool_size=10,
-            max_overflow=30,
+            # As many as the threads that may hold one (anyio's pool of 40, the worker's, the CLI's):
+            # a connection opened past the pool is closed on return, and opening one costs its pragmas.
+            pool_size=POOL_SIZE,
+            max_overflow=POOL_SIZE,
         )
 
         @event.listens_for(engine, "connect")
