@@ -13,6 +13,9 @@ from sfumato.api.app import create_app
 from sfumato.config import Settings
 from sfumato.db.database import Database
 from sfumato.db.migrate import upgrade
+from sfumato.db.queue import JobQueue
+from sfumato.db.tables import ApiKey
+from sfumato.domain.ids import new_id
 from sfumato.engine.pipeline import DiffusersEngine
 from sfumato.engine.registry import load_engine
 from sfumato.services.container import Services, build_services
@@ -67,6 +70,32 @@ def db(settings: Settings) -> Iterator[Database]:
     upgrade(database)
     yield database
     database.dispose()
+
+
+QUEUE_LEASE = 30.0
+
+
+@pytest.fixture
+def queue(db: Database, clock: ManualClock) -> JobQueue:
+    """A queue on the manual clock: leases lapse when the test moves the clock, never on their own."""
+    return JobQueue(db, clock, lease_seconds=QUEUE_LEASE, max_attempts=3)
+
+
+@pytest.fixture
+def key_id(db: Database, clock: ManualClock) -> str:
+    """A key row to own jobs, for tests below the API."""
+    key = ApiKey(
+        id=new_id("key"),
+        name="k",
+        key_hash=new_id("hash"),
+        prefix="sfm_",
+        plan="starter",
+        is_admin=False,
+        created_at=clock.now(),
+    )
+    with db.write() as session:
+        session.add(key)
+    return key.id
 
 
 @pytest.fixture(scope="session")

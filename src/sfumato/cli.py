@@ -152,9 +152,8 @@ def generate(
 
     from sfumato.domain.generation import GenerationRequest
     from sfumato.domain.ids import random_seed
-    from sfumato.domain.styles import apply_style
     from sfumato.engine.base import RenderJob
-    from sfumato.engine.encode import encode_image
+    from sfumato.engine.encode import encode_image, file_parameters
     from sfumato.engine.registry import load_engine, spec_for
 
     settings = _settings(model=model)
@@ -193,15 +192,12 @@ def generate(
         engine = load_engine(settings.model, settings)
         progress.remove_task(loading)
         task = progress.add_task("generating", total=params.steps)
-        styled, negative = apply_style(params.style, params.prompt, params.negative_prompt)
-        render = RenderJob(
-            styled, negative, params.width, params.height, params.steps, params.guidance_scale, [params.seed]
-        )
+        render = RenderJob.for_params(params)  # n is 1: one image, of params.seed
         image = engine.generate(render, on_step=lambda done, _total: progress.update(task, completed=done))[0]
-    file_parameters = {
-        k: v for k, v in params.to_dict().items() if k not in ("n", "format", "quality", "name")
-    }
-    output.write_bytes(encode_image(image, params.format, quality=params.quality, parameters=file_parameters))
+    data = encode_image(
+        image, params.format, quality=params.quality, parameters=file_parameters(params, params.seed)
+    )
+    output.write_bytes(data)
     typer.echo(str(output))
     typer.echo(f"seed {params.seed}, {params.width}x{params.height}, {params.steps} steps", err=True)
 
@@ -261,13 +257,13 @@ def keys_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     table = Table("id", "name", "key", "plan", "admin", "created", "revoked")
     for row in rows:
         table.add_row(
-            row["id"],
-            row["name"],
+            str(row["id"]),
+            str(row["name"]),
             f"{row['prefix']}…",
-            row["plan"],
+            str(row["plan"]),
             "yes" if row["admin"] else "",
-            row["created_at"],
-            row["revoked_at"] or "",
+            str(row["created_at"]),
+            str(row["revoked_at"] or ""),
         )
     Console().print(table)
 

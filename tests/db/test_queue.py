@@ -3,36 +3,14 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from sfumato.db.database import Database
 from sfumato.db.queue import JobQueue
-from sfumato.db.tables import ApiKey, Image, Job
+from sfumato.db.tables import Image, Job
 from sfumato.domain.generation import GenerationRequest
 from sfumato.domain.ids import new_id
 from sfumato.domain.models import MODELS
-from tests.conftest import ManualClock
+from tests.conftest import QUEUE_LEASE, ManualClock
 
-LEASE = 30.0
-
-
-@pytest.fixture
-def queue(db: Database, clock: ManualClock) -> JobQueue:
-    return JobQueue(db, clock, lease_seconds=LEASE, max_attempts=3)
-
-
-@pytest.fixture
-def key_id(db: Database, clock: ManualClock) -> str:
-    key = ApiKey(
-        id=new_id("key"),
-        name="k",
-        key_hash=new_id("h"),
-        prefix="sfm_",
-        plan="starter",
-        is_admin=False,
-        created_at=clock.now(),
-    )
-    with db.write() as session:
-        session.add(key)
-    return key.id
+LEASE = QUEUE_LEASE
 
 
 def enqueue(queue: JobQueue, key_id: str, count: int = 1) -> list[str]:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from sfumato.db.database import Database
 from sfumato.db.queue import JobQueue
-from sfumato.db.tables import ApiKey, Image, Job
+from sfumato.db.tables import Image, Job
 from sfumato.domain.generation import GenerationRequest
 from sfumato.domain.ids import new_id
 from sfumato.domain.models import MODELS
@@ -18,9 +18,9 @@ from sfumato.engine.base import RenderJob, StepCallback, StopCheck
 from sfumato.engine.pipeline import DiffusersEngine
 from sfumato.services.worker import Worker
 from sfumato.storage import LocalStorage
-from tests.conftest import ManualClock
+from tests.conftest import QUEUE_LEASE, ManualClock
 
-LEASE = 30.0
+LEASE = QUEUE_LEASE
 
 
 class Hooked:
@@ -49,27 +49,6 @@ def wait_until(condition: Callable[[], bool], seconds: float = 30) -> None:
 @pytest.fixture
 def storage(tmp_path: Path) -> LocalStorage:
     return LocalStorage(tmp_path / "images")
-
-
-@pytest.fixture
-def queue(db: Database, clock: ManualClock) -> JobQueue:
-    return JobQueue(db, clock, lease_seconds=LEASE, max_attempts=3)
-
-
-@pytest.fixture
-def key_id(db: Database, clock: ManualClock) -> str:
-    key = ApiKey(
-        id=new_id("key"),
-        name="k",
-        key_hash=new_id("h"),
-        prefix="sfm_",
-        plan="starter",
-        is_admin=False,
-        created_at=clock.now(),
-    )
-    with db.write() as session:
-        session.add(key)
-    return key.id
 
 
 @pytest.fixture

@@ -55,9 +55,11 @@ def error_response(error: domain.SfumatoError) -> JSONResponse:
     return JSONResponse(envelope(error.message, type_, error.code, error.param), status, headers=headers)
 
 
-def validation_error(errors: list[Any]) -> domain.InvalidParameter:
+def validation_error(errors: list[dict[str, Any]]) -> domain.InvalidParameter:
     """FastAPI's first validation error, as a message a person can act on and the field it names."""
-    first = errors[0] if errors else {"type": "value_error", "loc": (), "msg": "invalid request"}
+    first: dict[str, Any] = (
+        errors[0] if errors else {"type": "value_error", "loc": (), "msg": "invalid request"}
+    )
     kind, loc, ctx = first.get("type", ""), tuple(first.get("loc", ())), first.get("ctx") or {}
     where = loc[0] if loc else "body"
     param = ".".join(str(part) for part in loc[1:]) or None

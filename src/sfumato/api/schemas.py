@@ -84,7 +84,7 @@ class JobPublic(BaseModel):
         error = JobError(code=job.error_code, message=job.error_message or "") if job.error_code else None
         return cls(
             id=job.id,
-            status=job.status,  # type: ignore[arg-type]
+            status=job.status,
             created_at=job.created_at,
             started_at=job.started_at,
             completed_at=job.completed_at,

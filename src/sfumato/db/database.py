@@ -29,6 +29,7 @@ class Database:
     def __init__(self, url: str, *, busy_timeout: float = 30.0) -> None:
         self.url = make_url(normalize_url(url))
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        self._writer: Engine
         if self.is_sqlite:
             self.engine = self._sqlite_engine(busy_timeout)
             self._writer = self.engine.execution_options(sqlite_begin="IMMEDIATE")

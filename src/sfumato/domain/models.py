@@ -32,33 +32,31 @@ def _lightning(steps: int, max_steps: int) -> ModelSpec:
     )
 
 
+def _random_weights(name: str, description: str) -> ModelSpec:
+    return ModelSpec(
+        name=name,
+        description=description,
+        default_steps=4,
+        min_steps=1,
+        max_steps=50,
+        default_guidance_scale=0.0,
+        native_size=1024,
+        created=1763769600,
+        owned_by="sfumato",
+    )
+
+
 MODELS: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in (
         _lightning(4, 8),
         _lightning(2, 8),
         _lightning(8, 16),
-        ModelSpec(
-            name="tiny",
-            description="SDXL-shaped pipeline with tiny random weights, built locally: its images are noise",
-            default_steps=4,
-            min_steps=1,
-            max_steps=50,
-            default_guidance_scale=0.0,
-            native_size=1024,
-            created=1763769600,
-            owned_by="sfumato",
+        _random_weights(
+            "tiny", "SDXL-shaped pipeline with tiny random weights, built locally: its images are noise"
         ),
-        ModelSpec(
-            name="sdxl-random",
-            description="the full SDXL-Lightning architecture with random weights, for speed runs",
-            default_steps=4,
-            min_steps=1,
-            max_steps=50,
-            default_guidance_scale=0.0,
-            native_size=1024,
-            created=1763769600,
-            owned_by="sfumato",
+        _random_weights(
+            "sdxl-random", "the full SDXL-Lightning architecture with random weights, for speed runs"
         ),
     )
 }

@@ -6,7 +6,9 @@ from typing import Protocol
 
 from PIL.Image import Image
 
+from sfumato.domain.generation import JobParams
 from sfumato.domain.models import ModelSpec
+from sfumato.domain.styles import apply_style
 
 StepCallback = Callable[[int, int], None]  # (steps done, steps in all)
 StopCheck = Callable[[], bool]
@@ -27,6 +29,14 @@ class RenderJob:
     steps: int
     guidance_scale: float
     seeds: Sequence[int]
+
+    @classmethod
+    def for_params(cls, params: JobParams) -> "RenderJob":
+        """What the model is asked for a job: its style applied, one seed per image."""
+        prompt, negative = apply_style(params.style, params.prompt, params.negative_prompt)
+        return cls(
+            prompt, negative, params.width, params.height, params.steps, params.guidance_scale, params.seeds()
+        )
 
 
 class Engine(Protocol):

@@ -9,6 +9,7 @@ from PIL.Image import Image
 from PIL.PngImagePlugin import PngInfo
 
 from sfumato import __version__
+from sfumato.domain.generation import JobParams
 
 CONTENT_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
 PNG_COMPRESS_LEVEL = 4  # zlib 6 (Pillow's default) costs twice the CPU for ~2% smaller files
@@ -34,3 +35,18 @@ def encode_image(image: Image, fmt: str, *, quality: int, parameters: dict[str, 
     else:
         raise ValueError(f"unsupported format {fmt!r}")
     return buffer.getvalue()
+
+
+def file_parameters(params: JobParams, seed: int) -> dict[str, Any]:
+    """What an image file records of how it was made: enough to make it again."""
+    return {
+        "prompt": params.prompt,
+        "negative_prompt": params.negative_prompt,
+        "style": params.style,
+        "seed": seed,
+        "steps": params.steps,
+        "guidance_scale": params.guidance_scale,
+        "width": params.width,
+        "height": params.height,
+        "model": params.model,
+    }

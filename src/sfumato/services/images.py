@@ -21,7 +21,7 @@ class ImageService:
         self.storage = storage
         self.clock = clock
 
-    def _visible(self, key: ApiKey) -> Select[tuple[Image]]:
+    def _visible(self, key: ApiKey) -> Select[Image]:
         """A key sees its own images until they expire (the sweeper deletes them later)."""
         return select(Image).where(Image.key_id == key.id, Image.expires_at > self.clock.now())
 

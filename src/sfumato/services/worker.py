@@ -30,9 +30,8 @@ from sfumato.db.tables import Image, Job
 from sfumato.domain.clock import Clock
 from sfumato.domain.generation import JobParams
 from sfumato.domain.ids import new_id
-from sfumato.domain.styles import apply_style
 from sfumato.engine.base import Engine, GenerationCanceled, RenderJob
-from sfumato.engine.encode import encode_image
+from sfumato.engine.encode import encode_image, file_parameters
 from sfumato.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -82,18 +81,15 @@ class Worker:
         self._held: dict[str, _Held] = {}
         self._finishing: Queue[tuple[_Held, list[PILImage]] | None] = Queue(maxsize=1)
         self._heartbeat_stop = threading.Event()
-        self._threads: list[threading.Thread] = []
         self._last_sweep = 0.0
+        self._engine_thread = threading.Thread(target=self._engine_loop, name="sfumato-engine", daemon=True)
+        self._finisher = threading.Thread(target=self._finish_loop, name="sfumato-finisher", daemon=True)
+        self._heartbeat = threading.Thread(target=self._heartbeat_loop, name="sfumato-heartbeat", daemon=True)
 
     # Life cycle.
 
     def start(self) -> None:
-        self._threads = [
-            threading.Thread(target=self._engine_loop, name="sfumato-engine", daemon=True),
-            threading.Thread(target=self._finish_loop, name="sfumato-finisher", daemon=True),
-            threading.Thread(target=self._heartbeat_loop, name="sfumato-heartbeat", daemon=True),
-        ]
-        for thread in self._threads:
+        for thread in (self._engine_thread, self._finisher, self._heartbeat):
             thread.start()
 
     def wake(self) -> None:
@@ -104,17 +100,13 @@ class Worker:
         """Stop the job being generated at its next step and hand it back; finish those already made."""
         self._stopping.set()
         self._wake.set()
-        engine_thread, finisher, heartbeat = self._threads or (None, None, None)
-        if engine_thread is not None:
-            engine_thread.join(timeout)
-            self._finishing.put(None)
-            finisher.join(timeout)  # type: ignore[union-attr]
-            self._heartbeat_stop.set()
-            heartbeat.join(timeout)  # type: ignore[union-attr]
-
-    def held_jobs(self) -> list[str]:
-        with self._lock:
-            return list(self._held)
+        if not self._engine_thread.is_alive() and not self._finisher.is_alive():
+            return  # never started, or already stopped
+        self._engine_thread.join(timeout)
+        self._finishing.put(None)  # after the engine's last hand-over: the finisher drains, then ends
+        self._finisher.join(timeout)
+        self._heartbeat_stop.set()  # last: leases are renewed until the finisher has committed
+        self._heartbeat.join(timeout)
 
     # The engine thread.
 
@@ -166,10 +158,7 @@ class Worker:
         held = _Held(job, params)
         with self._lock:
             self._held[job.id] = held
-        prompt, negative = apply_style(params.style, params.prompt, params.negative_prompt)
-        render = RenderJob(
-            prompt, negative, params.width, params.height, params.steps, params.guidance_scale, params.seeds()
-        )
+        render = RenderJob.for_params(params)
         log.info("worker %s: generating %s (attempt %d)", self.name, job.id, job.attempts)
         try:
             images = engine.generate(
@@ -220,7 +209,7 @@ class Worker:
         rows, keys = [], []
         for index, (image, seed) in enumerate(zip(images, params.seeds(), strict=True)):
             data = encode_image(
-                image, params.format, quality=params.quality, parameters=_file_parameters(params, seed)
+                image, params.format, quality=params.quality, parameters=file_parameters(params, seed)
             )
             key = f"{job.id}/{job.attempts}-{index}.{params.format}"
             self.storage.put(key, data)
@@ -281,18 +270,3 @@ class Worker:
     def _drop(self, job_id: str) -> None:
         with self._lock:
             self._held.pop(job_id, None)
-
-
-def _file_parameters(params: JobParams, seed: int) -> dict[str, object]:
-    """What the image file itself records of how it was made."""
-    return {
-        "prompt": params.prompt,
-        "negative_prompt": params.negative_prompt,
-        "style": params.style,
-        "seed": seed,
-        "steps": params.steps,
-        "guidance_scale": params.guidance_scale,
-        "width": params.width,
-        "height": params.height,
-        "model": params.model,
-    }
