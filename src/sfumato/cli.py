@@ -29,7 +29,11 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(db_app, name="db")
 
 ModelOption = Annotated[
-    str | None, typer.Option("--model", help="sdxl-lightning (default), -2step, -8step, tiny, sdxl-random")
+    str | None,
+    typer.Option(
+        "--model",
+        help="sdxl-lightning (default), sdxl-lightning-2step, sdxl-lightning-8step, tiny, sdxl-random",
+    ),
 ]
 
 
@@ -80,8 +84,8 @@ def _migrate(settings: Settings) -> None:
 
 @app.command()
 def serve(
-    host: Annotated[str | None, typer.Option(help="address to listen on [default: 127.0.0.1]")] = None,
-    port: Annotated[int | None, typer.Option(help="port to listen on [default: 8000]")] = None,
+    host: Annotated[str | None, typer.Option(help="address to listen on (default 127.0.0.1)")] = None,
+    port: Annotated[int | None, typer.Option(help="port to listen on (default 8000)")] = None,
     model: ModelOption = None,
     no_worker: Annotated[
         bool, typer.Option("--no-worker", help="API only; `sfumato worker` generates")

@@ -130,3 +130,20 @@ def test_canceling_a_finished_job_changes_nothing(live: Live) -> None:
 def test_an_unknown_job_is_404(live: Live) -> None:
     response = live.client.get("/v1/jobs/job_000000000000000000000000", headers=live.key())
     assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+
+
+def test_a_full_queue_answers_503_overloaded_with_retry_after(tmp_path, tiny_engine) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import make_settings, start_live
+
+    settings = make_settings(tmp_path / "data", max_queued_jobs=2)
+    for live in start_live(
+        settings, tiny_engine, with_worker=False
+    ):  # nothing takes the jobs: they stay queued
+        headers = live.key()
+        for _ in range(2):
+            assert live.client.post("/v1/jobs", json={"prompt": "x"}, headers=headers).status_code == 202
+        response = live.client.post("/v1/jobs", json={"prompt": "x"}, headers=headers)
+        assert response.status_code == 503
+        assert response.json()["error"]["code"] == "overloaded"
+        assert response.headers["retry-after"] == "10"
+        assert len(live.client.get("/v1/jobs", headers=headers).json()["data"]) == 2

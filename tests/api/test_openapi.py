@@ -10,6 +10,8 @@ def test_the_schema_documents_400_with_the_envelope_and_never_422(live: Live) ->
         "/ErrorEnvelope"
     )
     assert {"201", "202", "401"} <= set(imagine["responses"])
+    created = imagine["responses"]["201"]["content"]["application/json"]["schema"]["$ref"]
+    assert created.endswith("/ImagePublic")
     assert "ErrorEnvelope" in schema["components"]["schemas"]
 
 

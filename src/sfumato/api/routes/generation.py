@@ -32,6 +32,7 @@ def _wait_seconds(prefer: Prefer, services: Services, default: float) -> float:
 @router.post(
     "/v1/images/imagine",
     status_code=201,
+    response_model=ImagePublic,
     responses={202: {"model": JobPublic, "description": "still generating: the job, and its Location"}},
 )
 async def imagine(
