@@ -1,7 +1,11 @@
 """Every failure answers in the one envelope of API.md §4, and bad input stores nothing."""
 
+import json
+
 import pytest
 
+from sfumato.api.errors import error_response
+from sfumato.domain import errors as domain
 from tests.conftest import Live
 
 ENVELOPE_KEYS = {"message", "type", "param", "code"}
@@ -156,3 +160,36 @@ def test_unexpected_failures_are_500_without_a_traceback(live: Live, monkeypatch
     error = assert_envelope(response, 500, "server_error", "internal_error")
     assert error["message"] == "internal server error"
     assert "secret" not in response.text and "Traceback" not in response.text
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "type_", "code"),
+    [
+        (domain.InvalidParameter("bad", param="width"), 400, "invalid_request_error", "parameter_invalid"),
+        (domain.MissingParameter("need", param="prompt"), 400, "invalid_request_error", "parameter_missing"),
+        (domain.InvalidJson("broken"), 400, "invalid_request_error", "invalid_json"),
+        (domain.AuthenticationFailed("who"), 401, "authentication_error", "invalid_api_key"),
+        (domain.PermissionDenied("no", code="plan_forbidden"), 403, "permission_error", "plan_forbidden"),
+        (domain.NotFound("gone"), 404, "not_found_error", "not_found"),
+        (
+            domain.Conflict("again", code="idempotency_key_reused"),
+            409,
+            "conflict_error",
+            "idempotency_key_reused",
+        ),
+        (domain.PayloadTooLarge("big"), 413, "invalid_request_error", "payload_too_large"),
+        (domain.RateLimited("slow down", retry_after=7), 429, "rate_limit_error", "rate_limit_exceeded"),
+        (domain.GenerationFailed("oops"), 500, "server_error", "generation_failed"),
+        (domain.Overloaded("busy", retry_after=10), 503, "server_error", "overloaded"),
+        (domain.ModelUnavailable("no weights"), 503, "server_error", "model_unavailable"),
+    ],
+)
+def test_each_domain_error_has_its_status_and_envelope(
+    error: domain.SfumatoError, status: int, type_: str, code: str
+) -> None:
+    response = error_response(error)
+    body = json.loads(bytes(response.body))
+    assert response.status_code == status
+    assert body == {"error": {"message": error.message, "type": type_, "param": error.param, "code": code}}
+    if isinstance(error, domain.RateLimited | domain.Overloaded):
+        assert response.headers["retry-after"] == str(error.retry_after)

@@ -28,10 +28,6 @@ TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
 }
 
 
-def can_transition(source: JobStatus, target: JobStatus) -> bool:
-    return target in TRANSITIONS[source]
-
-
 def sources_of(target: JobStatus) -> frozenset[JobStatus]:
     """The states a job may move to `target` from; the queue's WHERE clauses use this."""
     return frozenset(s for s, targets in TRANSITIONS.items() if target in targets)

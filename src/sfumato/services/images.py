@@ -70,18 +70,16 @@ class ImageService:
 
     def publish(self, key: ApiKey, image_id: str) -> Image:
         """Give the image a public, unguessable URL; publishing twice keeps the same one."""
-        self.get(key, image_id)
         with self.db.write() as session:
             session.execute(
                 update(Image)
                 .where(Image.id == image_id, Image.key_id == key.id, Image.public_token.is_(None))
                 .values(public_token=new_public_token())
             )
-        return self.get(key, image_id)
+        return self.get(key, image_id)  # NotFound if it is not this key's, or has expired
 
     def unpublish(self, key: ApiKey, image_id: str) -> Image:
         """Clear the URL: the old address stops working, and a later publish gets a new one."""
-        self.get(key, image_id)
         with self.db.write() as session:
             session.execute(
                 update(Image).where(Image.id == image_id, Image.key_id == key.id).values(public_token=None)
