@@ -156,7 +156,7 @@ def generate(
 
     from sfumato.domain.generation import GenerationRequest
     from sfumato.domain.ids import random_seed
-    from sfumato.engine.base import RenderJob
+    from sfumato.engine.base import Rendered, RenderJob
     from sfumato.engine.encode import encode_image, file_parameters
     from sfumato.engine.registry import load_engine, spec_for
 
@@ -197,7 +197,14 @@ def generate(
         progress.remove_task(loading)
         task = progress.add_task("generating", total=params.steps)
         render = RenderJob.for_params(params)  # n is 1: one image, of params.seed
-        image = engine.generate(render, on_step=lambda done, _total: progress.update(task, completed=done))[0]
+        (outcome,) = engine.render(
+            [render], on_step=lambda done, _total: progress.update(task, completed=done)
+        )
+    if not isinstance(outcome, Rendered):
+        _fail(f"generation failed: {outcome!r}")
+    image = outcome.images[0]
+    for warning in params.notes() + outcome.warnings:
+        console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
     data = encode_image(
         image, params.format, quality=params.quality, parameters=file_parameters(params, params.seed)
     )

@@ -66,6 +66,21 @@ class Settings(BaseSettings):
     # HTTP.
     max_body_bytes: int = Field(1 << 20, ge=1024)
 
+    # The worker's batches and the engine's speed (README, "How it works").
+    batch_images: int = Field(
+        8,
+        ge=1,
+        le=64,
+        description="most images one pipeline call makes, for jobs of one size, steps and guidance",
+    )
+    batch_wait_ms: float = Field(
+        10.0, ge=0, le=1000, description="how long a batch that is not full waits for more compatible jobs"
+    )
+    encode_threads: int = Field(2, ge=1, le=32, description="threads that encode and store finished images")
+    compile: bool = Field(
+        False, description="torch.compile the UNet and VAE decoder: a slower start, faster steps on a GPU"
+    )
+
     @model_validator(mode="after")
     def _fill_paths(self) -> "Settings":
         self.data_dir = self.data_dir.expanduser().resolve()

@@ -109,10 +109,10 @@ class Failing:
     def __init__(self, engine: DiffusersEngine) -> None:
         self.engine, self.spec = engine, engine.spec
 
-    def generate(self, job, **kwargs):  # type: ignore[no-untyped-def]
-        if "fail" in job.prompt:
+    def render(self, jobs, **kwargs):  # type: ignore[no-untyped-def]
+        if any("fail" in job.prompt for job in jobs):
             raise RuntimeError("CUDA error: device-side assert triggered")
-        return self.engine.generate(job, **kwargs)
+        return self.engine.render(jobs, **kwargs)
 
     def warmup(self) -> None:
         pass

@@ -34,6 +34,7 @@ def test_a_job_is_accepted_with_202_and_its_location(live: Live) -> None:
         "params",
         "images",
         "error",
+        "warnings",
     }
     assert response.headers["location"] == f"/v1/jobs/{job['id']}"
     assert job["params"]["model"] == "tiny" and job["params"]["steps"] == 4 and job["params"]["seed"] >= 0
@@ -147,3 +148,18 @@ def test_a_full_queue_answers_503_overloaded_with_retry_after(tmp_path, tiny_eng
         assert response.json()["error"]["code"] == "overloaded"
         assert response.headers["retry-after"] == "10"
         assert len(live.client.get("/v1/jobs", headers=headers).json()["data"]) == 2
+
+
+def test_a_job_says_what_it_will_not_do_as_asked(live: Live) -> None:
+    headers = live.key()
+    body = {"prompt": "p" * 90, "negative_prompt": "blurry", **SMALL}
+    job = live.client.post("/v1/jobs", json=body, headers=headers).json()
+    assert [w.split(":")[0] for w in job["warnings"]] == ["negative_prompt has no effect at guidance_scale 0"]
+    done = wait_for(live, job["id"], headers)
+    assert done["status"] == "succeeded"
+    assert done["warnings"][0] == job["warnings"][0]
+    assert done["warnings"][1].startswith(
+        "prompt is 90 tokens long; the text encoders read only the first 75"
+    )
+    plain = live.client.post("/v1/jobs", json={"prompt": "x", **SMALL}, headers=headers).json()
+    assert plain["warnings"] == []

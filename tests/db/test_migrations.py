@@ -1,13 +1,17 @@
+import json
 import threading
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from sfumato.db.database import Database
 from sfumato.db.migrate import upgrade
-from sfumato.db.tables import Base
+from sfumato.db.tables import Base, Job
+from sfumato.domain.batching import batch_key
+from sfumato.domain.generation import GenerationRequest
+from sfumato.domain.models import MODELS
 
 
 def test_migrations_build_exactly_the_models_schema(db: Database) -> None:
@@ -40,3 +44,30 @@ def test_processes_starting_together_migrate_once(tmp_path: Path) -> None:
     for thread in threads:
         thread.join()
     assert errors == []
+
+
+def test_the_batching_migration_gives_queued_jobs_their_batch_key(tmp_path: Path) -> None:
+    database = Database(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(database, "0001")
+    params = {"model": "tiny", "width": 512, "height": 768, "steps": 4, "guidance_scale": 0.0}
+    with database.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO api_keys (id, name, key_hash, prefix, plan, is_admin, created_at) "
+                "VALUES ('key_1', 'k', 'h', 'sfm_', 'starter', 0, '2026-01-01 00:00:00')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO jobs (id, key_id, status, params, model, n, created_at, progress, attempts,"
+                " max_attempts) VALUES ('job_1', 'key_1', 'queued', :params, 'tiny', 1,"
+                " '2026-01-01 00:00:00', 0, 0, 3)"
+            ),
+            {"params": json.dumps(params | {"prompt": "p"})},
+        )
+    upgrade(database)
+    same = GenerationRequest(prompt="p", width=512, height=768).resolve(MODELS["tiny"], seed=0)
+    with database.read() as session:
+        job = session.get(Job, "job_1")
+        assert job is not None and job.batch_key == batch_key(same) == "tiny|512x768|4|off"
+    database.dispose()

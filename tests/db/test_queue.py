@@ -175,3 +175,65 @@ def test_concurrent_workers_never_claim_the_same_job(queue: JobQueue, key_id: st
     everything = [job_id for ids in claimed.values() for job_id in ids]
     assert sorted(everything) == sorted(job_ids)  # each exactly once
     assert sum(1 for ids in claimed.values() if ids) > 1  # and the work was really shared
+
+
+def enqueue_params(queue: JobQueue, key_id: str, **fields: object) -> str:
+    values = {"prompt": "p", "width": 256, "height": 256} | fields
+    params = GenerationRequest(**values).resolve(MODELS["tiny"], seed=0)  # type: ignore[arg-type]
+    with queue.db.write() as session:
+        return queue.add(session, job_id=new_id("job"), key_id=key_id, params=params).id
+
+
+def test_a_batch_claim_takes_the_oldest_job_and_compatible_ones_up_to_the_budget(
+    queue: JobQueue, key_id: str
+) -> None:
+    first = enqueue_params(queue, key_id, n=2)
+    other_size = enqueue_params(queue, key_id, width=512)
+    second = enqueue_params(queue, key_id, prompt="another", n=3)
+    too_many = enqueue_params(queue, key_id, n=4)
+    third = enqueue_params(queue, key_id, n=1)
+    claimed = queue.claim_batch("w", 6)
+    assert [job.id for job in claimed] == [first, second, third]
+    assert all(job.status == "processing" and job.lease_owner == "w" for job in claimed)
+    assert status(queue, other_size).status == status(queue, too_many).status == "queued"
+    # The next batch starts from the oldest job left, whatever its shape.
+    assert [job.id for job in queue.claim_batch("w", 6)] == [other_size]
+
+
+def test_topping_up_takes_only_jobs_of_the_batch_in_hand(queue: JobQueue, key_id: str) -> None:
+    enqueue_params(queue, key_id)
+    (first,) = queue.claim_batch("w", 8)
+    other_size = enqueue_params(queue, key_id, width=512)
+    same = enqueue_params(queue, key_id, prompt="later")
+    more = queue.claim_batch("w", 7, batch_key=first.batch_key)
+    assert [job.id for job in more] == [same]
+    assert status(queue, other_size).status == "queued"
+
+
+def test_a_batch_claim_on_an_empty_queue_takes_nothing(queue: JobQueue) -> None:
+    assert queue.claim_batch("w", 8) == []
+
+
+def test_concurrent_batch_claims_never_take_the_same_job(queue: JobQueue, key_id: str) -> None:
+    ids = {enqueue_params(queue, key_id, prompt=f"p{i}") for i in range(40)}
+    taken: list[str] = []
+    lock = threading.Lock()
+
+    def claim(owner: str) -> None:
+        while jobs := queue.claim_batch(owner, 3):
+            with lock:
+                taken.extend(job.id for job in jobs)
+
+    threads = [threading.Thread(target=claim, args=(f"w{i}",)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(taken) == sorted(ids)
+
+
+def test_completing_records_the_engines_warnings(queue: JobQueue, key_id: str) -> None:
+    job_id = enqueue_params(queue, key_id)
+    queue.claim_batch("w", 1)
+    assert queue.complete("w", job_id, [], ["prompt is 90 tokens long"])
+    assert status(queue, job_id).warnings == ["prompt is 90 tokens long"]

@@ -47,7 +47,14 @@ def test_two_workers_never_generate_the_same_job(tmp_path: Path) -> None:
             worker.stop()
         api.stop()
 
-    generated = [re.findall(r"generating (job_\w+)", worker.output()) for worker in workers]
+    generated = [
+        [
+            job
+            for line in re.findall(r"generating \d+ images for (.*)", worker.output())
+            for job in re.findall(r"job_\w+", line)
+        ]
+        for worker in workers
+    ]
     counts = Counter(job for ids in generated for job in ids)
     assert set(counts) == set(jobs) and set(counts.values()) == {1}  # each exactly once
     assert all(generated), "both workers took part"

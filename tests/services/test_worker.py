@@ -2,8 +2,9 @@
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -14,26 +15,34 @@ from sfumato.db.tables import Image, Job
 from sfumato.domain.generation import GenerationRequest
 from sfumato.domain.ids import new_id
 from sfumato.domain.models import MODELS
-from sfumato.engine.base import RenderJob, StepCallback, StopCheck
+from sfumato.engine.base import KeepCheck, Outcome, RenderJob, StepCallback
 from sfumato.engine.pipeline import DiffusersEngine
 from sfumato.services.worker import Worker
-from sfumato.storage import LocalStorage
+from sfumato.storage import LocalStorage, Storage
 from tests.conftest import QUEUE_LEASE, ManualClock
 
 LEASE = QUEUE_LEASE
 
 
 class Hooked:
-    """The tiny engine, with a hook a test may use to fail or hold a chosen prompt."""
+    """The tiny engine, with a hook to fail or hold a chosen prompt, and a record of its calls."""
 
-    def __init__(self, engine: DiffusersEngine, hook: Callable[[RenderJob], None] = lambda job: None) -> None:
+    def __init__(
+        self,
+        engine: DiffusersEngine,
+        hook: Callable[[RenderJob], None] = lambda job: None,
+        calls: list[list[str]] | None = None,
+    ) -> None:
         self.engine, self.hook, self.spec = engine, hook, engine.spec
+        self.calls = calls if calls is not None else []  # the prompts of each pipeline call
 
-    def generate(
-        self, job: RenderJob, *, on_step: StepCallback | None = None, should_stop: StopCheck | None = None
-    ) -> list:
-        self.hook(job)
-        return self.engine.generate(job, on_step=on_step, should_stop=should_stop)
+    def render(
+        self, jobs: Sequence[RenderJob], *, on_step: StepCallback | None = None, keep: KeepCheck | None = None
+    ) -> list[Outcome]:
+        self.calls.append([job.prompt for job in jobs])
+        for job in jobs:
+            self.hook(job)
+        return self.engine.render(jobs, on_step=on_step, keep=keep)
 
     def warmup(self) -> None:
         pass
@@ -58,16 +67,21 @@ def make_worker(
     started: list[Worker] = []
 
     def make(
-        hook: Callable[[RenderJob], None] = lambda job: None, finished: list[str] | None = None
+        hook: Callable[[RenderJob], None] = lambda job: None,
+        finished: list[str] | None = None,
+        calls: list[list[str]] | None = None,
+        storage: Storage = storage,
+        **options: Any,
     ) -> Worker:
         worker = Worker(
             queue=queue,
             storage=storage,
-            engine_factory=lambda: Hooked(tiny_engine, hook),
+            engine_factory=lambda: Hooked(tiny_engine, hook, calls),
             clock=clock,
             retention_days=30,
             poll_seconds=0.05,
             on_finished=(finished.append if finished is not None else lambda job_id: None),
+            **options,
         )
         worker.start()
         started.append(worker)
@@ -241,3 +255,126 @@ def test_a_model_that_cannot_load_is_reported_not_raised(
     assert worker.error == "the model could not start: OSError: weights are corrupt"
     assert not worker.ready.is_set()
     worker.stop()
+
+
+def test_compatible_queued_jobs_run_in_one_pipeline_call(
+    make_worker: Callable[..., Worker], queue: JobQueue, db: Database, key_id: str
+) -> None:
+    jobs = [submit(queue, key_id, prompt=f"cat {i}", seed=i) for i in range(3)]
+    larger = submit(queue, key_id, prompt="larger", width=512)
+    jobs.append(submit(queue, key_id, prompt="cat 3", n=2, format="jpeg"))
+    calls: list[list[str]] = []
+    make_worker(calls=calls)
+    for job_id in [*jobs, larger]:
+        wait_until(ended(db, job_id))
+    assert calls == [["cat 0", "cat 1", "cat 2", "cat 3"], ["larger"]]
+    assert all(job_of(db, job_id).status == "succeeded" for job_id in jobs)
+    assert [len(images_of(db, job_id)) for job_id in jobs] == [1, 1, 1, 2]
+    assert [image.seed for image in images_of(db, jobs[3])] == [5, 6]
+
+
+def test_a_batch_holds_at_most_its_budget_of_images(
+    make_worker: Callable[..., Worker], queue: JobQueue, db: Database, key_id: str
+) -> None:
+    jobs = [submit(queue, key_id, prompt=f"p{i}", n=2) for i in range(3)]
+    calls: list[list[str]] = []
+    make_worker(calls=calls, batch_images=4)
+    for job_id in jobs:
+        wait_until(ended(db, job_id))
+    assert calls == [["p0", "p1"], ["p2"]]
+
+
+def test_a_short_wait_lets_a_batch_fill(
+    make_worker: Callable[..., Worker], queue: JobQueue, db: Database, key_id: str
+) -> None:
+    calls: list[list[str]] = []
+    worker = make_worker(calls=calls, batch_wait_seconds=2.0)
+    first = submit(queue, key_id, prompt="first")
+    worker.wake()
+    time.sleep(0.3)  # the worker holds "first" and waits for company
+    second = submit(queue, key_id, prompt="second")
+    worker.wake()
+    wait_until(ended(db, second))
+    assert job_of(db, first).status == "succeeded"
+    assert calls == [["first", "second"]]
+
+
+def test_a_failing_batch_is_retried_one_job_at_a_time_and_only_the_culprit_fails(
+    make_worker: Callable[..., Worker], queue: JobQueue, db: Database, key_id: str
+) -> None:
+    def hook(job: RenderJob) -> None:
+        if job.prompt == "boom":
+            raise RuntimeError("out of memory")
+
+    jobs = [
+        submit(queue, key_id, prompt="a"),
+        submit(queue, key_id, prompt="boom"),
+        submit(queue, key_id, prompt="b"),
+    ]
+    calls: list[list[str]] = []
+    make_worker(hook, calls=calls)
+    for job_id in jobs:
+        wait_until(ended(db, job_id))
+    assert calls == [["a", "boom", "b"], ["a"], ["boom"], ["b"]]
+    assert [job_of(db, job_id).status for job_id in jobs] == ["succeeded", "failed", "succeeded"]
+
+
+def test_canceling_one_job_of_a_batch_spares_the_others(
+    make_worker: Callable[..., Worker], queue: JobQueue, db: Database, storage: LocalStorage, key_id: str
+) -> None:
+    fields = {"width": 1024, "height": 1024, "steps": 30}
+    doomed, kept = (
+        submit(queue, key_id, prompt="doomed", **fields),
+        submit(queue, key_id, prompt="kept", **fields),
+    )
+    calls: list[list[str]] = []
+    make_worker(calls=calls)
+    wait_until(lambda: job_of(db, doomed).progress > 0)
+    assert queue.cancel(doomed, key_id)
+    wait_until(ended(db, kept), 60)
+    assert calls == [["doomed", "kept"]]
+    assert job_of(db, kept).status == "succeeded" and len(images_of(db, kept)) == 1
+    assert job_of(db, doomed).status == "canceled" and images_of(db, doomed) == []
+    assert not any(name.startswith(doomed) for name in files(storage))
+
+
+class SlowStorage(LocalStorage):
+    """Local storage whose writes wait for the test's word."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.open = threading.Event()
+
+    def put(self, key: str, data: bytes) -> None:
+        assert self.open.wait(30)
+        super().put(key, data)
+
+
+def test_the_engine_goes_on_to_the_next_batch_while_the_last_is_being_stored(
+    make_worker: Callable[..., Worker], queue: JobQueue, db: Database, key_id: str, tmp_path: Path
+) -> None:
+    slow = SlowStorage(tmp_path / "slow")
+    calls: list[list[str]] = []
+    worker = make_worker(calls=calls, storage=slow)
+    first = submit(queue, key_id, prompt="first")
+    worker.wake()
+    wait_until(lambda: calls == [["first"]])
+    second = submit(queue, key_id, prompt="second")
+    worker.wake()
+    wait_until(lambda: calls == [["first"], ["second"]])  # made while "first" is not yet stored
+    assert job_of(db, first).status == "processing"
+    slow.open.set()
+    wait_until(ended(db, second))
+    assert job_of(db, first).status == job_of(db, second).status == "succeeded"
+
+
+def test_the_job_records_what_the_engine_could_not_do(
+    make_worker: Callable[..., Worker], queue: JobQueue, db: Database, key_id: str
+) -> None:
+    make_worker()
+    job_id = submit(queue, key_id, prompt="x" * 100, negative_prompt="blurry")
+    wait_until(ended(db, job_id))
+    warnings = job_of(db, job_id).warnings
+    assert warnings is not None and len(warnings) == 2
+    assert warnings[0].startswith("negative_prompt has no effect at guidance_scale 0")
+    assert warnings[1].startswith("prompt is 100 tokens long")

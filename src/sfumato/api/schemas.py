@@ -6,7 +6,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from pydantic import BaseModel, Field, PlainSerializer, field_validator
 
 from sfumato.db.tables import Image
-from sfumato.domain.generation import GenerationRequest
+from sfumato.domain.generation import GenerationRequest, JobParams
 from sfumato.services.generation import JobView
 
 
@@ -77,6 +77,10 @@ class JobPublic(BaseModel):
     params: dict[str, Any] = Field(description="the request with every default filled in, seed included")
     images: list[ImagePublic]
     error: JobError | None
+    warnings: list[str] = Field(
+        description="what the job does not do as asked: text beyond the encoders' 77 tokens, a negative "
+        "prompt without guidance"
+    )
 
     @classmethod
     def of(cls, view: JobView, base_url: str) -> "JobPublic":
@@ -92,6 +96,8 @@ class JobPublic(BaseModel):
             params=job.params,
             images=[ImagePublic.of(image, base_url) for image in view.images],
             error=error,
+            # The engine's findings once it ran; until then what the parameters alone tell.
+            warnings=job.warnings if job.warnings is not None else JobParams.from_dict(job.params).notes(),
         )
 
 

@@ -9,15 +9,19 @@ attempt. Every status change is one UPDATE guarded by the statuses it may come f
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any, TypeVar
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from sfumato.db.database import Database
 from sfumato.db.tables import Image, Job
+from sfumato.domain import batching
 from sfumato.domain.clock import Clock
 from sfumato.domain.generation import JobParams
 from sfumato.domain.jobs import JobStatus, sources_of
+
+S = TypeVar("S", bound=Select[*tuple[Any, ...]])
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,7 @@ class JobQueue:
             params=params.to_dict(),
             model=params.model,
             n=params.n,
+            batch_key=batching.batch_key(params),
             created_at=self.clock.now(),
             progress=0.0,
             attempts=0,
@@ -59,19 +64,51 @@ class JobQueue:
             return session.scalar(select(Job.id).where(Job.status == JobStatus.QUEUED).limit(1)) is not None
 
     def claim(self, owner: str, limit: int = 1) -> list[Job]:
-        """Take up to `limit` of the oldest queued jobs; each costs one attempt."""
-        now = self.clock.now()
-        oldest = (
-            select(Job.id)
-            .where(Job.status == JobStatus.QUEUED)
+        """Take up to `limit` of the oldest queued jobs, compatible or not; each costs one attempt."""
+        with self.db.write() as session:
+            ids = session.scalars(self._queued(select(Job.id)).limit(limit)).all()
+            return self._take(session, owner, list(ids))
+
+    def claim_batch(self, owner: str, budget: int, *, batch_key: str | None = None) -> list[Job]:
+        """The oldest queued job and compatible ones, up to `budget` images (domain.batching).
+
+        With `batch_key`, only jobs of that key: more work for a batch already in hand. In one
+        transaction, so two workers never take the same job (PostgreSQL skips rows another claim has
+        locked; SQLite has one writer at a time).
+        """
+        topping_up = batch_key is not None
+        with self.db.write() as session:
+            if batch_key is None:
+                batch_key = session.scalar(self._queued(select(Job.batch_key)).limit(1))
+                if batch_key is None:
+                    return []
+            rows = session.execute(
+                self._queued(select(Job.id, Job.batch_key, Job.n))
+                .where(Job.batch_key == batch_key)
+                .limit(budget)
+            ).all()
+            chosen = batching.choose_batch(
+                [batching.Pending(row.id, row.batch_key, row.n) for row in rows],
+                budget,
+                topping_up=topping_up,
+            )
+            return self._take(session, owner, chosen)
+
+    @staticmethod
+    def _queued(statement: S) -> S:
+        return (
+            statement.where(Job.status == JobStatus.QUEUED)
             .order_by(Job.created_at, Job.id)
-            .limit(limit)
             .with_for_update(skip_locked=True)  # PostgreSQL; SQLite's writer lock does this job
-            .scalar_subquery()
         )
+
+    def _take(self, session: Session, owner: str, job_ids: list[str]) -> list[Job]:
+        if not job_ids:
+            return []
+        now = self.clock.now()
         statement = (
             update(Job)
-            .where(Job.id.in_(oldest), Job.status.in_(sources_of(JobStatus.PROCESSING)))
+            .where(Job.id.in_(job_ids), Job.status.in_(sources_of(JobStatus.PROCESSING)))
             .values(
                 status=JobStatus.PROCESSING,
                 lease_owner=owner,
@@ -83,8 +120,7 @@ class JobQueue:
             .returning(Job)
             .execution_options(synchronize_session=False)
         )
-        with self.db.write() as session:
-            jobs = list(session.scalars(statement))
+        jobs = list(session.scalars(statement))
         return sorted(jobs, key=lambda job: (job.created_at, job.id))
 
     def renew(self, owner: str, progress: Mapping[str, float]) -> set[str]:
@@ -106,10 +142,15 @@ class JobQueue:
                     held.add(job_id)
         return held
 
-    def complete(self, owner: str, job_id: str, images: Sequence[Image]) -> bool:
+    def complete(
+        self, owner: str, job_id: str, images: Sequence[Image], warnings: Sequence[str] = ()
+    ) -> bool:
         """End the job `succeeded` with these images, if this worker still holds it."""
         with self.db.write() as session:
-            if not self._finish(session, owner, job_id, JobStatus.SUCCEEDED, progress=1.0):
+            done = self._finish(
+                session, owner, job_id, JobStatus.SUCCEEDED, progress=1.0, warnings=list(warnings) or None
+            )
+            if not done:
                 return False
             session.add_all(images)
         return True

@@ -44,6 +44,7 @@ class Job(Base):
     __table_args__ = (
         Index("ix_jobs_status_created", "status", "created_at"),
         Index("ix_jobs_key_created", "key_id", "created_at"),
+        Index("ix_jobs_status_batch_created", "status", "batch_key", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -52,6 +53,8 @@ class Job(Base):
     params: Mapped[dict[str, Any]] = mapped_column(JSON)
     model: Mapped[str] = mapped_column(String(80))
     n: Mapped[int] = mapped_column(Integer)
+    batch_key: Mapped[str] = mapped_column(String(200), server_default="")  # domain.batching.batch_key
+    warnings: Mapped[list[str] | None] = mapped_column(JSON)  # what the engine could not do as asked
     created_at: Mapped[datetime]
     started_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]

@@ -162,6 +162,16 @@ class JobParams:
         """Image i of a job uses seed + i."""
         return [self.seed + i for i in range(self.n)]
 
+    def notes(self) -> list[str]:
+        """What the job will not do as the caller may expect, known before it runs."""
+        if self.negative_prompt and self.guidance_scale <= 1.0:
+            return [
+                f"negative_prompt has no effect at guidance_scale {self.guidance_scale:g}: without guidance "
+                "the model never sees it; set guidance_scale above 1 (1.5 to 2 suits the distilled "
+                "sdxl-lightning models) to apply it, at twice the denoising cost"
+            ]
+        return []
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 

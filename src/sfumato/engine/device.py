@@ -1,5 +1,7 @@
 """Which device and precision to run on: the settings' choice, or the best one present."""
 
+from typing import Any
+
 import torch
 
 
@@ -22,3 +24,23 @@ def pick_dtype(setting: str, device: torch.device) -> torch.dtype:
     if device.type == "mps":
         return torch.float16
     return torch.float32
+
+
+def tune(pipe: Any, *, compile: bool) -> None:
+    """What makes an SDXL pipeline faster without changing its images beyond rounding.
+
+    On CUDA: TF32 matmuls where anything runs in float32 (bf16 and fp16 run on tensor cores anyway).
+    With `compile`: fused QKV projections, channels-last UNet and VAE, and torch.compile of the UNet
+    and the VAE decoder (the two costs of an image), as diffusers' guide to SDXL speed describes.
+    Compilation happens at the first call of each shape: the warm-up pays it, not a request.
+    """
+    if pipe.device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+    if not compile:
+        return
+    pipe.fuse_qkv_projections()
+    pipe.unet.to(memory_format=torch.channels_last)
+    pipe.vae.to(memory_format=torch.channels_last)
+    pipe.unet.compile()
+    pipe.vae.decoder.compile()

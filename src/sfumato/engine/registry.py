@@ -30,7 +30,7 @@ def check_available(name: str, settings: Settings) -> None:
 
 
 def load_engine(name: str, settings: Settings) -> "DiffusersEngine":
-    from sfumato.engine.device import pick_device, pick_dtype
+    from sfumato.engine.device import pick_device, pick_dtype, tune
     from sfumato.engine.pipeline import DiffusersEngine
 
     spec = spec_for(name)
@@ -38,15 +38,18 @@ def load_engine(name: str, settings: Settings) -> "DiffusersEngine":
     if spec.name == "tiny":
         from sfumato.engine.tiny import build_tiny_pipeline
 
-        return DiffusersEngine(build_tiny_pipeline(device), spec)
-    dtype = pick_dtype(settings.dtype, device)
-    if spec.name == "sdxl-random":
+        pipe = build_tiny_pipeline(device)  # float32 always: its weights are made for it
+    elif spec.name == "sdxl-random":
         from sfumato.engine.sdxl_random import build_sdxl_random_pipeline
 
-        return DiffusersEngine(build_sdxl_random_pipeline(device, dtype), spec)
-    from sfumato.engine.lightning import build_lightning_pipeline, locate_weights
+        pipe = build_sdxl_random_pipeline(device, pick_dtype(settings.dtype, device))
+    else:
+        from sfumato.engine.lightning import build_lightning_pipeline, locate_weights
 
-    return DiffusersEngine(build_lightning_pipeline(locate_weights(spec, settings), device, dtype), spec)
+        weights = locate_weights(spec, settings)
+        pipe = build_lightning_pipeline(weights, device, pick_dtype(settings.dtype, device))
+    tune(pipe, compile=settings.compile)
+    return DiffusersEngine(pipe, spec, compiled=settings.compile)
 
 
 def device_warning(settings: Settings) -> str | None:

@@ -89,6 +89,9 @@ def build_services(
             clock=clock,
             retention_days=settings.retention_days,
             poll_seconds=settings.poll_seconds,
+            batch_images=settings.batch_images,
+            batch_wait_seconds=settings.batch_wait_ms / 1000,
+            encode_threads=settings.encode_threads,
             on_finished=events.publish,
         )
     generation = GenerationService(

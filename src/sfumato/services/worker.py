@@ -1,11 +1,16 @@
-"""The worker: claims jobs, runs the engine, stores the images, ends the jobs.
+"""The worker: claims batches of jobs, runs the engine, stores the images, ends the jobs.
 
 Three threads, so the engine never waits on the database or on encoding:
-- the engine thread claims a job, generates its images, and hands them on;
-- the finisher encodes and stores the images and ends the job in one transaction, while the
-  engine thread is already on the next job;
-- the heartbeat renews the leases of the jobs in hand, records their progress, and tells the
-  engine thread to stop a job that was canceled or whose lease was lost.
+- the engine thread claims the oldest queued job and compatible ones (domain.batching), waits a few
+  milliseconds for more to fill the batch, makes all their images in one pipeline call, and hands
+  them on;
+- the finisher encodes and stores the images (on a small pool of threads) and ends each job in its
+  own transaction, while the engine thread is already on the next batch;
+- the heartbeat renews the leases of the jobs in hand, records their progress, and marks a job that
+  was canceled or whose lease was lost, so the engine drops it from the batch at the next step.
+
+A job fails alone: a prompt that cannot be encoded fails its own job, and a batch whose call fails is
+run again one job at a time, so only the job that fails alone is failed.
 
 Files are stored under `{job_id}/{attempt}-{i}.{format}` before the job's transaction commits. An
 attempt that cannot commit (canceled, lease lost) deletes its own files; one that crashed between the
@@ -18,7 +23,8 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from queue import Queue
@@ -30,7 +36,7 @@ from sfumato.db.tables import Image, Job
 from sfumato.domain.clock import Clock
 from sfumato.domain.generation import JobParams
 from sfumato.domain.ids import new_id
-from sfumato.engine.base import Engine, GenerationCanceled, RenderJob
+from sfumato.engine.base import Engine, GenerationCanceled, Outcome, Rendered, RenderJob
 from sfumato.engine.encode import encode_image, file_parameters
 from sfumato.storage import Storage
 
@@ -61,6 +67,9 @@ class Worker:
         clock: Clock,
         retention_days: int,
         poll_seconds: float,
+        batch_images: int = 8,
+        batch_wait_seconds: float = 0.01,
+        encode_threads: int = 2,
         on_finished: Callable[[str], None] = lambda job_id: None,
         name: str | None = None,
     ) -> None:
@@ -70,6 +79,8 @@ class Worker:
         self.clock = clock
         self.retention = timedelta(days=retention_days)
         self.poll_seconds = poll_seconds
+        self.batch_images = batch_images
+        self.batch_wait = batch_wait_seconds
         self.on_finished = on_finished
         self.name = name or worker_name()
         self.ready = threading.Event()
@@ -79,7 +90,8 @@ class Worker:
         self._wake = threading.Event()
         self._lock = threading.Lock()
         self._held: dict[str, _Held] = {}
-        self._finishing: Queue[tuple[_Held, list[PILImage]] | None] = Queue(maxsize=1)
+        self._finishing: Queue[list[tuple[_Held, Rendered]] | None] = Queue(maxsize=1)
+        self._encoders = ThreadPoolExecutor(encode_threads, thread_name_prefix="sfumato-encode")
         self._heartbeat_stop = threading.Event()
         self._last_sweep = 0.0
         self._engine_thread = threading.Thread(target=self._engine_loop, name="sfumato-engine", daemon=True)
@@ -97,7 +109,7 @@ class Worker:
         self._wake.set()
 
     def stop(self, timeout: float = 30.0) -> None:
-        """Stop the job being generated at its next step and hand it back; finish those already made."""
+        """Stop the batch being generated at its next step and hand it back; finish those already made."""
         self._stopping.set()
         self._wake.set()
         if not self._engine_thread.is_alive() and not self._finisher.is_alive():
@@ -105,6 +117,7 @@ class Worker:
         self._engine_thread.join(timeout)
         self._finishing.put(None)  # after the engine's last hand-over: the finisher drains, then ends
         self._finisher.join(timeout)
+        self._encoders.shutdown()
         self._heartbeat_stop.set()  # last: leases are renewed until the finisher has committed
         self._heartbeat.join(timeout)
 
@@ -123,7 +136,7 @@ class Worker:
         while not self._stopping.is_set():
             try:
                 self._sweep()
-                jobs = self.queue.claim(self.name, 1) if self.queue.has_queued() else []
+                jobs = self._claim()
             except Exception:  # the database is away: keep the worker alive and look again
                 log.exception("worker %s: cannot reach the queue", self.name)
                 self._stopping.wait(self.poll_seconds)
@@ -132,12 +145,33 @@ class Worker:
                 self._wake.wait(self.poll_seconds)
                 self._wake.clear()
                 continue
-            for job in jobs:
-                try:
-                    self._generate(engine, job)
-                except Exception:  # could not record the outcome; the job's lease will lapse
-                    log.exception("worker %s: lost track of %s", self.name, job.id)
+            try:
+                self._generate(engine, jobs)
+            except Exception:  # could not record the outcome; the jobs' leases will lapse
+                log.exception("worker %s: lost track of %s", self.name, [job.id for job in jobs])
+                for job in jobs:
                     self._drop(job.id)
+
+    def _claim(self) -> list[Job]:
+        """A batch: the oldest queued job and compatible ones, topped up for a few milliseconds."""
+        if not self.queue.has_queued():
+            return []
+        self._wake.clear()
+        jobs = self.queue.claim_batch(self.name, self.batch_images)
+        if not jobs:
+            return []
+        images = sum(job.n for job in jobs)
+        deadline = time.monotonic() + self.batch_wait
+        while images < self.batch_images and not self._stopping.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            self._wake.wait(left)  # a submission in this process, or the deadline: look once more
+            self._wake.clear()
+            more = self.queue.claim_batch(self.name, self.batch_images - images, batch_key=jobs[0].batch_key)
+            jobs += more
+            images += sum(job.n for job in more)
+        return jobs
 
     def _sweep(self) -> None:
         """Requeue jobs whose workers vanished; a few times a lease, not on every loop."""
@@ -153,94 +187,152 @@ class Worker:
             self.storage.delete_prefix(job_id)
             self.on_finished(job_id)
 
-    def _generate(self, engine: Engine, job: Job) -> None:
-        params = JobParams.from_dict(job.params)
-        held = _Held(job, params)
+    def _generate(self, engine: Engine, jobs: list[Job]) -> None:
+        batch = [_Held(job, JobParams.from_dict(job.params)) for job in jobs]
         with self._lock:
-            self._held[job.id] = held
-        render = RenderJob.for_params(params)
-        log.info("worker %s: generating %s (attempt %d)", self.name, job.id, job.attempts)
+            for held in batch:
+                self._held[held.job.id] = held
+        renders = [RenderJob.for_params(held.params) for held in batch]
+        log.info(
+            "worker %s: generating %d images for %s",
+            self.name,
+            sum(len(render.seeds) for render in renders),
+            ", ".join(f"{held.job.id} (attempt {held.job.attempts})" for held in batch),
+        )
         try:
-            images = engine.generate(
-                render,
-                on_step=lambda done, total: setattr(held, "progress", done / total),
-                should_stop=lambda: held.lost or self._stopping.is_set(),
+            outcomes = self._render(engine, batch, renders)
+        except Exception as error:
+            if len(batch) == 1:
+                outcomes = [error]
+            else:  # find the job at fault: each alone, so the others still succeed
+                log.warning(
+                    "worker %s: a batch of %d failed (%s); one at a time", self.name, len(batch), error
+                )
+                outcomes = []
+                for held, render in zip(batch, renders, strict=True):
+                    try:
+                        outcomes += self._render(engine, [held], [render])
+                    except Exception as alone:
+                        outcomes.append(alone)
+
+        made: list[tuple[_Held, Rendered]] = []
+        handed_back: list[str] = []
+        for held, outcome in zip(batch, outcomes, strict=True):
+            job_id = held.job.id
+            if isinstance(outcome, Rendered):
+                made.append((held, outcome))
+                continue
+            self._drop(job_id)
+            if outcome is None:  # dropped: canceled, taken over, or this worker is stopping
+                if not held.lost:
+                    handed_back.append(job_id)
+            else:
+                log.error("worker %s: %s failed: %r", self.name, job_id, outcome)
+                self.queue.fail(
+                    self.name, job_id, "generation_failed", f"{type(outcome).__name__}: {outcome}"
+                )
+                self.on_finished(job_id)
+        if handed_back:  # another worker, or this one restarted, takes them
+            self.queue.release(self.name, handed_back)
+            log.info("worker %s: handed %s back", self.name, handed_back)
+        if made:
+            self._finishing.put(made)  # waits while the finisher is a whole batch behind
+
+    def _render(self, engine: Engine, batch: Sequence[_Held], renders: Sequence[RenderJob]) -> list[Outcome]:
+        def on_step(done: int, total: int) -> None:
+            for held in batch:
+                held.progress = done / total
+
+        try:
+            return engine.render(
+                renders,
+                on_step=on_step,
+                keep=lambda index: not batch[index].lost and not self._stopping.is_set(),
             )
         except GenerationCanceled:
-            self._drop(job.id)
-            if not held.lost:  # stopping: another worker, or this one restarted, takes it
-                self.queue.release(self.name, [job.id])
-                log.info("worker %s: handed %s back", self.name, job.id)
-            return
-        except Exception as error:
-            log.exception("worker %s: %s failed", self.name, job.id)
-            self._drop(job.id)
-            self.queue.fail(self.name, job.id, "generation_failed", f"{type(error).__name__}: {error}")
-            self.on_finished(job.id)
-            return
-        self._finishing.put((held, images))  # waits while the finisher is a job behind
+            return [None] * len(batch)
 
     # The finisher thread.
 
     def _finish_loop(self) -> None:
-        while (item := self._finishing.get()) is not None:
-            held, images = item
-            try:
-                self._finish(held, images)
-            except Exception as error:
-                log.exception("worker %s: could not store %s", self.name, held.job.id)
+        while (made := self._finishing.get()) is not None:
+            # Every image of the batch goes to the encoders at once; each job ends when its own are stored.
+            stored = [(held, rendered, self._store_all(held, rendered.images)) for held, rendered in made]
+            for held, rendered, files in stored:
                 try:
-                    self.queue.fail(
-                        self.name, held.job.id, "storage_failed", f"{type(error).__name__}: {error}"
-                    )
-                except Exception:
-                    log.exception(
-                        "worker %s: could not fail %s; its lease will lapse", self.name, held.job.id
-                    )
-            finally:
-                self._drop(held.job.id)
-                self.on_finished(held.job.id)
+                    self._finish(held, rendered, [file.result() for file in files])
+                except Exception as error:
+                    log.exception("worker %s: could not store %s", self.name, held.job.id)
+                    self._discard(files)
+                    try:
+                        self.queue.fail(
+                            self.name, held.job.id, "storage_failed", f"{type(error).__name__}: {error}"
+                        )
+                    except Exception:
+                        log.exception(
+                            "worker %s: could not fail %s; its lease will lapse", self.name, held.job.id
+                        )
+                finally:
+                    self._drop(held.job.id)
+                    self.on_finished(held.job.id)
 
-    def _finish(self, held: _Held, images: list[PILImage]) -> None:
-        job, params = held.job, held.params
+    def _store_all(self, held: _Held, images: list[PILImage]) -> list[Future[Image]]:
         if held.lost:
-            return
+            return []
+        seeds = held.params.seeds()
+        return [
+            self._encoders.submit(self._store, held, index, image, seeds[index])
+            for index, image in enumerate(images)
+        ]
+
+    def _store(self, held: _Held, index: int, image: PILImage, seed: int) -> Image:
+        """Encode and store one image; its row, not yet added, for the job's transaction."""
+        job, params = held.job, held.params
+        data = encode_image(
+            image, params.format, quality=params.quality, parameters=file_parameters(params, seed)
+        )
+        key = f"{job.id}/{job.attempts}-{index}.{params.format}"
+        self.storage.put(key, data)
         now = self.clock.now()
-        rows, keys = [], []
-        for index, (image, seed) in enumerate(zip(images, params.seeds(), strict=True)):
-            data = encode_image(
-                image, params.format, quality=params.quality, parameters=file_parameters(params, seed)
-            )
-            key = f"{job.id}/{job.attempts}-{index}.{params.format}"
-            self.storage.put(key, data)
-            keys.append(key)
-            rows.append(
-                Image(
-                    id=new_id("image"),
-                    key_id=job.key_id,
-                    job_id=job.id,
-                    job_index=index,
-                    name=params.name,
-                    width=image.width,
-                    height=image.height,
-                    format=params.format,
-                    size=len(data),
-                    storage_key=key,
-                    prompt=params.prompt,
-                    negative_prompt=params.negative_prompt,
-                    seed=seed,
-                    model=params.model,
-                    style=params.style,
-                    created_at=now,
-                    expires_at=now + self.retention,
-                )
-            )
-        if self.queue.complete(self.name, job.id, rows):
-            self.storage.delete_prefix(job.id, keep=frozenset(keys))  # an earlier attempt's leftovers
+        return Image(
+            id=new_id("image"),
+            key_id=job.key_id,
+            job_id=job.id,
+            job_index=index,
+            name=params.name,
+            width=image.width,
+            height=image.height,
+            format=params.format,
+            size=len(data),
+            storage_key=key,
+            prompt=params.prompt,
+            negative_prompt=params.negative_prompt,
+            seed=seed,
+            model=params.model,
+            style=params.style,
+            created_at=now,
+            expires_at=now + self.retention,
+        )
+
+    def _discard(self, files: list[Future[Image]]) -> None:
+        for file in files:
+            if not file.exception():
+                self.storage.delete(file.result().storage_key)
+
+    def _finish(self, held: _Held, rendered: Rendered, rows: list[Image]) -> None:
+        job = held.job
+        if held.lost:
+            for row in rows:
+                self.storage.delete(row.storage_key)
+            return
+        warnings = held.params.notes() + rendered.warnings
+        if self.queue.complete(self.name, job.id, rows, warnings):
+            keys = frozenset(row.storage_key for row in rows)
+            self.storage.delete_prefix(job.id, keep=keys)  # an earlier attempt's leftovers
             log.info("worker %s: %s succeeded with %d images", self.name, job.id, len(rows))
         else:
-            for key in keys:
-                self.storage.delete(key)
+            for row in rows:
+                self.storage.delete(row.storage_key)
             log.info("worker %s: %s was canceled or taken over; its images are discarded", self.name, job.id)
 
     # The heartbeat thread.

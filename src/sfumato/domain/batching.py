@@ -1,0 +1,55 @@
+"""Which queued jobs run together as one pipeline call (DESIGN.md principle 3).
+
+Jobs share a call when one call can make all their images: the same model, size and step count, and
+the same guidance (a call applies one guidance scale to every image; at 1 or below there is no
+unconditional branch, so every such scale is the same call). Prompts, negative prompts, seeds,
+formats and image counts may differ. Pure functions over pending work: no database, no torch.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sfumato.domain.generation import JobParams
+
+
+def guidance_mode(guidance_scale: float) -> str:
+    """The part of the guidance a batch must agree on: off at 1 or below, else the scale itself."""
+    return "off" if guidance_scale <= 1.0 else f"cfg{guidance_scale:g}"
+
+
+def batch_key(params: JobParams) -> str:
+    """Jobs with equal keys can share a pipeline call."""
+    return (
+        f"{params.model}|{params.width}x{params.height}|{params.steps}|{guidance_mode(params.guidance_scale)}"
+    )
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A queued job, as the batcher sees it: oldest first."""
+
+    job_id: str
+    batch_key: str
+    images: int
+
+
+def choose_batch(candidates: Sequence[Pending], budget: int, *, topping_up: bool = False) -> list[str]:
+    """The oldest job, then the next compatible ones whose images fit in the budget, in age order.
+
+    The oldest job always runs, even alone beyond the budget, so no job waits forever; a younger job
+    too large for what is left is passed over for this call, not dropped from the queue. When
+    `topping_up` a batch already in hand, `budget` is what is left of it and nothing goes beyond.
+    """
+    if not candidates:
+        return []
+    first = candidates[0]
+    chosen: list[str] = []
+    used = 0
+    for job in candidates:
+        if used >= budget:
+            break
+        fits = used + job.images <= budget or (not chosen and not topping_up)
+        if job.batch_key == first.batch_key and fits:
+            chosen.append(job.job_id)
+            used += job.images
+    return chosen
