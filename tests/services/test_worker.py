@@ -284,19 +284,27 @@ def test_a_batch_holds_at_most_its_budget_of_images(
     assert calls == [["p0", "p1"], ["p2"]]
 
 
-def test_a_short_wait_lets_a_batch_fill(
+def test_under_load_a_short_wait_lets_a_batch_fill(
     make_worker: Callable[..., Worker], queue: JobQueue, db: Database, key_id: str
 ) -> None:
     calls: list[list[str]] = []
     worker = make_worker(calls=calls, batch_wait_seconds=2.0)
+    lone = submit(queue, key_id, prompt="lone")
+    worker.wake()
+    start = time.monotonic()
+    wait_until(ended(db, lone))
+    assert time.monotonic() - start < 1.5  # no load seen yet: it started without the 2 s wait
+    busy = [submit(queue, key_id, prompt=f"busy {i}") for i in range(2)]
+    worker.wake()
+    wait_until(ended(db, busy[1]))
     first = submit(queue, key_id, prompt="first")
     worker.wake()
-    time.sleep(0.3)  # the worker holds "first" and waits for company
+    time.sleep(0.3)  # under load now: the worker holds "first" and waits for company
     second = submit(queue, key_id, prompt="second")
     worker.wake()
     wait_until(ended(db, second))
     assert job_of(db, first).status == "succeeded"
-    assert calls == [["first", "second"]]
+    assert calls == [["lone"], ["busy 0", "busy 1"], ["first", "second"]]
 
 
 def test_a_failing_batch_is_retried_one_job_at_a_time_and_only_the_culprit_fails(

@@ -94,6 +94,7 @@ class Worker:
         self._encoders = ThreadPoolExecutor(encode_threads, thread_name_prefix="sfumato-encode")
         self._heartbeat_stop = threading.Event()
         self._last_sweep = 0.0
+        self._last_batch_jobs = 0
         self._engine_thread = threading.Thread(target=self._engine_loop, name="sfumato-engine", daemon=True)
         self._finisher = threading.Thread(target=self._finish_loop, name="sfumato-finisher", daemon=True)
         self._heartbeat = threading.Thread(target=self._heartbeat_loop, name="sfumato-heartbeat", daemon=True)
@@ -153,7 +154,11 @@ class Worker:
                     self._drop(job.id)
 
     def _claim(self) -> list[Job]:
-        """A batch: the oldest queued job and compatible ones, topped up for a few milliseconds."""
+        """A batch: the oldest queued job and compatible ones, topped up for a few milliseconds.
+
+        The wait is spent only under load (the last batch held several jobs): a lone client's
+        request starts at once.
+        """
         if not self.queue.has_queued():
             return []
         self._wake.clear()
@@ -161,7 +166,7 @@ class Worker:
         if not jobs:
             return []
         images = sum(job.n for job in jobs)
-        deadline = time.monotonic() + self.batch_wait
+        deadline = time.monotonic() + (self.batch_wait if self._last_batch_jobs > 1 else 0.0)
         while images < self.batch_images and not self._stopping.is_set():
             left = deadline - time.monotonic()
             if left <= 0:
@@ -171,6 +176,7 @@ class Worker:
             more = self.queue.claim_batch(self.name, self.batch_images - images, batch_key=jobs[0].batch_key)
             jobs += more
             images += sum(job.n for job in more)
+        self._last_batch_jobs = len(jobs)
         return jobs
 
     def _sweep(self) -> None:

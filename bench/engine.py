@@ -1,0 +1,141 @@
+"""The engine alone: images/s and latency per image at several batch sizes, with and without compile.
+
+    python -m bench.engine --model tiny --size 512                  # CPU
+    python -m bench.engine --model sdxl-random --size 1024 --compile both   # a GPU
+
+Each batch is one call of the engine the worker uses (DiffusersEngine.render), with one job of one
+image per slot, every prompt and seed different, timed to the PIL images (so a GPU has finished).
+"""
+
+import argparse
+import gc
+from pathlib import Path
+from typing import Any
+
+from bench.common import Timer, median, percentile, write_result
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    import torch
+
+    from sfumato.config import Settings
+    from sfumato.engine.base import RenderJob
+    from sfumato.engine.registry import load_engine, spec_for
+
+    spec = spec_for(args.model)
+    steps = args.steps or spec.default_steps
+    rows: list[dict[str, Any]] = []
+    for compiled in {"off": [False], "on": [True], "both": [False, True]}[args.compile]:
+        settings = Settings(model=args.model, device=args.device, dtype=args.dtype, compile=compiled)
+        with Timer() as load:
+            engine = load_engine(args.model, settings)
+        with Timer() as warm:
+            engine.warmup()
+        print(
+            f"{args.model} on {engine.device} (compile {'on' if compiled else 'off'}): "
+            f"loaded in {load.seconds:.1f} s, warmed up in {warm.seconds:.1f} s"
+        )
+        counter = 0
+        for batch in args.batches:
+
+            def jobs(batch: int = batch) -> list[RenderJob]:
+                nonlocal counter
+                counter += batch
+                return [
+                    RenderJob(
+                        f"benchmark prompt {counter + i}",
+                        None,
+                        args.size,
+                        args.size,
+                        steps,
+                        spec.default_guidance_scale,
+                        [counter + i],
+                    )
+                    for i in range(batch)
+                ]
+
+            with Timer() as first:  # a new batch size: compiled graphs may trace again
+                engine.render(jobs())
+            times = []
+            for _ in range(args.repeats):
+                with Timer() as call:
+                    engine.render(jobs())
+                times.append(call.seconds)
+            p50 = median(times)
+            rows.append(
+                {
+                    "compile": compiled,
+                    "batch": batch,
+                    "first_call_s": round(first.seconds, 4),
+                    "batch_p50_s": round(p50, 4),
+                    "batch_p95_s": round(percentile(times, 0.95), 4),
+                    "per_image_ms": round(p50 / batch * 1000, 1),
+                    "images_per_s": round(batch / p50, 3),
+                    "repeats": args.repeats,
+                }
+            )
+            print(f"  batch {batch}: {p50 * 1000:.0f} ms a call, {batch / p50:.2f} images/s")
+        device = str(engine.device)
+        dtype = str(next(engine.pipe.unet.parameters()).dtype).removeprefix("torch.")
+        del engine
+        gc.collect()
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+    return {
+        "model": args.model,
+        "size": args.size,
+        "steps": steps,
+        "device": device,
+        "dtype": dtype,
+        "rows": rows,
+    }
+
+
+def table(result: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    machine = result["machine"]
+    title = (
+        f"engine: {result['model']} {result['size']}x{result['size']}, {result['steps']} steps, "
+        f"{result['device']} {result['dtype']} | {machine['gpu'] or machine['cpu']} "
+        f"({machine['cpu_cores']} cores)"
+    )
+    out = Table(title=title)
+    for column in ("compile", "batch", "ms a call (p50)", "ms an image", "images/s", "first call s"):
+        out.add_column(column, justify="right")
+    for row in result["rows"]:
+        out.add_row(
+            "on" if row["compile"] else "off",
+            str(row["batch"]),
+            f"{row['batch_p50_s'] * 1000:.0f}",
+            f"{row['per_image_ms']:.0f}",
+            f"{row['images_per_s']:.2f}",
+            f"{row['first_call_s']:.1f}",
+        )
+    Console().print(out)
+
+
+def main(argv: list[str] | None = None) -> Path:
+    parser = argparse.ArgumentParser(prog="python -m bench.engine", description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="tiny", help="tiny, sdxl-random, or an sdxl-lightning model")
+    parser.add_argument("--size", type=int, default=512, help="width and height")
+    parser.add_argument("--steps", type=int, default=None, help="the model's default when absent")
+    parser.add_argument(
+        "--batches", type=lambda text: [int(b) for b in text.split(",")], default=[1, 2, 4, 8]
+    )
+    parser.add_argument("--repeats", type=int, default=5, help="timed calls per batch size")
+    parser.add_argument("--compile", choices=["off", "on", "both"], default="off")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--dtype", default="auto")
+    parser.add_argument("--json", type=Path, default=None, help="where to write the result")
+    args = parser.parse_args(argv)
+    result = run(args)
+    path = write_result("engine", result, args.json)
+    table({**result, "machine": __import__("json").loads(path.read_text())["machine"]})
+    print(f"written to {path}")
+    return path
+
+
+if __name__ == "__main__":
+    main()
