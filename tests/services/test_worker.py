@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sfumato.db.database import Database
 from sfumato.db.queue import JobQueue
 from sfumato.db.tables import Image, Job
-from sfumato.domain.generation import GenerationRequest
+from sfumato.domain.generation import GenerationRequest, JobParams
 from sfumato.domain.ids import new_id
 from sfumato.domain.models import MODELS
 from sfumato.engine.base import KeepCheck, Outcome, RenderJob, StepCallback
@@ -32,8 +32,9 @@ class Hooked:
         engine: DiffusersEngine,
         hook: Callable[[RenderJob], None] = lambda job: None,
         calls: list[list[str]] | None = None,
+        after: Callable[[Sequence[RenderJob]], None] = lambda jobs: None,
     ) -> None:
-        self.engine, self.hook, self.spec = engine, hook, engine.spec
+        self.engine, self.hook, self.after, self.spec = engine, hook, after, engine.spec
         self.calls = calls if calls is not None else []  # the prompts of each pipeline call
 
     def render(
@@ -42,7 +43,9 @@ class Hooked:
         self.calls.append([job.prompt for job in jobs])
         for job in jobs:
             self.hook(job)
-        return self.engine.render(jobs, on_step=on_step, keep=keep)
+        outcomes = self.engine.render(jobs, on_step=on_step, keep=keep)
+        self.after(jobs)
+        return outcomes
 
     def warmup(self) -> None:
         pass
@@ -71,12 +74,13 @@ def make_worker(
         finished: list[str] | None = None,
         calls: list[list[str]] | None = None,
         storage: Storage = storage,
+        after: Callable[[Sequence[RenderJob]], None] = lambda jobs: None,
         **options: Any,
     ) -> Worker:
         worker = Worker(
             queue=queue,
             storage=storage,
-            engine_factory=lambda: Hooked(tiny_engine, hook, calls),
+            engine_factory=lambda: Hooked(tiny_engine, hook, calls, after),
             clock=clock,
             retention_days=30,
             poll_seconds=0.05,
@@ -386,3 +390,58 @@ def test_the_job_records_what_the_engine_could_not_do(
     assert warnings is not None and len(warnings) == 2
     assert warnings[0].startswith("negative_prompt has no effect at guidance_scale 0")
     assert warnings[1].startswith("prompt is 100 tokens long")
+
+
+def test_the_next_batch_is_claimed_while_the_last_step_runs(
+    make_worker: Callable[..., Worker],
+    queue: JobQueue,
+    db: Database,
+    key_id: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    events: list[str] = []
+    claim_batch = queue.claim_batch
+
+    def recorded(owner: str, budget: int, **options: Any) -> list[Job]:
+        jobs = claim_batch(owner, budget, **options)
+        events.extend(f"claimed {JobParams.from_dict(job.params).prompt}" for job in jobs)
+        return jobs
+
+    monkeypatch.setattr(queue, "claim_batch", recorded)
+
+    def hook(job: RenderJob) -> None:
+        events.append(f"rendering {job.prompt}")
+
+    worker = make_worker(hook)
+    first = submit(queue, key_id, prompt="first", width=1024, height=1024, steps=8)
+    worker.wake()
+    wait_until(lambda: job_of(db, first).progress > 0)
+    second = submit(queue, key_id, prompt="second")
+    wait_until(ended(db, second))
+    # "second" was claimed before "first" left the engine, not after: no database turn between the calls.
+    assert events == ["claimed first", "rendering first", "claimed second", "rendering second"]
+    assert job_of(db, first).status == "succeeded"
+
+
+def test_stopping_hands_back_a_batch_claimed_ahead(
+    make_worker: Callable[..., Worker], queue: JobQueue, db: Database, key_id: str
+) -> None:
+    made, hold = threading.Event(), threading.Event()
+
+    def after(jobs: Sequence[RenderJob]) -> None:  # each call, once made, waits for the test
+        made.set()
+        hold.wait(30)
+
+    worker = make_worker(after=after)
+    first = submit(queue, key_id, prompt="first")
+    second = submit(queue, key_id, prompt="second", width=512)  # another shape: the next batch
+    worker.wake()
+    assert made.wait(30)
+    wait_until(lambda: job_of(db, second).status == "processing")  # claimed while "first" was made
+    stopping = threading.Thread(target=worker.stop)
+    stopping.start()
+    wait_until(worker._stopping.is_set)
+    hold.set()
+    stopping.join()
+    assert (job_of(db, first).status, job_of(db, first).attempts) == ("succeeded", 1)
+    assert (job_of(db, second).status, job_of(db, second).attempts) == ("queued", 0)

@@ -1,9 +1,9 @@
 """The worker: claims batches of jobs, runs the engine, stores the images, ends the jobs.
 
-Three threads, so the engine never waits on the database or on encoding:
-- the engine thread claims the oldest queued job and compatible ones (domain.batching), waits a few
-  milliseconds for more to fill the batch, makes all their images in one pipeline call, and hands
-  them on;
+Three threads and two pools, so the engine never waits on the database or on encoding:
+- the engine thread makes a batch's images in one pipeline call and hands them on; when the batch
+  reaches its last denoising step, the claimer (a pool of one) claims the next batch: the oldest
+  queued job and compatible ones (domain.batching), topped up for a few milliseconds under load;
 - the finisher encodes and stores the images (on a small pool of threads) and ends each job in its
   own transaction, while the engine thread is already on the next batch;
 - the heartbeat renews the leases of the jobs in hand, records their progress, and marks a job that
@@ -92,6 +92,8 @@ class Worker:
         self._held: dict[str, _Held] = {}
         self._finishing: Queue[list[tuple[_Held, Rendered]] | None] = Queue(maxsize=1)
         self._encoders = ThreadPoolExecutor(encode_threads, thread_name_prefix="sfumato-encode")
+        self._claimer = ThreadPoolExecutor(1, thread_name_prefix="sfumato-claim")
+        self._ahead: Future[list[_Held]] | None = None  # the next batch, claimed while this one runs
         self._heartbeat_stop = threading.Event()
         self._last_sweep = 0.0
         self._last_batch_jobs = 0
@@ -136,8 +138,7 @@ class Worker:
         log.info("worker %s: ready with %s", self.name, engine.spec.name)
         while not self._stopping.is_set():
             try:
-                self._sweep()
-                jobs = self._claim()
+                jobs = self._next_batch()
             except Exception:  # the database is away: keep the worker alive and look again
                 log.exception("worker %s: cannot reach the queue", self.name)
                 self._stopping.wait(self.poll_seconds)
@@ -149,9 +150,42 @@ class Worker:
             try:
                 self._generate(engine, jobs)
             except Exception:  # could not record the outcome; the jobs' leases will lapse
-                log.exception("worker %s: lost track of %s", self.name, [job.id for job in jobs])
-                for job in jobs:
-                    self._drop(job.id)
+                log.exception("worker %s: lost track of %s", self.name, [held.job.id for held in jobs])
+                for held in jobs:
+                    self._drop(held.job.id)
+        self._release_ahead()
+
+    def _next_batch(self) -> list[_Held]:
+        """The batch claimed ahead while the last one finished denoising, or a fresh claim."""
+        ahead, self._ahead = self._ahead, None
+        return ahead.result() if ahead is not None else self._look()
+
+    def _look(self) -> list[_Held]:
+        """Sweep, claim, and hold: from here the heartbeat renews the jobs' leases."""
+        self._sweep()
+        batch = [_Held(job, JobParams.from_dict(job.params)) for job in self._claim()]
+        with self._lock:
+            for held in batch:
+                self._held[held.job.id] = held
+        return batch
+
+    def _claim_ahead(self) -> None:
+        """Claim the next batch on another thread while the engine runs the last step and the decoder."""
+        if self._ahead is None and not self._stopping.is_set():
+            self._ahead = self._claimer.submit(self._look)
+
+    def _release_ahead(self) -> None:
+        """Stopping: a batch claimed ahead goes back untouched, its attempt not counted."""
+        ahead, self._ahead = self._ahead, None
+        try:
+            batch = ahead.result() if ahead is not None else []
+            for held in batch:
+                self._drop(held.job.id)
+            if batch:
+                self.queue.release(self.name, [held.job.id for held in batch])
+        except Exception:
+            log.exception("worker %s: could not hand back the batch claimed ahead", self.name)
+        self._claimer.shutdown()
 
     def _claim(self) -> list[Job]:
         """A batch: the oldest queued job and compatible ones, topped up for a few milliseconds.
@@ -193,11 +227,7 @@ class Worker:
             self.storage.delete_prefix(job_id)
             self.on_finished(job_id)
 
-    def _generate(self, engine: Engine, jobs: list[Job]) -> None:
-        batch = [_Held(job, JobParams.from_dict(job.params)) for job in jobs]
-        with self._lock:
-            for held in batch:
-                self._held[held.job.id] = held
+    def _generate(self, engine: Engine, batch: list[_Held]) -> None:
         renders = [RenderJob.for_params(held.params) for held in batch]
         log.info(
             "worker %s: generating %d images for %s",
@@ -248,6 +278,8 @@ class Worker:
         def on_step(done: int, total: int) -> None:
             for held in batch:
                 held.progress = done / total
+            if done >= total - 1:  # the last step is running: the database's turn overlaps the GPU's
+                self._claim_ahead()
 
         try:
             return engine.render(
