@@ -119,3 +119,12 @@ def test_an_unknown_model_is_one_clear_line(env: dict[str, str]) -> None:
     result = run(env, "serve", "--model", "dall-e", "--no-worker")
     assert result.exit_code == 1
     assert result.stderr.strip().startswith("sfumato: unknown model 'dall-e'; known models: sdxl-lightning")
+
+
+def test_generate_says_what_it_could_not_do_as_asked(env: dict[str, str], tmp_path: Path) -> None:
+    out = tmp_path / "long.png"
+    args = ["generate", "a lighthouse at dusk " * 5, "-o", str(out), "--negative-prompt", "fog"]
+    result = run(env, *args, "--width", "256", "--height", "256", "--model", "tiny")
+    assert result.exit_code == 0, result.output
+    assert "warning: negative_prompt has no effect at guidance_scale 0" in result.stderr
+    assert "warning: prompt is 85 tokens long; the text encoders read only the first 75" in result.stderr

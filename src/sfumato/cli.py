@@ -204,7 +204,7 @@ def generate(
         _fail(f"generation failed: {outcome!r}")
     image = outcome.images[0]
     for warning in params.notes() + outcome.warnings:
-        console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+        console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False, soft_wrap=True)
     data = encode_image(
         image, params.format, quality=params.quality, parameters=file_parameters(params, params.seed)
     )
