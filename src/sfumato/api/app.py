@@ -12,7 +12,16 @@ from sfumato import __version__
 from sfumato.api import errors
 from sfumato.api.middleware import BodySizeLimit
 from sfumato.api.openapi import build_openapi
-from sfumato.api.routes import catalog, generation, health, images, public
+from sfumato.api.routes import (
+    catalog,
+    generation,
+    health,
+    images,
+    job_style,
+    openai_images,
+    public,
+    sync_style,
+)
 from sfumato.config import Settings
 from sfumato.services.container import Services, build_services
 
@@ -51,7 +60,7 @@ def create_app(
     )
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    for module in (health, generation, images, catalog, public):
+    for module in (health, generation, openai_images, images, catalog, public, job_style, sync_style):
         app.include_router(module.router)
     app.openapi = partial(build_openapi, app)  # type: ignore[method-assign]
     return app

@@ -6,6 +6,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 
 from sfumato.domain import errors as domain
@@ -111,6 +112,12 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, error: RequestValidationError) -> JSONResponse:
         return error_response(validation_error(list(error.errors())))
+
+    @app.exception_handler(ValidationError)
+    async def _model(_request: Request, error: ValidationError) -> JSONResponse:
+        # A dialect's body, valid in its own terms, translated into a GenerationRequest that is not.
+        errors = [{**item, "loc": ("body", *item["loc"])} for item in error.errors()]
+        return error_response(validation_error(errors))
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, error: HTTPException) -> JSONResponse:

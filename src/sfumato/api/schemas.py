@@ -22,6 +22,11 @@ def public_url(image: Image, base_url: str) -> str | None:
     return f"{base_url}/p/{image.public_token}.{image.format}" if image.public_token else None
 
 
+def access_url(image: Image, base_url: str) -> str:
+    """The key-free address of an image until it expires: what the hosted dialects call its `url`."""
+    return f"{base_url}/i/{image.access_token}.{image.format}"
+
+
 class ImagePublic(BaseModel):
     id: str
     object: Literal["image"] = "image"

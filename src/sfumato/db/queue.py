@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from sfumato.db.database import Database
@@ -200,6 +200,17 @@ class JobQueue:
                 .values(status=JobStatus.CANCELED, completed_at=self.clock.now(), lease_expires_at=None)
             )
             return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def delete(self, job_id: str, key_id: str) -> bool:
+        """Remove a job of this key and its image rows. A worker running it learns at its next renewal
+        (the row is gone), stops, and its commit, finding nothing to finish, discards its files."""
+        with self.db.write() as session:
+            job = session.scalar(select(Job.id).where(Job.id == job_id, Job.key_id == key_id))
+            if job is None:
+                return False
+            session.execute(delete(Image).where(Image.job_id == job_id))
+            session.execute(delete(Job).where(Job.id == job_id))
+        return True
 
     def requeue_expired(self) -> Expired:
         """Jobs whose lease lapsed: back to the queue, or `failed` after their last attempt."""

@@ -75,6 +75,7 @@ class Image(Base):
         Index("ix_images_key_created", "key_id", "created_at"),
         Index("ix_images_key_name_created", "key_id", "name", "created_at"),
         Index("ix_images_expires", "expires_at"),
+        Index("ix_images_access_token", "access_token", unique=True),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -95,3 +96,5 @@ class Image(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     public_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Set when the image is made: the key-free URL of the hosted dialects, valid until the image expires.
+    access_token: Mapped[str | None] = mapped_column(String(64))

@@ -57,8 +57,8 @@ class RateLimited(SfumatoError):
 class Overloaded(SfumatoError):
     code = "overloaded"
 
-    def __init__(self, message: str, *, retry_after: int) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, retry_after: int, code: str | None = None) -> None:
+        super().__init__(message, code=code)
         self.retry_after = retry_after
 
 

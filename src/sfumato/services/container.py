@@ -103,6 +103,7 @@ def build_services(
         max_queued=settings.max_queued_jobs,
         poll_seconds=settings.poll_seconds,
         seeds=seeds,
+        storage=storage,
         on_submit=worker.wake if worker is not None else lambda: None,
         unavailable=(lambda: worker.error) if worker is not None else lambda: None,
     )

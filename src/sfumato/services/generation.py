@@ -21,6 +21,7 @@ from sfumato.domain.jobs import JobStatus
 from sfumato.domain.models import MODELS
 from sfumato.services.events import JobEvents
 from sfumato.services.pagination import Page, paginate
+from sfumato.storage import Storage
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class GenerationService:
         max_queued: int,
         poll_seconds: float,
         seeds: Callable[[], int],
+        storage: Storage,
         on_submit: Callable[[], None] = lambda: None,
         unavailable: Callable[[], str | None] = lambda: None,
     ) -> None:
@@ -56,6 +58,7 @@ class GenerationService:
         self.max_queued = max_queued
         self.poll_seconds = poll_seconds
         self.seeds = seeds
+        self.storage = storage
         self.on_submit = on_submit
         self.unavailable = unavailable  # why this process's own worker cannot generate, if it cannot
 
@@ -93,6 +96,14 @@ class GenerationService:
             images = self._images(session, [job.id for job in page.items])
         views = [JobView(job, images.get(job.id, [])) for job in page.items]
         return Page(views, page.has_more, page.next_cursor)
+
+    def delete(self, key: ApiKey, job_id: str) -> None:
+        """Remove a job and its images, files included; a running job stops at its next step."""
+        if not self.queue.delete(job_id, key.id):
+            raise NotFound(f"no job {job_id!r}")
+        self.events.publish(job_id)  # waiters on it learn it is gone
+        # The rows go first: a crash between the two leaves unreferenced files, never a row without one.
+        self.storage.delete_prefix(job_id)
 
     def cancel(self, key: ApiKey, job_id: str) -> JobView:
         """Cancel a queued or running job; a job that has already ended is returned as it is."""

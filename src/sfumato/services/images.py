@@ -2,7 +2,7 @@
 
 import logging
 
-from sqlalchemy import Select, delete, select, update
+from sqlalchemy import ColumnElement, Select, delete, select, update
 
 from sfumato.db.database import Database
 from sfumato.db.tables import ApiKey, Image
@@ -44,10 +44,15 @@ class ImageService:
 
     def public_content(self, token: str) -> tuple[Image, bytes]:
         """A published image, by the token in its URL; no key needed."""
+        return self._by_token(Image.public_token == token)
+
+    def access_content(self, token: str) -> tuple[Image, bytes]:
+        """An image by its access token (the URL the hosted dialects hand out); no key, until it expires."""
+        return self._by_token(Image.access_token == token)
+
+    def _by_token(self, match: ColumnElement[bool]) -> tuple[Image, bytes]:
         with self.db.read() as session:
-            image = session.scalar(
-                select(Image).where(Image.public_token == token, Image.expires_at > self.clock.now())
-            )
+            image = session.scalar(select(Image).where(match, Image.expires_at > self.clock.now()))
         if image is None:
             raise NotFound("no such image")
         return self._read(image)

@@ -35,7 +35,7 @@ from sfumato.db.queue import JobQueue
 from sfumato.db.tables import Image, Job
 from sfumato.domain.clock import Clock
 from sfumato.domain.generation import JobParams
-from sfumato.domain.ids import new_id
+from sfumato.domain.ids import new_id, new_public_token
 from sfumato.engine.base import Engine, GenerationCanceled, Outcome, Rendered, RenderJob
 from sfumato.engine.encode import encode_image, file_parameters
 from sfumato.storage import Storage
@@ -350,6 +350,7 @@ class Worker:
             style=params.style,
             created_at=now,
             expires_at=now + self.retention,
+            access_token=new_public_token(),
         )
 
     def _discard(self, files: list[Future[Image]]) -> None:

@@ -6,9 +6,9 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from sfumato.api.deps import BaseUrl, CurrentKey, PreferDep, ServicesDep, in_thread
+from sfumato.api.outcome import images_of_ended
 from sfumato.api.prefer import Prefer
 from sfumato.api.schemas import ImagePublic, ImagineRequest, JobPublic, ListPublic
-from sfumato.domain.errors import Conflict, GenerationFailed
 from sfumato.domain.generation import GenerationRequest
 from sfumato.domain.jobs import JobStatus
 from sfumato.services.container import Services
@@ -45,12 +45,8 @@ async def imagine(
         return _accepted(view, base_url, prefer)
     timeout = _wait_seconds(prefer, services, services.settings.default_wait_seconds)
     view = await services.generation.wait(key, view.job.id, timeout)
-    if view.status is JobStatus.SUCCEEDED and view.images:
-        return JSONResponse(ImagePublic.of(view.images[0], base_url).model_dump(mode="json"), 201)
-    if view.status is JobStatus.FAILED:
-        raise GenerationFailed(f"generation failed: {view.job.error_message or view.job.error_code}")
-    if view.status is JobStatus.CANCELED:
-        raise Conflict(f"job {view.job.id} was canceled", code="job_canceled")
+    if images := images_of_ended(view):
+        return JSONResponse(ImagePublic.of(images[0], base_url).model_dump(mode="json"), 201)
     return _accepted(view, base_url, prefer)
 
 

@@ -16,3 +16,12 @@ async def published(token: str, services: ServicesDep) -> Response:
     return Response(
         data, media_type=CONTENT_TYPES[image.format], headers={"Cache-Control": "public, max-age=60"}
     )
+
+
+@router.get("/i/{token}", response_class=Response, include_in_schema=False)
+async def accessed(token: str, services: ServicesDep) -> Response:
+    """The key-free URL the hosted dialects answer with: it works until the image expires or is deleted."""
+    image, data = await in_thread(services.images.access_content, token.split(".", 1)[0])
+    return Response(
+        data, media_type=CONTENT_TYPES[image.format], headers={"Cache-Control": "private, max-age=60"}
+    )

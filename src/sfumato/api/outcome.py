@@ -1,0 +1,37 @@
+"""A job's end as a synchronous answer sees it: its images, or the error that says why not.
+
+Shared by imagine and the synchronous dialects (sync style, OpenAI), which all wait for a job.
+"""
+
+from sfumato.api.deps import in_thread
+from sfumato.db.tables import ApiKey, Image
+from sfumato.domain.errors import Conflict, GenerationFailed, Overloaded
+from sfumato.domain.generation import GenerationRequest
+from sfumato.domain.jobs import JobStatus
+from sfumato.services.container import Services
+from sfumato.services.generation import JobView
+
+
+def images_of_ended(view: JobView) -> list[Image] | None:
+    """The images of a job that succeeded; None while it runs; an error if it failed or was canceled."""
+    if view.status is JobStatus.SUCCEEDED:
+        return view.images
+    if view.status is JobStatus.FAILED:
+        raise GenerationFailed(f"generation failed: {view.job.error_message or view.job.error_code}")
+    if view.status is JobStatus.CANCELED:
+        raise Conflict(f"job {view.job.id} was canceled", code="job_canceled")
+    return None
+
+
+async def generate_and_wait(services: Services, key: ApiKey, request: GenerationRequest) -> list[Image]:
+    """Submit, wait up to SFUMATO_MAX_WAIT_SECONDS, and answer with the images."""
+    view = await in_thread(services.generation.submit, key, request)
+    seconds = services.settings.max_wait_seconds
+    images = images_of_ended(await services.generation.wait(key, view.job.id, seconds))
+    if images is None:
+        raise Overloaded(
+            f"the image was not ready within {seconds:g} s; the job {view.job.id} goes on",
+            retry_after=30,
+            code="generation_timeout",
+        )
+    return images
