@@ -1,15 +1,17 @@
 """Dependencies: the services, the calling key, the base URL, the `Prefer` header."""
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Annotated, ParamSpec, TypeVar
 
 import anyio
-from fastapi import Depends, Request, Security
+from fastapi import Depends, Header, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
 
 from sfumato.api.prefer import Prefer, parse_prefer
 from sfumato.db.tables import ApiKey
+from sfumato.domain.idempotency import Idempotency
 from sfumato.services.container import Services
 
 P = ParamSpec("P")
@@ -53,6 +55,26 @@ async def base_url(request: Request, services: ServicesDep) -> str:
 
 
 BaseUrl = Annotated[str, Depends(base_url)]
+
+
+Fingerprint = Callable[[BaseModel], Idempotency | None]
+
+
+def idempotency(route: str) -> Callable[..., Awaitable[Fingerprint]]:
+    """A dependency reading `Idempotency-Key`; it answers a function that fingerprints the request."""
+
+    async def read(
+        key: Annotated[
+            str | None,
+            Header(alias="Idempotency-Key", description="retries with this key create nothing more"),
+        ] = None,
+    ) -> Fingerprint:
+        def of(request: BaseModel) -> Idempotency | None:
+            return None if key is None else Idempotency.of(key, route, request.model_dump(mode="json"))
+
+        return of
+
+    return read
 
 
 async def prefer(request: Request) -> Prefer:

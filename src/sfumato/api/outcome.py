@@ -3,10 +3,13 @@
 Shared by imagine and the synchronous dialects (sync style, OpenAI), which all wait for a job.
 """
 
+from fastapi import Response
+
 from sfumato.api.deps import in_thread
 from sfumato.db.tables import ApiKey, Image
 from sfumato.domain.errors import Conflict, GenerationFailed, Overloaded
 from sfumato.domain.generation import GenerationRequest
+from sfumato.domain.idempotency import Idempotency
 from sfumato.domain.jobs import JobStatus
 from sfumato.services.container import Services
 from sfumato.services.generation import JobView
@@ -23,9 +26,22 @@ def images_of_ended(view: JobView) -> list[Image] | None:
     return None
 
 
-async def generate_and_wait(services: Services, key: ApiKey, request: GenerationRequest) -> list[Image]:
-    """Submit, wait up to SFUMATO_MAX_WAIT_SECONDS, and answer with the images."""
-    view = await in_thread(services.generation.submit, key, request)
+def replayed_header(view: JobView, response: Response) -> None:
+    """Say so when the answer is the one an earlier request with the same Idempotency-Key got."""
+    if view.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+
+
+async def generate_and_wait(
+    services: Services,
+    key: ApiKey,
+    request: GenerationRequest,
+    idempotency: Idempotency | None,
+    response: Response,
+) -> list[Image]:
+    """Submit (or find the job of an earlier try), wait up to SFUMATO_MAX_WAIT_SECONDS, answer the images."""
+    view = await in_thread(services.generation.submit, key, request, idempotency)
+    replayed_header(view, response)
     seconds = services.settings.max_wait_seconds
     images = images_of_ended(await services.generation.wait(key, view.job.id, seconds))
     if images is None:

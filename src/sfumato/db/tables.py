@@ -98,3 +98,15 @@ class Image(Base):
     public_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     # Set when the image is made: the key-free URL of the hosted dialects, valid until the image expires.
     access_token: Mapped[str | None] = mapped_column(String(64))
+
+
+class IdempotencyKey(Base):
+    """A POST's `Idempotency-Key`, per API key: the request it came with and the job it created."""
+
+    __tablename__ = "idempotency_keys"
+
+    key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id"), primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))  # sha256 of the route and the request
+    job_id: Mapped[str] = mapped_column(String(40))  # no foreign key: a deleted job frees the key
+    created_at: Mapped[datetime]

@@ -8,14 +8,16 @@ from dataclasses import dataclass
 
 import anyio
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sfumato.db.database import Database
 from sfumato.db.queue import JobQueue
-from sfumato.db.tables import ApiKey, Image, Job
+from sfumato.db.tables import ApiKey, IdempotencyKey, Image, Job
 from sfumato.domain.clock import Clock
-from sfumato.domain.errors import InvalidParameter, ModelUnavailable, NotFound, Overloaded
+from sfumato.domain.errors import Conflict, InvalidParameter, ModelUnavailable, NotFound, Overloaded
 from sfumato.domain.generation import GenerationRequest
+from sfumato.domain.idempotency import KEPT_FOR, Idempotency
 from sfumato.domain.ids import new_id
 from sfumato.domain.jobs import JobStatus
 from sfumato.domain.models import MODELS
@@ -24,10 +26,15 @@ from sfumato.services.pagination import Page, paginate
 from sfumato.storage import Storage
 
 
+class _Raced(Exception):
+    """Inside submit's transaction: an identical request with the same key committed first."""
+
+
 @dataclass(frozen=True)
 class JobView:
     job: Job
     images: list[Image]
+    replayed: bool = False  # found by its Idempotency-Key, not created now
 
     @property
     def status(self) -> JobStatus:
@@ -62,7 +69,12 @@ class GenerationService:
         self.on_submit = on_submit
         self.unavailable = unavailable  # why this process's own worker cannot generate, if it cannot
 
-    def submit(self, key: ApiKey, request: GenerationRequest) -> JobView:
+    def submit(
+        self, key: ApiKey, request: GenerationRequest, idempotency: Idempotency | None = None
+    ) -> JobView:
+        """Queue a job; with an idempotency key seen before, the job that key created (`replayed`)."""
+        if idempotency is not None and (earlier := self._replay(key, idempotency)) is not None:
+            return earlier
         model = request.model or self.served[0]
         if model not in self.served:
             raise InvalidParameter(
@@ -73,10 +85,55 @@ class GenerationService:
             raise ModelUnavailable(reason)
         if self.queue.depth() >= self.max_queued:
             raise Overloaded("too many jobs are waiting; try again shortly", retry_after=10)
-        with self.db.write() as session:
-            job = self.queue.add(session, job_id=new_id("job"), key_id=key.id, params=params)
+        try:
+            with self.db.write() as session:
+                if idempotency is not None and self._replay(key, idempotency, session) is not None:
+                    raise _Raced()  # a twin committed first
+                job = self.queue.add(session, job_id=new_id("job"), key_id=key.id, params=params)
+                if idempotency is not None:
+                    session.add(
+                        IdempotencyKey(
+                            key_id=key.id,
+                            idempotency_key=idempotency.key,
+                            fingerprint=idempotency.fingerprint,
+                            job_id=job.id,
+                            created_at=self.clock.now(),
+                        )
+                    )
+        except (_Raced, IntegrityError):
+            # A concurrent twin holds the key now (PostgreSQL: its insert won the unique key).
+            assert idempotency is not None
+            if (earlier := self._replay(key, idempotency)) is None:
+                raise
+            return earlier
         self.on_submit()
         return JobView(job, [])
+
+    def _replay(
+        self, key: ApiKey, idempotency: Idempotency, session: Session | None = None
+    ) -> JobView | None:
+        """The job an earlier request with this key created; 409 if that request was another one."""
+        if session is None:
+            with self.db.read() as own:
+                return self._replay(key, idempotency, own)
+        row = session.get(IdempotencyKey, (key.id, idempotency.key))
+        if row is None or row.created_at <= self.clock.now() - KEPT_FOR:
+            if row is not None:
+                session.delete(row)  # expired: the key is free again (only inside a write)
+                session.flush()
+            return None
+        if row.fingerprint != idempotency.fingerprint:
+            raise Conflict(
+                "this Idempotency-Key was already used with another request",
+                param="Idempotency-Key",
+                code="idempotency_key_reused",
+            )
+        job = session.get(Job, row.job_id)
+        if job is None:  # the job was deleted since: the key is free again
+            session.delete(row)
+            session.flush()
+            return None
+        return JobView(job, self._images(session, [job.id]).get(job.id, []), replayed=True)
 
     def get(self, key: ApiKey, job_id: str) -> JobView:
         with self.db.read() as session:

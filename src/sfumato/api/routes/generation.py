@@ -2,10 +2,10 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
-from sfumato.api.deps import BaseUrl, CurrentKey, PreferDep, ServicesDep, in_thread
+from sfumato.api.deps import BaseUrl, CurrentKey, Fingerprint, PreferDep, ServicesDep, idempotency, in_thread
 from sfumato.api.outcome import images_of_ended
 from sfumato.api.prefer import Prefer
 from sfumato.api.schemas import ImagePublic, ImagineRequest, JobPublic, ListPublic
@@ -17,8 +17,10 @@ from sfumato.services.generation import JobView
 router = APIRouter(tags=["generation"])
 
 
-def _accepted(view: JobView, base_url: str, prefer: Prefer) -> JSONResponse:
+def _accepted(view: JobView, base_url: str, prefer: Prefer, replayed: bool = False) -> JSONResponse:
     headers = {"Location": f"/v1/jobs/{view.job.id}"}
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
     if applied := prefer.applied():
         headers["Preference-Applied"] = applied
     return JSONResponse(JobPublic.of(view, base_url).model_dump(mode="json"), 202, headers=headers)
@@ -36,29 +38,42 @@ def _wait_seconds(prefer: Prefer, services: Services, default: float) -> float:
     responses={202: {"model": JobPublic, "description": "still generating: the job, and its Location"}},
 )
 async def imagine(
-    body: ImagineRequest, key: CurrentKey, services: ServicesDep, prefer: PreferDep, base_url: BaseUrl
+    body: ImagineRequest,
+    key: CurrentKey,
+    services: ServicesDep,
+    prefer: PreferDep,
+    base_url: BaseUrl,
+    idempotency: Annotated[Fingerprint, Depends(idempotency("imagine"))],
 ) -> Any:
     """Generate one image and answer with it (201); or with its job (202) under `Prefer: respond-async`,
     or when it outlasts the wait (`Prefer: wait=N`, default 60 s)."""
-    view = await in_thread(services.generation.submit, key, body)
+    view = await in_thread(services.generation.submit, key, body, idempotency(body))
+    replayed = view.replayed
     if prefer.respond_async:
-        return _accepted(view, base_url, prefer)
+        return _accepted(view, base_url, prefer, replayed)
     timeout = _wait_seconds(prefer, services, services.settings.default_wait_seconds)
     view = await services.generation.wait(key, view.job.id, timeout)
     if images := images_of_ended(view):
-        return JSONResponse(ImagePublic.of(images[0], base_url).model_dump(mode="json"), 201)
-    return _accepted(view, base_url, prefer)
+        headers = {"Idempotent-Replayed": "true"} if replayed else None
+        return JSONResponse(ImagePublic.of(images[0], base_url).model_dump(mode="json"), 201, headers=headers)
+    return _accepted(view, base_url, prefer, replayed)
 
 
 @router.post("/v1/jobs", status_code=202, response_model=JobPublic)
 async def create_job(
-    body: GenerationRequest, key: CurrentKey, services: ServicesDep, prefer: PreferDep, base_url: BaseUrl
+    body: GenerationRequest,
+    key: CurrentKey,
+    services: ServicesDep,
+    prefer: PreferDep,
+    base_url: BaseUrl,
+    idempotency: Annotated[Fingerprint, Depends(idempotency("jobs"))],
 ) -> Any:
     """Queue a generation; answers 202 with the job at once, or after up to `Prefer: wait=N` seconds."""
-    view = await in_thread(services.generation.submit, key, body)
+    view = await in_thread(services.generation.submit, key, body, idempotency(body))
+    replayed = view.replayed
     if prefer.wait and not prefer.respond_async:
         view = await services.generation.wait(key, view.job.id, _wait_seconds(prefer, services, 0))
-    return _accepted(view, base_url, prefer)
+    return _accepted(view, base_url, prefer, replayed)
 
 
 @router.get("/v1/jobs", response_model=ListPublic[JobPublic])

@@ -4,12 +4,13 @@ Its clients send `x-api-key` and `{"seed", "width", "height", "prompt", "negativ
 `{"job_id", "status": "processing"}`, and poll until `completed` (with `image_url`) or `failed`.
 """
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from sfumato.api.deps import BaseUrl, CurrentKey, ServicesDep, in_thread
+from sfumato.api.deps import BaseUrl, CurrentKey, Fingerprint, ServicesDep, idempotency, in_thread
+from sfumato.api.outcome import replayed_header
 from sfumato.api.schemas import Timestamp, access_url
 from sfumato.domain.generation import GenerationRequest
 from sfumato.domain.jobs import JobStatus
@@ -77,9 +78,16 @@ class JobStyleDeleted(BaseModel):
 
 
 @router.post("", status_code=201, response_model=JobStyleAccepted)
-async def create(body: JobStyleRequest, key: CurrentKey, services: ServicesDep) -> Any:
+async def create(
+    body: JobStyleRequest,
+    key: CurrentKey,
+    services: ServicesDep,
+    response: Response,
+    idempotency: Annotated[Fingerprint, Depends(idempotency("job-style"))],
+) -> Any:
     """Queue a generation; poll GET /api/v1/image/{job_id} for its image."""
-    view = await in_thread(services.generation.submit, key, body)
+    view = await in_thread(services.generation.submit, key, body, idempotency(body))
+    replayed_header(view, response)
     return JobStyleAccepted(job_id=view.job.id)
 
 

@@ -10,12 +10,12 @@ accepted and have no effect; `style` is one of this server's presets, and OpenAI
 import base64
 import re
 import time
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from sfumato.api.deps import BaseUrl, CurrentKey, ServicesDep, in_thread
+from sfumato.api.deps import BaseUrl, CurrentKey, Fingerprint, ServicesDep, idempotency, in_thread
 from sfumato.api.outcome import generate_and_wait
 from sfumato.api.schemas import access_url
 from sfumato.domain.errors import InvalidParameter
@@ -101,11 +101,16 @@ class OpenAIImagesResponse(BaseModel):
 
 @router.post("/v1/images/generations", response_model=OpenAIImagesResponse, response_model_exclude_none=True)
 async def generations(
-    body: OpenAIImageRequest, key: CurrentKey, services: ServicesDep, base_url: BaseUrl
+    body: OpenAIImageRequest,
+    key: CurrentKey,
+    services: ServicesDep,
+    base_url: BaseUrl,
+    response: Response,
+    idempotency: Annotated[Fingerprint, Depends(idempotency("openai"))],
 ) -> Any:
     """OpenAI-compatible generation: waits, then answers with URLs (key-free, until expiry) or base64."""
     request = body.to_generation(services.settings.model)
-    images = await generate_and_wait(services, key, request)
+    images = await generate_and_wait(services, key, request, idempotency(body), response)
     data = []
     for image in images:
         if body.response_format == "b64_json":

@@ -7,12 +7,12 @@ expires. Its guidance scale belongs to undistilled models; it is mapped onto wha
 can use (see `model_guidance`).
 """
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from sfumato.api.deps import BaseUrl, CurrentKey, ServicesDep
+from sfumato.api.deps import BaseUrl, CurrentKey, Fingerprint, ServicesDep, idempotency
 from sfumato.api.outcome import generate_and_wait
 from sfumato.api.schemas import Timestamp, access_url
 from sfumato.db.tables import Image
@@ -128,9 +128,15 @@ class SyncStyleList(BaseModel):
 
 @router.post("/api/generate-image", response_model=SyncStyleImage | SyncStyleList)
 async def generate_image(
-    body: SyncStyleRequest, key: CurrentKey, services: ServicesDep, base_url: BaseUrl
+    body: SyncStyleRequest,
+    key: CurrentKey,
+    services: ServicesDep,
+    base_url: BaseUrl,
+    response: Response,
+    idempotency: Annotated[Fingerprint, Depends(idempotency("sync-style"))],
 ) -> Any:
     """Generate and answer with the image (n = 1) or `{"data": [images]}` (n > 1)."""
     request = body.to_generation(MODELS[services.settings.model])
-    images = [SyncStyleImage.of(image, base_url) for image in await generate_and_wait(services, key, request)]
+    made = await generate_and_wait(services, key, request, idempotency(body), response)
+    images = [SyncStyleImage.of(image, base_url) for image in made]
     return images[0] if body.n == 1 else SyncStyleList(data=images)
