@@ -14,3 +14,12 @@ def test_styles_lists_the_presets(live: Live) -> None:
     names = {style["id"] for style in body["data"]}
     assert {"photorealistic", "painting", "cartoon", "sketch", "abstract", "cinematic", "pixel-art"} <= names
     assert all("{prompt}" in style["prompt"] for style in body["data"])
+
+
+def test_each_key_has_its_own_webhook_secret(live: Live) -> None:
+    one, two = live.key(), live.key()
+    first = live.client.get("/v1/webhooks/secret", headers=one).json()
+    assert first["object"] == "webhook_secret" and first["secret"].startswith("whsec_")
+    assert live.client.get("/v1/webhooks/secret", headers=one).json() == first
+    assert live.client.get("/v1/webhooks/secret", headers=two).json()["secret"] != first["secret"]
+    assert live.client.get("/v1/webhooks/secret").status_code == 401

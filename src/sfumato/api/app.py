@@ -21,6 +21,7 @@ from sfumato.api.routes import (
     openai_images,
     public,
     sync_style,
+    webhooks,
 )
 from sfumato.config import Settings
 from sfumato.services.container import Services, build_services
@@ -60,7 +61,17 @@ def create_app(
     )
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    for module in (health, generation, openai_images, images, catalog, public, job_style, sync_style):
+    for module in (
+        health,
+        generation,
+        openai_images,
+        images,
+        catalog,
+        public,
+        job_style,
+        sync_style,
+        webhooks,
+    ):
         app.include_router(module.router)
     app.openapi = partial(build_openapi, app)  # type: ignore[method-assign]
     return app

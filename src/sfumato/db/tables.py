@@ -18,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from sfumato.db.types import UTCDateTime
+from sfumato.domain.ids import new_webhook_secret
 
 
 class Base(DeclarativeBase):
@@ -37,6 +38,8 @@ class ApiKey(Base):
     monthly_images: Mapped[int | None] = mapped_column(Integer)  # overrides the plan's quota
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+    # Signs this key's webhooks (Standard Webhooks); shown by GET /v1/webhooks/secret.
+    webhook_secret: Mapped[str] = mapped_column(String(64), default=new_webhook_secret, server_default="")
 
 
 class Job(Base):

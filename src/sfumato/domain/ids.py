@@ -1,5 +1,6 @@
 """Identifiers and secrets: random, prefixed, URL-safe."""
 
+import base64
 import secrets
 
 
@@ -11,6 +12,11 @@ def new_id(prefix: str) -> str:
 def new_api_key() -> str:
     """A new API key: 256 random bits. Only its hash is stored."""
     return f"sfm_{secrets.token_urlsafe(32)}"
+
+
+def new_webhook_secret() -> str:
+    """A key's webhook signing secret: `whsec_` and 24 random bytes in base64 (Standard Webhooks)."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
 
 
 def new_public_token() -> str:

@@ -1,0 +1,20 @@
+"""The secret that signs this key's webhooks (API.md §7, §10)."""
+
+from typing import Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from sfumato.api.deps import CurrentKey
+
+router = APIRouter(tags=["webhooks"])
+
+
+class WebhookSecret(BaseModel):
+    object: Literal["webhook_secret"] = "webhook_secret"
+    secret: str = Field(description="whsec_…: verify `webhook-signature` with it (Standard Webhooks)")
+
+
+@router.get("/v1/webhooks/secret", response_model=WebhookSecret)
+async def secret(key: CurrentKey) -> WebhookSecret:
+    return WebhookSecret(secret=key.webhook_secret)
