@@ -119,3 +119,17 @@ def test_a_saved_result_is_a_usable_file(client: openai.OpenAI, tmp_path: Path) 
     path.write_bytes(base64.b64decode(item.b64_json))
     with Image.open(path) as image:
         assert "parameters" in image.info  # the generation parameters travel in the file
+
+
+def test_openais_documented_example_as_written(client: openai.OpenAI) -> None:
+    # From OpenAI's image generation guide (DALL-E 3), unchanged.
+    response = client.images.generate(
+        model="dall-e-3",
+        prompt="a white siamese cat",
+        size="1024x1024",
+        quality="standard",
+        n=1,
+    )
+    assert response.data is not None
+    image_url = response.data[0].url
+    assert image_url is not None and httpx.get(image_url).status_code == 200

@@ -3,6 +3,7 @@ import threading
 import pytest
 from sqlalchemy import select
 
+from sfumato.db.outbox import WebhookOutbox
 from sfumato.db.queue import JobQueue
 from sfumato.db.tables import Image, Job
 from sfumato.domain.generation import GenerationRequest
@@ -237,3 +238,33 @@ def test_completing_records_the_engines_warnings(queue: JobQueue, key_id: str) -
     queue.claim_batch("w", 1)
     assert queue.complete("w", job_id, [], ["prompt is 90 tokens long"])
     assert status(queue, job_id).warnings == ["prompt is 90 tokens long"]
+
+
+def deliveries(queue: JobQueue, job_id: str) -> list[str]:
+    return [d.event for d in WebhookOutbox(queue.db, queue.clock).of_job(job_id)]
+
+
+def test_the_end_of_a_job_with_a_webhook_writes_its_delivery_in_the_same_transaction(
+    queue: JobQueue, key_id: str, clock: ManualClock
+) -> None:
+    hooked = enqueue_params(queue, key_id, webhook_url="https://hooks.example/a")
+    plain = enqueue_params(queue, key_id)
+    queue.claim_batch("w", 8)
+    assert queue.complete("w", hooked, []) and queue.complete("w", plain, [])
+    assert not queue.complete("other", hooked, [])  # a second end writes nothing either
+    assert deliveries(queue, hooked) == ["job.succeeded"] and deliveries(queue, plain) == []
+
+    failed = enqueue_params(queue, key_id, webhook_url="https://hooks.example/b")
+    queue.claim_batch("w", 8)
+    queue.fail("w", failed, "generation_failed", "boom")
+    canceled = enqueue_params(queue, key_id, webhook_url="https://hooks.example/c")
+    queue.cancel(canceled, key_id)
+    queue.cancel(canceled, key_id)
+    assert deliveries(queue, failed) == ["job.failed"] and deliveries(queue, canceled) == ["job.canceled"]
+
+    lost = enqueue_params(queue, key_id, webhook_url="https://hooks.example/d")
+    for _ in range(3):  # every attempt's worker vanishes
+        queue.claim_batch("w", 8)
+        clock.advance(seconds=LEASE + 1)
+        queue.requeue_expired()
+    assert status(queue, lost).status == "failed" and deliveries(queue, lost) == ["job.failed"]

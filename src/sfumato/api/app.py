@@ -1,9 +1,11 @@
 """create_app(): the FastAPI application. Nothing is built at import; the lifespan builds the services."""
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from functools import partial
+from typing import Any
 
 import anyio
 from fastapi import FastAPI
@@ -23,10 +25,34 @@ from sfumato.api.routes import (
     sync_style,
     webhooks,
 )
+from sfumato.api.schemas import JobPublic
 from sfumato.config import Settings
+from sfumato.domain.errors import NotFound
 from sfumato.services.container import Services, build_services
+from sfumato.services.webhooks import WebhookDispatcher
 
 log = logging.getLogger(__name__)
+
+
+def webhook_dispatcher(services: Services) -> WebhookDispatcher:
+    """The dispatcher of this API process; it renders each event's Job as GET /v1/jobs/{id} shows it."""
+    settings = services.settings
+    base_url = settings.public_base_url or f"http://{settings.host}:{settings.port}"
+
+    def render(job_id: str, key_id: str) -> dict[str, Any] | None:
+        try:
+            view = services.generation.view(key_id, job_id)
+        except NotFound:
+            return None
+        return JobPublic.of(view, base_url).model_dump(mode="json")
+
+    return WebhookDispatcher(
+        services.outbox,
+        services.clock,
+        render=render,
+        allow_private=settings.webhooks_allow_private,
+        poll_seconds=settings.poll_seconds,
+    )
 
 
 def create_app(
@@ -45,9 +71,13 @@ def create_app(
         app.state.services = services
         if services.worker is not None:
             services.worker.start()
+        dispatcher = asyncio.create_task(webhook_dispatcher(services).run(), name="sfumato-webhooks")
         try:
             yield
         finally:
+            dispatcher.cancel()
+            with suppress(asyncio.CancelledError):
+                await dispatcher
             await anyio.to_thread.run_sync(services.close)
 
     app = FastAPI(

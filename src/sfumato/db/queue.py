@@ -15,6 +15,7 @@ from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from sfumato.db.database import Database
+from sfumato.db.outbox import enqueue_events
 from sfumato.db.tables import Image, Job
 from sfumato.domain import batching
 from sfumato.domain.clock import Clock
@@ -168,7 +169,10 @@ class JobQueue:
             .where(Job.id == job_id, Job.status.in_(sources_of(status)), Job.lease_owner == owner)
             .values(status=status, completed_at=self.clock.now(), lease_expires_at=None, **values)
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        if not result.rowcount:  # type: ignore[attr-defined]
+            return False
+        enqueue_events(session, self.clock, [job_id], f"job.{status.value}")
+        return True
 
     def release(self, owner: str, job_ids: Sequence[str]) -> None:
         """Hand jobs back unfinished (a worker shutting down): queued again, the attempt not counted."""
@@ -199,7 +203,10 @@ class JobQueue:
                 )
                 .values(status=JobStatus.CANCELED, completed_at=self.clock.now(), lease_expires_at=None)
             )
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+            if not result.rowcount:  # type: ignore[attr-defined]
+                return False
+            enqueue_events(session, self.clock, [job_id], "job.canceled")
+            return True
 
     def delete(self, job_id: str, key_id: str) -> bool:
         """Remove a job of this key and its image rows. A worker running it learns at its next renewal
@@ -245,4 +252,5 @@ class JobQueue:
                         error_message="the workers running this job stopped answering on every attempt",
                     )
                 )
+                enqueue_events(session, self.clock, failed, "job.failed")
         return Expired(requeued, failed)

@@ -113,3 +113,27 @@ class IdempotencyKey(Base):
     fingerprint: Mapped[str] = mapped_column(String(64))  # sha256 of the route and the request
     job_id: Mapped[str] = mapped_column(String(40))  # no foreign key: a deleted job frees the key
     created_at: Mapped[datetime]
+
+
+class WebhookDelivery(Base):
+    """One event for one webhook URL: its body once rendered, and how its attempts went."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_webhook_deliveries_job", "job_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)  # msg_…: the `webhook-id`, every attempt
+    key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id"))
+    job_id: Mapped[str] = mapped_column(String(40))
+    url: Mapped[str] = mapped_column(Text)
+    event: Mapped[str] = mapped_column(String(32))  # job.succeeded, job.failed, job.canceled
+    body: Mapped[str | None] = mapped_column(Text)  # rendered at the first attempt, then sent as it is
+    status: Mapped[str] = mapped_column(String(16))  # pending, delivered, failed, gone
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime]  # also the lease of an attempt in flight
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]

@@ -38,6 +38,9 @@ class GenerationRequest(BaseModel):
     format: ImageFormat = Field("png", description="png, jpeg or webp")
     quality: int = Field(90, description="1 to 100, for jpeg and webp")
     name: str = Field("untitled", description="a label for the images, up to 200 characters")
+    webhook_url: str | None = Field(
+        None, description="where to POST the job's end (https; Standard Webhooks signatures)"
+    )
 
     @field_validator("prompt")
     @classmethod
@@ -115,6 +118,13 @@ class GenerationRequest(BaseModel):
             raise ValueError(f"name must be at most {MAX_NAME} characters")
         return value
 
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value is not None and not 1 <= len(value) <= 2000:
+            raise ValueError("webhook_url must be 1 to 2000 characters")
+        return value
+
     def resolve(self, spec: ModelSpec, seed: int) -> "JobParams":
         """Fill the defaults that depend on the model and the server; check the model's ranges."""
         steps = self.steps if self.steps is not None else spec.default_steps
@@ -137,6 +147,7 @@ class GenerationRequest(BaseModel):
             format=self.format,
             quality=self.quality,
             name=self.name,
+            webhook_url=self.webhook_url,
         )
 
 
@@ -157,6 +168,7 @@ class JobParams:
     format: str
     quality: int
     name: str
+    webhook_url: str | None = None  # absent from jobs queued before webhooks existed
 
     def seeds(self) -> list[int]:
         """Image i of a job uses seed + i."""

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sfumato.config import Settings
 from sfumato.db.database import Database
 from sfumato.db.migrate import upgrade
+from sfumato.db.outbox import WebhookOutbox
 from sfumato.db.queue import JobQueue
 from sfumato.domain.clock import Clock, SystemClock
 from sfumato.domain.ids import random_seed
@@ -33,6 +34,7 @@ class Services:
     generation: GenerationService
     images: ImageService
     worker: Worker | None
+    outbox: WebhookOutbox
 
     def readiness(self) -> dict[str, str]:
         """Each check's state; the service is ready when all are "ok"."""
@@ -104,6 +106,7 @@ def build_services(
         poll_seconds=settings.poll_seconds,
         seeds=seeds,
         storage=storage,
+        webhooks_allow_private=settings.webhooks_allow_private,
         on_submit=worker.wake if worker is not None else lambda: None,
         unavailable=(lambda: worker.error) if worker is not None else lambda: None,
     )
@@ -118,4 +121,5 @@ def build_services(
         generation=generation,
         images=ImageService(db, storage, clock),
         worker=worker,
+        outbox=WebhookOutbox(db, clock),
     )

@@ -24,6 +24,7 @@ from sfumato.domain.models import MODELS
 from sfumato.services.events import JobEvents
 from sfumato.services.pagination import Page, paginate
 from sfumato.storage import Storage
+from sfumato.webhooks.guard import check_url
 
 
 class _Raced(Exception):
@@ -54,6 +55,7 @@ class GenerationService:
         poll_seconds: float,
         seeds: Callable[[], int],
         storage: Storage,
+        webhooks_allow_private: bool = False,
         on_submit: Callable[[], None] = lambda: None,
         unavailable: Callable[[], str | None] = lambda: None,
     ) -> None:
@@ -66,6 +68,7 @@ class GenerationService:
         self.poll_seconds = poll_seconds
         self.seeds = seeds
         self.storage = storage
+        self.webhooks_allow_private = webhooks_allow_private
         self.on_submit = on_submit
         self.unavailable = unavailable  # why this process's own worker cannot generate, if it cannot
 
@@ -81,6 +84,8 @@ class GenerationService:
                 f"model {model!r} is not served here; available: {', '.join(self.served)}", param="model"
             )
         params = request.resolve(MODELS[model], self.seeds())
+        if params.webhook_url is not None:  # resolves the host: this runs off the event loop
+            check_url(params.webhook_url, allow_private=self.webhooks_allow_private)
         if reason := self.unavailable():
             raise ModelUnavailable(reason)
         if self.queue.depth() >= self.max_queued:
@@ -136,8 +141,11 @@ class GenerationService:
         return JobView(job, self._images(session, [job.id]).get(job.id, []), replayed=True)
 
     def get(self, key: ApiKey, job_id: str) -> JobView:
+        return self.view(key.id, job_id)
+
+    def view(self, key_id: str, job_id: str) -> JobView:
         with self.db.read() as session:
-            job = session.scalar(select(Job).where(Job.id == job_id, Job.key_id == key.id))
+            job = session.scalar(select(Job).where(Job.id == job_id, Job.key_id == key_id))
             if job is None:
                 raise NotFound(f"no job {job_id!r}")
             return JobView(job, self._images(session, [job_id]).get(job_id, []))

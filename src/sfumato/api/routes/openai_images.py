@@ -44,6 +44,7 @@ class OpenAIImageRequest(BaseModel):
     moderation: str | None = None
     negative_prompt: str | None = None
     seed: int | None = None
+    webhook_url: str | None = None
 
     @field_validator("output_compression")
     @classmethod
@@ -72,6 +73,7 @@ class OpenAIImageRequest(BaseModel):
             "n": self.n,
             "model": model,
             "format": self.output_format,
+            "webhook_url": self.webhook_url,
         }
         if self.output_compression is not None:
             values["quality"] = max(self.output_compression, 1)

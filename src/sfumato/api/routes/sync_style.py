@@ -36,6 +36,7 @@ class SyncStyleRequest(BaseModel):
     guidance_scale: float = Field(7.5, description="1.0 to 20.0, mapped onto what the model can use")
     negative_prompt: str | None = None
     n: int = Field(1, description="1 to 10 images")
+    webhook_url: str | None = Field(None, description="also POST the job's end there (API.md §10)")
 
     @field_validator("prompt")
     @classmethod
@@ -84,6 +85,7 @@ class SyncStyleRequest(BaseModel):
             guidance_scale=model_guidance(self.guidance_scale, spec),
             style=self.style,
             n=self.n,
+            webhook_url=self.webhook_url,
         )
 
 

@@ -1,0 +1,244 @@
+"""Webhook deliveries end to end: the app, its worker and dispatcher, and a receiver on loopback that
+verifies every signature with the key's secret, as a Standard Webhooks library does."""
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from standardwebhooks import Webhook
+
+from sfumato.db.database import Database
+from sfumato.db.outbox import WebhookOutbox
+from sfumato.db.tables import WebhookDelivery
+from sfumato.engine.pipeline import DiffusersEngine
+from sfumato.services.webhooks import SCHEDULE, WebhookDispatcher
+from tests.conftest import SMALL, Live, ManualClock, make_settings, start_live
+
+
+class Receiver:
+    """An HTTP endpoint that records what it is sent and answers the statuses it is told to."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[dict[str, str], str]] = []
+        self.statuses: list[int] = []  # answered in turn; 200 once they run out
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["content-length"])).decode()
+                receiver.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(receiver.statuses.pop(0) if receiver.statuses else 200)
+                self.end_headers()
+
+            def log_message(self, *_: object) -> None:
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def wait_until(condition: Callable[[], bool], seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    running = Receiver()
+    yield running
+    running.server.shutdown()
+
+
+@pytest.fixture
+def app(tmp_path: Path, tiny_engine: DiffusersEngine, clock: ManualClock) -> Iterator[Live]:
+    settings = make_settings(tmp_path / "data", webhooks_allow_private=True, poll_seconds=0.05)
+    yield from start_live(settings, tiny_engine, clock=clock)
+
+
+def secret_of(app: Live, headers: dict[str, str]) -> str:
+    return app.client.get("/v1/webhooks/secret", headers=headers).json()["secret"]
+
+
+def verified(app: Live, headers: dict[str, str], received: tuple[dict[str, str], str]) -> dict[str, Any]:
+    sent_headers, body = received
+    return Webhook(secret_of(app, headers)).verify(body, sent_headers)  # raises on a bad signature
+
+
+def test_a_finished_job_is_delivered_signed_with_the_job_itself(app: Live, receiver: Receiver) -> None:
+    headers = app.key()
+    job = app.client.post(
+        "/v1/jobs", json={"prompt": "a cat", "webhook_url": receiver.url, **SMALL}, headers=headers
+    )
+    assert job.status_code == 202, job.text
+    wait_until(lambda: len(receiver.received) == 1)
+    event = verified(app, headers, receiver.received[0])
+    assert event["type"] == "job.succeeded" and event["timestamp"].endswith("Z")
+    data = event["data"]
+    assert (data["id"], data["object"], data["status"]) == (job.json()["id"], "job", "succeeded")
+    assert len(data["images"]) == 1 and data["params"]["webhook_url"] == receiver.url
+    assert receiver.received[0][0]["webhook-id"].startswith("msg_")
+
+
+def test_a_failed_attempt_is_retried_later_with_the_same_id_and_body(
+    app: Live, receiver: Receiver, clock: ManualClock
+) -> None:
+    receiver.statuses = [500]
+    headers = app.key()
+    job_id = app.client.post(
+        "/v1/jobs", json={"prompt": "a cat", "webhook_url": receiver.url, **SMALL}, headers=headers
+    ).json()["id"]
+    wait_until(lambda: len(receiver.received) == 1)
+    wait_until(lambda: [d.attempts for d in app.services.outbox.of_job(job_id)] == [1])
+    time.sleep(0.3)  # several polls: nothing more until the backoff has passed
+    assert len(receiver.received) == 1
+    (delivery,) = app.services.outbox.of_job(job_id)
+    assert (delivery.status, delivery.attempts, delivery.last_status) == ("pending", 1, 500)
+    clock.advance(seconds=6)
+    wait_until(lambda: len(receiver.received) == 2)
+    (first_headers, first_body), (second_headers, second_body) = receiver.received
+    assert first_headers["webhook-id"] == second_headers["webhook-id"] and first_body == second_body
+    assert verified(app, headers, receiver.received[1])["type"] == "job.succeeded"
+    wait_until(lambda: app.services.outbox.of_job(job_id)[0].status == "delivered")
+
+
+def test_410_stops_the_deliveries(app: Live, receiver: Receiver, clock: ManualClock) -> None:
+    receiver.statuses = [410]
+    job_id = app.client.post(
+        "/v1/jobs", json={"prompt": "a cat", "webhook_url": receiver.url, **SMALL}, headers=app.key()
+    ).json()["id"]
+    wait_until(lambda: [d.status for d in app.services.outbox.of_job(job_id)] == ["gone"])
+    clock.advance(hours=30)
+    time.sleep(0.3)
+    assert len(receiver.received) == 1
+
+
+def test_a_canceled_job_sends_job_canceled(app: Live, receiver: Receiver) -> None:
+    headers = app.key()
+    body = {"prompt": "slow", "width": 1024, "height": 1024, "steps": 40, "webhook_url": receiver.url}
+    job_id = app.client.post("/v1/jobs", json=body, headers=headers).json()["id"]
+    app.client.post(f"/v1/jobs/{job_id}/cancel", headers=headers)
+    wait_until(lambda: len(receiver.received) == 1)
+    event = verified(app, headers, receiver.received[0])
+    assert (event["type"], event["data"]["status"]) == ("job.canceled", "canceled")
+
+
+def test_every_dialect_takes_a_webhook_url(app: Live, receiver: Receiver) -> None:
+    headers = app.key()
+    app.client.post(
+        "/api/v1/image", json={"prompt": "a", "webhook_url": receiver.url, **SMALL}, headers=headers
+    )
+    app.client.post(
+        "/api/generate-image",
+        json={"prompt": "b", "width": 512, "height": 512, "webhook_url": receiver.url},
+        headers=headers,
+    )
+    app.client.post(
+        "/v1/images/generations",
+        json={"prompt": "c", "size": "256x256", "webhook_url": receiver.url},
+        headers=headers,
+    )
+    wait_until(lambda: len(receiver.received) == 3)
+    prompts = sorted(verified(app, headers, r)["data"]["params"]["prompt"] for r in receiver.received)
+    assert prompts == ["a", "b", "c"]
+
+
+def test_a_delivery_survives_a_restart(
+    tmp_path: Path, tiny_engine: DiffusersEngine, receiver: Receiver
+) -> None:
+    clock = ManualClock()
+    settings = make_settings(tmp_path / "data", webhooks_allow_private=True, poll_seconds=0.05)
+    receiver.statuses = [503]
+    first = start_live(settings, tiny_engine, clock=clock)
+    app = next(first)
+    headers = app.key()
+    job_id = app.client.post(
+        "/v1/jobs", json={"prompt": "a cat", "webhook_url": receiver.url, **SMALL}, headers=headers
+    ).json()["id"]
+    wait_until(lambda: [d.attempts for d in app.services.outbox.of_job(job_id)] == [1])
+    first.close()  # the server stops with the delivery still pending
+    clock.advance(seconds=6)
+    second = start_live(settings, tiny_engine, clock=clock)
+    again = next(second)
+    wait_until(lambda: len(receiver.received) == 2)
+    assert receiver.received[0][0]["webhook-id"] == receiver.received[1][0]["webhook-id"]
+    wait_until(lambda: again.services.outbox.of_job(job_id)[0].status == "delivered")
+    second.close()
+
+
+def test_without_the_operators_leave_private_addresses_are_refused_at_submission(live: Live) -> None:
+    for url, message in [
+        ("http://127.0.0.1:9/hook", "must be an https URL"),
+        ("https://127.0.0.1:9/hook", "(loopback)"),
+        ("https://2130706433/hook", "(loopback)"),
+        ("https://[::ffff:169.254.169.254]/hook", "(cloud metadata)"),
+    ]:
+        answer = live.client.post(
+            "/v1/jobs", json={"prompt": "x", "webhook_url": url, **SMALL}, headers=live.key()
+        )
+        assert answer.status_code == 400
+        error = answer.json()["error"]
+        assert error["param"] == "webhook_url" and message in error["message"]
+
+
+def test_the_event_body_is_json_of_the_documented_shape(app: Live, receiver: Receiver) -> None:
+    app.client.post("/v1/jobs", json={"prompt": "x", "webhook_url": receiver.url, **SMALL}, headers=app.key())
+    wait_until(lambda: len(receiver.received) == 1)
+    headers, body = receiver.received[0]
+    assert headers["content-type"] == "application/json"
+    assert set(json.loads(body)) == {"type", "timestamp", "data"}
+
+
+@pytest.mark.anyio
+async def test_retries_last_a_day_then_the_delivery_fails(
+    db: Database, clock: ManualClock, key_id: str
+) -> None:
+    assert sum(SCHEDULE, timedelta()) >= timedelta(hours=24)
+    with db.write() as session:
+        session.add(
+            WebhookDelivery(
+                id="msg_1",
+                key_id=key_id,
+                job_id="job_1",
+                url="https://hooks.example/x",
+                event="job.failed",
+                status="pending",
+                attempts=0,
+                next_attempt_at=clock.now(),
+                created_at=clock.now(),
+            )
+        )
+    outbox = WebhookOutbox(db, clock)
+    sent: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request.headers["webhook-id"])
+        return httpx.Response(500)
+
+    dispatcher = WebhookDispatcher(
+        outbox,
+        clock,
+        render=lambda job, key: None,
+        allow_private=False,
+        transport=httpx.MockTransport(answer),
+    )
+    statuses = []
+    for wait in (timedelta(), *SCHEDULE):
+        clock.advance(seconds=wait.total_seconds())
+        (due,) = outbox.claim(10)
+        statuses.append(await dispatcher.deliver(due))
+        assert outbox.claim(10) == []  # not due again before its backoff
+    assert statuses == ["pending"] * len(SCHEDULE) + ["failed"]
+    assert sent == ["msg_1"] * (len(SCHEDULE) + 1)
+    (delivery,) = outbox.of_job("job_1")
+    assert (delivery.attempts, delivery.last_error) == (len(SCHEDULE) + 1, "HTTP 500")
+    assert json.loads(delivery.body or "")["data"] == {"id": "job_1", "object": "job", "status": "failed"}
