@@ -121,7 +121,19 @@ def bench_sfumato(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     env |= {f"SFUMATO_{name.upper()}": value for name, value in (s.split("=", 1) for s in args.setting)}
     sfumato = [sys.executable, "-m", "sfumato"]
     created = subprocess.run(
-        [*sfumato, "keys", "create", "--name", "bench", "--plan", "enterprise", "--json"],
+        # The benchmark measures the service, not its rate limit: a key that is never limited.
+        [
+            *sfumato,
+            "keys",
+            "create",
+            "--name",
+            "bench",
+            "--plan",
+            "enterprise",
+            "--rpm",
+            "100000000",
+            "--json",
+        ],
         env=env,
         cwd=ROOT,
         capture_output=True,

@@ -8,7 +8,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Plan(BaseModel):
-    """API.md §9. Enforced by the limits issue; stored on each key today."""
+    """API.md §9. The requests a minute are enforced (services.limits); quotas come with the limits issue."""
 
     name: str
     monthly_images: int | None  # None: unlimited

@@ -15,21 +15,22 @@ from tests.e2e.harness import Server, create_key, environment
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str]]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str, str]]:
     folder = tmp_path_factory.mktemp("openai")
     env = environment(folder / "data")
-    key = create_key(env)
+    key = create_key(env, None, "--rpm", "1000")
+    limited = create_key(env, None, "--rpm", "1")
     running = Server(env, folder / "serve.log")
     try:
         running.wait_ready()
-        yield running, key
+        yield running, key, limited
     finally:
         running.stop()
 
 
 @pytest.fixture
-def client(server: tuple[Server, str]) -> openai.OpenAI:
-    running, key = server
+def client(server: tuple[Server, str, str]) -> openai.OpenAI:
+    running, key, _ = server
     return openai.OpenAI(base_url=f"{running.url}/v1", api_key=key, max_retries=0)
 
 
@@ -100,8 +101,8 @@ def test_a_bad_request_raises_bad_request_error_with_the_field(client: openai.Op
     assert isinstance(empty.value.body, dict) and empty.value.body["param"] == "prompt"
 
 
-def test_a_bad_key_raises_authentication_error(server: tuple[Server, str]) -> None:
-    running, _ = server
+def test_a_bad_key_raises_authentication_error(server: tuple[Server, str, str]) -> None:
+    running, _, _ = server
     bad = openai.OpenAI(base_url=f"{running.url}/v1", api_key="sfm_not_a_key", max_retries=0)
     with pytest.raises(openai.AuthenticationError):
         bad.images.generate(prompt="x", size="256x256")
@@ -133,3 +134,14 @@ def test_openais_documented_example_as_written(client: openai.OpenAI) -> None:
     assert response.data is not None
     image_url = response.data[0].url
     assert image_url is not None and httpx.get(image_url).status_code == 200
+
+
+def test_a_spent_rate_limit_raises_rate_limit_error(server: tuple[Server, str, str]) -> None:
+    running, _, limited = server  # a key of one request a minute
+    client = openai.OpenAI(base_url=f"{running.url}/v1", api_key=limited, max_retries=0)
+    client.images.generate(prompt="x", size="256x256")
+    with pytest.raises(openai.RateLimitError) as raised:
+        client.images.generate(prompt="x", size="256x256")
+    assert raised.value.status_code == 429
+    assert int(raised.value.response.headers["Retry-After"]) >= 1
+    assert isinstance(raised.value.body, dict) and raised.value.body["code"] == "rate_limit_exceeded"

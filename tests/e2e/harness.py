@@ -97,9 +97,10 @@ def wait_until(condition: Callable[[], bool], seconds: float, what: str = "a con
         time.sleep(0.1)
 
 
-def create_key(env: dict[str, str], command: list[str] | None = None) -> str:
+def create_key(env: dict[str, str], command: list[str] | None = None, *options: str) -> str:
     result = subprocess.run(
-        (command or [sys.executable, "-m", "sfumato"]) + ["keys", "create", "--name", "e2e", "--json"],
+        (command or [sys.executable, "-m", "sfumato"])
+        + ["keys", "create", "--name", "e2e", "--json", *options],
         env=env,
         cwd=ROOT,
         capture_output=True,

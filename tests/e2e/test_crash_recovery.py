@@ -11,7 +11,7 @@ SLOW = {"prompt": "a slow one", "width": 768, "height": 768, "steps": 16}
 def test_every_job_ends_succeeded_with_exactly_its_images(tmp_path: Path) -> None:
     data = tmp_path / "data"
     env = environment(data, lease_seconds="2", poll_seconds="0.2")
-    key = create_key(env)
+    key = create_key(env, None, "--rpm", "1000000")  # not on trial here: the rate limit
     headers = {"x-api-key": key}
 
     first = Server(env, tmp_path / "first.log")

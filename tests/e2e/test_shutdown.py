@@ -12,7 +12,7 @@ SLOW = {"prompt": "interrupted", "width": 768, "height": 768, "steps": 30}
 def test_sigterm_hands_the_running_job_back_and_the_next_start_finishes_it(tmp_path: Path) -> None:
     data = tmp_path / "data"
     env = environment(data)
-    headers = {"x-api-key": create_key(env)}
+    headers = {"x-api-key": create_key(env, None, "--rpm", "1000000")}
     first = Server(env, tmp_path / "first.log")
     first.wait_ready()
     job = first.client.post("/v1/jobs", json=SLOW, headers=headers).json()

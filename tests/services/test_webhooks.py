@@ -242,3 +242,35 @@ async def test_retries_last_a_day_then_the_delivery_fails(
     (delivery,) = outbox.of_job("job_1")
     assert (delivery.attempts, delivery.last_error) == (len(SCHEDULE) + 1, "HTTP 500")
     assert json.loads(delivery.body or "")["data"] == {"id": "job_1", "object": "job", "status": "failed"}
+
+
+@pytest.mark.anyio
+async def test_redirects_are_not_followed(db: Database, clock: ManualClock, key_id: str) -> None:
+    with db.write() as session:
+        session.add(
+            WebhookDelivery(
+                id="msg_2",
+                key_id=key_id,
+                job_id="job_2",
+                url="https://hooks.example/moved",
+                event="job.succeeded",
+                status="pending",
+                attempts=0,
+                next_attempt_at=clock.now(),
+                created_at=clock.now(),
+            )
+        )
+    asked: list[str] = []
+
+    def moved(request: httpx.Request) -> httpx.Response:
+        asked.append(str(request.url))
+        return httpx.Response(302, headers={"location": "http://169.254.169.254/latest/meta-data"})
+
+    outbox = WebhookOutbox(db, clock)
+    dispatcher = WebhookDispatcher(
+        outbox, clock, render=lambda job, key: None, allow_private=False, transport=httpx.MockTransport(moved)
+    )
+    (due,) = outbox.claim(10)
+    assert await dispatcher.deliver(due) == "pending"  # a redirect is a failed attempt, retried later
+    assert asked == ["https://hooks.example/moved"]
+    assert outbox.of_job("job_2")[0].last_error == "HTTP 302"

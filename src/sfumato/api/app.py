@@ -12,7 +12,8 @@ from fastapi import FastAPI
 
 from sfumato import __version__
 from sfumato.api import errors
-from sfumato.api.middleware import BodySizeLimit
+from sfumato.api.deps import RATE_LIMIT_STATE
+from sfumato.api.middleware import BodySizeLimit, RateLimitHeaders
 from sfumato.api.openapi import build_openapi
 from sfumato.api.routes import (
     catalog,
@@ -91,6 +92,7 @@ def create_app(
     )
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RateLimitHeaders, state_key=RATE_LIMIT_STATE)
     for module in (
         health,
         generation,

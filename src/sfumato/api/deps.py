@@ -77,6 +77,19 @@ def idempotency(route: str) -> Callable[..., Awaitable[Fingerprint]]:
     return read
 
 
+RATE_LIMIT_STATE = "sfumato.rate_limit"  # where the window's headers wait for the response (middleware)
+
+
+async def generation_limit(request: Request, key: CurrentKey, services: ServicesDep) -> None:
+    """Count a generation request against its key's minute (429 when spent); the answer, whatever it
+    is, carries the RateLimit-* headers (api.middleware.RateLimitHeaders)."""
+    window = services.limits.hit_generation(key)  # in memory: microseconds, no thread needed
+    request.scope.setdefault("state", {})[RATE_LIMIT_STATE] = window.headers()
+
+
+GenerationLimit = Depends(generation_limit)
+
+
 async def prefer(request: Request) -> Prefer:
     return parse_prefer(request.headers.getlist("prefer"))
 

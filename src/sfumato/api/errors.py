@@ -51,6 +51,8 @@ def error_response(error: domain.SfumatoError) -> JSONResponse:
     headers = {}
     if isinstance(error, domain.RateLimited | domain.Overloaded):
         headers["Retry-After"] = str(error.retry_after)
+    if isinstance(error, domain.RateLimited):
+        headers |= error.headers
     if isinstance(error, domain.AuthenticationFailed):
         headers["WWW-Authenticate"] = "Bearer"
     return JSONResponse(envelope(error.message, type_, error.code, error.param), status, headers=headers)

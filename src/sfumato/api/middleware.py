@@ -36,3 +36,31 @@ class BodySizeLimit:
             return message
 
         await self.app(scope, counted, send)
+
+
+class RateLimitHeaders:
+    """Adds the RateLimit-* headers a generation request earned to whatever answers it (routes that
+    build their own JSONResponse included). Pure ASGI: nothing for requests that were not counted."""
+
+    def __init__(self, app: ASGIApp, *, state_key: str) -> None:
+        self.app = app
+        self.state_key = state_key
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            window = scope.get("state", {}).get(self.state_key)
+            if message["type"] == "http.response.start" and window:
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                extra = [
+                    (name.lower().encode(), value.encode())
+                    for name, value in window.items()
+                    if name.lower().encode() not in present
+                ]
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)

@@ -49,9 +49,17 @@ class Conflict(SfumatoError):
 class RateLimited(SfumatoError):
     code = "rate_limit_exceeded"
 
-    def __init__(self, message: str, *, retry_after: int, code: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: int,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message, code=code)
         self.retry_after = retry_after
+        self.headers = headers or {}  # the RateLimit-* headers of the window that was spent
 
 
 class Overloaded(SfumatoError):

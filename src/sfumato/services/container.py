@@ -16,6 +16,7 @@ from sfumato.services.events import JobEvents
 from sfumato.services.generation import GenerationService
 from sfumato.services.images import ImageService
 from sfumato.services.keys import KeyService
+from sfumato.services.limits import RateLimiter
 from sfumato.services.worker import Worker
 from sfumato.storage import Storage, open_storage
 
@@ -35,6 +36,7 @@ class Services:
     images: ImageService
     worker: Worker | None
     outbox: WebhookOutbox
+    limits: RateLimiter
 
     def readiness(self) -> dict[str, str]:
         """Each check's state; the service is ready when all are "ok"."""
@@ -122,4 +124,5 @@ def build_services(
         images=ImageService(db, storage, clock),
         worker=worker,
         outbox=WebhookOutbox(db, clock),
+        limits=RateLimiter(),
     )

@@ -5,7 +5,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
-from sfumato.api.deps import BaseUrl, CurrentKey, Fingerprint, PreferDep, ServicesDep, idempotency, in_thread
+from sfumato.api.deps import (
+    BaseUrl,
+    CurrentKey,
+    Fingerprint,
+    GenerationLimit,
+    PreferDep,
+    ServicesDep,
+    idempotency,
+    in_thread,
+)
 from sfumato.api.outcome import images_of_ended
 from sfumato.api.prefer import Prefer
 from sfumato.api.schemas import ImagePublic, ImagineRequest, JobPublic, ListPublic
@@ -33,6 +42,7 @@ def _wait_seconds(prefer: Prefer, services: Services, default: float) -> float:
 
 @router.post(
     "/v1/images/imagine",
+    dependencies=[GenerationLimit],
     status_code=201,
     response_model=ImagePublic,
     responses={202: {"model": JobPublic, "description": "still generating: the job, and its Location"}},
@@ -59,7 +69,7 @@ async def imagine(
     return _accepted(view, base_url, prefer, replayed)
 
 
-@router.post("/v1/jobs", status_code=202, response_model=JobPublic)
+@router.post("/v1/jobs", status_code=202, response_model=JobPublic, dependencies=[GenerationLimit])
 async def create_job(
     body: GenerationRequest,
     key: CurrentKey,

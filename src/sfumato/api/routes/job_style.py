@@ -9,7 +9,15 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from sfumato.api.deps import BaseUrl, CurrentKey, Fingerprint, ServicesDep, idempotency, in_thread
+from sfumato.api.deps import (
+    BaseUrl,
+    CurrentKey,
+    Fingerprint,
+    GenerationLimit,
+    ServicesDep,
+    idempotency,
+    in_thread,
+)
 from sfumato.api.outcome import replayed_header
 from sfumato.api.schemas import Timestamp, access_url
 from sfumato.domain.generation import GenerationRequest
@@ -77,7 +85,7 @@ class JobStyleDeleted(BaseModel):
     deleted: Literal[True] = True
 
 
-@router.post("", status_code=201, response_model=JobStyleAccepted)
+@router.post("", status_code=201, response_model=JobStyleAccepted, dependencies=[GenerationLimit])
 async def create(
     body: JobStyleRequest,
     key: CurrentKey,

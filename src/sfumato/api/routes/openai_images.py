@@ -15,7 +15,15 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from sfumato.api.deps import BaseUrl, CurrentKey, Fingerprint, ServicesDep, idempotency, in_thread
+from sfumato.api.deps import (
+    BaseUrl,
+    CurrentKey,
+    Fingerprint,
+    GenerationLimit,
+    ServicesDep,
+    idempotency,
+    in_thread,
+)
 from sfumato.api.outcome import generate_and_wait
 from sfumato.api.schemas import access_url
 from sfumato.domain.errors import InvalidParameter
@@ -101,7 +109,12 @@ class OpenAIImagesResponse(BaseModel):
     size: str
 
 
-@router.post("/v1/images/generations", response_model=OpenAIImagesResponse, response_model_exclude_none=True)
+@router.post(
+    "/v1/images/generations",
+    response_model=OpenAIImagesResponse,
+    dependencies=[GenerationLimit],
+    response_model_exclude_none=True,
+)
 async def generations(
     body: OpenAIImageRequest,
     key: CurrentKey,
