@@ -1,6 +1,7 @@
 """Shared fixtures: settings in a temporary folder, a movable clock, the tiny engine, a live app."""
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,6 +20,14 @@ from sfumato.domain.ids import new_id
 from sfumato.engine.pipeline import DiffusersEngine
 from sfumato.engine.registry import load_engine
 from sfumato.services.container import Services, build_services
+
+
+def wait_until(condition: Callable[[], bool], seconds: float = 30) -> None:
+    """Poll until the condition holds; fail the test after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
 
 
 class ManualClock:

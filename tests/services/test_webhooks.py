@@ -4,7 +4,7 @@ verifies every signature with the key's secret, as a Standard Webhooks library d
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -19,7 +19,7 @@ from sfumato.db.outbox import WebhookOutbox
 from sfumato.db.tables import WebhookDelivery
 from sfumato.engine.pipeline import DiffusersEngine
 from sfumato.services.webhooks import SCHEDULE, WebhookDispatcher
-from tests.conftest import SMALL, Live, ManualClock, make_settings, start_live
+from tests.conftest import SMALL, Live, ManualClock, make_settings, start_live, wait_until
 
 
 class Receiver:
@@ -43,13 +43,6 @@ class Receiver:
         self.server = HTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-
-def wait_until(condition: Callable[[], bool], seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
 
 
 @pytest.fixture
@@ -198,25 +191,37 @@ def test_the_event_body_is_json_of_the_documented_shape(app: Live, receiver: Rec
     assert set(json.loads(body)) == {"type", "timestamp", "data"}
 
 
-@pytest.mark.anyio
-async def test_retries_last_a_day_then_the_delivery_fails(
-    db: Database, clock: ManualClock, key_id: str
+def add_delivery(
+    db: Database,
+    clock: ManualClock,
+    key_id: str,
+    job_id: str,
+    event: str,
+    url: str = "https://hooks.example/x",
 ) -> None:
-    assert sum(SCHEDULE, timedelta()) >= timedelta(hours=24)
+    """A delivery due now, as a job's end writes it."""
     with db.write() as session:
         session.add(
             WebhookDelivery(
-                id="msg_1",
+                id="msg_" + job_id.removeprefix("job_"),
                 key_id=key_id,
-                job_id="job_1",
-                url="https://hooks.example/x",
-                event="job.failed",
+                job_id=job_id,
+                url=url,
+                event=event,
                 status="pending",
                 attempts=0,
                 next_attempt_at=clock.now(),
                 created_at=clock.now(),
             )
         )
+
+
+@pytest.mark.anyio
+async def test_retries_last_a_day_then_the_delivery_fails(
+    db: Database, clock: ManualClock, key_id: str
+) -> None:
+    assert sum(SCHEDULE, timedelta()) >= timedelta(hours=24)
+    add_delivery(db, clock, key_id, "job_1", "job.failed")
     outbox = WebhookOutbox(db, clock)
     sent: list[str] = []
 
@@ -246,20 +251,7 @@ async def test_retries_last_a_day_then_the_delivery_fails(
 
 @pytest.mark.anyio
 async def test_redirects_are_not_followed(db: Database, clock: ManualClock, key_id: str) -> None:
-    with db.write() as session:
-        session.add(
-            WebhookDelivery(
-                id="msg_2",
-                key_id=key_id,
-                job_id="job_2",
-                url="https://hooks.example/moved",
-                event="job.succeeded",
-                status="pending",
-                attempts=0,
-                next_attempt_at=clock.now(),
-                created_at=clock.now(),
-            )
-        )
+    add_delivery(db, clock, key_id, "job_2", "job.succeeded", url="https://hooks.example/moved")
     asked: list[str] = []
 
     def moved(request: httpx.Request) -> httpx.Response:

@@ -19,7 +19,7 @@ from sfumato.engine.base import KeepCheck, Outcome, RenderJob, StepCallback
 from sfumato.engine.pipeline import DiffusersEngine
 from sfumato.services.worker import Worker
 from sfumato.storage import LocalStorage, Storage
-from tests.conftest import QUEUE_LEASE, ManualClock
+from tests.conftest import QUEUE_LEASE, ManualClock, wait_until
 
 LEASE = QUEUE_LEASE
 
@@ -49,13 +49,6 @@ class Hooked:
 
     def warmup(self) -> None:
         pass
-
-
-def wait_until(condition: Callable[[], bool], seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
 
 
 @pytest.fixture

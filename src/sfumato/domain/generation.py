@@ -2,9 +2,9 @@
 
 import math
 from dataclasses import asdict, dataclass
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from sfumato.domain.errors import InvalidParameter
 from sfumato.domain.models import ModelSpec
@@ -18,20 +18,46 @@ SIZE_MIN, SIZE_MAX, SIZE_STEP = 256, 2048, 64
 ImageFormat = Literal["png", "jpeg", "webp"]
 
 
+def check_prompt(value: str) -> str:
+    if not value.strip():
+        raise ValueError("prompt must not be empty")
+    if len(value) > MAX_PROMPT:
+        raise ValueError(f"prompt must be at most {MAX_PROMPT} characters (got {len(value)})")
+    return value
+
+
+def check_seed(value: int | None) -> int | None:
+    if value is not None and not 0 <= value <= MAX_SEED:
+        raise ValueError(f"seed must be between 0 and {MAX_SEED}")
+    return value
+
+
+def check_images(value: int) -> int:
+    if not 1 <= value <= MAX_IMAGES:
+        raise ValueError(f"n must be between 1 and {MAX_IMAGES}")
+    return value
+
+
+# The rules every dialect shares, as types its schema can use.
+Prompt = Annotated[str, AfterValidator(check_prompt)]
+Seed = Annotated[int | None, AfterValidator(check_seed)]
+ImageCount = Annotated[int, AfterValidator(check_images)]
+
+
 class GenerationRequest(BaseModel):
     """API.md §5. Strict: a string is not an integer, and unknown fields are refused."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    prompt: str = Field(description="what to draw, 1 to 1000 characters")
+    prompt: Prompt = Field(description="what to draw, 1 to 1000 characters")
     negative_prompt: str | None = Field(None, description="what to avoid, up to 1000 characters")
-    seed: int | None = Field(None, description="0 to 2147483647; random when absent, always returned")
+    seed: Seed = Field(None, description="0 to 2147483647; random when absent, always returned")
     width: int = Field(1024, description="a multiple of 64 from 256 to 2048")
     height: int = Field(1024, description="a multiple of 64 from 256 to 2048")
     steps: int | None = Field(None, description="denoising steps, within the model's range")
     guidance_scale: float | None = Field(None, description="0 to 20; the model's default when absent")
     style: str | None = Field(None, description="a preset from GET /v1/styles")
-    n: int = Field(1, description="images to make, 1 to 10; image i uses seed + i")
+    n: ImageCount = Field(1, description="images to make, 1 to 10; image i uses seed + i")
     model: str | None = Field(
         None, description="a model from GET /v1/models; the server's default when absent"
     )
@@ -42,28 +68,12 @@ class GenerationRequest(BaseModel):
         None, description="where to POST the job's end (https; Standard Webhooks signatures)"
     )
 
-    @field_validator("prompt")
-    @classmethod
-    def _prompt(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("prompt must not be empty")
-        if len(value) > MAX_PROMPT:
-            raise ValueError(f"prompt must be at most {MAX_PROMPT} characters (got {len(value)})")
-        return value
-
     @field_validator("negative_prompt")
     @classmethod
     def _negative_prompt(cls, value: str | None) -> str | None:
         if value is not None and len(value) > MAX_PROMPT:
             raise ValueError(f"negative_prompt must be at most {MAX_PROMPT} characters (got {len(value)})")
         return value or None
-
-    @field_validator("seed")
-    @classmethod
-    def _seed(cls, value: int | None) -> int | None:
-        if value is not None and not 0 <= value <= MAX_SEED:
-            raise ValueError(f"seed must be between 0 and {MAX_SEED}")
-        return value
 
     @field_validator("width", "height")
     @classmethod
@@ -93,13 +103,6 @@ class GenerationRequest(BaseModel):
     def _style(cls, value: str | None) -> str | None:
         if value is not None and value not in STYLES:
             raise ValueError(f"style must be one of {', '.join(STYLES)}")
-        return value
-
-    @field_validator("n")
-    @classmethod
-    def _n(cls, value: int) -> int:
-        if not 1 <= value <= MAX_IMAGES:
-            raise ValueError(f"n must be between 1 and {MAX_IMAGES}")
         return value
 
     @field_validator("quality")

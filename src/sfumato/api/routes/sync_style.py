@@ -16,7 +16,7 @@ from sfumato.api.deps import BaseUrl, CurrentKey, Fingerprint, GenerationLimit, 
 from sfumato.api.outcome import generate_and_wait
 from sfumato.api.schemas import Timestamp, access_url
 from sfumato.db.tables import Image
-from sfumato.domain.generation import MAX_IMAGES, MAX_PROMPT, MAX_SEED, GenerationRequest
+from sfumato.domain.generation import GenerationRequest, ImageCount, Prompt, Seed
 from sfumato.domain.models import MODELS, ModelSpec
 
 router = APIRouter(tags=["synchronous style"])
@@ -28,24 +28,15 @@ SyncStyle = Literal["photorealistic", "painting", "cartoon", "sketch", "abstract
 class SyncStyleRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    prompt: str = Field(description="what to draw, up to 1000 characters")
+    prompt: Prompt = Field(description="what to draw, up to 1000 characters")
     style: SyncStyle = "photorealistic"
     width: int = Field(1024, description="512, 768, 1024, 1536 or 1920")
     height: int = Field(1024, description="512, 768, 1024, 1536 or 1920")
-    seed: int | None = Field(None, description="0 to 2147483647")
+    seed: Seed = Field(None, description="0 to 2147483647")
     guidance_scale: float = Field(7.5, description="1.0 to 20.0, mapped onto what the model can use")
     negative_prompt: str | None = None
-    n: int = Field(1, description="1 to 10 images")
+    n: ImageCount = Field(1, description="1 to 10 images")
     webhook_url: str | None = Field(None, description="also POST the job's end there (API.md §10)")
-
-    @field_validator("prompt")
-    @classmethod
-    def _prompt(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("prompt must not be empty")
-        if len(value) > MAX_PROMPT:
-            raise ValueError(f"prompt must be at most {MAX_PROMPT} characters")
-        return value
 
     @field_validator("width", "height")
     @classmethod
@@ -54,25 +45,11 @@ class SyncStyleRequest(BaseModel):
             raise ValueError(f"{info.field_name} must be one of 512, 768, 1024, 1536, or 1920")
         return value
 
-    @field_validator("seed")
-    @classmethod
-    def _seed(cls, value: int | None) -> int | None:
-        if value is not None and not 0 <= value <= MAX_SEED:
-            raise ValueError(f"seed must be between 0 and {MAX_SEED}")
-        return value
-
     @field_validator("guidance_scale")
     @classmethod
     def _guidance(cls, value: float) -> float:
         if not 1.0 <= value <= 20.0:
             raise ValueError("guidance_scale must be between 1.0 and 20.0")
-        return value
-
-    @field_validator("n")
-    @classmethod
-    def _n(cls, value: int) -> int:
-        if not 1 <= value <= MAX_IMAGES:
-            raise ValueError(f"n must be between 1 and {MAX_IMAGES}")
         return value
 
     def to_generation(self, spec: ModelSpec) -> GenerationRequest:
