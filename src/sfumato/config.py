@@ -65,6 +65,9 @@ class Settings(BaseSettings):
 
     # HTTP.
     max_body_bytes: int = Field(1 << 20, ge=1024)
+    auth_failures_per_minute: int = Field(
+        30, ge=1, description="wrong keys one client address may send a minute before it is refused (429)"
+    )
 
     # The worker's batches and the engine's speed (README, "How it works").
     batch_images: int = Field(

@@ -1,6 +1,13 @@
-"""Per-key generation rate limits: headers on every generation answer, 429 with Retry-After when spent."""
+"""Rate limits: per key on generation (headers on every answer, 429 with Retry-After when spent), and
+per address on wrong keys."""
 
-from tests.conftest import SMALL, Live
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sfumato.engine.pipeline import DiffusersEngine
+from tests.conftest import SMALL, Live, make_settings, start_live
 
 BODY = {"prompt": "x", **SMALL}
 
@@ -41,3 +48,26 @@ def test_an_invalid_request_counts_too_and_says_so(live: Live) -> None:
     answer = live.client.post("/v1/jobs", json={"prompt": "x", "width": 100}, headers=live.key("bad", rpm=5))
     assert answer.status_code == 400
     assert (answer.headers["RateLimit-Limit"], answer.headers["RateLimit-Remaining"]) == ("5", "4")
+
+
+@pytest.fixture
+def strict(tmp_path: Path, tiny_engine: DiffusersEngine) -> Iterator[Live]:
+    settings = make_settings(tmp_path / "data", auth_failures_per_minute=3)
+    yield from start_live(settings, tiny_engine, with_worker=False)
+
+
+def test_wrong_keys_from_one_address_are_refused_after_the_minutes_allowance(strict: Live) -> None:
+    good = strict.key()
+    for _ in range(3):
+        assert strict.client.get("/v1/jobs", headers={"x-api-key": "sfm_guess"}).status_code == 401
+    refused = strict.client.get("/v1/jobs", headers={"Authorization": "Bearer sfm_guess"})
+    assert refused.status_code == 429 and 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert refused.json()["error"]["code"] == "rate_limit_exceeded"
+    # While it lasts, the address is refused whatever key it sends: a right guess gains nothing.
+    assert strict.client.get("/v1/jobs", headers=good).status_code == 429
+
+
+def test_requests_without_a_key_are_not_guesses(strict: Live) -> None:
+    for _ in range(10):
+        assert strict.client.get("/v1/jobs").status_code == 401
+    assert strict.client.get("/v1/jobs", headers=strict.key()).status_code == 200

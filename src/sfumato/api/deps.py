@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from sfumato.api.prefer import Prefer, parse_prefer
 from sfumato.db.tables import ApiKey
+from sfumato.domain.errors import AuthenticationFailed
 from sfumato.domain.idempotency import Idempotency
 from sfumato.services.container import Services
 
@@ -38,12 +39,24 @@ _bearer = HTTPBearer(auto_error=False)
 
 
 async def current_key(
+    request: Request,
     services: ServicesDep,
     api_key: Annotated[str | None, Security(_api_key_header)],
     bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
 ) -> ApiKey:
-    """The key of the request: `x-api-key: KEY` or `Authorization: Bearer KEY`."""
-    return await in_thread(services.keys.authenticate, api_key or (bearer.credentials if bearer else None))
+    """The key of the request: `x-api-key: KEY` or `Authorization: Bearer KEY`.
+
+    Wrong keys are counted per client address; past the minute's allowance that address is refused
+    (429) before any key it sends is looked at."""
+    raw = api_key or (bearer.credentials if bearer else None)
+    address = request.client.host if request.client else "unknown"
+    services.limits.check_address(address)  # in memory: no thread needed
+    try:
+        return await in_thread(services.keys.authenticate, raw)
+    except AuthenticationFailed:
+        if raw:  # a key was tried and was wrong: a guess
+            services.limits.failed_attempt(address)
+        raise
 
 
 CurrentKey = Annotated[ApiKey, Depends(current_key)]

@@ -124,5 +124,5 @@ def build_services(
         images=ImageService(db, storage, clock),
         worker=worker,
         outbox=WebhookOutbox(db, clock),
-        limits=RateLimiter(),
+        limits=RateLimiter(auth_failures_per_minute=settings.auth_failures_per_minute),
     )

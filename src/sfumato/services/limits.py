@@ -1,8 +1,9 @@
 """Per-key generation rate limits (API.md §9), counted by the `limits` package.
 
 Each key may start `rpm` generation requests in any sliding minute: its own override, or its plan's.
-Counts live in this process's memory (the embedded default); sharing them between API processes
-through Redis, the read limit, and monthly quotas come with the limits issue.
+Failed key attempts are counted per client address too (SFUMATO_AUTH_FAILURES_PER_MINUTE). Counts
+live in this process's memory (the embedded default); sharing them between API processes through
+Redis, the read limit, and monthly quotas come with the limits issue.
 """
 
 import math
@@ -33,8 +34,23 @@ class Window:
 
 
 class RateLimiter:
-    def __init__(self, storage_uri: str = "memory://") -> None:
+    def __init__(self, storage_uri: str = "memory://", *, auth_failures_per_minute: int = 30) -> None:
         self.limiter = MovingWindowRateLimiter(storage_from_string(storage_uri))
+        self.auth_failures = RateLimitItemPerMinute(auth_failures_per_minute)
+
+    def check_address(self, address: str) -> None:
+        """RateLimited while this address has spent its minute of failed key attempts: guessing keys
+        from one address goes at most that fast, whatever key it tries next."""
+        if not self.limiter.test(self.auth_failures, "auth", address):
+            stats = self.limiter.get_window_stats(self.auth_failures, "auth", address)
+            wait = max(1, math.ceil(stats.reset_time - time.time()))
+            raise RateLimited(
+                f"too many failed authentication attempts from this address; try again in {wait} s",
+                retry_after=wait,
+            )
+
+    def failed_attempt(self, address: str) -> None:
+        self.limiter.hit(self.auth_failures, "auth", address)
 
     def hit_generation(self, key: ApiKey) -> Window:
         """Count one generation request of this key; RateLimited (429) when its minute is spent."""
