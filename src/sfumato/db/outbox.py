@@ -65,11 +65,15 @@ class WebhookOutbox:
     def claim(self, limit: int) -> list[Due]:
         """Deliveries due now, each held for one lease."""
         now = self.clock.now()
+        due = (WebhookDelivery.status == PENDING, WebhookDelivery.next_attempt_at <= now)
+        with self.db.read() as session:  # the common case, nothing due, takes no write lock
+            if session.scalar(select(WebhookDelivery.id).where(*due).limit(1)) is None:
+                return []
         with self.db.write() as session:
             rows = session.execute(
                 select(WebhookDelivery, ApiKey.webhook_secret)
                 .join(ApiKey, ApiKey.id == WebhookDelivery.key_id)
-                .where(WebhookDelivery.status == PENDING, WebhookDelivery.next_attempt_at <= now)
+                .where(*due)
                 .order_by(WebhookDelivery.next_attempt_at)
                 .limit(limit)
                 .with_for_update(skip_locked=True, of=WebhookDelivery)
