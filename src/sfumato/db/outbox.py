@@ -4,11 +4,12 @@ A row is claimed by pushing its `next_attempt_at` one lease ahead, so a dispatch
 leaves it to be tried again; several dispatchers never send one attempt twice at the same time.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session
 
 from sfumato.db.database import Database
@@ -19,14 +20,15 @@ from sfumato.domain.ids import new_id
 PENDING, DELIVERED, FAILED, GONE = "pending", "delivered", "failed", "gone"
 
 
-def enqueue_events(session: Session, clock: Clock, job_ids: Sequence[str], event: str) -> None:
-    """In the caller's transaction, the one that ends the jobs: a delivery per job with a webhook_url."""
-    if not job_ids:
-        return
+# What the UPDATE that ends jobs returns, so their deliveries need no second query.
+ENDED = (Job.id, Job.key_id, Job.params)
+
+
+def enqueue_events(session: Session, clock: Clock, ended: Iterable[Row[str, str, Any]], event: str) -> None:
+    """In the caller's transaction, the one that ends the jobs (rows of ENDED): a delivery per job
+    with a webhook_url."""
     now = clock.now()
-    for job_id, key_id, params in session.execute(
-        select(Job.id, Job.key_id, Job.params).where(Job.id.in_(job_ids))
-    ).all():
+    for job_id, key_id, params in ended:
         if url := params.get("webhook_url"):
             session.add(
                 WebhookDelivery(

@@ -15,7 +15,7 @@ from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from sfumato.db.database import Database
-from sfumato.db.outbox import enqueue_events
+from sfumato.db.outbox import ENDED, enqueue_events
 from sfumato.db.tables import Image, Job
 from sfumato.domain import batching
 from sfumato.domain.clock import Clock
@@ -168,10 +168,12 @@ class JobQueue:
             update(Job)
             .where(Job.id == job_id, Job.status.in_(sources_of(status)), Job.lease_owner == owner)
             .values(status=status, completed_at=self.clock.now(), lease_expires_at=None, **values)
+            .returning(*ENDED)
         )
-        if not result.rowcount:  # type: ignore[attr-defined]
+        ended = result.all()
+        if not ended:
             return False
-        enqueue_events(session, self.clock, [job_id], f"job.{status.value}")
+        enqueue_events(session, self.clock, ended, f"job.{status.value}")
         return True
 
     def release(self, owner: str, job_ids: Sequence[str]) -> None:
@@ -202,10 +204,12 @@ class JobQueue:
                     Job.status.in_(sources_of(JobStatus.CANCELED)),
                 )
                 .values(status=JobStatus.CANCELED, completed_at=self.clock.now(), lease_expires_at=None)
+                .returning(*ENDED)
             )
-            if not result.rowcount:  # type: ignore[attr-defined]
+            ended = result.all()
+            if not ended:
                 return False
-            enqueue_events(session, self.clock, [job_id], "job.canceled")
+            enqueue_events(session, self.clock, ended, "job.canceled")
             return True
 
     def delete(self, job_id: str, key_id: str) -> bool:
@@ -241,7 +245,7 @@ class JobQueue:
                     .values(status=JobStatus.QUEUED, lease_owner=None, lease_expires_at=None, progress=0.0)
                 )
             if failed:
-                session.execute(
+                ended = session.execute(
                     update(Job)
                     .where(Job.id.in_(failed), *lapsed)
                     .values(
@@ -251,6 +255,7 @@ class JobQueue:
                         error_code="worker_lost",
                         error_message="the workers running this job stopped answering on every attempt",
                     )
-                )
-                enqueue_events(session, self.clock, failed, "job.failed")
+                    .returning(*ENDED)
+                ).all()
+                enqueue_events(session, self.clock, ended, "job.failed")
         return Expired(requeued, failed)
