@@ -1,11 +1,15 @@
 """Shared fixtures: settings in a temporary folder, a movable clock, the tiny engine, a live app."""
 
+import shutil
+import socket
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from fastapi.testclient import TestClient
@@ -28,6 +32,35 @@ def wait_until(condition: Callable[[], bool], seconds: float = 30) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.02)
+
+
+T = TypeVar("T")
+
+
+def all_at_once(count: int, work: Callable[[], T]) -> tuple[list[T], list[BaseException]]:
+    """Run `work` in `count` threads released together; what they returned, and what they raised."""
+    start = threading.Barrier(count)
+    results: list[T] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def run() -> None:
+        start.wait()
+        try:
+            result = work()
+        except BaseException as error:  # the caller decides which errors are expected
+            with lock:
+                errors.append(error)
+        else:
+            with lock:
+                results.append(result)
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results, errors
 
 
 class ManualClock:
@@ -161,3 +194,51 @@ def live(tmp_path_factory: pytest.TempPathFactory, tiny_engine: DiffusersEngine)
 
 
 SMALL = {"width": 256, "height": 256}  # the cheapest size: tests that need no larger use it
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A redis-server of the tests' own, on a free loopback port, for the whole run
+    (scripts/system-packages installs it where it is missing)."""
+    import redis
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.fail("redis-server is missing: run scripts/system-packages (scripts/test does)")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    folder = tmp_path_factory.mktemp("redis")
+    server = subprocess.Popen(
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(folder),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+
+    def answers() -> bool:
+        try:
+            return bool(client.ping())
+        except redis.ConnectionError:
+            return False
+
+    try:
+        wait_until(answers, 30)
+        yield url
+    finally:
+        client.close()
+        server.terminate()
+        server.wait(30)

@@ -128,3 +128,26 @@ def test_generate_says_what_it_could_not_do_as_asked(env: dict[str, str], tmp_pa
     assert result.exit_code == 0, result.output
     assert "warning: negative_prompt has no effect at guidance_scale 0" in result.stderr
     assert "warning: prompt is 85 tokens long; the text encoders read only the first 75" in result.stderr
+
+
+def test_operators_set_plans_in_sfumato_plans(env: dict[str, str]) -> None:
+    plans = (
+        '{"gold": {"monthly_images": null, "requests_per_minute": 500, "reads_per_minute": 9000,'
+        ' "max_images_per_request": 10}, "starter": {"monthly_images": 50}}'
+    )
+    result = run(env | {"SFUMATO_PLANS": plans}, "keys", "create", "--name", "me", "--plan", "gold", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["plan"] == "gold"
+    bad = run(env | {"SFUMATO_PLANS": '{"gold": {"monthly_images": 5}}'}, "keys", "list")
+    assert bad.exit_code == 1 and bad.stderr.startswith("sfumato: invalid setting plans.gold")
+
+
+def test_an_unreadable_content_policy_stops_serve_in_one_line(env: dict[str, str], tmp_path: Path) -> None:
+    missing = tmp_path / "policy.txt"
+    result = run(env | {"SFUMATO_CONTENT_POLICY_FILE": str(missing)}, "serve", "--model", "tiny")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        f"sfumato: SFUMATO_CONTENT_POLICY_FILE: cannot read {missing}: No such file or directory"
+    )
+    pattern = run(env | {"SFUMATO_BLOCKED_TERMS": "re:("}, "serve", "--model", "tiny")
+    assert pattern.exit_code == 1 and "invalid pattern 're:('" in pattern.stderr

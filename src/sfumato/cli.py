@@ -49,7 +49,8 @@ def _settings(**flags: object) -> Settings:
     except ValidationError as error:
         problem = error.errors()[0]
         field = ".".join(str(part) for part in problem["loc"]) or "settings"
-        _fail(f"invalid setting {field} (SFUMATO_{field.upper()}): {problem['msg']}")
+        variable = f"SFUMATO_{str(problem['loc'][0]).upper()}" if problem["loc"] else "SFUMATO_*"
+        _fail(f"invalid setting {field} ({variable}): {problem['msg']}")
 
 
 def _logging() -> None:
@@ -68,6 +69,16 @@ def _preflight(settings: Settings) -> None:
         _fail(error.message)
     if warning := device_warning(settings):
         typer.echo(f"sfumato: warning: {warning}", err=True)
+
+
+def _check_policy(settings: Settings) -> None:
+    """A content policy file that cannot be read, or a bad pattern, stops the start in one line."""
+    from sfumato.services.container import content_policy
+
+    try:
+        content_policy(settings)
+    except ValueError as error:
+        _fail(str(error))
 
 
 def _migrate(settings: Settings) -> None:
@@ -106,6 +117,7 @@ def serve(
             _fail(error.message)
     else:
         _preflight(settings)
+    _check_policy(settings)
     _migrate(settings)
     typer.echo(
         f"sfumato: serving {settings.model} on http://{settings.host}:{settings.port} "
@@ -123,6 +135,7 @@ def worker(model: ModelOption = None) -> None:
     settings = _settings(model=model)
     _logging()
     _preflight(settings)
+    _check_policy(settings)
     _migrate(settings)
     services = build_services(settings, with_worker=True)
     assert services.worker is not None
@@ -298,7 +311,12 @@ def _keys() -> "KeyService":
 
     settings = _settings()
     _migrate(settings)
-    return KeyService(Database(settings.database_url), SystemClock(), default_plan=settings.default_plan)
+    return KeyService(
+        Database(settings.database_url),
+        SystemClock(),
+        plans=settings.plans,
+        default_plan=settings.default_plan,
+    )
 
 
 @db_app.command("upgrade")

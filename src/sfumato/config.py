@@ -1,29 +1,12 @@
 """Settings: flags, then SFUMATO_* environment variables, then these defaults (API.md §1)."""
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-
-class Plan(BaseModel):
-    """API.md §9. The requests a minute are enforced (services.limits); quotas come with the limits issue."""
-
-    name: str
-    monthly_images: int | None  # None: unlimited
-    requests_per_minute: int
-    max_images_per_request: int
-
-
-PLANS: dict[str, Plan] = {
-    p.name: p
-    for p in (
-        Plan(name="starter", monthly_images=500, requests_per_minute=10, max_images_per_request=1),
-        Plan(name="professional", monthly_images=2000, requests_per_minute=30, max_images_per_request=10),
-        Plan(name="enterprise", monthly_images=5000, requests_per_minute=100, max_images_per_request=10),
-    )
-}
+from sfumato.domain.plans import DEFAULT_PLANS, Plan
 
 
 class Settings(BaseSettings):
@@ -34,10 +17,22 @@ class Settings(BaseSettings):
     storage_url: str = Field("", description="file://… (default, data_dir/images)")
     model: str = Field("sdxl-lightning", description="the model this server and its workers serve")
     public_base_url: str = Field("", description="the address clients reach; default: the request's own")
-    redis_url: str = ""
+    redis_url: str = Field("", description="redis://…: rate-limit counts shared by every API process")
     retention_days: int = Field(30, ge=1)
+    sweep_seconds: float = Field(300.0, gt=0, description="how often each API process deletes expired images")
     webhooks_allow_private: bool = False
+
+    # Plans and limits (API.md §9).
+    plans: dict[str, Plan] = Field(
+        default_factory=lambda: dict(DEFAULT_PLANS),
+        description='JSON: each plan\'s figures, e.g. {"starter": {"monthly_images": 100}}; '
+        "named fields replace the defaults, a new name adds a plan",
+    )
     default_plan: str = "starter"
+    content_policy_file: str = Field(
+        "", description="blocked terms and patterns, one a line; empty: the shipped list; none: no list"
+    )
+    blocked_terms: str = Field("", description="more blocked terms, comma-separated, added to the list")
 
     host: str = "127.0.0.1"
     port: int = 8000
@@ -92,6 +87,19 @@ class Settings(BaseSettings):
         if not self.storage_url:
             self.storage_url = (self.data_dir / "images").as_uri()
         self.public_base_url = self.public_base_url.rstrip("/")
-        if self.default_plan not in PLANS:
-            raise ValueError(f"default_plan must be one of {', '.join(PLANS)}")
+        if self.default_plan not in self.plans:
+            raise ValueError(f"default_plan must be one of {', '.join(self.plans)}")
         return self
+
+    @field_validator("plans", mode="before")
+    @classmethod
+    def _merge_plans(cls, given: Any) -> Any:
+        """Figures given for a plan replace only those figures; the other plans stay as they are."""
+        if not isinstance(given, dict):
+            return given
+        merged: dict[str, Any] = {name: plan.model_dump() for name, plan in DEFAULT_PLANS.items()}
+        for name, figures in given.items():
+            if isinstance(figures, Plan):
+                figures = figures.model_dump()
+            merged[name] = {**merged.get(name, {}), **figures} if isinstance(figures, dict) else figures
+        return merged

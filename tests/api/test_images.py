@@ -22,7 +22,7 @@ def public_get(live: Live, url: str):  # type: ignore[no-untyped-def]
 
 
 def test_images_are_listed_newest_first_and_filtered_by_name(live: Live) -> None:
-    headers = live.key()
+    headers = live.key(plan="professional")
     cats = make_images(live, headers, 2, name="cat")
     dogs = make_images(live, headers, 1, name="dog")
     everything = live.client.get("/v1/images", headers=headers).json()
@@ -35,7 +35,7 @@ def test_images_are_listed_newest_first_and_filtered_by_name(live: Live) -> None
 
 
 def test_image_pages_follow_the_cursor_without_gaps_or_repeats(live: Live) -> None:
-    headers = live.key()
+    headers = live.key(plan="professional")
     made = make_images(live, headers, 5)
     seen, cursor = [], None
     while True:
@@ -51,13 +51,13 @@ def test_image_pages_follow_the_cursor_without_gaps_or_repeats(live: Live) -> No
 
 
 def test_an_image_is_read_by_id(live: Live) -> None:
-    headers = live.key()
+    headers = live.key(plan="professional")
     (image,) = make_images(live, headers, 1)
     assert live.client.get(f"/v1/images/{image['id']}", headers=headers).json() == image
 
 
 def test_deleting_an_image_removes_its_row_and_its_file(live: Live) -> None:
-    headers = live.key()
+    headers = live.key(plan="professional")
     (image,) = make_images(live, headers, 1)
     file = (
         live.storage_root
@@ -75,7 +75,7 @@ def test_deleting_an_image_removes_its_row_and_its_file(live: Live) -> None:
 
 
 def test_publishing_gives_a_url_that_works_without_a_key(live: Live) -> None:
-    headers = live.key()
+    headers = live.key(plan="professional")
     (image,) = make_images(live, headers, 1)
     published = live.client.post(f"/v1/images/{image['id']}/publish", headers=headers).json()
     assert published["url"].startswith("http://testserver/p/") and published["url"].endswith(".png")
@@ -86,14 +86,14 @@ def test_publishing_gives_a_url_that_works_without_a_key(live: Live) -> None:
 
 
 def test_publishing_twice_keeps_the_same_url(live: Live) -> None:
-    headers = live.key()
+    headers = live.key(plan="professional")
     (image,) = make_images(live, headers, 1)
     first = live.client.post(f"/v1/images/{image['id']}/publish", headers=headers).json()["url"]
     assert live.client.post(f"/v1/images/{image['id']}/publish", headers=headers).json()["url"] == first
 
 
 def test_published_urls_are_unguessable(live: Live) -> None:
-    headers = live.key()
+    headers = live.key(plan="professional")
     images = make_images(live, headers, 3)
     urls = [live.client.post(f"/v1/images/{i['id']}/publish", headers=headers).json()["url"] for i in images]
     tokens = [urlparse(url).path.removeprefix("/p/").split(".")[0] for url in urls]
@@ -109,7 +109,7 @@ def test_published_urls_are_unguessable(live: Live) -> None:
 
 
 def test_unpublishing_stops_the_url_and_a_new_publish_gets_a_new_one(live: Live) -> None:
-    headers = live.key()
+    headers = live.key(plan="professional")
     (image,) = make_images(live, headers, 1)
     url = live.client.post(f"/v1/images/{image['id']}/publish", headers=headers).json()["url"]
     assert live.client.post(f"/v1/images/{image['id']}/unpublish", headers=headers).json()["url"] is None
@@ -120,7 +120,7 @@ def test_unpublishing_stops_the_url_and_a_new_publish_gets_a_new_one(live: Live)
 
 
 def test_deleting_stops_the_url(live: Live) -> None:
-    headers = live.key()
+    headers = live.key(plan="professional")
     (image,) = make_images(live, headers, 1)
     url = live.client.post(f"/v1/images/{image['id']}/publish", headers=headers).json()["url"]
     live.client.delete(f"/v1/images/{image['id']}", headers=headers)
@@ -132,7 +132,7 @@ def test_urls_use_the_configured_public_base_url(
     live: Live, base: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(live.services.settings, "public_base_url", base)
-    headers = live.key()
+    headers = live.key(plan="professional")
     (image,) = make_images(live, headers, 1)
     url = live.client.post(f"/v1/images/{image['id']}/publish", headers=headers).json()["url"]
     assert url.startswith(f"{base}/p/")
@@ -143,7 +143,7 @@ def test_expired_images_are_gone_from_every_route(tmp_path, tiny_engine) -> None
 
     clock = ManualClock()
     for live in start_live(make_settings(tmp_path / "data", retention_days=30), tiny_engine, clock=clock):
-        headers = live.key()
+        headers = live.key(plan="professional")
         (image,) = make_images(live, headers, 1)
         url = live.client.post(f"/v1/images/{image['id']}/publish", headers=headers).json()["url"]
         clock.advance(days=29)

@@ -7,7 +7,7 @@ from tests.conftest import SMALL, Live
 
 @pytest.fixture(scope="module")
 def owned(live: Live) -> dict:
-    owner = live.key("owner")
+    owner = live.key("owner", plan="professional")
     job = live.client.post(
         "/v1/jobs", json={"prompt": "mine", "n": 2, **SMALL}, headers=owner | {"Prefer": "wait=60"}
     ).json()

@@ -41,7 +41,7 @@ def test_a_job_is_accepted_with_202_and_its_location(live: Live) -> None:
 
 
 def test_a_job_ends_succeeded_with_n_images_of_seed_plus_i(live: Live) -> None:
-    headers = live.key()
+    headers = live.key(plan="professional")
     job = live.client.post(
         "/v1/jobs", json={"prompt": "x", "n": 3, "seed": 500, "name": "trio", **SMALL}, headers=headers
     ).json()
@@ -53,7 +53,7 @@ def test_a_job_ends_succeeded_with_n_images_of_seed_plus_i(live: Live) -> None:
 
 
 def test_image_i_is_the_image_of_seed_plus_i_alone(live: Live) -> None:
-    headers = live.key()
+    headers = live.key(plan="professional")
 
     def pixels(job_body: dict) -> list[np.ndarray]:
         job = live.client.post(

@@ -18,7 +18,7 @@ from tests.e2e.harness import Server, create_key, environment
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str, str]]:
     folder = tmp_path_factory.mktemp("openai")
     env = environment(folder / "data")
-    key = create_key(env, None, "--rpm", "1000")
+    key = create_key(env, None, "--rpm", "1000", "--plan", "professional")
     limited = create_key(env, None, "--rpm", "1")
     running = Server(env, folder / "serve.log")
     try:

@@ -25,8 +25,8 @@ FULL = {
 }
 
 
-def bearer(live: Live) -> dict[str, str]:
-    return {"Authorization": "Bearer " + live.key()["x-api-key"], "Content-Type": "application/json"}
+def bearer(live: Live, plan: str = "starter") -> dict[str, str]:
+    return {"Authorization": "Bearer " + live.key(plan=plan)["x-api-key"], "Content-Type": "application/json"}
 
 
 def test_the_documented_request_answers_the_image_with_a_key_free_url(live: Live) -> None:
@@ -72,7 +72,7 @@ def test_n_above_one_answers_a_data_list_with_consecutive_seeds(live: Live) -> N
         "height": 512,
         "seed": 10,
     }
-    answer = live.client.post("/api/generate-image", json=body, headers=bearer(live))
+    answer = live.client.post("/api/generate-image", json=body, headers=bearer(live, "professional"))
     assert answer.status_code == 200, answer.text
     assert [image["seed"] for image in answer.json()["data"]] == [10, 11, 12]
 

@@ -1,8 +1,7 @@
-import threading
-
 from sqlalchemy import text
 
 from sfumato.db.database import Database, normalize_url
+from tests.conftest import all_at_once
 
 
 def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(db: Database) -> None:
@@ -17,22 +16,14 @@ def test_concurrent_read_then_write_transactions_never_fail_with_locked(db: Data
     with db.write() as session:
         session.execute(text("CREATE TABLE counter (n INTEGER)"))
         session.execute(text("INSERT INTO counter VALUES (0)"))
-    errors: list[BaseException] = []
 
     def bump() -> None:
-        try:
-            for _ in range(40):
-                with db.write() as session:
-                    n = session.execute(text("SELECT n FROM counter")).scalar_one()
-                    session.execute(text("UPDATE counter SET n = :n"), {"n": n + 1})
-        except BaseException as error:
-            errors.append(error)
+        for _ in range(40):
+            with db.write() as session:
+                n = session.execute(text("SELECT n FROM counter")).scalar_one()
+                session.execute(text("UPDATE counter SET n = :n"), {"n": n + 1})
 
-    threads = [threading.Thread(target=bump) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _, errors = all_at_once(8, bump)
     assert errors == []
     with db.read() as session:
         assert session.execute(text("SELECT n FROM counter")).scalar_one() == 8 * 40  # no lost update

@@ -6,6 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
+from sfumato.db import usage
 from sfumato.db.database import Database
 from sfumato.db.migrate import upgrade
 from sfumato.db.tables import Base, Job
@@ -70,4 +71,38 @@ def test_the_batching_migration_gives_queued_jobs_their_batch_key(tmp_path: Path
     with database.read() as session:
         job = session.get(Job, "job_1")
         assert job is not None and job.batch_key == batch_key(same) == "tiny|512x768|4|off"
+    database.dispose()
+
+
+def test_the_usage_migration_charges_jobs_already_there_to_their_month(tmp_path: Path) -> None:
+    database = Database(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(database, "0006")
+    with database.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO api_keys (id, name, key_hash, prefix, plan, is_admin, created_at,"
+                " webhook_secret) VALUES ('key_1', 'k', 'h', 'sfm_', 'starter', 0, '2026-01-01 00:00:00',"
+                " 'whsec_x')"
+            )
+        )
+        for job_id, status, n, created in [
+            ("job_1", "succeeded", 2, "2026-01-31 23:59:59"),
+            ("job_2", "queued", 3, "2026-02-01 00:00:00"),
+            ("job_3", "failed", 4, "2026-02-02 00:00:00"),  # not charged: it failed
+            ("job_4", "succeeded", 1, "2026-02-03 00:00:00"),
+        ]:
+            connection.execute(
+                text(
+                    "INSERT INTO jobs (id, key_id, status, params, model, n, created_at, progress,"
+                    " attempts, max_attempts, batch_key) VALUES (:id, 'key_1', :status, '{}', 'tiny', :n,"
+                    " :created, 0, 0, 3, '')"
+                ),
+                {"id": job_id, "status": status, "n": n, "created": created},
+            )
+    upgrade(database)
+    with database.read() as session:
+        assert usage.used(session, "key_1", "2026-01") == 2
+        assert usage.used(session, "key_1", "2026-02") == 4
+        months = {job.id: job.charged_month for job in session.query(Job).order_by(Job.id)}
+    assert months == {"job_1": "2026-01", "job_2": "2026-02", "job_3": None, "job_4": "2026-02"}
     database.dispose()

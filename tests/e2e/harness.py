@@ -97,6 +97,11 @@ def wait_until(condition: Callable[[], bool], seconds: float, what: str = "a con
         time.sleep(0.1)
 
 
+def unlimited_key(env: dict[str, str]) -> str:
+    """A key the test's load never limits: limits are on trial elsewhere (tests/api/test_limits.py)."""
+    return create_key(env, None, "--plan", "enterprise", "--rpm", "1000000", "--monthly-images", "1000000")
+
+
 def create_key(env: dict[str, str], command: list[str] | None = None, *options: str) -> str:
     result = subprocess.run(
         (command or [sys.executable, "-m", "sfumato"])

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import httpx
 
-from tests.e2e.harness import Server, create_key, environment
+from tests.e2e.harness import Server, environment, unlimited_key
 
 CLIENTS, JOBS_EACH = 8, 5
 
 
 def test_concurrent_clients_never_meet_a_locked_database(tmp_path: Path) -> None:
     env = environment(tmp_path / "data", poll_seconds="0.2")
-    key = create_key(env, None, "--rpm", "1000000")  # not on trial here: the rate limit
+    key = unlimited_key(env)
     server = Server(env, tmp_path / "serve.log")
     statuses: list[int] = []
     ended: list[str] = []

@@ -3,7 +3,7 @@
 import sqlite3
 from pathlib import Path
 
-from tests.e2e.harness import Server, create_key, environment, wait_until
+from tests.e2e.harness import Server, environment, unlimited_key, wait_until
 
 SLOW = {"prompt": "a slow one", "width": 768, "height": 768, "steps": 16}
 
@@ -11,7 +11,7 @@ SLOW = {"prompt": "a slow one", "width": 768, "height": 768, "steps": 16}
 def test_every_job_ends_succeeded_with_exactly_its_images(tmp_path: Path) -> None:
     data = tmp_path / "data"
     env = environment(data, lease_seconds="2", poll_seconds="0.2")
-    key = create_key(env, None, "--rpm", "1000000")  # not on trial here: the rate limit
+    key = unlimited_key(env)
     headers = {"x-api-key": key}
 
     first = Server(env, tmp_path / "first.log")

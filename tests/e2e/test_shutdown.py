@@ -4,7 +4,7 @@ import signal
 import sqlite3
 from pathlib import Path
 
-from tests.e2e.harness import Server, create_key, environment, wait_until
+from tests.e2e.harness import Server, environment, unlimited_key, wait_until
 
 SLOW = {"prompt": "interrupted", "width": 768, "height": 768, "steps": 30}
 
@@ -12,7 +12,7 @@ SLOW = {"prompt": "interrupted", "width": 768, "height": 768, "steps": 30}
 def test_sigterm_hands_the_running_job_back_and_the_next_start_finishes_it(tmp_path: Path) -> None:
     data = tmp_path / "data"
     env = environment(data)
-    headers = {"x-api-key": create_key(env, None, "--rpm", "1000000")}
+    headers = {"x-api-key": unlimited_key(env)}
     first = Server(env, tmp_path / "first.log")
     first.wait_ready()
     job = first.client.post("/v1/jobs", json=SLOW, headers=headers).json()

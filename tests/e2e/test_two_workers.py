@@ -4,12 +4,12 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from tests.e2e.harness import Process, Server, create_key, environment, wait_until
+from tests.e2e.harness import Process, Server, environment, unlimited_key, wait_until
 
 
 def test_two_workers_never_generate_the_same_job(tmp_path: Path) -> None:
     env = environment(tmp_path / "data", poll_seconds="0.2")
-    key = create_key(env, None, "--rpm", "1000000")  # not on trial here: the rate limit
+    key = unlimited_key(env)
     headers = {"x-api-key": key}
     api = Server(env, tmp_path / "api.log", "--no-worker")
     # Two CPU workers on one machine: one thread each, or their OpenMP threads spin against each other.

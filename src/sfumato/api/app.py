@@ -16,6 +16,7 @@ from sfumato.api.deps import RATE_LIMIT_STATE
 from sfumato.api.middleware import BodySizeLimit, RateLimitHeaders
 from sfumato.api.openapi import build_openapi
 from sfumato.api.routes import (
+    account,
     catalog,
     generation,
     health,
@@ -56,6 +57,17 @@ def webhook_dispatcher(services: Services) -> WebhookDispatcher:
     )
 
 
+async def sweep_forever(services: Services) -> None:
+    """Delete expired images every SFUMATO_SWEEP_SECONDS, the first time at start; every API process
+    does it (services.retention explains why that is safe)."""
+    while True:
+        try:
+            await anyio.to_thread.run_sync(services.retention.sweep)
+        except Exception:
+            log.exception("retention sweep failed; trying again at the next one")
+        await asyncio.sleep(services.settings.sweep_seconds)
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -72,13 +84,18 @@ def create_app(
         app.state.services = services
         if services.worker is not None:
             services.worker.start()
-        dispatcher = asyncio.create_task(webhook_dispatcher(services).run(), name="sfumato-webhooks")
+        tasks = [
+            asyncio.create_task(webhook_dispatcher(services).run(), name="sfumato-webhooks"),
+            asyncio.create_task(sweep_forever(services), name="sfumato-retention"),
+        ]
         try:
             yield
         finally:
-            dispatcher.cancel()
-            with suppress(asyncio.CancelledError):
-                await dispatcher
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with suppress(asyncio.CancelledError):
+                    await task
             await anyio.to_thread.run_sync(services.close)
 
     app = FastAPI(
@@ -103,6 +120,7 @@ def create_app(
         job_style,
         sync_style,
         webhooks,
+        account,
     ):
         app.include_router(module.router)
     app.openapi = partial(build_openapi, app)  # type: ignore[method-assign]

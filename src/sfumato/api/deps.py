@@ -14,6 +14,7 @@ from sfumato.db.tables import ApiKey
 from sfumato.domain.errors import AuthenticationFailed
 from sfumato.domain.idempotency import Idempotency
 from sfumato.services.container import Services
+from sfumato.services.limits import Window
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -34,8 +35,36 @@ async def get_services(request: Request) -> Services:
 
 ServicesDep = Annotated[Services, Depends(get_services)]
 
+RATE_LIMIT_STATE = "sfumato.rate_limit"  # where the window's headers wait for the response (middleware)
+
 _api_key_header = APIKeyHeader(name="x-api-key", auto_error=False)
 _bearer = HTTPBearer(auto_error=False)
+
+
+def _authenticate(services: Services, raw: str | None, address: str) -> ApiKey:
+    """The key of `raw`. Wrong keys are counted per client address; past the minute's allowance
+    that address is refused (429) before any key it sends is looked at."""
+    services.limits.check_address(address)
+    try:
+        return services.keys.authenticate(raw)
+    except AuthenticationFailed:
+        if raw:  # a key was tried and was wrong: a guess
+            services.limits.failed_attempt(address)
+        raise
+
+
+def _raw_key(api_key: str | None, bearer: HTTPAuthorizationCredentials | None) -> str | None:
+    return api_key or (bearer.credentials if bearer else None)
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _keep_headers(request: Request, window: Window | None) -> None:
+    """The window's RateLimit-* headers go on the answer, whatever it is (api.middleware)."""
+    if window is not None:
+        request.scope.setdefault("state", {})[RATE_LIMIT_STATE] = window.headers()
 
 
 async def current_key(
@@ -44,22 +73,37 @@ async def current_key(
     api_key: Annotated[str | None, Security(_api_key_header)],
     bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
 ) -> ApiKey:
-    """The key of the request: `x-api-key: KEY` or `Authorization: Bearer KEY`.
+    """The key of a request that generates nothing: `x-api-key: KEY` or `Authorization: Bearer KEY`,
+    counted against the key's read limit."""
 
-    Wrong keys are counted per client address; past the minute's allowance that address is refused
-    (429) before any key it sends is looked at."""
-    raw = api_key or (bearer.credentials if bearer else None)
-    address = request.client.host if request.client else "unknown"
-    services.limits.check_address(address)  # in memory: no thread needed
-    try:
-        return await in_thread(services.keys.authenticate, raw)
-    except AuthenticationFailed:
-        if raw:  # a key was tried and was wrong: a guess
-            services.limits.failed_attempt(address)
-        raise
+    def authorize() -> ApiKey:  # one thread hop: the key's row, then its counter (maybe in Redis)
+        key = _authenticate(services, _raw_key(api_key, bearer), _address(request))
+        services.limits.hit_read(key.id, services.limits_of(key))
+        return key
+
+    return await in_thread(authorize)
+
+
+async def generation_key(
+    request: Request,
+    services: ServicesDep,
+    api_key: Annotated[str | None, Security(_api_key_header)],
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+) -> ApiKey:
+    """The key of a generation request, counted against its generation requests a minute (429 when
+    spent); the answer, whatever it is, carries the window's RateLimit-* headers."""
+
+    def authorize() -> tuple[ApiKey, Window | None]:
+        key = _authenticate(services, _raw_key(api_key, bearer), _address(request))
+        return key, services.limits.hit_generation(key.id, services.limits_of(key))
+
+    key, window = await in_thread(authorize)
+    _keep_headers(request, window)
+    return key
 
 
 CurrentKey = Annotated[ApiKey, Depends(current_key)]
+GenerationKey = Annotated[ApiKey, Depends(generation_key)]
 
 
 async def base_url(request: Request, services: ServicesDep) -> str:
@@ -88,19 +132,6 @@ def idempotency(route: str) -> Callable[..., Awaitable[Fingerprint]]:
         return of
 
     return read
-
-
-RATE_LIMIT_STATE = "sfumato.rate_limit"  # where the window's headers wait for the response (middleware)
-
-
-async def generation_limit(request: Request, key: CurrentKey, services: ServicesDep) -> None:
-    """Count a generation request against its key's minute (429 when spent); the answer, whatever it
-    is, carries the RateLimit-* headers (api.middleware.RateLimitHeaders)."""
-    window = services.limits.hit_generation(key)  # in memory: microseconds, no thread needed
-    request.scope.setdefault("state", {})[RATE_LIMIT_STATE] = window.headers()
-
-
-GenerationLimit = Depends(generation_limit)
 
 
 async def prefer(request: Request) -> Prefer:

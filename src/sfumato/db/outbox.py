@@ -20,15 +20,16 @@ from sfumato.domain.ids import new_id
 PENDING, DELIVERED, FAILED, GONE = "pending", "delivered", "failed", "gone"
 
 
-# What the UPDATE that ends jobs returns, so their deliveries need no second query.
-ENDED = (Job.id, Job.key_id, Job.params)
+# What the UPDATE that ends jobs returns, so their deliveries and refunds need no second query.
+ENDED = (Job.id, Job.key_id, Job.params, Job.n, Job.charged_month)
 
 
-def enqueue_events(session: Session, clock: Clock, ended: Iterable[Row[str, str, Any]], event: str) -> None:
+def enqueue_events(session: Session, clock: Clock, ended: Iterable[Row[Any]], event: str) -> None:
     """In the caller's transaction, the one that ends the jobs (rows of ENDED): a delivery per job
     with a webhook_url."""
     now = clock.now()
-    for job_id, key_id, params in ended:
+    for row in ended:
+        job_id, key_id, params = row.id, row.key_id, row.params
         if url := params.get("webhook_url"):
             session.add(
                 WebhookDelivery(

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from sfumato.db import usage
 from sfumato.db.database import Database
 from sfumato.db.outbox import ENDED, enqueue_events
 from sfumato.db.tables import Image, Job
@@ -38,8 +39,17 @@ class JobQueue:
         self.lease = timedelta(seconds=lease_seconds)
         self.max_attempts = max_attempts
 
-    def add(self, session: Session, *, job_id: str, key_id: str, params: JobParams) -> Job:
-        """Enqueue inside the caller's transaction, beside whatever else must commit with it."""
+    def add(
+        self,
+        session: Session,
+        *,
+        job_id: str,
+        key_id: str,
+        params: JobParams,
+        charged_month: str | None = None,
+    ) -> Job:
+        """Enqueue inside the caller's transaction, beside whatever else must commit with it (the
+        quota charge of `charged_month`, an idempotency key)."""
         job = Job(
             id=job_id,
             key_id=key_id,
@@ -52,6 +62,7 @@ class JobQueue:
             progress=0.0,
             attempts=0,
             max_attempts=self.max_attempts,
+            charged_month=charged_month,
         )
         session.add(job)
         return job
@@ -174,6 +185,8 @@ class JobQueue:
         if not ended:
             return False
         enqueue_events(session, self.clock, ended, f"job.{status.value}")
+        if status == JobStatus.FAILED:
+            _refund(session, ended)  # a generation that fails is not charged
         return True
 
     def release(self, owner: str, job_ids: Sequence[str]) -> None:
@@ -194,31 +207,38 @@ class JobQueue:
             )
 
     def cancel(self, job_id: str, key_id: str) -> bool:
-        """Cancel a queued or running job of this key; False if it had already ended (or is not theirs)."""
+        """Cancel a queued or running job of this key; False if it had already ended (or is not theirs).
+
+        A job canceled before a worker took it gives its images back to the quota; a running one has
+        had its GPU time and stays charged."""
         with self.db.write() as session:
-            result = session.execute(
-                update(Job)
-                .where(
-                    Job.id == job_id,
-                    Job.key_id == key_id,
-                    Job.status.in_(sources_of(JobStatus.CANCELED)),
-                )
-                .values(status=JobStatus.CANCELED, completed_at=self.clock.now(), lease_expires_at=None)
-                .returning(*ENDED)
-            )
-            ended = result.all()
-            if not ended:
-                return False
-            enqueue_events(session, self.clock, ended, "job.canceled")
-            return True
+            for sources in ([JobStatus.QUEUED], sources_of(JobStatus.CANCELED)):
+                ended = session.execute(
+                    update(Job)
+                    .where(Job.id == job_id, Job.key_id == key_id, Job.status.in_(sources))
+                    .values(status=JobStatus.CANCELED, completed_at=self.clock.now(), lease_expires_at=None)
+                    .returning(*ENDED)
+                ).all()
+                if ended:
+                    enqueue_events(session, self.clock, ended, "job.canceled")
+                    if sources == [JobStatus.QUEUED]:
+                        _refund(session, ended)
+                    return True
+            return False
 
     def delete(self, job_id: str, key_id: str) -> bool:
         """Remove a job of this key and its image rows. A worker running it learns at its next renewal
         (the row is gone), stops, and its commit, finding nothing to finish, discards its files."""
         with self.db.write() as session:
-            job = session.scalar(select(Job.id).where(Job.id == job_id, Job.key_id == key_id))
+            job = session.execute(
+                select(Job.key_id, Job.status, Job.charged_month, Job.n).where(
+                    Job.id == job_id, Job.key_id == key_id
+                )
+            ).first()
             if job is None:
                 return False
+            if job.status == JobStatus.QUEUED:  # never ran: as if canceled
+                usage.refund(session, [(job.key_id, job.charged_month, job.n)])
             session.execute(delete(Image).where(Image.job_id == job_id))
             session.execute(delete(Job).where(Job.id == job_id))
         return True
@@ -258,4 +278,9 @@ class JobQueue:
                     .returning(*ENDED)
                 ).all()
                 enqueue_events(session, self.clock, ended, "job.failed")
+                _refund(session, ended)
         return Expired(requeued, failed)
+
+
+def _refund(session: Session, ended: Sequence[Any]) -> None:
+    usage.refund(session, [(row.key_id, row.charged_month, row.n) for row in ended])

@@ -58,6 +58,7 @@ class Job(Base):
     n: Mapped[int] = mapped_column(Integer)
     batch_key: Mapped[str] = mapped_column(String(200), server_default="")  # domain.batching.batch_key
     warnings: Mapped[list[str] | None] = mapped_column(JSON)  # what the engine could not do as asked
+    charged_month: Mapped[str | None] = mapped_column(String(7))  # the quota month its n images count in
     created_at: Mapped[datetime]
     started_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
@@ -101,6 +102,16 @@ class Image(Base):
     public_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     # Set when the image is made: the key-free URL of the hosted dialects, valid until the image expires.
     access_token: Mapped[str | None] = mapped_column(String(64))
+
+
+class UsageMonth(Base):
+    """Images charged to a key in one UTC month (db.usage): its quota's count."""
+
+    __tablename__ = "usage_months"
+
+    key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id"), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # "2026-11"
+    images: Mapped[int] = mapped_column(Integer)
 
 
 class IdempotencyKey(Base):

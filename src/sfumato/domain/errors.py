@@ -38,6 +38,18 @@ class PermissionDenied(SfumatoError):
     code = "permission_denied"
 
 
+class PlanForbidden(PermissionDenied):
+    """The key's plan does not allow this (more images a request than it allows)."""
+
+    code = "plan_forbidden"
+
+
+class ContentPolicyViolation(PermissionDenied):
+    """The prompt matches the operator's content policy; nothing is generated."""
+
+    code = "content_policy_violation"
+
+
 class NotFound(SfumatoError):
     code = "not_found"
 
@@ -60,6 +72,12 @@ class RateLimited(SfumatoError):
         super().__init__(message, code=code)
         self.retry_after = retry_after
         self.headers = headers or {}  # the RateLimit-* headers of the window that was spent
+
+
+class QuotaExceeded(RateLimited):
+    """The key's monthly images are spent; `retry_after` runs to the next month (UTC)."""
+
+    code = "quota_exceeded"
 
 
 class Overloaded(SfumatoError):

@@ -9,14 +9,19 @@ from sfumato.db.database import Database
 from sfumato.db.migrate import upgrade
 from sfumato.db.outbox import WebhookOutbox
 from sfumato.db.queue import JobQueue
+from sfumato.db.tables import ApiKey
 from sfumato.domain.clock import Clock, SystemClock
+from sfumato.domain.content_policy import ContentPolicy, read_rules
 from sfumato.domain.ids import random_seed
+from sfumato.domain.plans import Limits
 from sfumato.engine.base import Engine
 from sfumato.services.events import JobEvents
 from sfumato.services.generation import GenerationService
 from sfumato.services.images import ImageService
 from sfumato.services.keys import KeyService
 from sfumato.services.limits import RateLimiter
+from sfumato.services.retention import RetentionSweeper
+from sfumato.services.usage import UsageService
 from sfumato.services.worker import Worker
 from sfumato.storage import Storage, open_storage
 
@@ -37,6 +42,11 @@ class Services:
     worker: Worker | None
     outbox: WebhookOutbox
     limits: RateLimiter
+    usage: UsageService
+    retention: RetentionSweeper
+
+    def limits_of(self, key: ApiKey) -> Limits:
+        return Limits.of(key, self.settings.plans)
 
     def readiness(self) -> dict[str, str]:
         """Each check's state; the service is ready when all are "ok"."""
@@ -69,6 +79,22 @@ def default_engine_factory(settings: Settings) -> Callable[[], Engine]:
     return build
 
 
+def content_policy(settings: Settings) -> ContentPolicy:
+    """The shipped list (or the operator's file instead), plus SFUMATO_BLOCKED_TERMS."""
+    rules: list[str] = []
+    source = settings.content_policy_file.strip()
+    if not source:
+        rules += ContentPolicy.shipped_rules()
+    elif source.lower() != "none":
+        try:
+            with open(source, encoding="utf-8") as file:
+                rules += read_rules(file)
+        except OSError as error:
+            raise ValueError(f"SFUMATO_CONTENT_POLICY_FILE: cannot read {source}: {error.strerror}") from None
+    rules += [term.strip() for term in settings.blocked_terms.split(",") if term.strip()]
+    return ContentPolicy.of(rules)
+
+
 def build_services(
     settings: Settings,
     *,
@@ -79,6 +105,7 @@ def build_services(
 ) -> Services:
     """Connect, migrate, and wire the services; the worker, if any, is built but not started."""
     clock = clock or SystemClock()
+    policy = content_policy(settings)  # a bad file stops the start, before anything is opened
     db = Database(settings.database_url)
     upgrade(db)
     storage = open_storage(settings.storage_url)
@@ -98,6 +125,9 @@ def build_services(
             encode_threads=settings.encode_threads,
             on_finished=events.publish,
         )
+    limits = RateLimiter(
+        clock, settings.redis_url or "memory://", auth_failures_per_minute=settings.auth_failures_per_minute
+    )
     generation = GenerationService(
         db,
         queue,
@@ -108,6 +138,8 @@ def build_services(
         poll_seconds=settings.poll_seconds,
         seeds=seeds,
         storage=storage,
+        limits_of=lambda key: Limits.of(key, settings.plans),
+        policy=policy,
         webhooks_allow_private=settings.webhooks_allow_private,
         on_submit=worker.wake if worker is not None else lambda: None,
         unavailable=(lambda: worker.error) if worker is not None else lambda: None,
@@ -119,10 +151,12 @@ def build_services(
         clock=clock,
         queue=queue,
         events=events,
-        keys=KeyService(db, clock, default_plan=settings.default_plan),
+        keys=KeyService(db, clock, plans=settings.plans, default_plan=settings.default_plan),
         generation=generation,
-        images=ImageService(db, storage, clock),
+        images=ImageService(db, storage, clock, retention_days=settings.retention_days),
         worker=worker,
         outbox=WebhookOutbox(db, clock),
-        limits=RateLimiter(auth_failures_per_minute=settings.auth_failures_per_minute),
+        limits=limits,
+        usage=UsageService(db, clock, limits, plans=settings.plans),
+        retention=RetentionSweeper(db, storage, clock, retention_days=settings.retention_days),
     )

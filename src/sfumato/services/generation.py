@@ -1,6 +1,7 @@
 """Submitting work, reading and canceling jobs, and waiting for one to end."""
 
 import asyncio
+import math
 import time
 from collections.abc import Callable, Sequence
 from contextlib import suppress
@@ -11,16 +12,27 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from sfumato.db import usage
 from sfumato.db.database import Database
 from sfumato.db.queue import JobQueue
 from sfumato.db.tables import ApiKey, IdempotencyKey, Image, Job
 from sfumato.domain.clock import Clock
-from sfumato.domain.errors import Conflict, InvalidParameter, ModelUnavailable, NotFound, Overloaded
+from sfumato.domain.content_policy import ContentPolicy
+from sfumato.domain.errors import (
+    Conflict,
+    InvalidParameter,
+    ModelUnavailable,
+    NotFound,
+    Overloaded,
+    PlanForbidden,
+    QuotaExceeded,
+)
 from sfumato.domain.generation import GenerationRequest
 from sfumato.domain.idempotency import KEPT_FOR, Idempotency
 from sfumato.domain.ids import new_id
 from sfumato.domain.jobs import JobStatus
 from sfumato.domain.models import MODELS
+from sfumato.domain.plans import Limits, month_bounds, month_of
 from sfumato.services.events import JobEvents
 from sfumato.services.pagination import Page, paginate
 from sfumato.storage import Storage
@@ -55,6 +67,8 @@ class GenerationService:
         poll_seconds: float,
         seeds: Callable[[], int],
         storage: Storage,
+        limits_of: Callable[[ApiKey], Limits],
+        policy: ContentPolicy | None = None,
         webhooks_allow_private: bool = False,
         on_submit: Callable[[], None] = lambda: None,
         unavailable: Callable[[], str | None] = lambda: None,
@@ -68,6 +82,8 @@ class GenerationService:
         self.poll_seconds = poll_seconds
         self.seeds = seeds
         self.storage = storage
+        self.limits_of = limits_of
+        self.policy = policy or ContentPolicy()
         self.webhooks_allow_private = webhooks_allow_private
         self.on_submit = on_submit
         self.unavailable = unavailable  # why this process's own worker cannot generate, if it cannot
@@ -75,7 +91,8 @@ class GenerationService:
     def submit(
         self, key: ApiKey, request: GenerationRequest, idempotency: Idempotency | None = None
     ) -> JobView:
-        """Queue a job; with an idempotency key seen before, the job that key created (`replayed`)."""
+        """Queue a job and charge its images to the key's month, in one transaction; with an
+        idempotency key seen before, the job that key created (`replayed`), charged nothing more."""
         if idempotency is not None and (earlier := self._replay(key, idempotency)) is not None:
             return earlier
         model = request.model or self.served[0]
@@ -83,6 +100,14 @@ class GenerationService:
             raise InvalidParameter(
                 f"model {model!r} is not served here; available: {', '.join(self.served)}", param="model"
             )
+        limits = self.limits_of(key)
+        if request.n > limits.max_images_per_request:
+            raise PlanForbidden(
+                f"the {limits.plan} plan allows at most {limits.max_images_per_request} "
+                f"image{'s' if limits.max_images_per_request > 1 else ''} a request",
+                param="n",
+            )
+        self.policy.check(request.prompt)
         params = request.resolve(MODELS[model], self.seeds())
         if params.webhook_url is not None:  # resolves the host: this runs off the event loop
             check_url(params.webhook_url, allow_private=self.webhooks_allow_private)
@@ -94,7 +119,10 @@ class GenerationService:
             with self.db.write() as session:
                 if idempotency is not None and self._replay(key, idempotency, session) is not None:
                     raise _Raced()  # a twin committed first
-                job = self.queue.add(session, job_id=new_id("job"), key_id=key.id, params=params)
+                month = self._charge(session, key, limits, params.n)
+                job = self.queue.add(
+                    session, job_id=new_id("job"), key_id=key.id, params=params, charged_month=month
+                )
                 if idempotency is not None:
                     session.add(
                         IdempotencyKey(
@@ -113,6 +141,20 @@ class GenerationService:
             return earlier
         self.on_submit()
         return JobView(job, [])
+
+    def _charge(self, session: Session, key: ApiKey, limits: Limits, images: int) -> str:
+        """Count the job's images in this month (UTC); QuotaExceeded if they would pass the quota."""
+        now = self.clock.now()
+        month = month_of(now)
+        if not usage.charge(session, key.id, month, images, limits.monthly_images):
+            next_month = month_bounds(now)[1]
+            left = max(0, (limits.monthly_images or 0) - usage.used(session, key.id, month))
+            raise QuotaExceeded(
+                f"this key's {limits.monthly_images} images for {month} are spent "
+                f"({left} left, {images} asked); the quota renews on {next_month:%Y-%m-%d} (UTC)",
+                retry_after=max(1, math.ceil((next_month - now).total_seconds())),
+            )
+        return month
 
     def _replay(
         self, key: ApiKey, idempotency: Idempotency, session: Session | None = None
@@ -195,7 +237,11 @@ class GenerationService:
         if job_ids:
             query = (
                 select(Image)
-                .where(Image.job_id.in_(job_ids), Image.expires_at > self.clock.now())
+                .where(
+                    Image.job_id.in_(job_ids),
+                    Image.job_index.is_not(None),  # its n generated images, not transforms of them
+                    Image.expires_at > self.clock.now(),
+                )
                 .order_by(Image.job_id, Image.job_index)
             )
             for image in session.scalars(query):

@@ -1,25 +1,53 @@
 """Stored images of a key: listing, reading, deleting, publishing (API.md §7)."""
 
 import logging
+from dataclasses import dataclass
+from datetime import timedelta
 
+from PIL import UnidentifiedImageError
 from sqlalchemy import ColumnElement, Select, delete, select, update
+from sqlalchemy.exc import IntegrityError
 
 from sfumato.db.database import Database
 from sfumato.db.tables import ApiKey, Image
 from sfumato.domain.clock import Clock
-from sfumato.domain.errors import NotFound
-from sfumato.domain.ids import new_public_token
+from sfumato.domain.errors import InvalidParameter, MissingParameter, NotFound
+from sfumato.domain.ids import new_id, new_public_token
+from sfumato.engine.encode import transformed
 from sfumato.services.pagination import Page, paginate
 from sfumato.storage import Storage
 
 log = logging.getLogger(__name__)
 
 
+DEFAULT_QUALITY = 90
+
+
+@dataclass(frozen=True)
+class Transform:
+    """POST /v1/images/{id}/transform: what to change; what is None stays as it is."""
+
+    format: str | None = None
+    width: int | None = None
+    height: int | None = None
+    quality: int | None = None
+
+    def check(self, source_format: str) -> str:
+        """The format to write; InvalidParameter when the change asks nothing or cannot apply."""
+        if self.format is None and self.width is None and self.height is None and self.quality is None:
+            raise MissingParameter("give at least one of format, width, height, quality", param="format")
+        fmt = self.format or source_format
+        if self.quality is not None and fmt == "png":
+            raise InvalidParameter("quality applies to jpeg and webp; png is lossless", param="quality")
+        return fmt
+
+
 class ImageService:
-    def __init__(self, db: Database, storage: Storage, clock: Clock) -> None:
+    def __init__(self, db: Database, storage: Storage, clock: Clock, *, retention_days: int = 30) -> None:
         self.db = db
         self.storage = storage
         self.clock = clock
+        self.retention = timedelta(days=retention_days)
 
     def _visible(self, key: ApiKey) -> Select[Image]:
         """A key sees its own images until they expire (the sweeper deletes them later)."""
@@ -90,3 +118,62 @@ class ImageService:
                 update(Image).where(Image.id == image_id, Image.key_id == key.id).values(public_token=None)
             )
         return self.get(key, image_id)
+
+    def transform(self, key: ApiKey, image_id: str, change: Transform) -> Image:
+        """A new image from this one, converted, resized or recompressed; the original stays. It keeps
+        the original's name, prompt, seed and job, and has its own URLs and retention."""
+        source = self.get(key, image_id)
+        fmt = change.check(source.format)
+        _, data = self._read(source)
+        parameters = {
+            "prompt": source.prompt,
+            "negative_prompt": source.negative_prompt,
+            "style": source.style,
+            "seed": source.seed,
+            "model": source.model,
+            "transformed_from": source.id,
+        }
+        try:
+            output, width, height = transformed(
+                data,
+                fmt,
+                width=change.width,
+                height=change.height,
+                quality=change.quality or DEFAULT_QUALITY,
+                parameters=parameters,
+            )
+        except (UnidentifiedImageError, OSError) as error:
+            log.error("image %s: stored file unreadable: %s", source.id, error)
+            raise NotFound(f"no image {image_id!r}") from None
+        image_id_new = new_id("image")
+        folder = source.job_id or "transforms"
+        storage_key = f"{folder}/{image_id_new}.{fmt}"
+        self.storage.put(storage_key, output)  # the file first; the row, or nothing, after it
+        now = self.clock.now()
+        image = Image(
+            id=image_id_new,
+            key_id=key.id,
+            job_id=source.job_id,
+            job_index=None,  # not one of the job's n generated images
+            name=source.name,
+            width=width,
+            height=height,
+            format=fmt,
+            size=len(output),
+            storage_key=storage_key,
+            prompt=source.prompt,
+            negative_prompt=source.negative_prompt,
+            seed=source.seed,
+            model=source.model,
+            style=source.style,
+            created_at=now,
+            expires_at=now + self.retention,
+            access_token=new_public_token(),
+        )
+        try:
+            with self.db.write() as session:
+                session.add(image)
+        except IntegrityError:  # its job was deleted meanwhile
+            self.storage.delete(storage_key)
+            raise NotFound(f"no image {image_id!r}") from None
+        return image

@@ -9,7 +9,7 @@ from sfumato.api.deps import (
     BaseUrl,
     CurrentKey,
     Fingerprint,
-    GenerationLimit,
+    GenerationKey,
     PreferDep,
     ServicesDep,
     idempotency,
@@ -42,14 +42,13 @@ def _wait_seconds(prefer: Prefer, services: Services, default: float) -> float:
 
 @router.post(
     "/v1/images/imagine",
-    dependencies=[GenerationLimit],
     status_code=201,
     response_model=ImagePublic,
     responses={202: {"model": JobPublic, "description": "still generating: the job, and its Location"}},
 )
 async def imagine(
     body: ImagineRequest,
-    key: CurrentKey,
+    key: GenerationKey,
     services: ServicesDep,
     prefer: PreferDep,
     base_url: BaseUrl,
@@ -69,10 +68,10 @@ async def imagine(
     return _accepted(view, base_url, prefer, replayed)
 
 
-@router.post("/v1/jobs", status_code=202, response_model=JobPublic, dependencies=[GenerationLimit])
+@router.post("/v1/jobs", status_code=202, response_model=JobPublic)
 async def create_job(
     body: GenerationRequest,
-    key: CurrentKey,
+    key: GenerationKey,
     services: ServicesDep,
     prefer: PreferDep,
     base_url: BaseUrl,

@@ -1,12 +1,14 @@
 """Stored images: list, read, delete, content, publish. API.md §7."""
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
 
 from sfumato.api.deps import BaseUrl, CurrentKey, ServicesDep, in_thread
 from sfumato.api.schemas import Deleted, ImagePublic, ListPublic
 from sfumato.engine.encode import CONTENT_TYPES
+from sfumato.services.images import Transform
 
 router = APIRouter(tags=["images"])
 
@@ -60,3 +62,22 @@ async def publish_image(image_id: str, key: CurrentKey, services: ServicesDep, b
 async def unpublish_image(image_id: str, key: CurrentKey, services: ServicesDep, base_url: BaseUrl) -> Any:
     """Clear `url`; the old address stops working at once."""
     return ImagePublic.of(await in_thread(services.images.unpublish, key, image_id), base_url)
+
+
+class TransformRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    format: Literal["png", "jpeg", "webp"] | None = Field(None, description="default: the original's")
+    width: int | None = Field(None, ge=16, le=2048, description="pixels; alone, the height follows")
+    height: int | None = Field(None, ge=16, le=2048, description="pixels; with width, cropped to cover")
+    quality: int | None = Field(None, ge=1, le=100, description="jpeg and webp; default 90")
+
+
+@router.post("/v1/images/{image_id}/transform", status_code=201, response_model=ImagePublic)
+async def transform_image(
+    image_id: str, body: TransformRequest, key: CurrentKey, services: ServicesDep, base_url: BaseUrl
+) -> Any:
+    """A new image with the same name: converted (`format`), resized (`width`, `height`: one keeps the
+    proportions, both crop to cover), or recompressed (`quality`). The original stays."""
+    change = Transform(**body.model_dump())
+    return ImagePublic.of(await in_thread(services.images.transform, key, image_id, change), base_url)

@@ -13,7 +13,7 @@ from sfumato.api.deps import (
     BaseUrl,
     CurrentKey,
     Fingerprint,
-    GenerationLimit,
+    GenerationKey,
     ServicesDep,
     idempotency,
     in_thread,
@@ -85,10 +85,10 @@ class JobStyleDeleted(BaseModel):
     deleted: Literal[True] = True
 
 
-@router.post("", status_code=201, response_model=JobStyleAccepted, dependencies=[GenerationLimit])
+@router.post("", status_code=201, response_model=JobStyleAccepted)
 async def create(
     body: JobStyleRequest,
-    key: CurrentKey,
+    key: GenerationKey,
     services: ServicesDep,
     response: Response,
     idempotency: Annotated[Fingerprint, Depends(idempotency("job-style"))],

@@ -17,9 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from sfumato.api.deps import (
     BaseUrl,
-    CurrentKey,
     Fingerprint,
-    GenerationLimit,
+    GenerationKey,
     ServicesDep,
     idempotency,
     in_thread,
@@ -112,12 +111,11 @@ class OpenAIImagesResponse(BaseModel):
 @router.post(
     "/v1/images/generations",
     response_model=OpenAIImagesResponse,
-    dependencies=[GenerationLimit],
     response_model_exclude_none=True,
 )
 async def generations(
     body: OpenAIImageRequest,
-    key: CurrentKey,
+    key: GenerationKey,
     services: ServicesDep,
     base_url: BaseUrl,
     response: Response,

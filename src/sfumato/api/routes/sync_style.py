@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from sfumato.api.deps import BaseUrl, CurrentKey, Fingerprint, GenerationLimit, ServicesDep, idempotency
+from sfumato.api.deps import BaseUrl, Fingerprint, GenerationKey, ServicesDep, idempotency
 from sfumato.api.outcome import generate_and_wait
 from sfumato.api.schemas import Timestamp, access_url
 from sfumato.db.tables import Image
@@ -105,12 +105,10 @@ class SyncStyleList(BaseModel):
     data: list[SyncStyleImage]
 
 
-@router.post(
-    "/api/generate-image", response_model=SyncStyleImage | SyncStyleList, dependencies=[GenerationLimit]
-)
+@router.post("/api/generate-image", response_model=SyncStyleImage | SyncStyleList)
 async def generate_image(
     body: SyncStyleRequest,
-    key: CurrentKey,
+    key: GenerationKey,
     services: ServicesDep,
     base_url: BaseUrl,
     response: Response,

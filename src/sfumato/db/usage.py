@@ -1,0 +1,59 @@
+"""Monthly image quotas, counted in the database (API.md §9).
+
+A job's images are charged in the transaction that creates it, by one conditional UPDATE: on
+PostgreSQL the row lock makes concurrent charges queue and each re-checks the count it finds; on
+SQLite the write lock does the same. So twenty requests racing for the last image let exactly one
+through. A job that fails, or is canceled before it ran, gives its images back to the month that
+paid for them, in the transaction that ends it.
+"""
+
+from collections.abc import Iterable
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from sfumato.db.tables import UsageMonth
+
+
+def _ensure_row(session: Session, key_id: str, month: str) -> None:
+    values = {"key_id": key_id, "month": month, "images": 0}
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(pg_insert(UsageMonth).values(values).on_conflict_do_nothing())
+    elif dialect == "sqlite":
+        session.execute(sqlite_insert(UsageMonth).values(values).on_conflict_do_nothing())
+    elif session.get(UsageMonth, (key_id, month)) is None:
+        session.execute(insert(UsageMonth).values(values))
+
+
+def charge(session: Session, key_id: str, month: str, images: int, quota: int | None) -> bool:
+    """Count `images` against the key's month; False (nothing counted) if that would pass `quota`."""
+    _ensure_row(session, key_id, month)
+    statement = update(UsageMonth).where(UsageMonth.key_id == key_id, UsageMonth.month == month)
+    if quota is not None:
+        statement = statement.where(UsageMonth.images + images <= quota)
+    result = session.execute(statement.values(images=UsageMonth.images + images))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def refund(session: Session, jobs: Iterable[tuple[str, str | None, int]]) -> None:
+    """Give back each (key_id, charged_month, n); jobs never charged (charged_month None) give nothing."""
+    for key_id, month, images in jobs:
+        if month is None:
+            continue
+        session.execute(
+            update(UsageMonth)
+            .where(UsageMonth.key_id == key_id, UsageMonth.month == month, UsageMonth.images >= images)
+            .values(images=UsageMonth.images - images)
+        )
+
+
+def used(session: Session, key_id: str, month: str) -> int:
+    return (
+        session.scalar(
+            select(UsageMonth.images).where(UsageMonth.key_id == key_id, UsageMonth.month == month)
+        )
+        or 0
+    )

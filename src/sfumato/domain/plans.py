@@ -1,0 +1,72 @@
+"""Plans and what they allow a key (API.md §9). The figures are operator settings (SFUMATO_PLANS)."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+from pydantic import BaseModel, Field
+
+
+class Plan(BaseModel):
+    monthly_images: int | None = Field(ge=0)  # None: unlimited
+    requests_per_minute: int = Field(ge=1)  # generation requests
+    reads_per_minute: int = Field(ge=1)  # every other request under /v1 and /api: polling, listing
+    max_images_per_request: int = Field(ge=1, le=10)
+
+
+DEFAULT_PLANS: dict[str, Plan] = {
+    "starter": Plan(
+        monthly_images=500, requests_per_minute=10, reads_per_minute=600, max_images_per_request=1
+    ),
+    "professional": Plan(
+        monthly_images=2000, requests_per_minute=30, reads_per_minute=1200, max_images_per_request=10
+    ),
+    "enterprise": Plan(
+        monthly_images=5000, requests_per_minute=100, reads_per_minute=6000, max_images_per_request=10
+    ),
+}
+
+
+class KeyTerms(Protocol):
+    """What a key row says about its own limits (db.tables.ApiKey)."""
+
+    plan: str
+    rpm: int | None
+    monthly_images: int | None
+
+
+@dataclass(frozen=True)
+class Limits:
+    """One key's limits: its plan's, with the key's own overrides."""
+
+    plan: str
+    requests_per_minute: int
+    reads_per_minute: int
+    monthly_images: int | None
+    max_images_per_request: int
+
+    @classmethod
+    def of(cls, key: KeyTerms, plans: dict[str, Plan]) -> "Limits":
+        # A key whose plan the operator has since removed keeps the smallest plan's limits.
+        plan = plans.get(key.plan) or min(plans.values(), key=lambda p: p.requests_per_minute)
+        return cls(
+            plan=key.plan,
+            requests_per_minute=key.rpm or plan.requests_per_minute,
+            # An override above the plan's reads would be starved by polling at the plan's rate.
+            reads_per_minute=max(plan.reads_per_minute, key.rpm or 0),
+            monthly_images=key.monthly_images if key.monthly_images is not None else plan.monthly_images,
+            max_images_per_request=plan.max_images_per_request,
+        )
+
+
+def month_of(moment: datetime) -> str:
+    """The quota month a moment falls in, in UTC: "2026-11"."""
+    return moment.astimezone(UTC).strftime("%Y-%m")
+
+
+def month_bounds(moment: datetime) -> tuple[datetime, datetime]:
+    """The start of the UTC month a moment falls in, and of the next."""
+    moment = moment.astimezone(UTC)
+    start = datetime(moment.year, moment.month, 1, tzinfo=UTC)
+    end = datetime(moment.year + moment.month // 12, moment.month % 12 + 1, 1, tzinfo=UTC)
+    return start, end

@@ -1,0 +1,46 @@
+"""What a key may do and how much of it is left (GET /v1/usage)."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sfumato.db import usage
+from sfumato.db.database import Database
+from sfumato.db.tables import ApiKey
+from sfumato.domain.clock import Clock
+from sfumato.domain.plans import Limits, Plan, month_bounds, month_of
+from sfumato.services.limits import RateLimiter, Window
+
+
+@dataclass(frozen=True)
+class Usage:
+    limits: Limits
+    month: str
+    period_start: datetime
+    period_end: datetime
+    images_used: int
+    window: Window | None  # this minute's generation requests; None if the counter store is down
+
+    @property
+    def images_left(self) -> int | None:
+        quota = self.limits.monthly_images
+        return None if quota is None else max(0, quota - self.images_used)
+
+
+class UsageService:
+    def __init__(
+        self, db: Database, clock: Clock, limiter: RateLimiter, *, plans: Mapping[str, Plan]
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.limiter = limiter
+        self.plans = dict(plans)
+
+    def report(self, key: ApiKey) -> Usage:
+        now = self.clock.now()
+        month = month_of(now)
+        start, end = month_bounds(now)
+        limits = Limits.of(key, self.plans)
+        with self.db.read() as session:
+            used = usage.used(session, key.id, month)
+        return Usage(limits, month, start, end, used, self.limiter.generation_window(key.id, limits))

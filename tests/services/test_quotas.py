@@ -1,0 +1,105 @@
+"""Monthly quotas in the database: charged with the job, refunded when it fails or never ran, and
+exact under concurrent requests for the last images."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sfumato.db import usage
+from sfumato.db.tables import ApiKey
+from sfumato.domain.errors import QuotaExceeded
+from sfumato.domain.generation import GenerationRequest
+from sfumato.domain.plans import month_of
+from sfumato.services.container import Services, build_services
+from tests.conftest import ManualClock, all_at_once, make_settings
+
+
+@pytest.fixture
+def services(tmp_path: Path, clock: ManualClock) -> Iterator[Services]:
+    built = build_services(
+        make_settings(tmp_path / "data", lease_seconds=30.0), with_worker=False, clock=clock
+    )
+    yield built
+    built.close()
+
+
+def used(services: Services, key: ApiKey) -> int:
+    with services.db.read() as session:
+        return usage.used(session, key.id, month_of(services.clock.now()))
+
+
+def request(n: int = 1) -> GenerationRequest:
+    return GenerationRequest(prompt="x", width=256, height=256, n=n)
+
+
+def test_twenty_concurrent_requests_for_the_last_image_let_exactly_one_through(services: Services) -> None:
+    key, _ = services.keys.create("racer", monthly_images=50)
+    for _ in range(49):
+        services.generation.submit(key, request())
+    accepted, refused = all_at_once(20, lambda: services.generation.submit(key, request()))
+    assert len(accepted) == 1 and len(refused) == 19
+    assert all(isinstance(error, QuotaExceeded) for error in refused)
+    assert used(services, key) == 50 and services.queue.depth() == 50
+
+
+def test_a_failed_job_is_not_charged(services: Services) -> None:
+    key, _ = services.keys.create("fails", plan="professional", monthly_images=10)
+    job = services.generation.submit(key, request(n=4)).job
+    assert used(services, key) == 4
+    (claimed,) = services.queue.claim("w1")
+    assert claimed.id == job.id
+    assert services.queue.fail("w1", job.id, "engine_error", "boom")
+    assert used(services, key) == 0
+
+
+def test_a_job_whose_workers_all_died_is_not_charged(services: Services, clock: ManualClock) -> None:
+    key, _ = services.keys.create("lost", plan="professional")
+    job = services.generation.submit(key, request(n=3)).job
+    for attempt in range(services.queue.max_attempts):
+        assert [j.id for j in services.queue.claim(f"w{attempt}")] == [job.id]
+        clock.advance(seconds=31)  # the lease lapses
+        services.queue.requeue_expired()
+    assert services.generation.get(key, job.id).job.status == "failed"
+    assert used(services, key) == 0
+
+
+def test_a_job_canceled_while_running_stays_charged(services: Services) -> None:
+    key, _ = services.keys.create("runs", plan="professional")
+    job = services.generation.submit(key, request(n=2)).job
+    services.queue.claim("w1")
+    assert services.generation.cancel(key, job.id).job.status == "canceled"
+    assert used(services, key) == 2  # it had its GPU time
+
+
+def test_a_succeeded_job_stays_charged_and_a_replay_charges_nothing(services: Services) -> None:
+    from sfumato.domain.idempotency import Idempotency
+
+    key, _ = services.keys.create("replays", plan="professional")
+    body = request(n=2)
+    once = Idempotency.of("retry-1", "jobs", body.model_dump(mode="json"))
+    first = services.generation.submit(key, body, once)
+    again = services.generation.submit(key, body, once)
+    assert again.replayed and again.job.id == first.job.id
+    assert used(services, key) == 2
+
+
+def test_a_refund_goes_to_the_month_that_paid(services: Services, clock: ManualClock) -> None:
+    key, _ = services.keys.create("months", monthly_images=1)
+    job = services.generation.submit(key, request()).job
+    january = month_of(clock.now())
+    clock.advance(days=31)  # February: a fresh quota
+    services.generation.submit(key, request())
+    services.generation.cancel(key, job.id)  # never ran: January gets its image back
+    with services.db.read() as session:
+        assert usage.used(session, key.id, january) == 0
+    assert used(services, key) == 1
+
+
+def test_an_unlimited_plan_counts_but_never_refuses(services: Services) -> None:
+    key, _ = services.keys.create("big")
+    with services.db.write() as session:
+        assert usage.charge(session, key.id, "2026-01", 10**6, None)
+        assert not usage.charge(session, key.id, "2026-01", 1, 10**6)
+    with services.db.read() as session:
+        assert usage.used(session, key.id, "2026-01") == 10**6
