@@ -2,12 +2,16 @@
 published and access URLs stop at once, the sweeper deletes its file and row, and several sweepers
 at once delete each thing once. Deleting a job or an image leaves nothing on disk."""
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from sfumato.db.database import Database
 from sfumato.engine.pipeline import DiffusersEngine
+from sfumato.services.retention import RetentionSweeper, Swept
+from sfumato.storage import open_storage
 from tests.conftest import SMALL, Live, ManualClock, all_at_once, make_settings, start_live
 
 
@@ -78,8 +82,28 @@ def test_several_sweepers_at_once_delete_each_image_once(app: Live, clock: Manua
     for _ in range(3):
         make(app, headers, n=4)
     clock.advance(days=31)
-    swept, errors = all_at_once(4, app.services.retention.sweep)
-    assert errors == [] and sum(s.images for s in swept) == 12
+    # As in several processes: each sweeper with its own connections and its own storage handle.
+    settings = app.services.settings
+    databases = [Database(settings.database_url) for _ in range(4)]
+    sweepers = iter(
+        [
+            RetentionSweeper(db, open_storage(settings.storage_url), clock, retention_days=30)
+            for db in databases
+        ]
+    )
+    lock = threading.Lock()
+
+    def sweep() -> Swept:
+        with lock:
+            sweeper = next(sweepers)
+        return sweeper.sweep()
+
+    try:
+        swept, errors = all_at_once(4, sweep)
+    finally:
+        for db in databases:
+            db.dispose()
+    assert errors == [] and sum(s.images for s in swept) == 12 and sum(s.jobs for s in swept) == 3
     assert files(app) == []
 
 
