@@ -142,6 +142,10 @@ def worker(model: ModelOption = None) -> None:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
+    if settings.metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        start_http_server(settings.metrics_port, addr=settings.host, registry=services.metrics.registry)
     services.worker.start()
     typer.echo(f"sfumato: worker {services.worker.name} on {settings.model}; Ctrl-C to stop", err=True)
     while not stop.wait(0.5):

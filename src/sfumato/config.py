@@ -36,6 +36,12 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
+    metrics_port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        description="`sfumato worker`: serve its /metrics on this port (on SFUMATO_HOST)",
+    )
 
     # The job queue (DESIGN.md principle 1).
     lease_seconds: float = Field(30.0, gt=0, description="how long a claim lasts without renewal")

@@ -4,7 +4,9 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from tests.e2e.harness import Process, Server, environment, unlimited_key, wait_until
+import httpx
+
+from tests.e2e.harness import Process, Server, environment, free_port, unlimited_key, wait_until
 
 
 def test_two_workers_never_generate_the_same_job(tmp_path: Path) -> None:
@@ -13,8 +15,14 @@ def test_two_workers_never_generate_the_same_job(tmp_path: Path) -> None:
     headers = {"x-api-key": key}
     api = Server(env, tmp_path / "api.log", "--no-worker")
     # Two CPU workers on one machine: one thread each, or their OpenMP threads spin against each other.
+    ports = [free_port(), free_port()]  # each worker's own /metrics (SFUMATO_METRICS_PORT)
     workers = [
-        Process(["worker"], env | {"OMP_NUM_THREADS": "1"}, tmp_path / f"worker{i}.log") for i in range(2)
+        Process(
+            ["worker"],
+            env | {"OMP_NUM_THREADS": "1", "SFUMATO_METRICS_PORT": str(port)},
+            tmp_path / f"worker{i}.log",
+        )
+        for i, port in enumerate(ports)
     ]
     try:
         api.wait_ready()
@@ -42,6 +50,9 @@ def test_two_workers_never_generate_the_same_job(tmp_path: Path) -> None:
             )
 
         wait_until(all_succeeded, 180, "every job to succeed")
+        # Every image counted once, by the worker that made it (just after its job's commit).
+        wait_until(lambda: sum(_images_made(port) for port in ports) == 16 * 2 + 1, 10, "the counts")
+        assert all(_images_made(port) for port in ports)
     finally:
         for worker in workers:
             worker.stop()
@@ -59,3 +70,9 @@ def test_two_workers_never_generate_the_same_job(tmp_path: Path) -> None:
     assert set(counts) == set(jobs) and set(counts.values()) == {1}  # each exactly once
     assert all(generated), "both workers took part"
     assert all("handed" not in worker.output() for worker in workers)
+
+
+def _images_made(port: int) -> float:
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+    (line,) = [line for line in text.splitlines() if line.startswith("sfumato_images_generated_total ")]
+    return float(line.split()[1])

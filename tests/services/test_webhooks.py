@@ -113,6 +113,7 @@ def test_410_stops_the_deliveries(app: Live, receiver: Receiver, clock: ManualCl
     clock.advance(hours=30)
     time.sleep(0.3)
     assert len(receiver.received) == 1
+    assert 'sfumato_webhook_deliveries_total{result="gone"} 1.0' in app.client.get("/metrics").text
 
 
 def test_a_canceled_job_sends_job_canceled(app: Live, receiver: Receiver) -> None:

@@ -54,6 +54,7 @@ def webhook_dispatcher(services: Services) -> WebhookDispatcher:
         render=render,
         allow_private=settings.webhooks_allow_private,
         poll_seconds=settings.poll_seconds,
+        metrics=services.metrics,
     )
 
 

@@ -71,6 +71,13 @@ class JobQueue:
         with self.db.read() as session:
             return session.scalar(select(func.count()).where(Job.status == JobStatus.QUEUED)) or 0
 
+    def counts(self) -> dict[str, int]:
+        """Jobs by status, every status named (0 where none)."""
+        with self.db.read() as session:
+            rows = session.execute(select(Job.status, func.count()).group_by(Job.status)).all()
+        found = {str(status): int(count) for status, count in rows}
+        return {status.value: found.get(status.value, 0) for status in JobStatus}
+
     def has_queued(self) -> bool:
         with self.db.read() as session:
             return session.scalar(select(Job.id).where(Job.status == JobStatus.QUEUED).limit(1)) is not None

@@ -20,6 +20,7 @@ from sfumato.services.generation import GenerationService
 from sfumato.services.images import ImageService
 from sfumato.services.keys import KeyService
 from sfumato.services.limits import RateLimiter
+from sfumato.services.metrics import Metrics
 from sfumato.services.retention import RetentionSweeper
 from sfumato.services.usage import UsageService
 from sfumato.services.worker import Worker
@@ -44,6 +45,7 @@ class Services:
     limits: RateLimiter
     usage: UsageService
     retention: RetentionSweeper
+    metrics: Metrics
 
     def limits_of(self, key: ApiKey) -> Limits:
         return Limits.of(key, self.settings.plans)
@@ -111,6 +113,7 @@ def build_services(
     storage = open_storage(settings.storage_url)
     queue = JobQueue(db, clock, lease_seconds=settings.lease_seconds, max_attempts=settings.max_attempts)
     events = JobEvents()
+    metrics = Metrics(queue)
     worker = None
     if with_worker:
         worker = Worker(
@@ -124,6 +127,7 @@ def build_services(
             batch_wait_seconds=settings.batch_wait_ms / 1000,
             encode_threads=settings.encode_threads,
             on_finished=events.publish,
+            metrics=metrics,
         )
     limits = RateLimiter(
         clock, settings.redis_url or "memory://", auth_failures_per_minute=settings.auth_failures_per_minute
@@ -159,4 +163,5 @@ def build_services(
         limits=limits,
         usage=UsageService(db, clock, limits, plans=settings.plans),
         retention=RetentionSweeper(db, storage, clock, retention_days=settings.retention_days),
+        metrics=metrics,
     )

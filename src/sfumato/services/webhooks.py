@@ -20,6 +20,7 @@ import httpx
 from sfumato import __version__
 from sfumato.db.outbox import DELIVERED, FAILED, GONE, PENDING, Due, WebhookOutbox
 from sfumato.domain.clock import Clock
+from sfumato.services.metrics import Metrics
 from sfumato.webhooks.signing import signed_headers
 from sfumato.webhooks.transport import guarded_transport
 
@@ -49,8 +50,10 @@ class WebhookDispatcher:
         timeout_seconds: float = 10.0,
         batch: int = 16,
         transport: httpx.AsyncBaseTransport | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.outbox = outbox
+        self.metrics = metrics or Metrics()
         self.clock = clock
         self.render = render
         self.poll_seconds = poll_seconds
@@ -118,6 +121,7 @@ class WebhookDispatcher:
                 retry_at=retry_at,
             )
         )
+        self.metrics.webhooks.labels(status).inc()
         return status
 
 

@@ -38,6 +38,7 @@ from sfumato.domain.generation import JobParams
 from sfumato.domain.ids import new_id, new_public_token
 from sfumato.engine.base import Engine, GenerationCanceled, Outcome, Rendered, RenderJob
 from sfumato.engine.encode import encode_image, file_parameters
+from sfumato.services.metrics import Metrics
 from sfumato.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,7 @@ class Worker:
         encode_threads: int = 2,
         on_finished: Callable[[str], None] = lambda job_id: None,
         name: str | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.queue = queue
         self.storage = storage
@@ -83,6 +85,7 @@ class Worker:
         self.batch_wait = batch_wait_seconds
         self.on_finished = on_finished
         self.name = name or worker_name()
+        self.metrics = metrics or Metrics()
         self.ready = threading.Event()
         self.error: str | None = None  # why the engine could not start
 
@@ -264,9 +267,10 @@ class Worker:
                     handed_back.append(job_id)
             else:
                 log.error("worker %s: %s failed: %r", self.name, job_id, outcome)
-                self.queue.fail(
+                if self.queue.fail(
                     self.name, job_id, "generation_failed", f"{type(outcome).__name__}: {outcome}"
-                )
+                ):
+                    self._observe_end(held.job, "failed")
                 self.on_finished(job_id)
         if handed_back:  # another worker, or this one restarted, takes them
             self.queue.release(self.name, handed_back)
@@ -281,14 +285,18 @@ class Worker:
             if done >= total - 1:  # the last step is running: the database's turn overlaps the GPU's
                 self._claim_ahead()
 
+        started = time.monotonic()
         try:
-            return engine.render(
+            outcomes = engine.render(
                 renders,
                 on_step=on_step,
                 keep=lambda index: not batch[index].lost and not self._stopping.is_set(),
             )
         except GenerationCanceled:
             return [None] * len(batch)
+        self.metrics.generation_seconds.observe(time.monotonic() - started)
+        self.metrics.batch_images.observe(sum(len(render.seeds) for render in renders))
+        return outcomes
 
     # The finisher thread.
 
@@ -366,6 +374,8 @@ class Worker:
             return
         warnings = held.params.notes() + rendered.warnings
         if self.queue.complete(self.name, job.id, rows, warnings):
+            self._observe_end(job, "succeeded")
+            self.metrics.images.inc(len(rows))
             keys = frozenset(row.storage_key for row in rows)
             self.storage.delete_prefix(job.id, keep=keys)  # an earlier attempt's leftovers
             log.info("worker %s: %s succeeded with %d images", self.name, job.id, len(rows))
@@ -373,6 +383,9 @@ class Worker:
             for row in rows:
                 self.storage.delete(row.storage_key)
             log.info("worker %s: %s was canceled or taken over; its images are discarded", self.name, job.id)
+
+    def _observe_end(self, job: Job, status: str) -> None:
+        self.metrics.job_seconds.labels(status).observe((self.clock.now() - job.created_at).total_seconds())
 
     # The heartbeat thread.
 

@@ -1,9 +1,10 @@
-"""Liveness and readiness, for load balancers and orchestrators; no key needed."""
+"""Liveness, readiness and metrics, for load balancers, orchestrators and Prometheus; no key needed."""
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from sfumato.api.deps import ServicesDep, in_thread
 from sfumato.api.errors import envelope
@@ -26,3 +27,14 @@ async def readyz(services: ServicesDep) -> Any:
     waiting = ", ".join(f"{name}: {state}" for name, state in checks.items() if state != "ok")
     body = envelope(f"not ready ({waiting})", "server_error", "not_ready") | {"checks": checks}
     return JSONResponse(body, 503)
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text format"}},
+)
+async def metrics(services: ServicesDep) -> Response:
+    """Queue depth and jobs by status (the whole fleet's, from the database); batch sizes, generation
+    and end-to-end latency, images made (this process's worker); webhook deliveries (this process)."""
+    return Response(await in_thread(services.metrics.render), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,71 @@
+"""Prometheus metrics (GET /metrics): one registry per process, never the library's global one, so
+several services in one process (tests) never collide.
+
+What the database knows (jobs by status, queue depth) is read at scrape time, so every API process
+answers for the whole fleet; what a worker measures (batch sizes, generation time, images made,
+end-to-end time) lives in the process that did it: the embedded worker's in `serve`'s /metrics, a
+`sfumato worker` process's on SFUMATO_METRICS_PORT. Webhook deliveries are counted by the API
+process that sent them. Images a second: `rate(sfumato_images_generated_total[1m])`.
+"""
+
+from collections.abc import Iterator
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from sfumato.db.queue import JobQueue
+
+_SECONDS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0, 120.0, 300.0)
+
+
+class _QueueCollector(Collector):
+    def __init__(self, queue: JobQueue) -> None:
+        self.queue = queue
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        counts = self.queue.counts()
+        jobs = GaugeMetricFamily("sfumato_jobs", "Jobs in the database by status", labels=["status"])
+        for status, count in counts.items():
+            jobs.add_metric([status], count)
+        yield jobs
+        yield GaugeMetricFamily("sfumato_queue_depth", "Jobs waiting for a worker", value=counts["queued"])
+
+
+class Metrics:
+    def __init__(self, queue: JobQueue | None = None) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        if queue is not None:
+            self.registry.register(_QueueCollector(queue))
+        self.batch_images = Histogram(
+            "sfumato_batch_images",
+            "Images made by one pipeline call",
+            buckets=(1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64),
+            registry=self.registry,
+        )
+        self.generation_seconds = Histogram(
+            "sfumato_generation_seconds",
+            "One pipeline call, from its first step to its decoded images",
+            buckets=_SECONDS,
+            registry=self.registry,
+        )
+        self.job_seconds = Histogram(
+            "sfumato_job_seconds",
+            "A job from its creation to its end (queueing, generation, storage)",
+            ["status"],
+            buckets=_SECONDS,
+            registry=self.registry,
+        )
+        self.images = Counter(
+            "sfumato_images_generated", "Images generated and stored", registry=self.registry
+        )
+        self.webhooks = Counter(
+            "sfumato_webhook_deliveries",
+            "Webhook delivery attempts by the delivery's state after them",
+            ["result"],
+            registry=self.registry,
+        )
+
+    def render(self) -> bytes:
+        """The text exposition format; reads the database (call it off the event loop)."""
+        return generate_latest(self.registry)
