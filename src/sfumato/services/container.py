@@ -3,6 +3,7 @@
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from sfumato.config import Settings
 from sfumato.db.database import Database
@@ -48,7 +49,7 @@ class Services:
     metrics: Metrics
 
     def limits_of(self, key: ApiKey) -> Limits:
-        return Limits.of(key, self.settings.plans)
+        return self.generation.limits_of(key)
 
     def readiness(self) -> dict[str, str]:
         """Each check's state; the service is ready when all are "ok"."""
@@ -142,7 +143,7 @@ def build_services(
         poll_seconds=settings.poll_seconds,
         seeds=seeds,
         storage=storage,
-        limits_of=lambda key: Limits.of(key, settings.plans),
+        limits_of=partial(Limits.of, plans=settings.plans),
         policy=policy,
         webhooks_allow_private=settings.webhooks_allow_private,
         on_submit=worker.wake if worker is not None else lambda: None,
@@ -161,7 +162,7 @@ def build_services(
         worker=worker,
         outbox=WebhookOutbox(db, clock),
         limits=limits,
-        usage=UsageService(db, clock, limits, plans=settings.plans),
+        usage=UsageService(db, clock, limits, limits_of=generation.limits_of),
         retention=RetentionSweeper(db, storage, clock, retention_days=settings.retention_days),
         metrics=metrics,
     )

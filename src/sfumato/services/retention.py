@@ -11,6 +11,7 @@ between the two leaves a row the next sweep finishes, never a file no row points
 """
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -44,20 +45,17 @@ class RetentionSweeper:
 
     def sweep(self) -> Swept:
         """Delete everything expired now; returns what this call deleted (not another sweeper)."""
-        images = jobs = 0
-        while True:
-            done = self._images()
-            images += done
-            if done < self.batch:
-                break
-        while True:
-            done = self._jobs()
-            jobs += done
-            if done < self.batch:
-                break
+        images, jobs = self._drain(self._images), self._drain(self._jobs)
         if images or jobs:
             log.info("retention: deleted %d expired images and %d old jobs", images, jobs)
         return Swept(images, jobs)
+
+    def _drain(self, step: Callable[[], int]) -> int:
+        """Run a step of at most `batch` deletions until one deletes fewer."""
+        total = 0
+        while (done := step()) >= self.batch:
+            total += done
+        return total + done
 
     def _images(self) -> int:
         now = self.clock.now()

@@ -1,6 +1,6 @@
 """What a key may do and how much of it is left (GET /v1/usage)."""
 
-from collections.abc import Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -8,7 +8,7 @@ from sfumato.db import usage
 from sfumato.db.database import Database
 from sfumato.db.tables import ApiKey
 from sfumato.domain.clock import Clock
-from sfumato.domain.plans import Limits, Plan, month_bounds, month_of
+from sfumato.domain.plans import Limits, month_bounds, month_of
 from sfumato.services.limits import RateLimiter, Window
 
 
@@ -29,18 +29,18 @@ class Usage:
 
 class UsageService:
     def __init__(
-        self, db: Database, clock: Clock, limiter: RateLimiter, *, plans: Mapping[str, Plan]
+        self, db: Database, clock: Clock, limiter: RateLimiter, *, limits_of: Callable[[ApiKey], Limits]
     ) -> None:
         self.db = db
         self.clock = clock
         self.limiter = limiter
-        self.plans = dict(plans)
+        self.limits_of = limits_of
 
     def report(self, key: ApiKey) -> Usage:
         now = self.clock.now()
         month = month_of(now)
         start, end = month_bounds(now)
-        limits = Limits.of(key, self.plans)
+        limits = self.limits_of(key)
         with self.db.read() as session:
             used = usage.used(session, key.id, month)
         return Usage(limits, month, start, end, used, self.limiter.generation_window(key.id, limits))
