@@ -1,8 +1,7 @@
 """Shared fixtures: settings in a temporary folder, a movable clock, the tiny engine, a live app."""
 
-import shutil
-import socket
-import subprocess
+import itertools
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,6 +23,19 @@ from sfumato.domain.ids import new_id
 from sfumato.engine.pipeline import DiffusersEngine
 from sfumato.engine.registry import load_engine
 from sfumato.services.container import Services, build_services
+from tests.servers import PostgresServer, RedisServer, S3Server
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `embedded` prove something of SQLite or the folder: they run on the embedded default."""
+    keep, drop = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        scaled = callspec is not None and callspec.params.get("deployment") == "scaled-out"
+        (drop if scaled and item.get_closest_marker("embedded") else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 def wait_until(condition: Callable[[], bool], seconds: float = 30) -> None:
@@ -102,8 +114,8 @@ def make_settings(folder: Path, **overrides: object) -> Settings:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return make_settings(tmp_path / "data")
+def settings(tmp_path: Path, deployment: "Deployment") -> Settings:
+    return deployment.settings(tmp_path / "data")
 
 
 @pytest.fixture
@@ -158,9 +170,9 @@ class Live:
         _, raw = self.services.keys.create(name, **options)  # type: ignore[arg-type]
         return {"x-api-key": raw}
 
-    @property
-    def storage_root(self) -> Path:
-        return Path(self.services.settings.storage_url.removeprefix("file://"))
+    def stored(self, prefix: str = "") -> list[str]:
+        """The keys in the service's storage, whichever it is."""
+        return self.services.storage.keys(prefix)
 
 
 def start_live(
@@ -188,57 +200,102 @@ def start_live(
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory, tiny_engine: DiffusersEngine) -> Iterator[Live]:
+def live(
+    tmp_path_factory: pytest.TempPathFactory, tiny_engine: DiffusersEngine, deployment: "Deployment"
+) -> Iterator[Live]:
     """One app for a test module; tests stay apart by using their own keys."""
-    yield from start_live(make_settings(tmp_path_factory.mktemp("live")), tiny_engine)
+    yield from start_live(deployment.settings(tmp_path_factory.mktemp("live")), tiny_engine)
 
 
 SMALL = {"width": 256, "height": 256}  # the cheapest size: tests that need no larger use it
 
 
 @pytest.fixture(scope="session")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     """A redis-server of the tests' own, on a free loopback port, for the whole run
     (scripts/system-packages installs it where it is missing)."""
-    import redis
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    yield server
+    server.close()
 
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.fail("redis-server is missing: run scripts/system-packages (scripts/test does)")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    folder = tmp_path_factory.mktemp("redis")
-    server = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(folder),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url)
 
-    def answers() -> bool:
-        try:
-            return bool(client.ping())
-        except redis.ConnectionError:
-            return False
+@pytest.fixture(scope="session")
+def redis_url(redis_server: RedisServer) -> str:
+    return redis_server.url
 
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A PostgreSQL cluster of the tests' own, with a migrated template each test database copies."""
+    server = PostgresServer()
     try:
-        wait_until(answers, 30)
-        yield url
+        server.create_database(TEMPLATE)
+        template = Database(server.url(TEMPLATE))
+        upgrade(template)
+        template.dispose()
+        yield server
     finally:
-        client.close()
-        server.terminate()
-        server.wait(30)
+        server.close()
+
+
+@pytest.fixture(scope="session")
+def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    server = S3Server(tmp_path_factory.mktemp("s3") / "moto.log")
+    server.create_bucket(BUCKET)
+    yield server
+    server.close()
+
+
+TEMPLATE = "sfumato_template"
+BUCKET = "sfumato-tests"
+
+
+class Deployment:
+    """Where a test's service keeps its state. "embedded": SQLite and a folder, in the test's temporary
+    folder. "scaled-out": a database of its own on the tests' PostgreSQL, a prefix of its own in a bucket
+    on the S3 server, and the Redis every API process shares (flushed for each new service, since a
+    ManualClock starts every test in the same minute)."""
+
+    def __init__(
+        self,
+        name: str,
+        postgres: PostgresServer | None = None,
+        s3: S3Server | None = None,
+        redis: RedisServer | None = None,
+    ) -> None:
+        self.name = name
+        self.postgres = postgres
+        self.s3 = s3
+        self.redis = redis
+        self._count = itertools.count()
+
+    @property
+    def scaled(self) -> bool:
+        return self.postgres is not None
+
+    def settings(self, folder: Path, **overrides: object) -> Settings:
+        postgres, s3, redis = self.postgres, self.s3, self.redis
+        if postgres is None or s3 is None or redis is None:
+            return make_settings(folder, **overrides)
+        name = f"t{os.getpid()}_{next(self._count)}"
+        redis.flush()
+        values: dict[str, object] = {
+            "database_url": postgres.create_database(name, template=TEMPLATE),
+            "storage_url": f"s3://{BUCKET}/{name}",
+            "redis_url": redis.url,
+            **s3.settings(),
+        }
+        return make_settings(folder, **(values | overrides))
+
+
+@pytest.fixture(scope="session", params=["embedded", "scaled-out"])
+def deployment(request: pytest.FixtureRequest) -> Deployment:
+    """Every test that asks for it runs twice: on the embedded default and on the scaled-out services."""
+    if request.param == "embedded":
+        return Deployment("embedded")
+    return Deployment(
+        "scaled-out",
+        request.getfixturevalue("postgres"),
+        request.getfixturevalue("s3"),
+        request.getfixturevalue("redis_server"),
+    )

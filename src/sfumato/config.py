@@ -14,11 +14,31 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(Path("data"), description="database file and images of the embedded default")
     database_url: str = Field("", description="sqlite:///… (default, in data_dir) or postgresql://…")
-    storage_url: str = Field("", description="file://… (default, data_dir/images)")
+    storage_url: str = Field(
+        "", description="file://… (default, data_dir/images) or s3://bucket/prefix (scale-out)"
+    )
     model: str = Field("sdxl-lightning", description="the model this server and its workers serve")
     public_base_url: str = Field("", description="the address clients reach; default: the request's own")
     redis_url: str = Field("", description="redis://…: rate-limit counts shared by every API process")
     retention_days: int = Field(30, ge=1)
+
+    # S3-compatible storage (SFUMATO_STORAGE_URL=s3://…); empty values fall back to boto3's own
+    # chain: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL, ~/.aws, roles.
+    s3_endpoint_url: str = Field(
+        "", description="e.g. http://minio:9000; empty: AWS S3 (or AWS_ENDPOINT_URL)"
+    )
+    s3_region: str = Field("", description="empty: AWS_REGION / AWS_DEFAULT_REGION / ~/.aws")
+    s3_access_key_id: str = Field("", description="empty: AWS_ACCESS_KEY_ID / ~/.aws / the instance's role")
+    s3_secret_access_key: str = Field("", description="empty: AWS_SECRET_ACCESS_KEY / ~/.aws / the role")
+    image_delivery: Literal["api", "presigned", "public"] = Field(
+        "api",
+        description="how the key-free image URLs (/p/…, /i/…) answer: api = the API sends the bytes; "
+        "presigned = 307 to a presigned S3 URL; public = 307 to SFUMATO_STORAGE_PUBLIC_URL/key",
+    )
+    storage_public_url: str = Field(
+        "", description="image_delivery=public: where the storage's keys are readable, e.g. a CDN"
+    )
+    presign_seconds: int = Field(300, ge=1, le=604800, description="how long a presigned URL works")
     sweep_seconds: float = Field(300.0, gt=0, description="how often each API process deletes expired images")
     webhooks_allow_private: bool = False
 
@@ -93,6 +113,11 @@ class Settings(BaseSettings):
         if not self.storage_url:
             self.storage_url = (self.data_dir / "images").as_uri()
         self.public_base_url = self.public_base_url.rstrip("/")
+        self.storage_public_url = self.storage_public_url.rstrip("/")
+        if self.image_delivery == "presigned" and not self.storage_url.startswith("s3://"):
+            raise ValueError("image_delivery=presigned needs s3:// storage (SFUMATO_STORAGE_URL)")
+        if self.image_delivery == "public" and not self.storage_public_url:
+            raise ValueError("image_delivery=public needs SFUMATO_STORAGE_PUBLIC_URL")
         if self.default_plan not in self.plans:
             raise ValueError(f"default_plan must be one of {', '.join(self.plans)}")
         return self

@@ -9,14 +9,16 @@ import pytest
 from sfumato.config import Settings
 from sfumato.engine.pipeline import DiffusersEngine
 from sfumato.services.container import content_policy
-from tests.conftest import SMALL, Live, make_settings, start_live
+from tests.conftest import SMALL, Deployment, Live, start_live
 
 
 @pytest.fixture
-def app(tmp_path: Path, tiny_engine: DiffusersEngine) -> Iterator[Live]:
+def app(deployment: Deployment, tmp_path: Path, tiny_engine: DiffusersEngine) -> Iterator[Live]:
     rules = tmp_path / "policy.txt"
     rules.write_text("# the operator's own list\nzeppelin\nre:\\bsecret\\s+base\\b\n")
-    settings = make_settings(tmp_path / "data", content_policy_file=str(rules), blocked_terms="walrus, tuba*")
+    settings = deployment.settings(
+        tmp_path / "data", content_policy_file=str(rules), blocked_terms="walrus, tuba*"
+    )
     yield from start_live(settings, tiny_engine, with_worker=False)
 
 

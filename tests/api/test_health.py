@@ -8,11 +8,13 @@ from fastapi.testclient import TestClient
 from sfumato.api.app import create_app
 from sfumato.engine.pipeline import DiffusersEngine
 from sfumato.services.container import build_services
-from tests.conftest import make_settings
+from tests.conftest import Deployment
 
 
 @pytest.fixture
-def loading(tmp_path: Path, tiny_engine: DiffusersEngine) -> Iterator[tuple[TestClient, threading.Event]]:
+def loading(
+    deployment: Deployment, tmp_path: Path, tiny_engine: DiffusersEngine
+) -> Iterator[tuple[TestClient, threading.Event]]:
     """An app whose model is still loading until the test lets it finish."""
     release = threading.Event()
 
@@ -20,7 +22,7 @@ def loading(tmp_path: Path, tiny_engine: DiffusersEngine) -> Iterator[tuple[Test
         release.wait(30)
         return tiny_engine
 
-    settings = make_settings(tmp_path / "data")
+    settings = deployment.settings(tmp_path / "data")
     app = create_app(
         settings,
         services_factory=lambda: build_services(settings, with_worker=True, engine_factory=slow_engine),
@@ -43,16 +45,18 @@ def test_readyz_is_503_until_the_model_is_loaded(loading: tuple[TestClient, thre
     assert client.get("/readyz").json() == {"status": "ok", "checks": {"database": "ok", "model": "ok"}}
 
 
-def test_an_api_without_a_worker_is_ready_with_its_database(tmp_path: Path) -> None:
-    with TestClient(create_app(make_settings(tmp_path / "data"), with_worker=False)) as client:
+def test_an_api_without_a_worker_is_ready_with_its_database(deployment: Deployment, tmp_path: Path) -> None:
+    with TestClient(create_app(deployment.settings(tmp_path / "data"), with_worker=False)) as client:
         assert client.get("/readyz").status_code == 200
 
 
-def test_new_work_is_refused_with_503_when_the_model_cannot_start(tmp_path: Path) -> None:
+def test_new_work_is_refused_with_503_when_the_model_cannot_start(
+    deployment: Deployment, tmp_path: Path
+) -> None:
     def broken() -> DiffusersEngine:
         raise RuntimeError("CUDA out of memory")
 
-    settings = make_settings(tmp_path / "data")
+    settings = deployment.settings(tmp_path / "data")
     app = create_app(
         settings, services_factory=lambda: build_services(settings, with_worker=True, engine_factory=broken)
     )

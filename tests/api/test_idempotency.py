@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from sfumato.engine.pipeline import DiffusersEngine
-from tests.conftest import SMALL, Live, ManualClock, make_settings, start_live
+from tests.conftest import SMALL, Deployment, Live, ManualClock, start_live
 
 BODY = {"prompt": "a cat", **SMALL}
 
@@ -114,8 +114,10 @@ def test_an_overlong_key_is_400(live: Live) -> None:
 
 
 @pytest.fixture
-def timed(tmp_path: Path, tiny_engine: DiffusersEngine, clock: ManualClock) -> Iterator[Live]:
-    yield from start_live(make_settings(tmp_path / "data"), tiny_engine, clock=clock, with_worker=False)
+def timed(
+    deployment: Deployment, tmp_path: Path, tiny_engine: DiffusersEngine, clock: ManualClock
+) -> Iterator[Live]:
+    yield from start_live(deployment.settings(tmp_path / "data"), tiny_engine, clock=clock, with_worker=False)
 
 
 def test_a_key_is_kept_for_a_day(timed: Live, clock: ManualClock) -> None:

@@ -4,7 +4,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.conftest import SMALL, Live
+from tests.conftest import SMALL, Deployment, Live
 
 
 def make_images(live: Live, headers: dict, count: int, name: str = "batch") -> list[dict]:
@@ -59,16 +59,14 @@ def test_an_image_is_read_by_id(live: Live) -> None:
 def test_deleting_an_image_removes_its_row_and_its_file(live: Live) -> None:
     headers = live.key(plan="professional")
     (image,) = make_images(live, headers, 1)
-    file = (
-        live.storage_root
-        / live.services.images.get(
-            live.services.keys.authenticate(headers["x-api-key"]), image["id"]
-        ).storage_key
-    )
-    assert file.is_file()
+    key = live.services.images.get(
+        live.services.keys.authenticate(headers["x-api-key"]), image["id"]
+    ).storage_key
+    folder = key.rsplit("/", 1)[0]
+    assert key in live.stored(folder)
     response = live.client.delete(f"/v1/images/{image['id']}", headers=headers)
     assert response.json() == {"id": image["id"], "object": "image", "deleted": True}
-    assert not file.exists() and not file.parent.exists()
+    assert key not in live.stored(folder)
     assert live.client.get(f"/v1/images/{image['id']}", headers=headers).status_code == 404
     assert live.client.get(f"/v1/images/{image['id']}/content", headers=headers).status_code == 404
     assert live.client.delete(f"/v1/images/{image['id']}", headers=headers).status_code == 404
@@ -138,11 +136,13 @@ def test_urls_use_the_configured_public_base_url(
     assert url.startswith(f"{base}/p/")
 
 
-def test_expired_images_are_gone_from_every_route(tmp_path, tiny_engine) -> None:  # type: ignore[no-untyped-def]
-    from tests.conftest import ManualClock, make_settings, start_live
+def test_expired_images_are_gone_from_every_route(deployment: Deployment, tmp_path, tiny_engine) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import ManualClock, start_live
 
     clock = ManualClock()
-    for live in start_live(make_settings(tmp_path / "data", retention_days=30), tiny_engine, clock=clock):
+    for live in start_live(
+        deployment.settings(tmp_path / "data", retention_days=30), tiny_engine, clock=clock
+    ):
         headers = live.key(plan="professional")
         (image,) = make_images(live, headers, 1)
         url = live.client.post(f"/v1/images/{image['id']}/publish", headers=headers).json()["url"]

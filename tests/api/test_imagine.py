@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sfumato.engine.pipeline import DiffusersEngine
-from tests.conftest import SMALL, Live, make_settings, start_live
+from tests.conftest import SMALL, Deployment, Live, start_live
 
 ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 IMAGE_FIELDS = {
@@ -119,8 +119,8 @@ class Failing:
 
 
 @pytest.fixture
-def failing_live(tmp_path: Path, tiny_engine: DiffusersEngine) -> Iterator[Live]:
-    yield from start_live(make_settings(tmp_path / "data"), Failing(tiny_engine))  # type: ignore[arg-type]
+def failing_live(deployment: Deployment, tmp_path: Path, tiny_engine: DiffusersEngine) -> Iterator[Live]:
+    yield from start_live(deployment.settings(tmp_path / "data"), Failing(tiny_engine))  # type: ignore[arg-type]
 
 
 def test_a_failed_generation_answers_500_with_the_reason(failing_live: Live) -> None:

@@ -66,11 +66,10 @@ def test_delete_removes_the_job_its_images_and_their_files(live: Live) -> None:
     ]
     done = poll(live, job_id, headers)
     assert done["status"] == "completed"
-    files = sorted(p.name for p in (live.storage_root / job_id).iterdir())
-    assert len(files) == 1
+    assert len(live.stored(job_id)) == 1
     answer = live.client.delete(f"/api/v1/image/{job_id}", headers=headers)
     assert answer.status_code == 200 and answer.json() == {"job_id": job_id, "deleted": True}
-    assert not (live.storage_root / job_id).exists()
+    assert live.stored(job_id) == []
     assert live.client.get(f"/api/v1/image/{job_id}", headers=headers).status_code == 404
     assert live.client.get(done["image_url"].removeprefix("http://testserver")).status_code == 404
     assert live.client.delete(f"/api/v1/image/{job_id}", headers=headers).status_code == 404

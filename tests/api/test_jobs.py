@@ -6,7 +6,7 @@ import time
 import numpy as np
 from PIL import Image
 
-from tests.conftest import SMALL, Live
+from tests.conftest import SMALL, Deployment, Live
 
 
 def wait_for(live: Live, job_id: str, headers: dict, seconds: float = 60) -> dict:
@@ -133,10 +133,12 @@ def test_an_unknown_job_is_404(live: Live) -> None:
     assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
 
 
-def test_a_full_queue_answers_503_overloaded_with_retry_after(tmp_path, tiny_engine) -> None:  # type: ignore[no-untyped-def]
-    from tests.conftest import make_settings, start_live
+def test_a_full_queue_answers_503_overloaded_with_retry_after(
+    deployment: Deployment, tmp_path, tiny_engine
+) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import start_live
 
-    settings = make_settings(tmp_path / "data", max_queued_jobs=2)
+    settings = deployment.settings(tmp_path / "data", max_queued_jobs=2)
     for live in start_live(
         settings, tiny_engine, with_worker=False
     ):  # nothing takes the jobs: they stay queued

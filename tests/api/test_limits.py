@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sfumato.engine.pipeline import DiffusersEngine
-from tests.conftest import SMALL, Live, ManualClock, make_settings, start_live
+from tests.conftest import SMALL, Deployment, Live, ManualClock, start_live
 
 BODY = {"prompt": "x", **SMALL}
 START = datetime(2026, 1, 31, 23, 58, 20, tzinfo=UTC)  # 100 s before February, 40 s before a minute ends
@@ -20,9 +20,11 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def app(tmp_path: Path, tiny_engine: DiffusersEngine, clock: ManualClock) -> Iterator[Live]:
+def app(
+    deployment: Deployment, tmp_path: Path, tiny_engine: DiffusersEngine, clock: ManualClock
+) -> Iterator[Live]:
     """No worker: jobs stay queued, so only the limits decide what is accepted."""
-    settings = make_settings(
+    settings = deployment.settings(
         tmp_path / "data",
         auth_failures_per_minute=3,
         plans={"starter": {"reads_per_minute": 5}},

@@ -8,12 +8,12 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from sfumato.engine.pipeline import DiffusersEngine
-from tests.conftest import SMALL, Live, make_settings, start_live, wait_until
+from tests.conftest import SMALL, Deployment, Live, start_live, wait_until
 
 
 @pytest.fixture
-def app(tmp_path: Path, tiny_engine: DiffusersEngine) -> Iterator[Live]:
-    yield from start_live(make_settings(tmp_path / "data"), tiny_engine)
+def app(deployment: Deployment, tmp_path: Path, tiny_engine: DiffusersEngine) -> Iterator[Live]:
+    yield from start_live(deployment.settings(tmp_path / "data"), tiny_engine)
 
 
 def scrape(live: Live) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

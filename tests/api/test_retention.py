@@ -10,19 +10,21 @@ import pytest
 
 from sfumato.db.database import Database
 from sfumato.engine.pipeline import DiffusersEngine
+from sfumato.services.container import storage_of
 from sfumato.services.retention import RetentionSweeper, Swept
-from sfumato.storage import open_storage
-from tests.conftest import SMALL, Live, ManualClock, all_at_once, make_settings, start_live
+from tests.conftest import SMALL, Deployment, Live, ManualClock, all_at_once, start_live
 
 
 @pytest.fixture
-def app(tmp_path: Path, tiny_engine: DiffusersEngine, clock: ManualClock) -> Iterator[Live]:
-    settings = make_settings(tmp_path / "data", retention_days=30, lease_seconds=3600.0)
+def app(
+    deployment: Deployment, tmp_path: Path, tiny_engine: DiffusersEngine, clock: ManualClock
+) -> Iterator[Live]:
+    settings = deployment.settings(tmp_path / "data", retention_days=30, lease_seconds=3600.0)
     yield from start_live(settings, tiny_engine, clock=clock)
 
 
 def files(live: Live) -> list[str]:
-    return sorted(str(path.relative_to(live.storage_root)) for path in live.storage_root.rglob("*"))
+    return live.stored()
 
 
 def make(live: Live, headers: dict[str, str], n: int = 1) -> dict:
@@ -86,10 +88,7 @@ def test_several_sweepers_at_once_delete_each_image_once(app: Live, clock: Manua
     settings = app.services.settings
     databases = [Database(settings.database_url) for _ in range(4)]
     sweepers = iter(
-        [
-            RetentionSweeper(db, open_storage(settings.storage_url), clock, retention_days=30)
-            for db in databases
-        ]
+        [RetentionSweeper(db, storage_of(settings), clock, retention_days=30) for db in databases]
     )
     lock = threading.Lock()
 

@@ -1,15 +1,18 @@
+import pytest
 from sqlalchemy import text
 
 from sfumato.db.database import Database, normalize_url
 from tests.conftest import all_at_once
 
 
+@pytest.mark.embedded
 def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(db: Database) -> None:
     with db.engine.connect() as connection:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 30000
 
 
+@pytest.mark.embedded  # PostgreSQL's READ COMMITTED does not serialize these: the code locks rows instead
 def test_concurrent_read_then_write_transactions_never_fail_with_locked(db: Database) -> None:
     # Each transaction reads, then writes: without BEGIN IMMEDIATE, SQLite fails some of these
     # at once with "database is locked", whatever the busy timeout.

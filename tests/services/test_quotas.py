@@ -12,13 +12,13 @@ from sfumato.domain.errors import QuotaExceeded
 from sfumato.domain.generation import GenerationRequest
 from sfumato.domain.plans import month_of
 from sfumato.services.container import Services, build_services
-from tests.conftest import ManualClock, all_at_once, make_settings
+from tests.conftest import Deployment, ManualClock, all_at_once
 
 
 @pytest.fixture
-def services(tmp_path: Path, clock: ManualClock) -> Iterator[Services]:
+def services(deployment: Deployment, tmp_path: Path, clock: ManualClock) -> Iterator[Services]:
     built = build_services(
-        make_settings(tmp_path / "data", lease_seconds=30.0), with_worker=False, clock=clock
+        deployment.settings(tmp_path / "data", lease_seconds=30.0), with_worker=False, clock=clock
     )
     yield built
     built.close()

@@ -19,7 +19,7 @@ from sfumato.db.outbox import WebhookOutbox
 from sfumato.db.tables import WebhookDelivery
 from sfumato.engine.pipeline import DiffusersEngine
 from sfumato.services.webhooks import SCHEDULE, WebhookDispatcher
-from tests.conftest import SMALL, Live, ManualClock, make_settings, start_live, wait_until
+from tests.conftest import SMALL, Deployment, Live, ManualClock, start_live, wait_until
 
 
 class Receiver:
@@ -53,8 +53,10 @@ def receiver() -> Iterator[Receiver]:
 
 
 @pytest.fixture
-def app(tmp_path: Path, tiny_engine: DiffusersEngine, clock: ManualClock) -> Iterator[Live]:
-    settings = make_settings(tmp_path / "data", webhooks_allow_private=True, poll_seconds=0.05)
+def app(
+    deployment: Deployment, tmp_path: Path, tiny_engine: DiffusersEngine, clock: ManualClock
+) -> Iterator[Live]:
+    settings = deployment.settings(tmp_path / "data", webhooks_allow_private=True, poll_seconds=0.05)
     yield from start_live(settings, tiny_engine, clock=clock)
 
 
@@ -147,10 +149,10 @@ def test_every_dialect_takes_a_webhook_url(app: Live, receiver: Receiver) -> Non
 
 
 def test_a_delivery_survives_a_restart(
-    tmp_path: Path, tiny_engine: DiffusersEngine, receiver: Receiver
+    deployment: Deployment, tmp_path: Path, tiny_engine: DiffusersEngine, receiver: Receiver
 ) -> None:
     clock = ManualClock()
-    settings = make_settings(tmp_path / "data", webhooks_allow_private=True, poll_seconds=0.05)
+    settings = deployment.settings(tmp_path / "data", webhooks_allow_private=True, poll_seconds=0.05)
     receiver.statuses = [503]
     first = start_live(settings, tiny_engine, clock=clock)
     app = next(first)

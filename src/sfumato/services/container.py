@@ -98,6 +98,17 @@ def content_policy(settings: Settings) -> ContentPolicy:
     return ContentPolicy.of(rules)
 
 
+def storage_of(settings: Settings) -> Storage:
+    """The storage SFUMATO_STORAGE_URL names, with the SFUMATO_S3_* settings for s3:// URLs."""
+    return open_storage(
+        settings.storage_url,
+        endpoint_url=settings.s3_endpoint_url,
+        region=settings.s3_region,
+        access_key_id=settings.s3_access_key_id,
+        secret_access_key=settings.s3_secret_access_key,
+    )
+
+
 def build_services(
     settings: Settings,
     *,
@@ -111,7 +122,8 @@ def build_services(
     policy = content_policy(settings)  # a bad file stops the start, before anything is opened
     db = Database(settings.database_url)
     upgrade(db)
-    storage = open_storage(settings.storage_url)
+    storage = storage_of(settings)
+    storage.check()
     queue = JobQueue(db, clock, lease_seconds=settings.lease_seconds, max_attempts=settings.max_attempts)
     events = JobEvents()
     metrics = Metrics(queue)
@@ -158,7 +170,15 @@ def build_services(
         events=events,
         keys=KeyService(db, clock, plans=settings.plans, default_plan=settings.default_plan),
         generation=generation,
-        images=ImageService(db, storage, clock, retention_days=settings.retention_days),
+        images=ImageService(
+            db,
+            storage,
+            clock,
+            retention_days=settings.retention_days,
+            delivery=settings.image_delivery,
+            public_url=settings.storage_public_url,
+            presign_seconds=settings.presign_seconds,
+        ),
         worker=worker,
         outbox=WebhookOutbox(db, clock),
         limits=limits,

@@ -42,12 +42,34 @@ class Transform:
         return fmt
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """What a key-free URL answers: the bytes, or where to find them (a redirect)."""
+
+    image: Image
+    data: bytes | None = None
+    location: str | None = None
+
+
 class ImageService:
-    def __init__(self, db: Database, storage: Storage, clock: Clock, *, retention_days: int = 30) -> None:
+    def __init__(
+        self,
+        db: Database,
+        storage: Storage,
+        clock: Clock,
+        *,
+        retention_days: int = 30,
+        delivery: str = "api",
+        public_url: str = "",
+        presign_seconds: int = 300,
+    ) -> None:
         self.db = db
         self.storage = storage
         self.clock = clock
         self.retention = timedelta(days=retention_days)
+        self.delivery = delivery
+        self.public_url = public_url
+        self.presign_seconds = presign_seconds
 
     def _visible(self, key: ApiKey) -> Select[Image]:
         """A key sees its own images until they expire (the sweeper deletes them later)."""
@@ -70,20 +92,29 @@ class ImageService:
     def content(self, key: ApiKey, image_id: str) -> tuple[Image, bytes]:
         return self._read(self.get(key, image_id))
 
-    def public_content(self, token: str) -> tuple[Image, bytes]:
+    def public_content(self, token: str) -> Delivery:
         """A published image, by the token in its URL; no key needed."""
         return self._by_token(Image.public_token == token)
 
-    def access_content(self, token: str) -> tuple[Image, bytes]:
+    def access_content(self, token: str) -> Delivery:
         """An image by its access token (the URL the hosted dialects hand out); no key, until it expires."""
         return self._by_token(Image.access_token == token)
 
-    def _by_token(self, match: ColumnElement[bool]) -> tuple[Image, bytes]:
+    def _by_token(self, match: ColumnElement[bool]) -> Delivery:
+        now = self.clock.now()
         with self.db.read() as session:
-            image = session.scalar(select(Image).where(match, Image.expires_at > self.clock.now()))
+            image = session.scalar(select(Image).where(match, Image.expires_at > now))
         if image is None:
             raise NotFound("no such image")
-        return self._read(image)
+        if self.delivery == "public":
+            return Delivery(image, location=f"{self.public_url}/{image.storage_key}")
+        if self.delivery == "presigned":
+            # never past the image's own end: a presigned URL cannot be taken back
+            left = int((image.expires_at - now).total_seconds())
+            location = self.storage.url(image.storage_key, seconds=max(1, min(self.presign_seconds, left)))
+            if location is not None:
+                return Delivery(image, location=location)
+        return Delivery(*self._read(image))
 
     def _read(self, image: Image) -> tuple[Image, bytes]:
         try:

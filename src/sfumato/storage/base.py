@@ -33,3 +33,15 @@ class Storage(Protocol):
     def delete_prefix(self, prefix: str, *, keep: frozenset[str] = frozenset()) -> list[str]:
         """Remove every key under `prefix/` except `keep`; returns the keys removed."""
         ...
+
+    def keys(self, prefix: str = "") -> list[str]:
+        """Every key under `prefix/` (all of them when empty), sorted."""
+        ...
+
+    def url(self, key: str, *, seconds: int) -> str | None:
+        """An address serving `key` without credentials for `seconds`; None where the store has none."""
+        ...
+
+    def check(self) -> None:
+        """Raises StorageError unless the store can be reached and written; called at start-up."""
+        ...

@@ -57,6 +57,25 @@ class LocalStorage:
         self._prune(folder)
         return removed
 
+    def keys(self, prefix: str = "") -> list[str]:
+        folder = self._path(prefix) if prefix else self.root
+        if not folder.is_dir():
+            return []
+        return sorted(
+            path.relative_to(self.root).as_posix()
+            for path in folder.rglob("*")
+            if path.is_file() and not path.name.startswith(".tmp-")
+        )
+
+    def url(self, key: str, *, seconds: int) -> str | None:
+        return None  # a folder has no address of its own: the API serves its files
+
+    def check(self) -> None:
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StorageError(f"cannot create {self.root}: {error.strerror}") from None
+
     def _prune(self, folder: Path) -> None:
         """Remove emptied folders up to the root, so deleting leaves nothing behind."""
         while folder != self.root and self.root in folder.parents:

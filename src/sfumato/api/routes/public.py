@@ -1,9 +1,11 @@
 """Published images, by their unguessable URL; no key."""
 
 from fastapi import APIRouter, Response
+from fastapi.responses import RedirectResponse
 
 from sfumato.api.deps import ServicesDep, in_thread
 from sfumato.engine.encode import CONTENT_TYPES
+from sfumato.services.images import Delivery
 
 router = APIRouter(tags=["public"])
 
@@ -11,17 +13,23 @@ router = APIRouter(tags=["public"])
 @router.get("/p/{token}", response_class=Response, include_in_schema=False)
 async def published(token: str, services: ServicesDep) -> Response:
     # The URL ends in the format's extension for browsers' sake; the token is what identifies it.
-    image, data = await in_thread(services.images.public_content, token.split(".", 1)[0])
+    delivery = await in_thread(services.images.public_content, token.split(".", 1)[0])
     # Short caching: an unpublished or deleted image must stop being served soon after.
-    return Response(
-        data, media_type=CONTENT_TYPES[image.format], headers={"Cache-Control": "public, max-age=60"}
-    )
+    return _answer(delivery, "public, max-age=60")
 
 
 @router.get("/i/{token}", response_class=Response, include_in_schema=False)
 async def accessed(token: str, services: ServicesDep) -> Response:
     """The key-free URL the hosted dialects answer with: it works until the image expires or is deleted."""
-    image, data = await in_thread(services.images.access_content, token.split(".", 1)[0])
+    delivery = await in_thread(services.images.access_content, token.split(".", 1)[0])
+    return _answer(delivery, "private, max-age=60")
+
+
+def _answer(delivery: Delivery, cache: str) -> Response:
+    """The bytes, or a 307 to the store (SFUMATO_IMAGE_DELIVERY) that is never cached for longer."""
+    if delivery.location is not None:
+        return RedirectResponse(delivery.location, status_code=307, headers={"Cache-Control": "no-store"})
+    assert delivery.data is not None
     return Response(
-        data, media_type=CONTENT_TYPES[image.format], headers={"Cache-Control": "private, max-age=60"}
+        delivery.data, media_type=CONTENT_TYPES[delivery.image.format], headers={"Cache-Control": cache}
     )
