@@ -27,12 +27,16 @@ from tests.servers import PostgresServer, RedisServer, S3Server
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests marked `embedded` prove something of SQLite or the folder: they run on the embedded default."""
+    """A test marked `embedded` proves something of SQLite or the folder, one marked `scaled_out` something
+    of PostgreSQL, S3 or Redis: each runs on its own deployment only."""
     keep, drop = [], []
     for item in items:
         callspec = getattr(item, "callspec", None)
-        scaled = callspec is not None and callspec.params.get("deployment") == "scaled-out"
-        (drop if scaled and item.get_closest_marker("embedded") else keep).append(item)
+        deployment = callspec.params.get("deployment") if callspec is not None else None
+        wrong = (deployment == "scaled-out" and item.get_closest_marker("embedded")) or (
+            deployment == "embedded" and item.get_closest_marker("scaled_out")
+        )
+        (drop if wrong else keep).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep

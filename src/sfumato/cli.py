@@ -146,7 +146,7 @@ def worker(model: ModelOption = None) -> None:
         from prometheus_client import start_http_server
 
         start_http_server(settings.metrics_port, addr=settings.host, registry=services.metrics.registry)
-    services.worker.start()
+    services.start()
     typer.echo(f"sfumato: worker {services.worker.name} on {settings.model}; Ctrl-C to stop", err=True)
     while not stop.wait(0.5):
         if services.worker.error:

@@ -83,8 +83,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = await anyio.to_thread.run_sync(factory)  # connects and migrates: blocking
         app.state.services = services
-        if services.worker is not None:
-            services.worker.start()
+        services.start()
         tasks = [
             asyncio.create_task(webhook_dispatcher(services).run(), name="sfumato-webhooks"),
             asyncio.create_task(sweep_forever(services), name="sfumato-retention"),

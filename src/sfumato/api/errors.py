@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 
+from sfumato.db.database import unreachable
 from sfumato.domain import errors as domain
 
 log = logging.getLogger(__name__)
@@ -130,5 +131,12 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+        if unreachable(error):  # restarting or failing over: the client may try again in a moment
+            log.warning("database unreachable on %s %s: %s", request.method, request.url.path, error)
+            return error_response(
+                domain.Overloaded(
+                    "the database is unreachable; try again", retry_after=1, code="database_unavailable"
+                )
+            )
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return JSONResponse(envelope("internal server error", "server_error", "internal_error"), 500)

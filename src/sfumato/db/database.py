@@ -7,13 +7,19 @@ write lock up front and waits (busy_timeout) for it; read sessions start a plain
 in WAL mode, never wait for writers. PostgreSQL needs neither.
 """
 
-from collections.abc import Iterator
+import logging
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 POOL_SIZE = 48
 
@@ -23,6 +29,31 @@ def normalize_url(url: str) -> str:
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
     return url
+
+
+def unreachable(error: BaseException) -> bool:
+    """Whether `error` says the database is away (restarting, failed over, the network), rather than
+    that a statement was wrong: the same work may succeed once it is back."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, OperationalError | InterfaceError) and "locked" not in str(error)
+
+
+def retry(call: Callable[[], T], *, seconds: float, stop: Callable[[], bool] = lambda: False) -> T:
+    """`call`, again after each error that says the database is away, for up to `seconds`.
+
+    Only for calls that are safe to repeat: a commit whose answer was lost may have landed."""
+    deadline = time.monotonic() + seconds
+    pause = 0.1
+    while True:
+        try:
+            return call()
+        except Exception as error:
+            if not unreachable(error) or time.monotonic() + pause > deadline or stop():
+                raise
+            log.warning("the database is away (%s); trying again in %.1f s", type(error).__name__, pause)
+            time.sleep(pause)
+            pause = min(pause * 2, 2.0)
 
 
 class Database:

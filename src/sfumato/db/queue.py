@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from sfumato.db import usage
 from sfumato.db.database import Database
+from sfumato.db.notify import JOB_ENDED, JOBS_QUEUED, notify
 from sfumato.db.outbox import ENDED, enqueue_events
 from sfumato.db.tables import Image, Job
 from sfumato.domain import batching
@@ -65,6 +66,7 @@ class JobQueue:
             charged_month=charged_month,
         )
         session.add(job)
+        notify(session, JOBS_QUEUED)
         return job
 
     def depth(self) -> int:
@@ -164,13 +166,18 @@ class JobQueue:
     def complete(
         self, owner: str, job_id: str, images: Sequence[Image], warnings: Sequence[str] = ()
     ) -> bool:
-        """End the job `succeeded` with these images, if this worker still holds it."""
+        """End the job `succeeded` with these images, if this worker still holds it.
+
+        Safe to repeat: when an earlier try's commit landed but its answer was lost (the database
+        restarting), the images' rows are there, and this answers True again."""
         with self.db.write() as session:
             done = self._finish(
                 session, owner, job_id, JobStatus.SUCCEEDED, progress=1.0, warnings=list(warnings) or None
             )
             if not done:
-                return False
+                ids = [image.id for image in images]
+                landed = session.scalar(select(func.count()).where(Image.id.in_(ids), Image.job_id == job_id))
+                return bool(ids) and landed == len(ids)
             session.add_all(images)
         return True
 
@@ -191,7 +198,7 @@ class JobQueue:
         ended = result.all()
         if not ended:
             return False
-        enqueue_events(session, self.clock, ended, f"job.{status.value}")
+        _ended(session, self.clock, ended, f"job.{status.value}")
         if status == JobStatus.FAILED:
             _refund(session, ended)  # a generation that fails is not charged
         return True
@@ -212,6 +219,7 @@ class JobQueue:
                     attempts=Job.attempts - 1,
                 )
             )
+            notify(session, JOBS_QUEUED)
 
     def cancel(self, job_id: str, key_id: str) -> bool:
         """Cancel a queued or running job of this key; False if it had already ended (or is not theirs).
@@ -227,7 +235,7 @@ class JobQueue:
                     .returning(*ENDED)
                 ).all()
                 if ended:
-                    enqueue_events(session, self.clock, ended, "job.canceled")
+                    _ended(session, self.clock, ended, "job.canceled")
                     if sources == [JobStatus.QUEUED]:
                         _refund(session, ended)
                     return True
@@ -248,6 +256,7 @@ class JobQueue:
                 usage.refund(session, [(job.key_id, job.charged_month, job.n)])
             session.execute(delete(Image).where(Image.job_id == job_id))
             session.execute(delete(Job).where(Job.id == job_id))
+            notify(session, JOB_ENDED, job_id)  # a waiter on it learns it is gone
         return True
 
     def requeue_expired(self) -> Expired:
@@ -271,6 +280,7 @@ class JobQueue:
                     .where(Job.id.in_(requeued), *lapsed)
                     .values(status=JobStatus.QUEUED, lease_owner=None, lease_expires_at=None, progress=0.0)
                 )
+                notify(session, JOBS_QUEUED)
             if failed:
                 ended = session.execute(
                     update(Job)
@@ -284,9 +294,17 @@ class JobQueue:
                     )
                     .returning(*ENDED)
                 ).all()
-                enqueue_events(session, self.clock, ended, "job.failed")
+                _ended(session, self.clock, ended, "job.failed")
                 _refund(session, ended)
         return Expired(requeued, failed)
+
+
+def _ended(session: Session, clock: Clock, ended: Sequence[Any], event: str) -> None:
+    """What every end of a job brings, in its transaction: its webhook event, and the signal that
+    wakes whoever waits on it in any process."""
+    enqueue_events(session, clock, ended, event)
+    for row in ended:
+        notify(session, JOB_ENDED, row.id)
 
 
 def _refund(session: Session, ended: Sequence[Any]) -> None:

@@ -8,6 +8,7 @@ from functools import partial
 from sfumato.config import Settings
 from sfumato.db.database import Database
 from sfumato.db.migrate import upgrade
+from sfumato.db.notify import JOB_ENDED, JOBS_QUEUED, Listener
 from sfumato.db.outbox import WebhookOutbox
 from sfumato.db.queue import JobQueue
 from sfumato.db.tables import ApiKey
@@ -47,6 +48,14 @@ class Services:
     usage: UsageService
     retention: RetentionSweeper
     metrics: Metrics
+    listener: Listener | None = None  # PostgreSQL only: signals from the other processes
+
+    def start(self) -> None:
+        """Start the threads: listening first, so no signal sent after the worker starts is missed."""
+        if self.listener is not None:
+            self.listener.start()
+        if self.worker is not None:
+            self.worker.start()
 
     def limits_of(self, key: ApiKey) -> Limits:
         return self.generation.limits_of(key)
@@ -70,6 +79,8 @@ class Services:
     def close(self) -> None:
         if self.worker is not None:
             self.worker.stop()
+        if self.listener is not None:
+            self.listener.stop()
         self.db.dispose()
 
 
@@ -161,7 +172,16 @@ def build_services(
         on_submit=worker.wake if worker is not None else lambda: None,
         unavailable=(lambda: worker.error) if worker is not None else lambda: None,
     )
+    listener = None
+    if not db.is_sqlite:
+        handlers: dict[str, Callable[[str], None]] = {JOB_ENDED: events.publish}
+        wake: Callable[[], None] = lambda: None  # noqa: E731
+        if worker is not None:
+            wake = worker.wake
+            handlers[JOBS_QUEUED] = lambda _: wake()
+        listener = Listener(db, handlers, on_reconnect=wake)
     return Services(
+        listener=listener,
         settings=settings,
         db=db,
         storage=storage,

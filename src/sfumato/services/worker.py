@@ -31,6 +31,7 @@ from queue import Queue
 
 from PIL.Image import Image as PILImage
 
+from sfumato.db.database import retry
 from sfumato.db.queue import JobQueue
 from sfumato.db.tables import Image, Job
 from sfumato.domain.clock import Clock
@@ -373,7 +374,11 @@ class Worker:
                 self.storage.delete(row.storage_key)
             return
         warnings = held.params.notes() + rendered.warnings
-        if self.queue.complete(self.name, job.id, rows, warnings):
+        completed = retry(  # through a database restart, rather than generate it all again
+            lambda: self.queue.complete(self.name, job.id, rows, warnings),
+            seconds=self.queue.lease.total_seconds() / 2,
+        )
+        if completed:
             self._observe_end(job, "succeeded")
             self.metrics.images.inc(len(rows))
             keys = frozenset(row.storage_key for row in rows)
