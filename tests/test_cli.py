@@ -11,6 +11,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from sfumato.cli import app
+from tests.servers import S3Server
 
 
 @pytest.fixture
@@ -151,3 +152,24 @@ def test_an_unreadable_content_policy_stops_serve_in_one_line(env: dict[str, str
     )
     pattern = run(env | {"SFUMATO_BLOCKED_TERMS": "re:("}, "serve", "--model", "tiny")
     assert pattern.exit_code == 1 and "invalid pattern 're:('" in pattern.stderr
+
+
+@pytest.mark.parametrize(
+    "command", [["serve", "--no-worker", "--model", "tiny"], ["worker", "--model", "tiny"]]
+)
+def test_a_bucket_that_does_not_exist_stops_the_start_in_one_line(
+    env: dict[str, str], s3: S3Server, command: list[str]
+) -> None:
+    settings = {f"SFUMATO_{name.upper()}": value for name, value in s3.settings().items()}
+    result = run(env | settings | {"SFUMATO_STORAGE_URL": "s3://no-such-bucket/images"}, *command)
+    assert result.exit_code == 1
+    assert result.output.startswith("sfumato: cannot use the storage s3://no-such-bucket/images: ")
+    assert "Traceback" not in result.output
+
+
+def test_an_unreachable_database_stops_the_start_without_showing_its_password(env: dict[str, str]) -> None:
+    url = "postgresql://sfumato:hunter2@127.0.0.1:1/sfumato"
+    result = run(env | {"SFUMATO_DATABASE_URL": url}, "worker", "--model", "tiny")
+    assert result.exit_code == 1
+    assert "cannot prepare the database postgresql://sfumato:***@127.0.0.1:1/sfumato" in result.output
+    assert "hunter2" not in result.output

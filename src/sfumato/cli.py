@@ -82,6 +82,8 @@ def _check_policy(settings: Settings) -> None:
 
 
 def _migrate(settings: Settings) -> None:
+    from sqlalchemy import make_url
+
     from sfumato.db.database import Database
     from sfumato.db.migrate import upgrade
 
@@ -90,7 +92,19 @@ def _migrate(settings: Settings) -> None:
         upgrade(db)
         db.dispose()
     except Exception as error:
-        _fail(f"cannot prepare the database {settings.database_url}: {type(error).__name__}: {error}")
+        shown = make_url(settings.database_url).render_as_string(hide_password=True)
+        _fail(f"cannot prepare the database {shown}: {type(error).__name__}: {error}")
+
+
+def _check_storage(settings: Settings) -> None:
+    """A bucket that is missing, or out of reach with these credentials, stops the start in one line."""
+    from sfumato.services.container import storage_of
+    from sfumato.storage import StorageError
+
+    try:
+        storage_of(settings).check()
+    except StorageError as error:
+        _fail(f"cannot use the storage {settings.storage_url}: {error}")
 
 
 @app.command()
@@ -119,6 +133,7 @@ def serve(
         _preflight(settings)
     _check_policy(settings)
     _migrate(settings)
+    _check_storage(settings)
     typer.echo(
         f"sfumato: serving {settings.model} on http://{settings.host}:{settings.port} "
         f"(data in {settings.data_dir}; make a key with `sfumato keys create --name me`)",
@@ -137,6 +152,7 @@ def worker(model: ModelOption = None) -> None:
     _preflight(settings)
     _check_policy(settings)
     _migrate(settings)
+    _check_storage(settings)
     services = build_services(settings, with_worker=True)
     assert services.worker is not None
     stop = threading.Event()

@@ -2,22 +2,16 @@
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 
+from tests.servers import free_port
+from tests.servers import wait_for as wait_until
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def environment(data_dir: Path, **settings: str) -> dict[str, str]:
@@ -87,14 +81,6 @@ class Server(Process):
     def stop(self) -> None:
         self.client.close()
         super().stop()
-
-
-def wait_until(condition: Callable[[], bool], seconds: float, what: str = "a condition") -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 def unlimited_key(env: dict[str, str]) -> str:
