@@ -230,3 +230,34 @@ def test_a_postgresql_restart_mid_run_loses_no_job(
         if cluster is not None:
             cluster.stop()
         server.close()
+
+
+def test_sigterm_hands_a_worker_s_batch_back_at_once_and_another_worker_finishes_it(
+    tmp_path: Path, database: Database, s3: S3Server, redis_server: RedisServer
+) -> None:
+    url = database.url.render_as_string(hide_password=False)
+    env = scaled_env(tmp_path, url, s3, redis_server, lease_seconds="300")  # a lapse would take minutes
+    headers = {"x-api-key": unlimited_key(env)}
+    cluster = Cluster(env, tmp_path, apis=1, workers=1)
+    try:
+        slow = {"prompt": "interrupted", "width": 768, "height": 768, "steps": 30}
+        job_id = cluster.apis[0].client.post("/v1/jobs", json=slow, headers=headers).json()["id"]
+        wait_until(
+            lambda: cluster.apis[0].client.get(f"/v1/jobs/{job_id}", headers=headers).json()["progress"] > 0,
+            120,
+            "the job to start",
+        )
+        leaving = cluster.workers[0]
+        leaving.stop()  # SIGTERM, then waits for the exit
+        assert leaving.popen.returncode == 0 and "handed" in leaving.output()
+        with database.read() as session:
+            job = session.get(Job, job_id)
+            assert job is not None and (job.status, job.attempts, job.lease_owner) == ("queued", 0, None)
+        cluster.workers.append(Process(["worker"], env, tmp_path / "worker-next.log"))
+        wait_until(lambda: ended(database, [job_id]), 180, "the next worker to finish it")
+    finally:
+        cluster.stop()
+    with database.read() as session:
+        assert (
+            session.scalar(select(Job.attempts).where(Job.id == job_id)) == 1
+        )  # no attempt spent on the stop
