@@ -22,12 +22,8 @@ def storage(s3: S3Server) -> Iterator[S3Storage]:
 
 
 def s3_options(s3: S3Server) -> dict[str, str]:
-    return {
-        "endpoint_url": s3.endpoint_url,
-        "region": s3.region,
-        "access_key_id": s3.access_key_id,
-        "secret_access_key": s3.secret_access_key,
-    }
+    """open_storage's keywords: the SFUMATO_S3_* settings without their prefix."""
+    return {name.removeprefix("s3_"): value for name, value in s3.settings().items()}
 
 
 def test_put_then_get_returns_the_bytes_under_the_prefix(storage: S3Storage, s3: S3Server) -> None:

@@ -175,11 +175,12 @@ def build_services(
     listener = None
     if not db.is_sqlite:
         handlers: dict[str, Callable[[str], None]] = {JOB_ENDED: events.publish}
-        wake: Callable[[], None] = lambda: None  # noqa: E731
-        if worker is not None:
+        if worker is None:
+            listener = Listener(db, handlers)
+        else:
             wake = worker.wake
-            handlers[JOBS_QUEUED] = lambda _: wake()
-        listener = Listener(db, handlers, on_reconnect=wake)
+            handlers[JOBS_QUEUED] = lambda _payload: wake()
+            listener = Listener(db, handlers, on_reconnect=wake)  # what was queued meanwhile
     return Services(
         listener=listener,
         settings=settings,

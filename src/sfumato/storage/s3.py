@@ -5,13 +5,12 @@ temporary name. The client comes from boto3, which is thread-safe for calls on o
 worker's encoder threads and the API's request threads share it.
 """
 
+import mimetypes
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlparse
 
 from sfumato.storage.base import StorageError, check_key
-
-CONTENT_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "jpg": "image/jpeg", "webp": "image/webp"}
 
 
 class S3Storage:
@@ -60,8 +59,8 @@ class S3Storage:
         return name[len(self.prefix) + 1 :] if self.prefix else name
 
     def put(self, key: str, data: bytes) -> None:
-        extension = key.rsplit(".", 1)[-1].lower()
-        extra = {"ContentType": CONTENT_TYPES[extension]} if extension in CONTENT_TYPES else {}
+        content_type, _ = mimetypes.guess_type(key)
+        extra = {"ContentType": content_type} if content_type else {}
         self.client.put_object(Bucket=self.bucket, Key=self._name(key), Body=data, **extra)
 
     def get(self, key: str) -> bytes:
