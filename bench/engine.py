@@ -18,17 +18,17 @@ from bench.common import Timer, median, percentile, write_result
 def run(args: argparse.Namespace) -> dict[str, Any]:
     import torch
 
-    from sfumato.config import Settings
     from sfumato.engine.base import RenderJob
+    from sfumato.engine.options import EngineOptions
     from sfumato.engine.registry import load_engine, spec_for
 
     spec = spec_for(args.model)
     steps = args.steps or spec.default_steps
     rows: list[dict[str, Any]] = []
     for compiled in {"off": [False], "on": [True], "both": [False, True]}[args.compile]:
-        settings = Settings(model=args.model, device=args.device, dtype=args.dtype, compile=compiled)
+        options = EngineOptions(device=args.device, dtype=args.dtype, compile=compiled)
         with Timer() as load:
-            engine = load_engine(args.model, settings)
+            engine = load_engine(args.model, options)
         with Timer() as warm:
             engine.warmup()
         print(

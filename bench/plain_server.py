@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from sfumato.config import Settings
 from sfumato.engine.device import pick_device
+from sfumato.services.startup import engine_options
 
 
 class Request(BaseModel):
@@ -38,7 +39,7 @@ def load_pipeline(model: str) -> object:
         return build_tiny_pipeline(device)
     from sfumato.engine.registry import load_engine
 
-    return load_engine(model, Settings(model=model)).pipe
+    return load_engine(model, engine_options(Settings(model=model))).pipe
 
 
 def create_app(model: str) -> FastAPI:

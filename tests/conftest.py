@@ -14,12 +14,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from sfumato.api.app import create_app
+from sfumato.api.schemas import job_json
 from sfumato.config import Settings
 from sfumato.db.database import Database
+from sfumato.db.keys import KeyStore
 from sfumato.db.migrate import upgrade
 from sfumato.db.queue import JobQueue
-from sfumato.db.tables import ApiKey
-from sfumato.domain.ids import new_id
+from sfumato.domain.ids import new_id, new_webhook_secret
+from sfumato.domain.keys import ApiKey
 from sfumato.engine.pipeline import DiffusersEngine
 from sfumato.engine.registry import load_engine
 from sfumato.services.container import Services, build_services
@@ -145,21 +147,23 @@ def key_id(db: Database, clock: ManualClock) -> str:
     key = ApiKey(
         id=new_id("key"),
         name="k",
-        key_hash=new_id("hash"),
         prefix="sfm_",
         plan="starter",
         is_admin=False,
+        rpm=None,
+        monthly_images=None,
         created_at=clock.now(),
+        revoked_at=None,
+        webhook_secret=new_webhook_secret(),
     )
-    with db.write() as session:
-        session.add(key)
+    KeyStore(db).insert(key, key_hash=new_id("hash"))
     return key.id
 
 
 @pytest.fixture(scope="session")
 def tiny_engine() -> DiffusersEngine:
     """One tiny pipeline for the whole run; building it is cheap, but not free."""
-    return load_engine("tiny", Settings(model="tiny"))
+    return load_engine("tiny")
 
 
 @dataclass
@@ -193,7 +197,9 @@ def start_live(
             extra["clock"] = clock
         if seeds is not None:
             extra["seeds"] = seeds
-        return build_services(settings, with_worker=with_worker, engine_factory=lambda: engine, **extra)  # type: ignore[arg-type]
+        return build_services(  # type: ignore[arg-type]
+            settings, with_worker=with_worker, engine_factory=lambda: engine, job_json=job_json, **extra
+        )
 
     app = create_app(settings, services_factory=factory)
     with TestClient(app, raise_server_exceptions=False) as client:

@@ -1,4 +1,4 @@
-"""The command line of API.md §1."""
+"""The command line of docs/api.md §1."""
 
 import json
 import os

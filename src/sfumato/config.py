@@ -1,4 +1,9 @@
-"""Settings: flags, then SFUMATO_* environment variables, then these defaults (API.md §1)."""
+"""Settings: flags, then SFUMATO_* environment variables, then these defaults.
+
+Each field's description is its documentation: docs/settings.md is generated from this class
+(`python -m sfumato.docgen`), and a test checks the two agree. `shown` is the default as the page
+states it, where the value itself would mislead (a path filled in from another setting).
+"""
 
 from pathlib import Path
 from typing import Any, Literal
@@ -9,100 +14,180 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sfumato.domain.plans import DEFAULT_PLANS, Plan
 
 
+def _shown(text: str) -> dict[str, Any]:
+    return {"shown": text}
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SFUMATO_", extra="ignore")
 
-    data_dir: Path = Field(Path("data"), description="database file and images of the embedded default")
-    database_url: str = Field("", description="sqlite:///… (default, in data_dir) or postgresql://…")
+    # Where things live.
+    data_dir: Path = Field(
+        Path("data"),
+        description="the database file and the images of the embedded default",
+        json_schema_extra=_shown("`./data`"),
+    )
+    database_url: str = Field(
+        "",
+        description="where keys, jobs and images live: `sqlite:///…` or "
+        "`postgresql://user:password@host:5432/db`",
+        json_schema_extra=_shown("`sqlite:///$SFUMATO_DATA_DIR/sfumato.db`"),
+    )
     storage_url: str = Field(
-        "", description="file://… (default, data_dir/images) or s3://bucket/prefix (scale-out)"
+        "",
+        description="where image files live: `file:///…` or `s3://bucket/prefix`",
+        json_schema_extra=_shown("`file://$SFUMATO_DATA_DIR/images`"),
     )
-    model: str = Field("sdxl-lightning", description="the model this server and its workers serve")
-    public_base_url: str = Field("", description="the address clients reach; default: the request's own")
-    redis_url: str = Field("", description="redis://…: rate-limit counts shared by every API process")
-    retention_days: int = Field(30, ge=1)
-
-    # S3-compatible storage (SFUMATO_STORAGE_URL=s3://…); empty values fall back to boto3's own
-    # chain: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL, ~/.aws, roles.
     s3_endpoint_url: str = Field(
-        "", description="e.g. http://minio:9000; empty: AWS S3 (or AWS_ENDPOINT_URL)"
+        "",
+        description="an S3-compatible server (`http://minio:9000`); empty: boto3's own (`AWS_ENDPOINT_URL`, "
+        "else AWS)",
     )
-    s3_region: str = Field("", description="empty: AWS_REGION / AWS_DEFAULT_REGION / ~/.aws")
-    s3_access_key_id: str = Field("", description="empty: AWS_ACCESS_KEY_ID / ~/.aws / the instance's role")
-    s3_secret_access_key: str = Field("", description="empty: AWS_SECRET_ACCESS_KEY / ~/.aws / the role")
+    s3_region: str = Field("", description="empty: `AWS_REGION` / `AWS_DEFAULT_REGION` / `~/.aws/config`")
+    s3_access_key_id: str = Field(
+        "", description="empty: `AWS_ACCESS_KEY_ID`, `~/.aws/credentials`, or the instance's role"
+    )
+    s3_secret_access_key: str = Field(
+        "", description="empty: `AWS_SECRET_ACCESS_KEY`, `~/.aws/credentials`, or the instance's role"
+    )
     image_delivery: Literal["api", "presigned", "public"] = Field(
         "api",
-        description="how the key-free image URLs (/p/…, /i/…) answer: api = the API sends the bytes; "
-        "presigned = 307 to a presigned S3 URL; public = 307 to SFUMATO_STORAGE_PUBLIC_URL/key",
+        description="how the key-free URLs (`/p/…` published, `/i/…` of the hosted dialects) answer: `api` "
+        "sends "
+        "the bytes; `presigned` answers 307 to a presigned S3 URL; `public` answers 307 to "
+        "`SFUMATO_STORAGE_PUBLIC_URL/<key>`",
     )
     storage_public_url: str = Field(
-        "", description="image_delivery=public: where the storage's keys are readable, e.g. a CDN"
+        "",
+        description="for `public` delivery: where the storage's keys can be read without credentials (a CDN, "
+        "a public bucket prefix)",
     )
-    presign_seconds: int = Field(300, ge=1, le=604800, description="how long a presigned URL works")
-    sweep_seconds: float = Field(300.0, gt=0, description="how often each API process deletes expired images")
-    webhooks_allow_private: bool = False
+    presign_seconds: int = Field(
+        300, ge=1, le=604800, description="how long a presigned URL works (never past the image's expiry)"
+    )
+    public_base_url: str = Field(
+        "",
+        description="the address clients reach, for the URLs the service hands out",
+        json_schema_extra=_shown("the request's own address"),
+    )
 
-    # Plans and limits (API.md §9).
+    # What is served, and where.
+    model: str = Field(
+        "sdxl-lightning",
+        description="the model this server and its workers serve: `sdxl-lightning`, `sdxl-lightning-2step`, "
+        "`sdxl-lightning-8step`, `tiny`, `sdxl-random` (docs/models.md)",
+    )
+    host: str = Field("127.0.0.1", description="where `serve` listens")
+    port: int = Field(8000, description="where `serve` listens")
+    metrics_port: int | None = Field(
+        None, ge=1, le=65535, description="`sfumato worker` only: serve that worker's `/metrics` on this port"
+    )
+
+    # Plans, limits and retention (docs/plans.md).
     plans: dict[str, Plan] = Field(
         default_factory=lambda: dict(DEFAULT_PLANS),
-        description='JSON: each plan\'s figures, e.g. {"starter": {"monthly_images": 100}}; '
-        "named fields replace the defaults, a new name adds a plan",
+        description='JSON: each plan\'s figures (`{"starter": {"monthly_images": 100}}`); given fields '
+        "replace "
+        "the defaults, a new name adds a plan",
+        json_schema_extra=_shown("the table in docs/plans.md"),
     )
-    default_plan: str = "starter"
+    default_plan: str = Field("starter", description="the plan of keys created without `--plan`")
+    redis_url: str = Field(
+        "",
+        description="`redis://host:port/db`: rate-limit counts shared by every API process; empty: in this "
+        "process's memory",
+    )
+    auth_failures_per_minute: int = Field(
+        30,
+        ge=1,
+        description="wrong keys one client address may send in a minute; past that it is answered 429",
+    )
     content_policy_file: str = Field(
-        "", description="blocked terms and patterns, one a line; empty: the shipped list; none: no list"
+        "",
+        description="blocked terms and patterns, one a line, replacing the shipped list; `none`: no list",
+        json_schema_extra=_shown("the shipped list"),
     )
     blocked_terms: str = Field("", description="more blocked terms, comma-separated, added to the list")
-
-    host: str = "127.0.0.1"
-    port: int = 8000
-    metrics_port: int | None = Field(
-        None,
-        ge=1,
-        le=65535,
-        description="`sfumato worker`: serve its /metrics on this port (on SFUMATO_HOST)",
+    retention_days: int = Field(
+        30, ge=1, description="images expire this long after they are made; then a sweeper deletes them"
+    )
+    sweep_seconds: float = Field(
+        300.0, gt=0, description="how often each API process deletes expired images (and once at start)"
     )
 
-    # The job queue (DESIGN.md principle 1).
-    lease_seconds: float = Field(30.0, gt=0, description="how long a claim lasts without renewal")
-    max_attempts: int = Field(3, ge=1, description="claims of one job before it is failed")
-    poll_seconds: float = Field(1.0, gt=0, description="how often idle workers and waiters look again")
-    max_queued_jobs: int = Field(1000, ge=1, description="queued jobs past which new work answers 503")
-    max_wait_seconds: float = Field(300.0, ge=0, description="the longest `Prefer: wait=N` honoured")
-    default_wait_seconds: float = Field(60.0, ge=0, description="how long imagine waits without `Prefer`")
+    # The job queue (docs/architecture.md).
+    lease_seconds: float = Field(
+        30.0, gt=0, description="how long a worker's claim on a job lasts without renewal"
+    )
+    max_attempts: int = Field(
+        3, ge=1, description="claims of one job (workers that died holding it) before it is failed"
+    )
+    poll_seconds: float = Field(
+        1.0, gt=0, description="how often idle workers, and waiters on another process's worker, look again"
+    )
+    max_queued_jobs: int = Field(
+        1000, ge=1, description="queued jobs past which new work answers 503 `overloaded`"
+    )
+    default_wait_seconds: float = Field(
+        60.0, ge=0, description="how long imagine waits without `Prefer: wait=N`"
+    )
+    max_wait_seconds: float = Field(
+        300.0, ge=0, description="the longest `Prefer: wait=N` honoured, and the synchronous dialects' wait"
+    )
 
-    # The engine.
-    device: Literal["auto", "cuda", "mps", "cpu"] = "auto"
-    dtype: Literal["auto", "bfloat16", "float16", "float32"] = "auto"
+    # HTTP and webhooks.
+    max_body_bytes: int = Field(1 << 20, ge=1024, description="larger request bodies answer 413")
+    webhooks_allow_private: bool = Field(
+        False,
+        description="`1` lets webhooks use plain http and reach loopback and private addresses: for "
+        "development "
+        "and tests only",
+    )
+
+    # The engine (docs/models.md).
+    device: Literal["auto", "cuda", "mps", "cpu"] = Field(
+        "auto", description="`cuda`, `mps` or `cpu`; `auto`: the first of them present"
+    )
+    dtype: Literal["auto", "bfloat16", "float16", "float32"] = Field(
+        "auto", description="`bfloat16`, `float16` or `float32`; `auto`: cuda bf16, mps fp16, cpu fp32"
+    )
     base_model: str = Field(
         "stabilityai/stable-diffusion-xl-base-1.0",
-        description="SDXL base for sdxl-lightning: a Hugging Face hub id or a local diffusers folder",
+        description="SDXL base for the sdxl-lightning models: a Hugging Face hub id or a local diffusers "
+        "folder",
     )
     lightning_repo: str = Field(
         "ByteDance/SDXL-Lightning",
-        description="where sdxl_lightning_{N}step_unet.safetensors lies: a hub id or a local folder",
+        description="where `sdxl_lightning_{N}step_unet.safetensors` lies: a hub id or a local folder",
     )
     allow_download: bool = Field(True, description="fetch missing weights from the hub at start-up")
-
-    # HTTP.
-    max_body_bytes: int = Field(1 << 20, ge=1024)
-    auth_failures_per_minute: int = Field(
-        30, ge=1, description="wrong keys one client address may send a minute before it is refused (429)"
+    compile: bool = Field(
+        False,
+        description="`torch.compile` the UNet and the VAE decoder, with fused QKV projections and "
+        "channels-last "
+        "memory: each new size (and the first two batch sizes) compiles at its first call, about a minute",
     )
 
-    # The worker's batches and the engine's speed (README, "How it works").
+    # The worker's batches (docs/architecture.md, "Batches").
     batch_images: int = Field(
         8,
         ge=1,
         le=64,
-        description="most images one pipeline call makes, for jobs of one size, steps and guidance",
+        description="the most images one pipeline call makes (jobs of one model, size, step count and "
+        "guidance)",
     )
     batch_wait_ms: float = Field(
-        10.0, ge=0, le=1000, description="how long a batch that is not full waits for more compatible jobs"
+        10.0,
+        ge=0,
+        le=1000,
+        description="how long a batch that is not full waits for more compatible jobs, only under load (the "
+        "last batch held several jobs)",
     )
-    encode_threads: int = Field(2, ge=1, le=32, description="threads that encode and store finished images")
-    compile: bool = Field(
-        False, description="torch.compile the UNet and VAE decoder: a slower start, faster steps on a GPU"
+    encode_threads: int = Field(
+        2,
+        ge=1,
+        le=32,
+        description="threads that encode and store finished images while the engine makes the next batch",
     )
 
     @model_validator(mode="after")

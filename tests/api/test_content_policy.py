@@ -8,7 +8,7 @@ import pytest
 
 from sfumato.config import Settings
 from sfumato.engine.pipeline import DiffusersEngine
-from sfumato.services.container import content_policy
+from sfumato.services.startup import content_policy
 from tests.conftest import SMALL, Deployment, Live, start_live
 
 

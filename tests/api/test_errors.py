@@ -1,4 +1,4 @@
-"""Every failure answers in the one envelope of API.md §4, and bad input stores nothing."""
+"""Every failure answers in the one envelope of docs/api.md §4, and bad input stores nothing."""
 
 import json
 

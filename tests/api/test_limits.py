@@ -1,4 +1,4 @@
-"""Plans and limits over HTTP (API.md §9), on a clock the tests move: the generation and read limits
+"""Plans and limits over HTTP (docs/plans.md), on a clock the tests move: the generation and read limits
 with their headers, failed keys per address, monthly quotas with refunds, and `n` per plan."""
 
 from collections.abc import Iterator

@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 
 from sfumato.db.database import Database
+from sfumato.db.images import ImageStore
+from sfumato.db.jobs import JobStore
 from sfumato.engine.pipeline import DiffusersEngine
-from sfumato.services.container import storage_of
 from sfumato.services.retention import RetentionSweeper, Swept
+from sfumato.services.startup import storage_of
 from tests.conftest import SMALL, Deployment, Live, ManualClock, all_at_once, start_live
 
 
@@ -88,7 +90,10 @@ def test_several_sweepers_at_once_delete_each_image_once(app: Live, clock: Manua
     settings = app.services.settings
     databases = [Database(settings.database_url) for _ in range(4)]
     sweepers = iter(
-        [RetentionSweeper(db, storage_of(settings), clock, retention_days=30) for db in databases]
+        [
+            RetentionSweeper(ImageStore(db), JobStore(db), storage_of(settings), clock, retention_days=30)
+            for db in databases
+        ]
     )
     lock = threading.Lock()
 

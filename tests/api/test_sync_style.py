@@ -2,7 +2,7 @@
 
 import pytest
 
-from sfumato.api.routes.sync_style import model_guidance
+from sfumato.api.dialects.sync_style.translate import model_guidance
 from sfumato.domain.models import MODELS
 from tests.conftest import Live
 

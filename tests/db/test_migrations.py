@@ -12,7 +12,8 @@ from sqlalchemy import inspect, text
 from sfumato.db import usage
 from sfumato.db.database import Database
 from sfumato.db.migrate import upgrade
-from sfumato.db.tables import Base, Job
+from sfumato.db.tables import Base
+from sfumato.db.tables import JobRow as Job
 from sfumato.domain.batching import batch_key
 from sfumato.domain.generation import GenerationRequest
 from sfumato.domain.models import MODELS

@@ -10,7 +10,7 @@ from sfumato.db.database import Database
 from sfumato.db.migrate import upgrade
 from sfumato.db.notify import JOB_ENDED, JOBS_QUEUED, Listener, notify
 from sfumato.db.queue import JobQueue
-from sfumato.db.tables import ApiKey
+from sfumato.db.tables import KeyRow as ApiKey
 from sfumato.domain.ids import new_id
 from tests.conftest import TEMPLATE, ManualClock
 from tests.db.test_queue import enqueue

@@ -4,7 +4,7 @@ import pytest
 
 from sfumato.db.database import Database
 from sfumato.db.outbox import WebhookOutbox
-from sfumato.db.tables import WebhookDelivery
+from sfumato.db.tables import DeliveryRow as WebhookDelivery
 from tests.conftest import ManualClock
 
 

@@ -1,13 +1,16 @@
 import threading
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from sfumato.db.outbox import WebhookOutbox
 from sfumato.db.queue import JobQueue
-from sfumato.db.tables import Image, Job
+from sfumato.db.tables import ImageRow, JobRow
 from sfumato.domain.generation import GenerationRequest
 from sfumato.domain.ids import new_id
+from sfumato.domain.images import Image, StoredFile
+from sfumato.domain.jobs import Job
 from sfumato.domain.models import MODELS
 from tests.conftest import QUEUE_LEASE, ManualClock
 
@@ -23,31 +26,27 @@ def enqueue(queue: JobQueue, key_id: str, count: int = 1) -> list[str]:
     return ids
 
 
-def status(queue: JobQueue, job_id: str) -> Job:
+def status(queue: JobQueue, job_id: str) -> JobRow:
     with queue.db.read() as session:
-        job = session.get(Job, job_id)
+        job = session.get(JobRow, job_id)
         assert job is not None
         return job
 
 
 def image_row(job: Job, index: int, clock: ManualClock) -> Image:
-    now = clock.now()
-    return Image(
-        id=new_id("image"),
+    return Image.create(
         key_id=job.key_id,
         job_id=job.id,
         job_index=index,
         name="n",
-        width=256,
-        height=256,
-        format="png",
-        size=1,
-        storage_key=f"{job.id}/{index}.png",
+        file=StoredFile(f"{job.id}/{index}.png", "png", 256, 256, 1),
         prompt="p",
+        negative_prompt=None,
         seed=index,
         model="tiny",
-        created_at=now,
-        expires_at=now,
+        style=None,
+        now=clock.now(),
+        retention=timedelta(0),
     )
 
 
@@ -109,7 +108,7 @@ def test_the_old_holder_cannot_finish_or_renew_a_job_it_lost(
     assert not queue.complete("w1", job_id, [image_row(job, 0, clock)])
     assert queue.complete("w2", job_id, [image_row(job, 0, clock)])
     with queue.db.read() as session:
-        assert len(session.scalars(select(Image).where(Image.job_id == job_id)).all()) == 1
+        assert len(session.scalars(select(ImageRow).where(ImageRow.job_id == job_id)).all()) == 1
 
 
 def test_a_job_fails_after_its_last_attempt(queue: JobQueue, key_id: str, clock: ManualClock) -> None:

@@ -1,8 +1,8 @@
 """The scaled-out deployment, as real processes: `sfumato serve --no-worker` APIs and `sfumato worker`
 processes on one PostgreSQL, with S3 storage (moto's server) and Redis, all started by the tests.
 
-Each test proves one promise of README "Scaling out": work spread over every process is done exactly
-once; a worker killed mid-batch loses nothing; a PostgreSQL restart loses nothing.
+Each test proves one promise of docs/deployment.md, "Scaling out": work spread over every process is done
+exactly once; a worker killed mid-batch loses nothing; a PostgreSQL restart loses nothing.
 """
 
 import itertools
@@ -18,7 +18,8 @@ import pytest
 from sqlalchemy import select
 
 from sfumato.db.database import Database
-from sfumato.db.tables import Image, Job
+from sfumato.db.tables import ImageRow as Image
+from sfumato.db.tables import JobRow as Job
 from tests.conftest import BUCKET, TEMPLATE
 from tests.e2e.harness import Process, Server, environment, unlimited_key, wait_until
 from tests.servers import PostgresServer, RedisServer, S3Server

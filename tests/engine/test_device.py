@@ -3,9 +3,9 @@
 import numpy as np
 import torch
 
-from sfumato.config import Settings
 from sfumato.engine.base import Rendered, RenderJob
 from sfumato.engine.device import pick_device, pick_dtype
+from sfumato.engine.options import EngineOptions
 from sfumato.engine.pipeline import DiffusersEngine
 from sfumato.engine.registry import load_engine
 
@@ -19,7 +19,7 @@ def test_the_settings_choice_wins_and_auto_picks_what_is_present() -> None:
 
 
 def test_a_compiled_engine_makes_the_same_image(tiny_engine: DiffusersEngine) -> None:
-    compiled = load_engine("tiny", Settings(model="tiny", compile=True))
+    compiled = load_engine("tiny", EngineOptions(compile=True))
     assert compiled.compiled
     job = RenderJob("a lighthouse", None, 256, 256, 2, 0.0, [11])
     (fast,), (plain,) = compiled.render([job]), tiny_engine.render([job])

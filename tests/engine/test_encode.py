@@ -4,7 +4,7 @@ import json
 import pytest
 from PIL import Image
 
-from sfumato.engine.encode import CONTENT_TYPES, encode_image
+from sfumato.imaging.formats import CONTENT_TYPES, encode_image
 
 PARAMETERS = {"prompt": "a cat", "seed": 7, "steps": 4}
 

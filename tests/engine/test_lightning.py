@@ -7,11 +7,11 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from sfumato.config import Settings
 from sfumato.domain.errors import ModelUnavailable
 from sfumato.domain.models import MODELS
 from sfumato.engine.base import RenderJob
 from sfumato.engine.lightning import build_lightning_pipeline, locate_weights, unet_filename
+from sfumato.engine.options import EngineOptions, WeightSources
 from sfumato.engine.pipeline import DiffusersEngine
 from sfumato.engine.registry import check_available, load_engine, spec_for
 
@@ -38,8 +38,8 @@ def test_local_folders_load_into_a_pipeline_that_matches_the_saved_one(
     weights_folders: tuple[Path, Path], tiny_engine: DiffusersEngine
 ) -> None:
     base, repo = weights_folders
-    settings = Settings(base_model=str(base), lightning_repo=str(repo), allow_download=False)
-    pipe = build_lightning_pipeline(locate_weights(LIGHTNING, settings), torch.device("cpu"), torch.float32)
+    sources = WeightSources(base_model=str(base), lightning_repo=str(repo), allow_download=False)
+    pipe = build_lightning_pipeline(locate_weights(LIGHTNING, sources), torch.device("cpu"), torch.float32)
     assert pipe.scheduler.config.timestep_spacing == "trailing"
     job = RenderJob("a lighthouse", None, 256, 256, 4, 0.0, [3])
     loaded = np.asarray(DiffusersEngine(pipe, LIGHTNING).generate(job)[0])
@@ -49,16 +49,18 @@ def test_local_folders_load_into_a_pipeline_that_matches_the_saved_one(
 
 def test_load_engine_builds_sdxl_lightning_from_local_folders(weights_folders: tuple[Path, Path]) -> None:
     base, repo = weights_folders
-    settings = Settings(model="sdxl-lightning", base_model=str(base), lightning_repo=str(repo), device="cpu")
-    engine = load_engine("sdxl-lightning", settings)
+    options = EngineOptions(
+        device="cpu", weights=WeightSources(base_model=str(base), lightning_repo=str(repo))
+    )
+    engine = load_engine("sdxl-lightning", options)
     assert engine.spec is LIGHTNING
-    check_available("sdxl-lightning", settings)  # no error
+    check_available("sdxl-lightning", options)  # no error
 
 
 def test_a_folder_without_model_index_is_named_in_one_line(tmp_path: Path) -> None:
-    settings = Settings(base_model=str(tmp_path), lightning_repo=str(tmp_path), allow_download=False)
+    sources = WeightSources(base_model=str(tmp_path), lightning_repo=str(tmp_path), allow_download=False)
     with pytest.raises(ModelUnavailable) as caught:
-        locate_weights(LIGHTNING, settings)
+        locate_weights(LIGHTNING, sources)
     message = caught.value.message
     assert "\n" not in message
     assert f"{tmp_path} is not a diffusers folder" in message
@@ -67,9 +69,11 @@ def test_a_folder_without_model_index_is_named_in_one_line(tmp_path: Path) -> No
 
 def test_a_missing_unet_file_is_named(weights_folders: tuple[Path, Path], tmp_path: Path) -> None:
     base, _ = weights_folders
-    settings = Settings(base_model=str(base), lightning_repo=str(tmp_path), allow_download=False)
+    options = EngineOptions(
+        weights=WeightSources(base_model=str(base), lightning_repo=str(tmp_path), allow_download=False)
+    )
     with pytest.raises(ModelUnavailable, match=f"{tmp_path / unet_filename(4)} does not exist"):
-        check_available("sdxl-lightning", settings)
+        check_available("sdxl-lightning", options)
 
 
 @pytest.mark.parametrize(("name", "steps"), [("sdxl-lightning-2step", 2), ("sdxl-lightning-8step", 8)])

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from sfumato.engine.base import GenerationCanceled, RenderJob
-from sfumato.engine.encode import encode_image
 from sfumato.engine.pipeline import DiffusersEngine
+from sfumato.imaging.formats import encode_image
 
 
 def job(seeds: list[int], size: int = 256, steps: int = 4, prompt: str = "a red apple") -> RenderJob:

@@ -2,16 +2,18 @@ import pytest
 from sqlalchemy import select
 
 from sfumato.db.database import Database
-from sfumato.db.tables import ApiKey
+from sfumato.db.keys import KeyStore
+from sfumato.db.tables import KeyRow as ApiKey
 from sfumato.domain.errors import AuthenticationFailed, InvalidParameter, NotFound
+from sfumato.domain.keys import hash_key
 from sfumato.domain.plans import DEFAULT_PLANS
-from sfumato.services.keys import KeyService, hash_key
+from sfumato.services.keys import KeyService
 from tests.conftest import ManualClock
 
 
 @pytest.fixture
 def keys(db: Database, clock: ManualClock) -> KeyService:
-    return KeyService(db, clock, plans=DEFAULT_PLANS, default_plan="starter")
+    return KeyService(KeyStore(db), clock, plans=DEFAULT_PLANS, default_plan="starter")
 
 
 def test_a_key_is_stored_only_as_its_hash(keys: KeyService, db: Database) -> None:

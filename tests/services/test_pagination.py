@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 import pytest
 
 from sfumato.domain.errors import InvalidParameter
-from sfumato.services.pagination import decode_cursor, encode_cursor
+from sfumato.domain.pages import decode_cursor, encode_cursor
 
 
 def test_a_cursor_round_trips() -> None:

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from sfumato.db import usage
-from sfumato.db.tables import ApiKey
 from sfumato.domain.errors import QuotaExceeded
 from sfumato.domain.generation import GenerationRequest
+from sfumato.domain.keys import ApiKey
 from sfumato.domain.plans import month_of
 from sfumato.services.container import Services, build_services
 from tests.conftest import Deployment, ManualClock, all_at_once

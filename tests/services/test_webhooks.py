@@ -16,7 +16,7 @@ from standardwebhooks import Webhook
 
 from sfumato.db.database import Database
 from sfumato.db.outbox import WebhookOutbox
-from sfumato.db.tables import WebhookDelivery
+from sfumato.db.tables import DeliveryRow as WebhookDelivery
 from sfumato.engine.pipeline import DiffusersEngine
 from sfumato.services.webhooks import SCHEDULE, WebhookDispatcher
 from tests.conftest import SMALL, Deployment, Live, ManualClock, start_live, wait_until

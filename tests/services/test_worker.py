@@ -11,13 +11,14 @@ from sqlalchemy import select
 
 from sfumato.db.database import Database
 from sfumato.db.queue import JobQueue
-from sfumato.db.tables import Image, Job
-from sfumato.domain.generation import GenerationRequest, JobParams
+from sfumato.db.tables import ImageRow, JobRow
+from sfumato.domain.generation import GenerationRequest
 from sfumato.domain.ids import new_id
+from sfumato.domain.jobs import Job
 from sfumato.domain.models import MODELS
 from sfumato.engine.base import KeepCheck, Outcome, RenderJob, StepCallback
 from sfumato.engine.pipeline import DiffusersEngine
-from sfumato.services.worker import Worker
+from sfumato.services.worker import Worker, WorkerOptions
 from sfumato.storage import LocalStorage, Storage
 from tests.conftest import QUEUE_LEASE, ManualClock, wait_until
 
@@ -75,10 +76,8 @@ def make_worker(
             storage=storage,
             engine_factory=lambda: Hooked(tiny_engine, hook, calls, after),
             clock=clock,
-            retention_days=30,
-            poll_seconds=0.05,
+            options=WorkerOptions(retention_days=30, poll_seconds=0.05, **options),
             on_finished=(finished.append if finished is not None else lambda job_id: None),
-            **options,
         )
         worker.start()
         started.append(worker)
@@ -97,16 +96,18 @@ def submit(queue: JobQueue, key_id: str, **fields: object) -> str:
         return queue.add(session, job_id=new_id("job"), key_id=key_id, params=params).id
 
 
-def job_of(db: Database, job_id: str) -> Job:
+def job_of(db: Database, job_id: str) -> JobRow:
     with db.read() as session:
-        job = session.get(Job, job_id)
+        job = session.get(JobRow, job_id)
         assert job is not None
         return job
 
 
-def images_of(db: Database, job_id: str) -> list[Image]:
+def images_of(db: Database, job_id: str) -> list[ImageRow]:
     with db.read() as session:
-        return list(session.scalars(select(Image).where(Image.job_id == job_id).order_by(Image.job_index)))
+        return list(
+            session.scalars(select(ImageRow).where(ImageRow.job_id == job_id).order_by(ImageRow.job_index))
+        )
 
 
 def files(storage: LocalStorage) -> list[str]:
@@ -245,7 +246,11 @@ def test_a_model_that_cannot_load_is_reported_not_raised(
         raise OSError("weights are corrupt")
 
     worker = Worker(
-        queue=queue, storage=storage, engine_factory=broken, clock=clock, retention_days=30, poll_seconds=0.05
+        queue=queue,
+        storage=storage,
+        engine_factory=broken,
+        clock=clock,
+        options=WorkerOptions(poll_seconds=0.05),
     )
     worker.start()
     wait_until(lambda: worker.error is not None, 5)
@@ -397,7 +402,7 @@ def test_the_next_batch_is_claimed_while_the_last_step_runs(
 
     def recorded(owner: str, budget: int, **options: Any) -> list[Job]:
         jobs = claim_batch(owner, budget, **options)
-        events.extend(f"claimed {JobParams.from_dict(job.params).prompt}" for job in jobs)
+        events.extend(f"claimed {job.params.prompt}" for job in jobs)
         return jobs
 
     monkeypatch.setattr(queue, "claim_batch", recorded)

@@ -1,11 +1,9 @@
 """create_app(): the FastAPI application. Nothing is built at import; the lifespan builds the services."""
 
 import asyncio
-import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from functools import partial
-from typing import Any
 
 import anyio
 from fastapi import FastAPI
@@ -13,60 +11,13 @@ from fastapi import FastAPI
 from sfumato import __version__
 from sfumato.api import errors
 from sfumato.api.deps import RATE_LIMIT_STATE
+from sfumato.api.dialects import job_style, openai, sync_style
 from sfumato.api.middleware import BodySizeLimit, RateLimitHeaders
 from sfumato.api.openapi import build_openapi
-from sfumato.api.routes import (
-    account,
-    catalog,
-    generation,
-    health,
-    images,
-    job_style,
-    openai_images,
-    public,
-    sync_style,
-    webhooks,
-)
-from sfumato.api.schemas import JobPublic
+from sfumato.api.routes import account, catalog, generation, health, images, public, webhooks
+from sfumato.api.schemas import job_json
 from sfumato.config import Settings
-from sfumato.domain.errors import NotFound
 from sfumato.services.container import Services, build_services
-from sfumato.services.webhooks import WebhookDispatcher
-
-log = logging.getLogger(__name__)
-
-
-def webhook_dispatcher(services: Services) -> WebhookDispatcher:
-    """The dispatcher of this API process; it renders each event's Job as GET /v1/jobs/{id} shows it."""
-    settings = services.settings
-    base_url = settings.public_base_url or f"http://{settings.host}:{settings.port}"
-
-    def render(job_id: str, key_id: str) -> dict[str, Any] | None:
-        try:
-            view = services.generation.view(key_id, job_id)
-        except NotFound:
-            return None
-        return JobPublic.of(view, base_url).model_dump(mode="json")
-
-    return WebhookDispatcher(
-        services.outbox,
-        services.clock,
-        render=render,
-        allow_private=settings.webhooks_allow_private,
-        poll_seconds=settings.poll_seconds,
-        metrics=services.metrics,
-    )
-
-
-async def sweep_forever(services: Services) -> None:
-    """Delete expired images every SFUMATO_SWEEP_SECONDS, the first time at start; every API process
-    does it (services.retention explains why that is safe)."""
-    while True:
-        try:
-            await anyio.to_thread.run_sync(services.retention.sweep)
-        except Exception:
-            log.exception("retention sweep failed; trying again at the next one")
-        await asyncio.sleep(services.settings.sweep_seconds)
 
 
 def create_app(
@@ -77,17 +28,16 @@ def create_app(
 ) -> FastAPI:
     """The API; with `with_worker`, a worker thread in the same process generates the images."""
     settings = settings or Settings()
-    factory = services_factory or partial(build_services, settings, with_worker=with_worker)
+    factory = services_factory or partial(
+        build_services, settings, with_worker=with_worker, job_json=job_json
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = await anyio.to_thread.run_sync(factory)  # connects and migrates: blocking
         app.state.services = services
         services.start()
-        tasks = [
-            asyncio.create_task(webhook_dispatcher(services).run(), name="sfumato-webhooks"),
-            asyncio.create_task(sweep_forever(services), name="sfumato-retention"),
-        ]
+        tasks = [asyncio.create_task(work) for work in services.background()]
         try:
             yield
         finally:
@@ -110,18 +60,18 @@ def create_app(
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RateLimitHeaders, state_key=RATE_LIMIT_STATE)
-    for module in (
-        health,
-        generation,
-        openai_images,
-        images,
-        catalog,
-        public,
-        job_style,
-        sync_style,
-        webhooks,
-        account,
+    for router in (
+        health.router,
+        generation.router,
+        openai.router,
+        images.router,
+        catalog.router,
+        public.router,
+        job_style.router,
+        sync_style.router,
+        webhooks.router,
+        account.router,
     ):
-        app.include_router(module.router)
+        app.include_router(router)
     app.openapi = partial(build_openapi, app)  # type: ignore[method-assign]
     return app

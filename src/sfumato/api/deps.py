@@ -9,12 +9,13 @@ from fastapi import Depends, Header, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
+from sfumato.api.errors import rate_limit_headers
 from sfumato.api.prefer import Prefer, parse_prefer
-from sfumato.db.tables import ApiKey
-from sfumato.domain.errors import AuthenticationFailed
-from sfumato.domain.idempotency import Idempotency
+from sfumato.domain.errors import AuthenticationFailed, InvalidParameter
+from sfumato.domain.idempotency import MAX_KEY_LENGTH, Idempotency
+from sfumato.domain.keys import ApiKey
+from sfumato.domain.plans import Window
 from sfumato.services.container import Services
-from sfumato.services.limits import Window
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -64,7 +65,7 @@ def _address(request: Request) -> str:
 def _keep_headers(request: Request, window: Window | None) -> None:
     """The window's RateLimit-* headers go on the answer, whatever it is (api.middleware)."""
     if window is not None:
-        request.scope.setdefault("state", {})[RATE_LIMIT_STATE] = window.headers()
+        request.scope.setdefault("state", {})[RATE_LIMIT_STATE] = rate_limit_headers(window)
 
 
 async def current_key(
@@ -127,7 +128,13 @@ def idempotency(route: str) -> Callable[..., Awaitable[Fingerprint]]:
         ] = None,
     ) -> Fingerprint:
         def of(request: BaseModel) -> Idempotency | None:
-            return None if key is None else Idempotency.of(key, route, request.model_dump(mode="json"))
+            if key is None:
+                return None
+            if not Idempotency.valid_key(key):
+                raise InvalidParameter(
+                    f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters", param="Idempotency-Key"
+                )
+            return Idempotency.of(key, route, request.model_dump(mode="json"))
 
         return of
 

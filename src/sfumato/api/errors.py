@@ -1,4 +1,7 @@
-"""The one error envelope (API.md §4), built here and nowhere else, for every failure on every route."""
+"""The one error envelope (docs/api.md §4), built here and nowhere else, for every failure on every route.
+
+HTTP lives here: each domain error's status, its headers (Retry-After, RateLimit-*, WWW-Authenticate), and
+the request part a domain error names (an idempotency key is a header)."""
 
 import logging
 from typing import Any
@@ -9,8 +12,9 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 
-from sfumato.db.database import unreachable
 from sfumato.domain import errors as domain
+from sfumato.domain.generation import plain_message
+from sfumato.domain.plans import Window
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +40,19 @@ _HTTP: dict[int, tuple[str, str, str]] = {
 }
 
 
+# Errors about a part of the request other than a body field: the envelope's `param` names it.
+PARAM: dict[type[domain.SfumatoError], str] = {domain.IdempotencyKeyReused: "Idempotency-Key"}
+
+
+def rate_limit_headers(window: Window) -> dict[str, str]:
+    """A rate limit's window as the RateLimit-* headers every generation answer carries."""
+    return {
+        "RateLimit-Limit": str(window.limit),
+        "RateLimit-Remaining": str(max(0, window.remaining)),
+        "RateLimit-Reset": str(window.reset_seconds),
+    }
+
+
 def envelope(message: str, type_: str, code: str, param: str | None = None) -> dict[str, Any]:
     return {"error": {"message": message, "type": type_, "param": param, "code": code}}
 
@@ -52,11 +69,12 @@ def error_response(error: domain.SfumatoError) -> JSONResponse:
     headers = {}
     if isinstance(error, domain.RateLimited | domain.Overloaded):
         headers["Retry-After"] = str(error.retry_after)
-    if isinstance(error, domain.RateLimited):
-        headers |= error.headers
+    if isinstance(error, domain.RateLimited) and error.window is not None:
+        headers |= rate_limit_headers(error.window)
     if isinstance(error, domain.AuthenticationFailed):
         headers["WWW-Authenticate"] = "Bearer"
-    return JSONResponse(envelope(error.message, type_, error.code, error.param), status, headers=headers)
+    param = error.param or PARAM.get(type(error))
+    return JSONResponse(envelope(error.message, type_, error.code, param), status, headers=headers)
 
 
 def validation_error(errors: list[dict[str, Any]]) -> domain.InvalidParameter:
@@ -98,7 +116,7 @@ _TYPE_NAMES = {
 
 def _message(kind: str, name: str, msg: str, ctx: dict[str, Any]) -> str:
     if kind == "value_error":
-        return msg.removeprefix("Value error, ")
+        return plain_message(msg)
     if kind in ("literal_error", "enum"):
         return f"{name} must be one of {ctx.get('expected', '')}".rstrip()
     for prefix, words in _TYPE_NAMES.items():
@@ -131,12 +149,5 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:
-        if unreachable(error):  # restarting or failing over: the client may try again in a moment
-            log.warning("database unreachable on %s %s: %s", request.method, request.url.path, error)
-            return error_response(
-                domain.Overloaded(
-                    "the database is unreachable; try again", retry_after=1, code="database_unavailable"
-                )
-            )
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return JSONResponse(envelope("internal server error", "server_error", "internal_error"), 500)

@@ -6,11 +6,12 @@ Shared by imagine and the synchronous dialects (sync style, OpenAI), which all w
 from fastapi import Response
 
 from sfumato.api.deps import in_thread
-from sfumato.db.tables import ApiKey, Image
 from sfumato.domain.errors import Conflict, GenerationFailed, Overloaded
 from sfumato.domain.generation import GenerationRequest
 from sfumato.domain.idempotency import Idempotency
+from sfumato.domain.images import Image
 from sfumato.domain.jobs import JobStatus
+from sfumato.domain.keys import ApiKey
 from sfumato.services.container import Services
 from sfumato.services.generation import JobView
 

@@ -1,12 +1,12 @@
-"""What the native API answers with (API.md §6, §7), and the imagine request."""
+"""What the native API answers with (docs/api.md §6, §7), and the imagine request."""
 
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, Field, PlainSerializer, field_validator
 
-from sfumato.db.tables import Image
-from sfumato.domain.generation import GenerationRequest, JobParams
+from sfumato.domain.generation import GenerationRequest
+from sfumato.domain.images import Image
 from sfumato.services.generation import JobView
 
 
@@ -98,12 +98,17 @@ class JobPublic(BaseModel):
             started_at=job.started_at,
             completed_at=job.completed_at,
             progress=job.progress,
-            params=job.params,
+            params=job.params.to_dict(),
             images=[ImagePublic.of(image, base_url) for image in view.images],
             error=error,
             # The engine's findings once it ran; until then what the parameters alone tell.
-            warnings=job.warnings if job.warnings is not None else JobParams.from_dict(job.params).notes(),
+            warnings=job.warnings if job.warnings is not None else job.params.notes(),
         )
+
+
+def job_json(view: JobView, base_url: str) -> dict[str, Any]:
+    """The Job as GET /v1/jobs/{id} shows it: what a webhook's `data` carries."""
+    return JobPublic.of(view, base_url).model_dump(mode="json")
 
 
 class ListPublic(BaseModel, Generic[T]):

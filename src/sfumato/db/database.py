@@ -15,11 +15,23 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+from sfumato.domain.errors import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+# What services hold while several of db/'s calls must commit together (a job with its quota charge
+# and idempotency key): they open it with Database.write() and pass it on, and never use it themselves.
+Transaction = Session
+
+
+class WriteConflict(Exception):
+    """A write broke a unique or foreign key: a concurrent twin committed first, or a row it refers to
+    was deleted meanwhile. Nothing of the transaction was stored."""
+
 
 POOL_SIZE = 48
 
@@ -31,9 +43,16 @@ def normalize_url(url: str) -> str:
     return url
 
 
+def shown_url(url: str) -> str:
+    """The database's address as logs and messages may show it: without its password."""
+    return make_url(normalize_url(url)).render_as_string(hide_password=True).replace("+psycopg", "")
+
+
 def unreachable(error: BaseException) -> bool:
     """Whether `error` says the database is away (restarting, failed over, the network), rather than
     that a statement was wrong: the same work may succeed once it is back."""
+    if isinstance(error, DatabaseUnavailable):
+        return True
     if isinstance(error, DBAPIError) and error.connection_invalidated:
         return True
     return isinstance(error, OperationalError | InterfaceError) and "locked" not in str(error)
@@ -54,6 +73,21 @@ def retry(call: Callable[[], T], *, seconds: float, stop: Callable[[], bool] = l
             log.warning("the database is away (%s); trying again in %.1f s", type(error).__name__, pause)
             time.sleep(pause)
             pause = min(pause * 2, 2.0)
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    """A database that is away becomes DatabaseUnavailable, which the layers above understand (the API
+    answers 503 with Retry-After); the driver's own error stays in the log and as the cause."""
+    try:
+        yield
+    except IntegrityError as error:
+        raise WriteConflict(str(error.orig)) from error
+    except (OperationalError, InterfaceError, DBAPIError) as error:
+        if not unreachable(error):
+            raise
+        log.warning("the database is unreachable: %s", error)
+        raise DatabaseUnavailable() from error
 
 
 class Database:
@@ -102,13 +136,13 @@ class Database:
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A session for reads only; it never commits."""
-        with self._read() as session:
+        with _translated(), self._read() as session:
             yield session
 
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A session in one write transaction: committed on exit, rolled back on error."""
-        with self._write.begin() as session:
+        with _translated(), self._write.begin() as session:
             yield session
 
     @contextmanager

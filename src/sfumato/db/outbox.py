@@ -1,38 +1,35 @@
-"""The webhook outbox (API.md §10): rows written with the job's end, claimed and settled by dispatchers.
+"""The webhook_deliveries table, the outbox (docs/webhooks.md): rows written with the job's end, claimed
+and settled by dispatchers.
 
 A row is claimed by pushing its `next_attempt_at` one lease ahead, so a dispatcher that dies mid-send
 leaves it to be tried again; several dispatchers never send one attempt twice at the same time.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import ColumnElement, Row, delete, exists, select, update
 from sqlalchemy.orm import Session
 
 from sfumato.db.database import Database
-from sfumato.db.tables import ApiKey, Job, WebhookDelivery
+from sfumato.db.tables import DeliveryRow, KeyRow
 from sfumato.domain.clock import Clock
 from sfumato.domain.ids import new_id
 
 PENDING, DELIVERED, FAILED, GONE = "pending", "delivered", "failed", "gone"
 
 
-# What the UPDATE that ends jobs returns, so their deliveries and refunds need no second query.
-ENDED = (Job.id, Job.key_id, Job.params, Job.n, Job.charged_month)
-
-
 def enqueue_events(session: Session, clock: Clock, ended: Iterable[Row[Any]], event: str) -> None:
-    """In the caller's transaction, the one that ends the jobs (rows of ENDED): a delivery per job
+    """In the caller's transaction, the one that ends the jobs (rows of db.endings.ENDED): a delivery per job
     with a webhook_url."""
     now = clock.now()
     for row in ended:
         job_id, key_id, params = row.id, row.key_id, row.params
         if url := params.get("webhook_url"):
             session.add(
-                WebhookDelivery(
+                DeliveryRow(
                     id=new_id("msg"),
                     key_id=key_id,
                     job_id=job_id,
@@ -44,6 +41,50 @@ def enqueue_events(session: Session, clock: Clock, ended: Iterable[Row[Any]], ev
                     created_at=now,
                 )
             )
+
+
+def pending_of(job_id: Any) -> ColumnElement[bool]:
+    """Whether a job still has a delivery to send (the sweeper keeps such a job)."""
+    return exists().where(DeliveryRow.job_id == job_id, DeliveryRow.status == PENDING)
+
+
+def delete_of_jobs(session: Session, job_ids: Sequence[str]) -> None:
+    session.execute(delete(DeliveryRow).where(DeliveryRow.job_id.in_(job_ids)))
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A delivery as its owner sees it: where, what, and how its attempts went."""
+
+    id: str
+    job_id: str
+    url: str
+    event: str
+    body: str | None
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    last_status: int | None
+    last_error: str | None
+    created_at: datetime
+    delivered_at: datetime | None
+
+
+def delivery_of(row: DeliveryRow) -> Delivery:
+    return Delivery(
+        id=row.id,
+        job_id=row.job_id,
+        url=row.url,
+        event=row.event,
+        body=row.body,
+        status=row.status,
+        attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at,
+        last_status=row.last_status,
+        last_error=row.last_error,
+        created_at=row.created_at,
+        delivered_at=row.delivered_at,
+    )
 
 
 @dataclass(frozen=True)
@@ -68,26 +109,24 @@ class WebhookOutbox:
     def claim(self, limit: int) -> list[Due]:
         """Deliveries due now, each held for one lease."""
         now = self.clock.now()
-        due = (WebhookDelivery.status == PENDING, WebhookDelivery.next_attempt_at <= now)
+        due = (DeliveryRow.status == PENDING, DeliveryRow.next_attempt_at <= now)
         with self.db.read() as session:  # the common case, nothing due, takes no write lock
-            if session.scalar(select(WebhookDelivery.id).where(*due).limit(1)) is None:
+            if session.scalar(select(DeliveryRow.id).where(*due).limit(1)) is None:
                 return []
         with self.db.write() as session:
             rows = session.execute(
-                select(WebhookDelivery, ApiKey.webhook_secret)
-                .join(ApiKey, ApiKey.id == WebhookDelivery.key_id)
+                select(DeliveryRow, KeyRow.webhook_secret)
+                .join(KeyRow, KeyRow.id == DeliveryRow.key_id)
                 .where(*due)
-                .order_by(WebhookDelivery.next_attempt_at)
+                .order_by(DeliveryRow.next_attempt_at)
                 .limit(limit)
-                .with_for_update(skip_locked=True, of=WebhookDelivery)
+                .with_for_update(skip_locked=True, of=DeliveryRow)
             ).all()
             if not rows:
                 return []
             ids = [delivery.id for delivery, _ in rows]
             session.execute(
-                update(WebhookDelivery)
-                .where(WebhookDelivery.id.in_(ids))
-                .values(next_attempt_at=now + self.lease)
+                update(DeliveryRow).where(DeliveryRow.id.in_(ids)).values(next_attempt_at=now + self.lease)
             )
             return [
                 Due(d.id, d.key_id, d.job_id, d.url, d.event, d.body, d.attempts, d.created_at, secret)
@@ -96,9 +135,7 @@ class WebhookOutbox:
 
     def set_body(self, delivery_id: str, body: str) -> None:
         with self.db.write() as session:
-            session.execute(
-                update(WebhookDelivery).where(WebhookDelivery.id == delivery_id).values(body=body)
-            )
+            session.execute(update(DeliveryRow).where(DeliveryRow.id == delivery_id).values(body=body))
 
     def settle(
         self,
@@ -122,9 +159,9 @@ class WebhookOutbox:
         if retry_at is not None:
             values["next_attempt_at"] = retry_at
         with self.db.write() as session:
-            session.execute(update(WebhookDelivery).where(WebhookDelivery.id == delivery_id).values(**values))
+            session.execute(update(DeliveryRow).where(DeliveryRow.id == delivery_id).values(**values))
 
-    def of_job(self, job_id: str) -> list[WebhookDelivery]:
+    def of_job(self, job_id: str) -> list[Delivery]:
         with self.db.read() as session:
-            query = select(WebhookDelivery).where(WebhookDelivery.job_id == job_id)
-            return list(session.scalars(query.order_by(WebhookDelivery.created_at)))
+            query = select(DeliveryRow).where(DeliveryRow.job_id == job_id)
+            return [delivery_of(row) for row in session.scalars(query.order_by(DeliveryRow.created_at))]

@@ -1,9 +1,11 @@
-"""The job queue, kept in the jobs table (DESIGN.md principle 1).
+"""The job queue, kept in the jobs table (docs/architecture.md, "The database is the queue").
 
 A worker claims queued jobs with a lease, renews it while it works, and writes the result only if it
 still holds the lease. A job whose lease lapses goes back to the queue, or fails after its last
 attempt. Every status change is one UPDATE guarded by the statuses it may come from
-(domain.jobs.TRANSITIONS), so a terminal state is written once, whoever races for it.
+(domain.jobs.TRANSITIONS), so a terminal state is written once, whoever races for it. What an end
+brings with it (the webhook event, the refund of domain.plans.refunded, the signal to waiters) is
+written in the transaction that ends the job (db.endings).
 """
 
 from collections.abc import Mapping, Sequence
@@ -14,15 +16,18 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from sfumato.db import usage
+from sfumato.db import images, usage
 from sfumato.db.database import Database
+from sfumato.db.endings import ENDED, record_end
+from sfumato.db.jobs import job_of
 from sfumato.db.notify import JOB_ENDED, JOBS_QUEUED, notify
-from sfumato.db.outbox import ENDED, enqueue_events
-from sfumato.db.tables import Image, Job
+from sfumato.db.tables import JobRow
 from sfumato.domain import batching
 from sfumato.domain.clock import Clock
 from sfumato.domain.generation import JobParams
-from sfumato.domain.jobs import JobStatus, sources_of
+from sfumato.domain.images import Image
+from sfumato.domain.jobs import Job, JobStatus, sources_of
+from sfumato.domain.plans import refunded
 
 S = TypeVar("S", bound=Select[*tuple[Any, ...]])
 
@@ -51,7 +56,7 @@ class JobQueue:
     ) -> Job:
         """Enqueue inside the caller's transaction, beside whatever else must commit with it (the
         quota charge of `charged_month`, an idempotency key)."""
-        job = Job(
+        row = JobRow(
             id=job_id,
             key_id=key_id,
             status=JobStatus.QUEUED,
@@ -65,29 +70,26 @@ class JobQueue:
             max_attempts=self.max_attempts,
             charged_month=charged_month,
         )
-        session.add(job)
+        session.add(row)
         notify(session, JOBS_QUEUED)
-        return job
+        return job_of(row)
 
     def depth(self) -> int:
+        """Jobs waiting for a worker."""
         with self.db.read() as session:
-            return session.scalar(select(func.count()).where(Job.status == JobStatus.QUEUED)) or 0
-
-    def counts(self) -> dict[str, int]:
-        """Jobs by status, every status named (0 where none)."""
-        with self.db.read() as session:
-            rows = session.execute(select(Job.status, func.count()).group_by(Job.status)).all()
-        found = {str(status): int(count) for status, count in rows}
-        return {status.value: found.get(status.value, 0) for status in JobStatus}
+            return session.scalar(select(func.count()).where(JobRow.status == JobStatus.QUEUED)) or 0
 
     def has_queued(self) -> bool:
         with self.db.read() as session:
-            return session.scalar(select(Job.id).where(Job.status == JobStatus.QUEUED).limit(1)) is not None
+            return (
+                session.scalar(select(JobRow.id).where(JobRow.status == JobStatus.QUEUED).limit(1))
+                is not None
+            )
 
     def claim(self, owner: str, limit: int = 1) -> list[Job]:
         """Take up to `limit` of the oldest queued jobs, compatible or not; each costs one attempt."""
         with self.db.write() as session:
-            ids = session.scalars(self._queued(select(Job.id)).limit(limit)).all()
+            ids = session.scalars(self._queued(select(JobRow.id)).limit(limit)).all()
             return self._take(session, owner, list(ids))
 
     def claim_batch(self, owner: str, budget: int, *, batch_key: str | None = None) -> list[Job]:
@@ -98,14 +100,16 @@ class JobQueue:
         locked; SQLite has one writer at a time).
         """
         topping_up = batch_key is not None
+        if not topping_up and not self.has_queued():  # an idle worker's look takes no write lock
+            return []
         with self.db.write() as session:
             if batch_key is None:
-                batch_key = session.scalar(self._queued(select(Job.batch_key)).limit(1))
+                batch_key = session.scalar(self._queued(select(JobRow.batch_key)).limit(1))
                 if batch_key is None:
                     return []
             rows = session.execute(
-                self._queued(select(Job.id, Job.batch_key, Job.n))
-                .where(Job.batch_key == batch_key)
+                self._queued(select(JobRow.id, JobRow.batch_key, JobRow.n))
+                .where(JobRow.batch_key == batch_key)
                 .limit(budget)
             ).all()
             chosen = batching.choose_batch(
@@ -118,8 +122,8 @@ class JobQueue:
     @staticmethod
     def _queued(statement: S) -> S:
         return (
-            statement.where(Job.status == JobStatus.QUEUED)
-            .order_by(Job.created_at, Job.id)
+            statement.where(JobRow.status == JobStatus.QUEUED)
+            .order_by(JobRow.created_at, JobRow.id)
             .with_for_update(skip_locked=True)  # PostgreSQL; SQLite's writer lock does this job
         )
 
@@ -128,20 +132,20 @@ class JobQueue:
             return []
         now = self.clock.now()
         statement = (
-            update(Job)
-            .where(Job.id.in_(job_ids), Job.status.in_(sources_of(JobStatus.PROCESSING)))
+            update(JobRow)
+            .where(JobRow.id.in_(job_ids), JobRow.status.in_(sources_of(JobStatus.PROCESSING)))
             .values(
                 status=JobStatus.PROCESSING,
                 lease_owner=owner,
                 lease_expires_at=now + self.lease,
-                attempts=Job.attempts + 1,
-                started_at=func.coalesce(Job.started_at, now),
+                attempts=JobRow.attempts + 1,
+                started_at=func.coalesce(JobRow.started_at, now),
                 progress=0.0,
             )
-            .returning(Job)
+            .returning(JobRow)
             .execution_options(synchronize_session=False)
         )
-        jobs = list(session.scalars(statement))
+        jobs = [job_of(row) for row in session.scalars(statement)]
         return sorted(jobs, key=lambda job: (job.created_at, job.id))
 
     def renew(self, owner: str, progress: Mapping[str, float]) -> set[str]:
@@ -155,17 +159,19 @@ class JobQueue:
         with self.db.write() as session:
             for job_id, fraction in progress.items():
                 result = session.execute(
-                    update(Job)
-                    .where(Job.id == job_id, Job.status == JobStatus.PROCESSING, Job.lease_owner == owner)
+                    update(JobRow)
+                    .where(
+                        JobRow.id == job_id,
+                        JobRow.status == JobStatus.PROCESSING,
+                        JobRow.lease_owner == owner,
+                    )
                     .values(lease_expires_at=expires, progress=min(max(fraction, 0.0), 1.0))
                 )
                 if result.rowcount:  # type: ignore[attr-defined]
                     held.add(job_id)
         return held
 
-    def complete(
-        self, owner: str, job_id: str, images: Sequence[Image], warnings: Sequence[str] = ()
-    ) -> bool:
+    def complete(self, owner: str, job_id: str, made: Sequence[Image], warnings: Sequence[str] = ()) -> bool:
         """End the job `succeeded` with these images, if this worker still holds it.
 
         Safe to repeat: when an earlier try's commit landed but its answer was lost (the database
@@ -175,10 +181,9 @@ class JobQueue:
                 session, owner, job_id, JobStatus.SUCCEEDED, progress=1.0, warnings=list(warnings) or None
             )
             if not done:
-                ids = [image.id for image in images]
-                landed = session.scalar(select(func.count()).where(Image.id.in_(ids), Image.job_id == job_id))
-                return bool(ids) and landed == len(ids)
-            session.add_all(images)
+                ids = [image.id for image in made]
+                return bool(ids) and images.count_landed(session, job_id, ids) == len(ids)
+            images.add_all(session, made)
         return True
 
     def fail(self, owner: str, job_id: str, code: str, message: str) -> bool:
@@ -189,18 +194,15 @@ class JobQueue:
             )
 
     def _finish(self, session: Session, owner: str, job_id: str, status: JobStatus, **values: object) -> bool:
-        result = session.execute(
-            update(Job)
-            .where(Job.id == job_id, Job.status.in_(sources_of(status)), Job.lease_owner == owner)
+        ended = session.execute(
+            update(JobRow)
+            .where(JobRow.id == job_id, JobRow.status.in_(sources_of(status)), JobRow.lease_owner == owner)
             .values(status=status, completed_at=self.clock.now(), lease_expires_at=None, **values)
             .returning(*ENDED)
-        )
-        ended = result.all()
+        ).all()
         if not ended:
             return False
-        _ended(session, self.clock, ended, f"job.{status.value}")
-        if status == JobStatus.FAILED:
-            _refund(session, ended)  # a generation that fails is not charged
+        record_end(session, self.clock, ended, JobStatus.PROCESSING, status)
         return True
 
     def release(self, owner: str, job_ids: Sequence[str]) -> None:
@@ -209,35 +211,32 @@ class JobQueue:
             return
         with self.db.write() as session:
             session.execute(
-                update(Job)
-                .where(Job.id.in_(job_ids), Job.status == JobStatus.PROCESSING, Job.lease_owner == owner)
+                update(JobRow)
+                .where(
+                    JobRow.id.in_(job_ids), JobRow.status == JobStatus.PROCESSING, JobRow.lease_owner == owner
+                )
                 .values(
                     status=JobStatus.QUEUED,
                     lease_owner=None,
                     lease_expires_at=None,
                     progress=0.0,
-                    attempts=Job.attempts - 1,
+                    attempts=JobRow.attempts - 1,
                 )
             )
             notify(session, JOBS_QUEUED)
 
     def cancel(self, job_id: str, key_id: str) -> bool:
-        """Cancel a queued or running job of this key; False if it had already ended (or is not theirs).
-
-        A job canceled before a worker took it gives its images back to the quota; a running one has
-        had its GPU time and stays charged."""
+        """Cancel a queued or running job of this key; False if it had already ended (or is not theirs)."""
         with self.db.write() as session:
-            for sources in ([JobStatus.QUEUED], sources_of(JobStatus.CANCELED)):
+            for before in (JobStatus.QUEUED, *sources_of(JobStatus.CANCELED) - {JobStatus.QUEUED}):
                 ended = session.execute(
-                    update(Job)
-                    .where(Job.id == job_id, Job.key_id == key_id, Job.status.in_(sources))
+                    update(JobRow)
+                    .where(JobRow.id == job_id, JobRow.key_id == key_id, JobRow.status == before)
                     .values(status=JobStatus.CANCELED, completed_at=self.clock.now(), lease_expires_at=None)
                     .returning(*ENDED)
                 ).all()
                 if ended:
-                    _ended(session, self.clock, ended, "job.canceled")
-                    if sources == [JobStatus.QUEUED]:
-                        _refund(session, ended)
+                    record_end(session, self.clock, ended, before, JobStatus.CANCELED)
                     return True
             return False
 
@@ -246,29 +245,29 @@ class JobQueue:
         (the row is gone), stops, and its commit, finding nothing to finish, discards its files."""
         with self.db.write() as session:
             job = session.execute(
-                select(Job.key_id, Job.status, Job.charged_month, Job.n).where(
-                    Job.id == job_id, Job.key_id == key_id
+                select(JobRow.key_id, JobRow.status, JobRow.charged_month, JobRow.n).where(
+                    JobRow.id == job_id, JobRow.key_id == key_id
                 )
             ).first()
             if job is None:
                 return False
-            if job.status == JobStatus.QUEUED:  # never ran: as if canceled
+            if refunded(JobStatus(job.status), None):
                 usage.refund(session, [(job.key_id, job.charged_month, job.n)])
-            session.execute(delete(Image).where(Image.job_id == job_id))
-            session.execute(delete(Job).where(Job.id == job_id))
+            images.delete_of_job(session, job_id)
+            session.execute(delete(JobRow).where(JobRow.id == job_id))
             notify(session, JOB_ENDED, job_id)  # a waiter on it learns it is gone
         return True
 
     def requeue_expired(self) -> Expired:
         """Jobs whose lease lapsed: back to the queue, or `failed` after their last attempt."""
         now = self.clock.now()
-        lapsed = (Job.status == JobStatus.PROCESSING, Job.lease_expires_at < now)
+        lapsed = (JobRow.status == JobStatus.PROCESSING, JobRow.lease_expires_at < now)
         with self.db.read() as session:  # the common case, nothing lapsed, takes no write lock
-            if session.scalar(select(Job.id).where(*lapsed).limit(1)) is None:
+            if session.scalar(select(JobRow.id).where(*lapsed).limit(1)) is None:
                 return Expired([], [])
         with self.db.write() as session:
             rows = session.execute(
-                select(Job.id, Job.attempts, Job.max_attempts)
+                select(JobRow.id, JobRow.attempts, JobRow.max_attempts)
                 .where(*lapsed)
                 .with_for_update(skip_locked=True)
             ).all()
@@ -276,15 +275,15 @@ class JobQueue:
             failed = [row.id for row in rows if row.attempts >= row.max_attempts]
             if requeued:
                 session.execute(
-                    update(Job)
-                    .where(Job.id.in_(requeued), *lapsed)
+                    update(JobRow)
+                    .where(JobRow.id.in_(requeued), *lapsed)
                     .values(status=JobStatus.QUEUED, lease_owner=None, lease_expires_at=None, progress=0.0)
                 )
                 notify(session, JOBS_QUEUED)
             if failed:
                 ended = session.execute(
-                    update(Job)
-                    .where(Job.id.in_(failed), *lapsed)
+                    update(JobRow)
+                    .where(JobRow.id.in_(failed), *lapsed)
                     .values(
                         status=JobStatus.FAILED,
                         completed_at=now,
@@ -294,18 +293,5 @@ class JobQueue:
                     )
                     .returning(*ENDED)
                 ).all()
-                _ended(session, self.clock, ended, "job.failed")
-                _refund(session, ended)
+                record_end(session, self.clock, ended, JobStatus.PROCESSING, JobStatus.FAILED)
         return Expired(requeued, failed)
-
-
-def _ended(session: Session, clock: Clock, ended: Sequence[Any], event: str) -> None:
-    """What every end of a job brings, in its transaction: its webhook event, and the signal that
-    wakes whoever waits on it in any process."""
-    enqueue_events(session, clock, ended, event)
-    for row in ended:
-        notify(session, JOB_ENDED, row.id)
-
-
-def _refund(session: Session, ended: Sequence[Any]) -> None:
-    usage.refund(session, [(row.key_id, row.charged_month, row.n) for row in ended])

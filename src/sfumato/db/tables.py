@@ -1,4 +1,5 @@
-"""The tables: API keys, jobs (which are also the queue), images."""
+"""The tables, as SQLAlchemy maps them. Only db/ sees these rows; the modules beside this one hand
+domain records up (domain.keys, domain.jobs, domain.images)."""
 
 from datetime import datetime
 from typing import Any
@@ -25,7 +26,7 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime()}
 
 
-class ApiKey(Base):
+class KeyRow(Base):
     __tablename__ = "api_keys"
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -42,7 +43,7 @@ class ApiKey(Base):
     webhook_secret: Mapped[str] = mapped_column(String(64), default=new_webhook_secret, server_default="")
 
 
-class Job(Base):
+class JobRow(Base):
     __tablename__ = "jobs"
     __table_args__ = (
         Index("ix_jobs_status_created", "status", "created_at"),
@@ -72,7 +73,7 @@ class Job(Base):
     lease_expires_at: Mapped[datetime | None]
 
 
-class Image(Base):
+class ImageRow(Base):
     __tablename__ = "images"
     __table_args__ = (
         UniqueConstraint("job_id", "job_index", name="uq_images_job_index"),
@@ -104,7 +105,7 @@ class Image(Base):
     access_token: Mapped[str | None] = mapped_column(String(64))
 
 
-class UsageMonth(Base):
+class UsageRow(Base):
     """Images charged to a key in one UTC month (db.usage): its quota's count."""
 
     __tablename__ = "usage_months"
@@ -114,7 +115,7 @@ class UsageMonth(Base):
     images: Mapped[int] = mapped_column(Integer)
 
 
-class IdempotencyKey(Base):
+class IdempotencyRow(Base):
     """A POST's `Idempotency-Key`, per API key: the request it came with and the job it created."""
 
     __tablename__ = "idempotency_keys"
@@ -126,7 +127,7 @@ class IdempotencyKey(Base):
     created_at: Mapped[datetime]
 
 
-class WebhookDelivery(Base):
+class DeliveryRow(Base):
     """One event for one webhook URL: its body once rendered, and how its attempts went."""
 
     __tablename__ = "webhook_deliveries"

@@ -1,4 +1,4 @@
-"""Monthly image quotas, counted in the database (API.md §9).
+"""The usage_months table: monthly image quotas, counted in the database (docs/plans.md).
 
 A job's images are charged in the transaction that creates it, by one conditional UPDATE: on
 PostgreSQL the row lock makes concurrent charges queue and each re-checks the count it finds; on
@@ -14,27 +14,28 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from sfumato.db.tables import UsageMonth
+from sfumato.db.database import Database
+from sfumato.db.tables import UsageRow
 
 
 def _ensure_row(session: Session, key_id: str, month: str) -> None:
     values = {"key_id": key_id, "month": month, "images": 0}
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        session.execute(pg_insert(UsageMonth).values(values).on_conflict_do_nothing())
+        session.execute(pg_insert(UsageRow).values(values).on_conflict_do_nothing())
     elif dialect == "sqlite":
-        session.execute(sqlite_insert(UsageMonth).values(values).on_conflict_do_nothing())
-    elif session.get(UsageMonth, (key_id, month)) is None:
-        session.execute(insert(UsageMonth).values(values))
+        session.execute(sqlite_insert(UsageRow).values(values).on_conflict_do_nothing())
+    elif session.get(UsageRow, (key_id, month)) is None:
+        session.execute(insert(UsageRow).values(values))
 
 
 def charge(session: Session, key_id: str, month: str, images: int, quota: int | None) -> bool:
     """Count `images` against the key's month; False (nothing counted) if that would pass `quota`."""
     _ensure_row(session, key_id, month)
-    statement = update(UsageMonth).where(UsageMonth.key_id == key_id, UsageMonth.month == month)
+    statement = update(UsageRow).where(UsageRow.key_id == key_id, UsageRow.month == month)
     if quota is not None:
-        statement = statement.where(UsageMonth.images + images <= quota)
-    result = session.execute(statement.values(images=UsageMonth.images + images))
+        statement = statement.where(UsageRow.images + images <= quota)
+    result = session.execute(statement.values(images=UsageRow.images + images))
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
@@ -44,16 +45,24 @@ def refund(session: Session, jobs: Iterable[tuple[str, str | None, int]]) -> Non
         if month is None:
             continue
         session.execute(
-            update(UsageMonth)
-            .where(UsageMonth.key_id == key_id, UsageMonth.month == month, UsageMonth.images >= images)
-            .values(images=UsageMonth.images - images)
+            update(UsageRow)
+            .where(UsageRow.key_id == key_id, UsageRow.month == month, UsageRow.images >= images)
+            .values(images=UsageRow.images - images)
         )
 
 
 def used(session: Session, key_id: str, month: str) -> int:
     return (
-        session.scalar(
-            select(UsageMonth.images).where(UsageMonth.key_id == key_id, UsageMonth.month == month)
-        )
-        or 0
+        session.scalar(select(UsageRow.images).where(UsageRow.key_id == key_id, UsageRow.month == month)) or 0
     )
+
+
+class UsageStore:
+    """Reads of the counts outside a job's transaction (GET /v1/usage)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def used(self, key_id: str, month: str) -> int:
+        with self.db.read() as session:
+            return used(session, key_id, month)

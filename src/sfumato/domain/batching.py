@@ -1,4 +1,4 @@
-"""Which queued jobs run together as one pipeline call (DESIGN.md principle 3).
+"""Which queued jobs run together as one pipeline call (docs/architecture.md, "Batches").
 
 Jobs share a call when one call can make all their images: the same model, size and step count, and
 the same guidance (a call applies one guidance scale to every image; at 1 or below there is no
@@ -17,11 +17,14 @@ def guidance_mode(guidance_scale: float) -> str:
     return "off" if guidance_scale <= 1.0 else f"cfg{guidance_scale:g}"
 
 
+def shape(width: int, height: int, steps: int, guidance_scale: float) -> str:
+    """What one pipeline call's images must share; a model's engine checks its batches by it."""
+    return f"{width}x{height}|{steps}|{guidance_mode(guidance_scale)}"
+
+
 def batch_key(params: JobParams) -> str:
-    """Jobs with equal keys can share a pipeline call."""
-    return (
-        f"{params.model}|{params.width}x{params.height}|{params.steps}|{guidance_mode(params.guidance_scale)}"
-    )
+    """Jobs with equal keys can share a pipeline call: the same model, and the same shape."""
+    return f"{params.model}|{shape(params.width, params.height, params.steps, params.guidance_scale)}"
 
 
 @dataclass(frozen=True)

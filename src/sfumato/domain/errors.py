@@ -1,5 +1,10 @@
 """Typed errors raised below the API; api/errors.py maps each class to a status and envelope."""
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sfumato.domain.plans import Window
+
 
 class SfumatoError(Exception):
     """Base of every error a client may see; `code` and `param` go into the envelope."""
@@ -58,6 +63,12 @@ class Conflict(SfumatoError):
     code = "conflict"
 
 
+class IdempotencyKeyReused(Conflict):
+    """An idempotency key sent again with another request than the one it first came with."""
+
+    code = "idempotency_key_reused"
+
+
 class RateLimited(SfumatoError):
     code = "rate_limit_exceeded"
 
@@ -67,11 +78,11 @@ class RateLimited(SfumatoError):
         *,
         retry_after: int,
         code: str | None = None,
-        headers: dict[str, str] | None = None,
+        window: "Window | None" = None,
     ) -> None:
         super().__init__(message, code=code)
         self.retry_after = retry_after
-        self.headers = headers or {}  # the RateLimit-* headers of the window that was spent
+        self.window = window  # the rate limit's minute that was spent, if one was
 
 
 class QuotaExceeded(RateLimited):
@@ -86,6 +97,17 @@ class Overloaded(SfumatoError):
     def __init__(self, message: str, *, retry_after: int, code: str | None = None) -> None:
         super().__init__(message, code=code)
         self.retry_after = retry_after
+
+
+class DatabaseUnavailable(Overloaded):
+    """The database cannot be reached (restarting, failing over): the same request may work in a moment."""
+
+    code = "database_unavailable"
+
+    def __init__(
+        self, message: str = "the database is unreachable; try again", *, retry_after: int = 1
+    ) -> None:
+        super().__init__(message, retry_after=retry_after)
 
 
 class ModelUnavailable(SfumatoError):

@@ -1,4 +1,5 @@
-"""The one generation request every dialect translates into (API.md §5), and its resolved form."""
+"""The one generation request every dialect translates into (docs/api.md, "Generation parameters"), and its
+resolved form."""
 
 import math
 from dataclasses import asdict, dataclass
@@ -16,6 +17,12 @@ MAX_SEED = 2**31 - 1
 MAX_IMAGES = 10
 SIZE_MIN, SIZE_MAX, SIZE_STEP = 256, 2048, 64
 ImageFormat = Literal["png", "jpeg", "webp"]
+
+
+def plain_message(message: str) -> str:
+    """A validation message as a person reads it: pydantic prefixes a validator's own words with
+    "Value error, "."""
+    return message.removeprefix("Value error, ")
 
 
 def check_prompt(value: str) -> str:
@@ -45,7 +52,7 @@ ImageCount = Annotated[int, AfterValidator(check_images)]
 
 
 class GenerationRequest(BaseModel):
-    """API.md §5. Strict: a string is not an integer, and unknown fields are refused."""
+    """docs/api.md §5. Strict: a string is not an integer, and unknown fields are refused."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 

@@ -1,11 +1,9 @@
-"""`Idempotency-Key` (API.md §7): what makes two POSTs "the same request"."""
+"""Idempotency keys (docs/api.md §7): what makes two requests that create work "the same request"."""
 
 import hashlib
 import json
 from dataclasses import dataclass
 from datetime import timedelta
-
-from sfumato.domain.errors import InvalidParameter
 
 MAX_KEY_LENGTH = 255
 KEPT_FOR = timedelta(hours=24)  # a key older than this is free again, as Stripe and OpenAI keep theirs
@@ -18,9 +16,9 @@ class Idempotency:
 
     @classmethod
     def of(cls, key: str, route: str, request: dict[str, object]) -> "Idempotency":
-        if not key.strip() or len(key) > MAX_KEY_LENGTH:
-            raise InvalidParameter(
-                f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters", param="Idempotency-Key"
-            )
         canonical = json.dumps([route, request], sort_keys=True, separators=(",", ":"), default=str)
         return cls(key, hashlib.sha256(canonical.encode()).hexdigest())
+
+    @staticmethod
+    def valid_key(key: str) -> bool:
+        return bool(key.strip()) and len(key) <= MAX_KEY_LENGTH

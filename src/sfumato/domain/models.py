@@ -1,4 +1,4 @@
-"""The catalog of models Sfumato knows (API.md §2): names, step ranges, defaults."""
+"""The catalog of models Sfumato knows (docs/api.md §2): names, step ranges, defaults."""
 
 from dataclasses import dataclass
 

@@ -1,10 +1,13 @@
-"""Plans and what they allow a key (API.md §9). The figures are operator settings (SFUMATO_PLANS)."""
+"""Plans, what they allow a key, and what a job costs (docs/plans.md). The figures are operator settings
+(SFUMATO_PLANS)."""
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
 from pydantic import BaseModel, Field
+
+from sfumato.domain.jobs import JobStatus
 
 
 class Plan(BaseModel):
@@ -28,7 +31,7 @@ DEFAULT_PLANS: dict[str, Plan] = {
 
 
 class KeyTerms(Protocol):
-    """What a key row says about its own limits (db.tables.ApiKey)."""
+    """What a key says about its own limits (domain.keys.ApiKey)."""
 
     plan: str
     rpm: int | None
@@ -70,3 +73,21 @@ def month_bounds(moment: datetime) -> tuple[datetime, datetime]:
     start = datetime(moment.year, moment.month, 1, tzinfo=UTC)
     end = datetime(moment.year + moment.month // 12, moment.month % 12 + 1, 1, tzinfo=UTC)
     return start, end
+
+
+@dataclass(frozen=True)
+class Window:
+    """A rate limit's current minute, after the request just counted."""
+
+    limit: int
+    remaining: int  # below 0: the request just counted was one too many
+    reset_seconds: int  # until the window ends and the count starts again
+
+
+def refunded(before: JobStatus, after: JobStatus | None) -> bool:
+    """Whether a job's images go back to the month that paid for them when it moves from `before` to
+    `after` (None: deleted). A generation that fails is not charged; a job canceled or deleted before a
+    worker took it never ran; a running job that is canceled has had its GPU time and stays charged."""
+    if after is JobStatus.FAILED:
+        return True
+    return before is JobStatus.QUEUED and after in (JobStatus.CANCELED, None)

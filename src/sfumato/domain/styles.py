@@ -1,4 +1,4 @@
-"""Style presets (API.md §5 `style`): a template around the prompt and extra negative terms."""
+"""Style presets (docs/api.md §5 `style`): a template around the prompt and extra negative terms."""
 
 from dataclasses import dataclass
 
@@ -11,7 +11,7 @@ class Style:
 
 
 _STYLES = (
-    # The synchronous-style clients' five (API.md §8).
+    # The synchronous-style clients' five (docs/api.md §8).
     Style(
         "photorealistic",
         "photograph of {prompt}, photorealistic, highly detailed, sharp focus, natural light",

@@ -12,9 +12,9 @@ import torch
 from diffusers import EulerDiscreteScheduler, StableDiffusionXLPipeline, UNet2DConditionModel
 from safetensors.torch import load_file
 
-from sfumato.config import Settings
 from sfumato.domain.errors import ModelUnavailable
 from sfumato.domain.models import ModelSpec
+from sfumato.engine.options import WeightSources
 
 # What the pipeline reads from SDXL base: everything but its own 5 GB UNet weights.
 BASE_FILES = (
@@ -42,54 +42,54 @@ class LightningWeights:
     unet: Path  # the Lightning UNet's safetensors file
 
 
-def _fix(spec: ModelSpec, settings: Settings, problem: str) -> ModelUnavailable:
+def _fix(spec: ModelSpec, sources: WeightSources, problem: str) -> ModelUnavailable:
     fetch = (
         "start once with network access (about 7 GB is downloaded)"
-        if settings.allow_download
+        if sources.allow_download
         else "start once with SFUMATO_ALLOW_DOWNLOAD=1 and network access (about 7 GB)"
     )
     return ModelUnavailable(
         f"model {spec.name!r} cannot start: {problem}. To fix: {fetch}, or fetch the files with "
-        "`hf download` (README, 'Model weights'), or set SFUMATO_BASE_MODEL and SFUMATO_LIGHTNING_REPO "
-        "to local folders that hold them, or run with --model tiny"
+        "`hf download` (docs/models.md, 'Model weights'), or set SFUMATO_BASE_MODEL and "
+        "SFUMATO_LIGHTNING_REPO to local folders that hold them, or run with --model tiny"
     )
 
 
-def locate_weights(spec: ModelSpec, settings: Settings) -> LightningWeights:
+def locate_weights(spec: ModelSpec, sources: WeightSources) -> LightningWeights:
     """Find the weights locally, or download them when allowed; ModelUnavailable in one line if not."""
     # Imported here: huggingface_hub reads its environment (HF_HUB_OFFLINE, HF_HOME) at import.
     from huggingface_hub import hf_hub_download, snapshot_download
 
     assert spec.lightning_steps is not None
-    offline = not settings.allow_download
+    offline = not sources.allow_download
     filename = unet_filename(spec.lightning_steps)
 
-    base = Path(settings.base_model).expanduser()
+    base = Path(sources.base_model).expanduser()
     if base.is_dir():
         if not (base / "model_index.json").is_file():
-            raise _fix(spec, settings, f"{base} is not a diffusers folder (no model_index.json)")
+            raise _fix(spec, sources, f"{base} is not a diffusers folder (no model_index.json)")
     else:
         try:
             base = Path(
                 snapshot_download(
-                    settings.base_model, allow_patterns=list(BASE_FILES), local_files_only=offline
+                    sources.base_model, allow_patterns=list(BASE_FILES), local_files_only=offline
                 )
             )
         except Exception as error:
             raise _fix(
-                spec, settings, f"SDXL base ({settings.base_model}) is not here: {_reason(error)}"
+                spec, sources, f"SDXL base ({sources.base_model}) is not here: {_reason(error)}"
             ) from None
 
-    repo = Path(settings.lightning_repo).expanduser()
+    repo = Path(sources.lightning_repo).expanduser()
     if repo.is_dir():
         unet = repo / filename
         if not unet.is_file():
-            raise _fix(spec, settings, f"{unet} does not exist")
+            raise _fix(spec, sources, f"{unet} does not exist")
     else:
         try:
-            unet = Path(hf_hub_download(settings.lightning_repo, filename, local_files_only=offline))
+            unet = Path(hf_hub_download(sources.lightning_repo, filename, local_files_only=offline))
         except Exception as error:
-            raise _fix(spec, settings, f"{filename} is not here: {_reason(error)}") from None
+            raise _fix(spec, sources, f"{filename} is not here: {_reason(error)}") from None
     return LightningWeights(base=base, unet=unet)
 
 

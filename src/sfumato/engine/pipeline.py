@@ -15,6 +15,7 @@ import torch
 from diffusers import StableDiffusionXLPipeline
 from PIL.Image import Image
 
+from sfumato.domain import batching
 from sfumato.domain.models import ModelSpec
 from sfumato.engine.base import (
     GenerationCanceled,
@@ -52,12 +53,8 @@ class DiffusersEngine:
         keep: KeepCheck | None = None,
     ) -> list[Outcome]:
         first = jobs[0]
-        shape = (first.width, first.height, first.steps, first.guidance_scale > 1.0)
-        for job in jobs:
-            if (job.width, job.height, job.steps, job.guidance_scale > 1.0) != shape or (
-                shape[3] and job.guidance_scale != first.guidance_scale
-            ):
-                raise ValueError("jobs of one batch must share size, steps and guidance")
+        if len({batching.shape(job.width, job.height, job.steps, job.guidance_scale) for job in jobs}) > 1:
+            raise ValueError("jobs of one batch must share size, steps and guidance (domain.batching)")
         wanted = keep or (lambda index: True)
         outcomes: list[Outcome] = [None] * len(jobs)
 

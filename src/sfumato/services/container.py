@@ -1,34 +1,44 @@
-"""Builds the services from settings: what `create_app` and `sfumato worker` start with."""
+"""The one place that builds a process's services from the settings: `create_app`, `sfumato worker` and
+the key commands all start here. Nothing is built at import time."""
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 from sfumato.config import Settings
 from sfumato.db.database import Database
-from sfumato.db.migrate import upgrade
+from sfumato.db.images import ImageStore
+from sfumato.db.jobs import JobStore
+from sfumato.db.keys import KeyStore
 from sfumato.db.notify import JOB_ENDED, JOBS_QUEUED, Listener
 from sfumato.db.outbox import WebhookOutbox
 from sfumato.db.queue import JobQueue
-from sfumato.db.tables import ApiKey
+from sfumato.db.usage import UsageStore
 from sfumato.domain.clock import Clock, SystemClock
-from sfumato.domain.content_policy import ContentPolicy, read_rules
+from sfumato.domain.errors import NotFound
 from sfumato.domain.ids import random_seed
+from sfumato.domain.keys import ApiKey
 from sfumato.domain.plans import Limits
 from sfumato.engine.base import Engine
 from sfumato.services.events import JobEvents
-from sfumato.services.generation import GenerationService
+from sfumato.services.generation import GenerationService, JobView
 from sfumato.services.images import ImageService
 from sfumato.services.keys import KeyService
 from sfumato.services.limits import RateLimiter
 from sfumato.services.metrics import Metrics
 from sfumato.services.retention import RetentionSweeper
+from sfumato.services.startup import checked_policy, checked_storage, engine_options, open_database
 from sfumato.services.usage import UsageService
-from sfumato.services.worker import Worker
-from sfumato.storage import Storage, open_storage
+from sfumato.services.webhooks import WebhookDispatcher
+from sfumato.services.worker import Worker, WorkerOptions
+from sfumato.storage import Storage
 
 log = logging.getLogger(__name__)
+
+# How a webhook's body shows its Job: as GET /v1/jobs/{id} does (the API hands this in).
+JobJson = Callable[[JobView, str], dict[str, Any]]
 
 
 @dataclass
@@ -49,6 +59,7 @@ class Services:
     retention: RetentionSweeper
     metrics: Metrics
     listener: Listener | None = None  # PostgreSQL only: signals from the other processes
+    dispatcher: WebhookDispatcher | None = None  # API processes: delivers the outbox's webhooks
 
     def start(self) -> None:
         """Start the threads: listening first, so no signal sent after the worker starts is missed."""
@@ -56,6 +67,13 @@ class Services:
             self.listener.start()
         if self.worker is not None:
             self.worker.start()
+
+    def background(self) -> list[Coroutine[Any, Any, None]]:
+        """What an API process runs on its event loop: webhook deliveries and the retention sweeper."""
+        work = [self.retention.run_every(self.settings.sweep_seconds)]
+        if self.dispatcher is not None:
+            work.insert(0, self.dispatcher.run())
+        return work
 
     def limits_of(self, key: ApiKey) -> Limits:
         return self.generation.limits_of(key)
@@ -88,36 +106,13 @@ def default_engine_factory(settings: Settings) -> Callable[[], Engine]:
     def build() -> Engine:
         from sfumato.engine.registry import load_engine
 
-        return load_engine(settings.model, settings)
+        return load_engine(settings.model, engine_options(settings))
 
     return build
 
 
-def content_policy(settings: Settings) -> ContentPolicy:
-    """The shipped list (or the operator's file instead), plus SFUMATO_BLOCKED_TERMS."""
-    rules: list[str] = []
-    source = settings.content_policy_file.strip()
-    if not source:
-        rules += ContentPolicy.shipped_rules()
-    elif source.lower() != "none":
-        try:
-            with open(source, encoding="utf-8") as file:
-                rules += read_rules(file)
-        except OSError as error:
-            raise ValueError(f"SFUMATO_CONTENT_POLICY_FILE: cannot read {source}: {error.strerror}") from None
-    rules += [term.strip() for term in settings.blocked_terms.split(",") if term.strip()]
-    return ContentPolicy.of(rules)
-
-
-def storage_of(settings: Settings) -> Storage:
-    """The storage SFUMATO_STORAGE_URL names, with the SFUMATO_S3_* settings for s3:// URLs."""
-    return open_storage(
-        settings.storage_url,
-        endpoint_url=settings.s3_endpoint_url,
-        region=settings.s3_region,
-        access_key_id=settings.s3_access_key_id,
-        secret_access_key=settings.s3_secret_access_key,
-    )
+def key_service(settings: Settings, db: Database, clock: Clock) -> KeyService:
+    return KeyService(KeyStore(db), clock, plans=settings.plans, default_plan=settings.default_plan)
 
 
 def build_services(
@@ -127,17 +122,18 @@ def build_services(
     clock: Clock | None = None,
     seeds: Callable[[], int] = random_seed,
     engine_factory: Callable[[], Engine] | None = None,
+    job_json: JobJson | None = None,
 ) -> Services:
-    """Connect, migrate, and wire the services; the worker, if any, is built but not started."""
+    """Connect, migrate, and wire the services; the worker, if any, is built but not started. With
+    `job_json` (an API process), the webhook dispatcher too."""
     clock = clock or SystemClock()
-    policy = content_policy(settings)  # a bad file stops the start, before anything is opened
-    db = Database(settings.database_url)
-    upgrade(db)
-    storage = storage_of(settings)
-    storage.check()
+    policy = checked_policy(settings)  # a bad file stops the start, before anything is opened
+    db = open_database(settings)
+    storage = checked_storage(settings)
     queue = JobQueue(db, clock, lease_seconds=settings.lease_seconds, max_attempts=settings.max_attempts)
+    jobs, images = JobStore(db), ImageStore(db)
     events = JobEvents()
-    metrics = Metrics(queue)
+    metrics = Metrics(jobs)
     worker = None
     if with_worker:
         worker = Worker(
@@ -145,11 +141,13 @@ def build_services(
             storage=storage,
             engine_factory=engine_factory or default_engine_factory(settings),
             clock=clock,
-            retention_days=settings.retention_days,
-            poll_seconds=settings.poll_seconds,
-            batch_images=settings.batch_images,
-            batch_wait_seconds=settings.batch_wait_ms / 1000,
-            encode_threads=settings.encode_threads,
+            options=WorkerOptions(
+                retention_days=settings.retention_days,
+                poll_seconds=settings.poll_seconds,
+                batch_images=settings.batch_images,
+                batch_wait_seconds=settings.batch_wait_ms / 1000,
+                encode_threads=settings.encode_threads,
+            ),
             on_finished=events.publish,
             metrics=metrics,
         )
@@ -158,6 +156,7 @@ def build_services(
     )
     generation = GenerationService(
         db,
+        jobs,
         queue,
         clock,
         events,
@@ -172,27 +171,22 @@ def build_services(
         on_submit=worker.wake if worker is not None else lambda: None,
         unavailable=(lambda: worker.error) if worker is not None else lambda: None,
     )
-    listener = None
-    if not db.is_sqlite:
-        handlers: dict[str, Callable[[str], None]] = {JOB_ENDED: events.publish}
-        if worker is None:
-            listener = Listener(db, handlers)
-        else:
-            wake = worker.wake
-            handlers[JOBS_QUEUED] = lambda _payload: wake()
-            listener = Listener(db, handlers, on_reconnect=wake)  # what was queued meanwhile
+    outbox = WebhookOutbox(db, clock)
+    dispatcher = None
+    if job_json is not None:
+        dispatcher = webhook_dispatcher(settings, outbox, generation, clock, metrics, job_json)
     return Services(
-        listener=listener,
+        listener=_listener(db, events, worker),
         settings=settings,
         db=db,
         storage=storage,
         clock=clock,
         queue=queue,
         events=events,
-        keys=KeyService(db, clock, plans=settings.plans, default_plan=settings.default_plan),
+        keys=key_service(settings, db, clock),
         generation=generation,
         images=ImageService(
-            db,
+            images,
             storage,
             clock,
             retention_days=settings.retention_days,
@@ -201,9 +195,49 @@ def build_services(
             presign_seconds=settings.presign_seconds,
         ),
         worker=worker,
-        outbox=WebhookOutbox(db, clock),
+        outbox=outbox,
         limits=limits,
-        usage=UsageService(db, clock, limits, limits_of=generation.limits_of),
-        retention=RetentionSweeper(db, storage, clock, retention_days=settings.retention_days),
+        usage=UsageService(UsageStore(db), clock, limits, limits_of=generation.limits_of),
+        retention=RetentionSweeper(images, jobs, storage, clock, retention_days=settings.retention_days),
+        metrics=metrics,
+        dispatcher=dispatcher,
+    )
+
+
+def _listener(db: Database, events: JobEvents, worker: Worker | None) -> Listener | None:
+    """PostgreSQL: the signals of the other processes wake this one's waiters, and its worker."""
+    if db.is_sqlite:
+        return None
+    handlers: dict[str, Callable[[str], None]] = {JOB_ENDED: events.publish}
+    if worker is None:
+        return Listener(db, handlers)
+    wake = worker.wake
+    handlers[JOBS_QUEUED] = lambda _payload: wake()
+    return Listener(db, handlers, on_reconnect=wake)  # what was queued meanwhile
+
+
+def webhook_dispatcher(
+    settings: Settings,
+    outbox: WebhookOutbox,
+    generation: GenerationService,
+    clock: Clock,
+    metrics: Metrics,
+    job_json: JobJson,
+) -> WebhookDispatcher:
+    """The dispatcher of an API process; it renders each event's Job as GET /v1/jobs/{id} shows it."""
+    base_url = settings.public_base_url or f"http://{settings.host}:{settings.port}"
+
+    def render(job_id: str, key_id: str) -> dict[str, Any] | None:
+        try:
+            return job_json(generation.view(key_id, job_id), base_url)
+        except NotFound:
+            return None
+
+    return WebhookDispatcher(
+        outbox,
+        clock,
+        render=render,
+        allow_private=settings.webhooks_allow_private,
+        poll_seconds=settings.poll_seconds,
         metrics=metrics,
     )

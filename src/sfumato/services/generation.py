@@ -8,18 +8,16 @@ from contextlib import suppress
 from dataclasses import dataclass
 
 import anyio
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
+from sfumato.db import idempotency as remembered
 from sfumato.db import usage
-from sfumato.db.database import Database
+from sfumato.db.database import Database, Transaction, WriteConflict
+from sfumato.db.jobs import JobStore, JobWithImages, with_images_in
 from sfumato.db.queue import JobQueue
-from sfumato.db.tables import ApiKey, IdempotencyKey, Image, Job
 from sfumato.domain.clock import Clock
 from sfumato.domain.content_policy import ContentPolicy
 from sfumato.domain.errors import (
-    Conflict,
+    IdempotencyKeyReused,
     InvalidParameter,
     ModelUnavailable,
     NotFound,
@@ -30,11 +28,13 @@ from sfumato.domain.errors import (
 from sfumato.domain.generation import GenerationRequest
 from sfumato.domain.idempotency import KEPT_FOR, Idempotency
 from sfumato.domain.ids import new_id
-from sfumato.domain.jobs import JobStatus
+from sfumato.domain.images import Image
+from sfumato.domain.jobs import Job, JobStatus
+from sfumato.domain.keys import ApiKey
 from sfumato.domain.models import MODELS
+from sfumato.domain.pages import Page
 from sfumato.domain.plans import Limits, month_bounds, month_of
 from sfumato.services.events import JobEvents
-from sfumato.services.pagination import Page, paginate
 from sfumato.storage import Storage
 from sfumato.webhooks.guard import check_url
 
@@ -47,17 +47,23 @@ class _Raced(Exception):
 class JobView:
     job: Job
     images: list[Image]
-    replayed: bool = False  # found by its Idempotency-Key, not created now
+    replayed: bool = False  # found by its idempotency key, not created now
 
     @property
     def status(self) -> JobStatus:
-        return JobStatus(self.job.status)
+        return self.job.status
+
+    @classmethod
+    def of(cls, found: JobWithImages, replayed: bool = False) -> "JobView":
+        job, images = found
+        return cls(job, images, replayed)
 
 
 class GenerationService:
     def __init__(
         self,
         db: Database,
+        jobs: JobStore,
         queue: JobQueue,
         clock: Clock,
         events: JobEvents,
@@ -74,6 +80,7 @@ class GenerationService:
         unavailable: Callable[[], str | None] = lambda: None,
     ) -> None:
         self.db = db
+        self.jobs = jobs
         self.queue = queue
         self.clock = clock
         self.events = events
@@ -116,24 +123,18 @@ class GenerationService:
         if self.queue.depth() >= self.max_queued:
             raise Overloaded("too many jobs are waiting; try again shortly", retry_after=10)
         try:
-            with self.db.write() as session:
-                if idempotency is not None and self._replay(key, idempotency, session) is not None:
+            with self.db.write() as tx:
+                if idempotency is not None and self._replay(key, idempotency, tx) is not None:
                     raise _Raced()  # a twin committed first
-                month = self._charge(session, key, limits, params.n)
+                month = self._charge(tx, key, limits, params.n)
                 job = self.queue.add(
-                    session, job_id=new_id("job"), key_id=key.id, params=params, charged_month=month
+                    tx, job_id=new_id("job"), key_id=key.id, params=params, charged_month=month
                 )
                 if idempotency is not None:
-                    session.add(
-                        IdempotencyKey(
-                            key_id=key.id,
-                            idempotency_key=idempotency.key,
-                            fingerprint=idempotency.fingerprint,
-                            job_id=job.id,
-                            created_at=self.clock.now(),
-                        )
+                    remembered.remember(
+                        tx, key.id, idempotency.key, idempotency.fingerprint, job.id, self.clock.now()
                     )
-        except (_Raced, IntegrityError):
+        except (_Raced, WriteConflict):
             # A concurrent twin holds the key now (PostgreSQL: its insert won the unique key).
             assert idempotency is not None
             if (earlier := self._replay(key, idempotency)) is None:
@@ -142,13 +143,13 @@ class GenerationService:
         self.on_submit()
         return JobView(job, [])
 
-    def _charge(self, session: Session, key: ApiKey, limits: Limits, images: int) -> str:
+    def _charge(self, tx: Transaction, key: ApiKey, limits: Limits, images: int) -> str:
         """Count the job's images in this month (UTC); QuotaExceeded if they would pass the quota."""
         now = self.clock.now()
         month = month_of(now)
-        if not usage.charge(session, key.id, month, images, limits.monthly_images):
+        if not usage.charge(tx, key.id, month, images, limits.monthly_images):
             next_month = month_bounds(now)[1]
-            left = max(0, (limits.monthly_images or 0) - usage.used(session, key.id, month))
+            left = max(0, (limits.monthly_images or 0) - usage.used(tx, key.id, month))
             raise QuotaExceeded(
                 f"this key's {limits.monthly_images} images for {month} are spent "
                 f"({left} left, {images} asked); the quota renews on {next_month:%Y-%m-%d} (UTC)",
@@ -156,53 +157,48 @@ class GenerationService:
             )
         return month
 
-    def _replay(
-        self, key: ApiKey, idempotency: Idempotency, session: Session | None = None
-    ) -> JobView | None:
-        """The job an earlier request with this key created; 409 if that request was another one."""
-        if session is None:
+    def _replay(self, key: ApiKey, idempotency: Idempotency, tx: Transaction | None = None) -> JobView | None:
+        """The job an earlier request with this key created; IdempotencyKeyReused if that request was
+        another one. Only inside a write (`tx`) is a key found expired, or whose job is gone, freed."""
+        if tx is None:
             with self.db.read() as own:
-                return self._replay(key, idempotency, own)
-        row = session.get(IdempotencyKey, (key.id, idempotency.key))
-        if row is None or row.created_at <= self.clock.now() - KEPT_FOR:
-            if row is not None:
-                session.delete(row)  # expired: the key is free again (only inside a write)
-                session.flush()
+                return self._lookup(key, idempotency, own, writing=False)
+        return self._lookup(key, idempotency, tx, writing=True)
+
+    def _lookup(
+        self, key: ApiKey, idempotency: Idempotency, tx: Transaction, *, writing: bool
+    ) -> JobView | None:
+        now = self.clock.now()
+        found = remembered.find(tx, key.id, idempotency.key)
+        if found is None:
             return None
-        if row.fingerprint != idempotency.fingerprint:
-            raise Conflict(
-                "this Idempotency-Key was already used with another request",
-                param="Idempotency-Key",
-                code="idempotency_key_reused",
-            )
-        job = session.get(Job, row.job_id)
+        if found.created_at <= now - KEPT_FOR:  # expired: the key is free again
+            if writing:
+                remembered.forget(tx, key.id, idempotency.key)
+            return None
+        if found.fingerprint != idempotency.fingerprint:
+            raise IdempotencyKeyReused("this idempotency key was already used with another request")
+        job = with_images_in(tx, found.job_id, now)
         if job is None:  # the job was deleted since: the key is free again
-            session.delete(row)
-            session.flush()
+            if writing:
+                remembered.forget(tx, key.id, idempotency.key)
             return None
-        return JobView(job, self._images(session, [job.id]).get(job.id, []), replayed=True)
+        return JobView.of(job, replayed=True)
 
     def get(self, key: ApiKey, job_id: str) -> JobView:
         return self.view(key.id, job_id)
 
     def view(self, key_id: str, job_id: str) -> JobView:
-        with self.db.read() as session:
-            job = session.scalar(select(Job).where(Job.id == job_id, Job.key_id == key_id))
-            if job is None:
-                raise NotFound(f"no job {job_id!r}")
-            return JobView(job, self._images(session, [job_id]).get(job_id, []))
+        found = self.jobs.get(key_id, job_id, self.clock.now())
+        if found is None:
+            raise NotFound(f"no job {job_id!r}")
+        return JobView.of(found)
 
     def list_jobs(
         self, key: ApiKey, *, limit: int, after: str | None, status: JobStatus | None
     ) -> Page[JobView]:
-        query = select(Job).where(Job.key_id == key.id)
-        if status is not None:
-            query = query.where(Job.status == status)
-        with self.db.read() as session:
-            page = paginate(session, query, Job, limit=limit, after=after)
-            images = self._images(session, [job.id for job in page.items])
-        views = [JobView(job, images.get(job.id, [])) for job in page.items]
-        return Page(views, page.has_more, page.next_cursor)
+        page = self.jobs.page(key.id, self.clock.now(), status=status, limit=limit, after=after)
+        return Page([JobView.of(found) for found in page.items], page.has_more, page.next_cursor)
 
     def delete(self, key: ApiKey, job_id: str) -> None:
         """Remove a job and its images, files included; a running job stops at its next step."""
@@ -230,20 +226,3 @@ class GenerationService:
                 # Woken by the in-process worker at once; a worker elsewhere is seen at the next look.
                 with suppress(TimeoutError):
                     await asyncio.wait_for(ended.wait(), min(remaining, self.poll_seconds))
-
-    def _images(self, session: Session, job_ids: list[str]) -> dict[str, list[Image]]:
-        """The jobs' images that still exist: deleted and expired ones are gone from the job too."""
-        found: dict[str, list[Image]] = {}
-        if job_ids:
-            query = (
-                select(Image)
-                .where(
-                    Image.job_id.in_(job_ids),
-                    Image.job_index.is_not(None),  # its n generated images, not transforms of them
-                    Image.expires_at > self.clock.now(),
-                )
-                .order_by(Image.job_id, Image.job_index)
-            )
-            for image in session.scalars(query):
-                found.setdefault(image.job_id or "", []).append(image)
-        return found

@@ -1,30 +1,22 @@
-"""API keys: created by the operator, stored as hashes, checked on every request (API.md §3)."""
+"""API keys: created by the operator, stored as hashes, checked on every request (docs/api.md §3)."""
 
-import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select, update
-
-from sfumato.db.database import Database
-from sfumato.db.tables import ApiKey
+from sfumato.db.keys import KeyStore
 from sfumato.domain.clock import Clock
 from sfumato.domain.errors import AuthenticationFailed, InvalidParameter, NotFound
-from sfumato.domain.ids import new_api_key, new_id
+from sfumato.domain.ids import new_api_key, new_id, new_webhook_secret
+from sfumato.domain.keys import PREFIX_CHARS, ApiKey, hash_key
+from sfumato.domain.pages import Page
 from sfumato.domain.plans import Plan
-from sfumato.services.pagination import Page, paginate
-
-PREFIX_CHARS = 8
-
-
-def hash_key(raw: str) -> str:
-    # Keys carry 256 random bits, so a plain hash cannot be brute-forced; no slow KDF is needed.
-    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 class KeyService:
-    def __init__(self, db: Database, clock: Clock, *, plans: Mapping[str, Plan], default_plan: str) -> None:
-        self.db = db
+    def __init__(
+        self, store: KeyStore, clock: Clock, *, plans: Mapping[str, Plan], default_plan: str
+    ) -> None:
+        self.store = store
         self.clock = clock
         self.plans = plans
         self.default_plan = default_plan
@@ -55,33 +47,27 @@ class KeyService:
         key = ApiKey(
             id=new_id("key"),
             name=name,
-            key_hash=hash_key(raw),
             prefix=raw[:PREFIX_CHARS],
             plan=plan,
             is_admin=admin,
             rpm=rpm,
             monthly_images=monthly_images,
             created_at=self.clock.now(),
+            revoked_at=None,
+            webhook_secret=new_webhook_secret(),
         )
-        with self.db.write() as session:
-            session.add(key)
+        self.store.insert(key, hash_key(raw))
         return key, raw
 
     def list_keys(self) -> list[ApiKey]:
-        with self.db.read() as session:
-            return list(session.scalars(select(ApiKey).order_by(ApiKey.created_at, ApiKey.id)))
+        return self.store.all()
 
     def page(self, *, limit: int, after: str | None) -> Page[ApiKey]:
         """Every key, revoked ones too, newest first (the admin API)."""
-        with self.db.read() as session:
-            return paginate(session, select(ApiKey), ApiKey, limit=limit, after=after)
+        return self.store.page(limit=limit, after=after)
 
     def get(self, key_id: str) -> ApiKey:
-        with self.db.read() as session:
-            key = session.get(ApiKey, key_id)
-        if key is None:
-            raise NotFound(f"no key {key_id!r}")
-        return key
+        return _found(self.store.get(key_id), key_id)
 
     def change(self, key_id: str, terms: Mapping[str, Any]) -> ApiKey:
         """Change a key's plan or overrides; `terms` holds only what changes (None clears an override).
@@ -94,33 +80,23 @@ class KeyService:
         if "name" in terms and (not terms["name"] or not terms["name"].strip() or len(terms["name"]) > 200):
             raise InvalidParameter("name must be 1 to 200 characters", param="name")
         self._check_terms(terms.get("plan"), terms.get("rpm"), terms.get("monthly_images"))
-        with self.db.write() as session:
-            if terms:
-                session.execute(update(ApiKey).where(ApiKey.id == key_id).values(**terms))
-            key = session.get(ApiKey, key_id)
-        if key is None:
-            raise NotFound(f"no key {key_id!r}")
-        return key
+        return _found(self.store.change(key_id, terms), key_id)
 
     def revoke(self, key_id: str) -> ApiKey:
-        with self.db.write() as session:
-            session.execute(
-                update(ApiKey)
-                .where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None))
-                .values(revoked_at=self.clock.now())
-            )
-            key = session.get(ApiKey, key_id)
-        if key is None:
-            raise NotFound(f"no key {key_id!r}")
-        return key
+        return _found(self.store.revoke(key_id, self.clock.now()), key_id)
 
     def authenticate(self, raw: str | None) -> ApiKey:
         if not raw:
             raise AuthenticationFailed(
                 "no API key: send it as `x-api-key: KEY` or `Authorization: Bearer KEY`"
             )
-        with self.db.read() as session:
-            key = session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(raw)))
-        if key is None or key.revoked_at is not None:
+        key = self.store.by_hash(hash_key(raw))
+        if key is None or key.revoked:
             raise AuthenticationFailed("invalid API key")
         return key
+
+
+def _found(key: ApiKey | None, key_id: str) -> ApiKey:
+    if key is None:
+        raise NotFound(f"no key {key_id!r}")
+    return key

@@ -1,4 +1,4 @@
-"""Per-key rate limits (API.md §9), counted in the `limits` package's storage.
+"""Per-key rate limits (docs/plans.md), counted in the `limits` package's storage.
 
 Counts are per calendar minute of the injected clock (a fixed window): the window's number is part
 of the counter's name, so the clock alone decides when a minute ends, tests move it by hand, and
@@ -13,7 +13,6 @@ limits are not enforced (logged), so an outage of the counter store never refuse
 import logging
 import math
 import time
-from dataclasses import dataclass
 
 from limits import RateLimitItemPerMinute
 from limits.errors import StorageError
@@ -21,26 +20,12 @@ from limits.storage import Storage, storage_from_string
 
 from sfumato.domain.clock import Clock
 from sfumato.domain.errors import RateLimited
-from sfumato.domain.plans import Limits
+from sfumato.domain.plans import Limits, Window
 
 log = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 60
 _OUTAGE_LOG_EVERY = 60.0  # seconds between two warnings about an unreachable counter store
-
-
-@dataclass(frozen=True)
-class Window:
-    limit: int
-    remaining: int
-    reset_seconds: int  # until the window ends and the count starts again
-
-    def headers(self) -> dict[str, str]:
-        return {
-            "RateLimit-Limit": str(self.limit),
-            "RateLimit-Remaining": str(max(0, self.remaining)),
-            "RateLimit-Reset": str(self.reset_seconds),
-        }
 
 
 class RateLimiter:
@@ -115,7 +100,7 @@ class RateLimiter:
             raise RateLimited(
                 f"this key may send {per_minute} {what} a minute; try again in {window.reset_seconds} s",
                 retry_after=window.reset_seconds,
-                headers=window.headers(),
+                window=window,
             )
         return window
 

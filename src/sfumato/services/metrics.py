@@ -14,17 +14,17 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from sfumato.db.queue import JobQueue
+from sfumato.db.jobs import JobStore
 
 _SECONDS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0, 120.0, 300.0)
 
 
 class _QueueCollector(Collector):
-    def __init__(self, queue: JobQueue) -> None:
-        self.queue = queue
+    def __init__(self, jobs: JobStore) -> None:
+        self.jobs = jobs
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        counts = self.queue.counts()
+        counts = self.jobs.counts()
         jobs = GaugeMetricFamily("sfumato_jobs", "Jobs in the database by status", labels=["status"])
         for status, count in counts.items():
             jobs.add_metric([status], count)
@@ -33,10 +33,10 @@ class _QueueCollector(Collector):
 
 
 class Metrics:
-    def __init__(self, queue: JobQueue | None = None) -> None:
+    def __init__(self, jobs: JobStore | None = None) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        if queue is not None:
-            self.registry.register(_QueueCollector(queue))
+        if jobs is not None:
+            self.registry.register(_QueueCollector(jobs))
         self.batch_images = Histogram(
             "sfumato_batch_images",
             "Images made by one pipeline call",
@@ -65,6 +65,10 @@ class Metrics:
             ["result"],
             registry=self.registry,
         )
+
+    def job_ended(self, status: str, seconds: float) -> None:
+        """A job ended `status` after `seconds` from its creation."""
+        self.job_seconds.labels(status).observe(seconds)
 
     def render(self) -> bytes:
         """The text exposition format; reads the database (call it off the event loop)."""

@@ -1,4 +1,4 @@
-"""Retention (API.md §9): images expire SFUMATO_RETENTION_DAYS after they are made, then go.
+"""Retention (docs/plans.md, "Retention"): images expire SFUMATO_RETENTION_DAYS after they are made, then go.
 
 An expired image is hidden at once (every lookup asks `expires_at > now`: its key, its published
 URL and its access URL all answer 404). The sweeper then deletes its file and its row, and once a
@@ -10,18 +10,17 @@ deleted by another sweeper counts nothing), and the file goes before the row, so
 between the two leaves a row the next sweep finishes, never a file no row points to.
 """
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, exists, select
+import anyio
 
-from sfumato.db.database import Database
-from sfumato.db.outbox import PENDING
-from sfumato.db.tables import IdempotencyKey, Image, Job, WebhookDelivery
+from sfumato.db.images import ImageStore
+from sfumato.db.jobs import JobStore
 from sfumato.domain.clock import Clock
-from sfumato.domain.jobs import TERMINAL
 from sfumato.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -35,13 +34,30 @@ class Swept:
 
 class RetentionSweeper:
     def __init__(
-        self, db: Database, storage: Storage, clock: Clock, *, retention_days: int, batch: int = 200
+        self,
+        images: ImageStore,
+        jobs: JobStore,
+        storage: Storage,
+        clock: Clock,
+        *,
+        retention_days: int,
+        batch: int = 200,
     ) -> None:
-        self.db = db
+        self.images = images
+        self.jobs = jobs
         self.storage = storage
         self.clock = clock
         self.retention = timedelta(days=retention_days)
         self.batch = batch
+
+    async def run_every(self, seconds: float) -> None:
+        """Sweep every `seconds`, the first time at once; every API process does it (safe: see above)."""
+        while True:
+            try:
+                await anyio.to_thread.run_sync(self.sweep)
+            except Exception:
+                log.exception("retention sweep failed; trying again at the next one")
+            await asyncio.sleep(seconds)
 
     def sweep(self) -> Swept:
         """Delete everything expired now; returns what this call deleted (not another sweeper)."""
@@ -59,37 +75,19 @@ class RetentionSweeper:
 
     def _images(self) -> int:
         now = self.clock.now()
-        with self.db.read() as session:
-            expired = session.execute(
-                select(Image.id, Image.storage_key).where(Image.expires_at <= now).limit(self.batch)
-            ).all()
+        expired = self.images.expired(now, self.batch)
         if not expired:
             return 0
-        for row in expired:
-            self.storage.delete(row.storage_key)  # first: a crash here leaves the row for the next sweep
-        with self.db.write() as session:
-            result = session.execute(
-                delete(Image).where(Image.id.in_([row.id for row in expired]), Image.expires_at <= now)
-            )
-            return int(result.rowcount)  # type: ignore[attr-defined]
+        for _, key in expired:
+            self.storage.delete(key)  # first: a crash here leaves the row for the next sweep
+        return self.images.delete_expired([image_id for image_id, _ in expired], now)
 
     def _jobs(self) -> int:
         """Ended jobs older than the retention, with no image left and no webhook still to send."""
-        old_and_empty = (
-            Job.status.in_(TERMINAL),
-            Job.created_at <= self.clock.now() - self.retention,
-            ~exists().where(Image.job_id == Job.id),
-            ~exists().where(WebhookDelivery.job_id == Job.id, WebhookDelivery.status == PENDING),
-        )
-        with self.db.read() as session:
-            ids = list(session.scalars(select(Job.id).where(*old_and_empty).limit(self.batch)))
+        before = self.clock.now() - self.retention
+        ids = self.jobs.sweepable(before, self.batch)
         if not ids:
             return 0
         for job_id in ids:
             self.storage.delete_prefix(job_id)  # leftovers of attempts that never got a row
-        with self.db.write() as session:
-            ids = list(session.scalars(select(Job.id).where(Job.id.in_(ids), *old_and_empty)))
-            session.execute(delete(WebhookDelivery).where(WebhookDelivery.job_id.in_(ids)))
-            session.execute(delete(IdempotencyKey).where(IdempotencyKey.job_id.in_(ids)))
-            result = session.execute(delete(Job).where(Job.id.in_(ids)))
-            return int(result.rowcount)  # type: ignore[attr-defined]
+        return self.jobs.purge(ids, before)

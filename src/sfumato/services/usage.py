@@ -4,12 +4,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sfumato.db import usage
-from sfumato.db.database import Database
-from sfumato.db.tables import ApiKey
+from sfumato.db.usage import UsageStore
 from sfumato.domain.clock import Clock
-from sfumato.domain.plans import Limits, month_bounds, month_of
-from sfumato.services.limits import RateLimiter, Window
+from sfumato.domain.keys import ApiKey
+from sfumato.domain.plans import Limits, Window, month_bounds, month_of
+from sfumato.services.limits import RateLimiter
 
 
 @dataclass(frozen=True)
@@ -29,9 +28,9 @@ class Usage:
 
 class UsageService:
     def __init__(
-        self, db: Database, clock: Clock, limiter: RateLimiter, *, limits_of: Callable[[ApiKey], Limits]
+        self, store: UsageStore, clock: Clock, limiter: RateLimiter, *, limits_of: Callable[[ApiKey], Limits]
     ) -> None:
-        self.db = db
+        self.store = store
         self.clock = clock
         self.limiter = limiter
         self.limits_of = limits_of
@@ -41,6 +40,5 @@ class UsageService:
         month = month_of(now)
         start, end = month_bounds(now)
         limits = self.limits_of(key)
-        with self.db.read() as session:
-            used = usage.used(session, key.id, month)
+        used = self.store.used(key.id, month)
         return Usage(limits, month, start, end, used, self.limiter.generation_window(key.id, limits))

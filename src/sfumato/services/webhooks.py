@@ -1,4 +1,4 @@
-"""The webhook dispatcher (API.md §10): sends what the outbox holds, signed, and retries for a day.
+"""The webhook dispatcher (docs/webhooks.md): sends what the outbox holds, signed, and retries for a day.
 
 One runs in each API process (`sfumato serve`), on its event loop. An attempt succeeds on a 2xx; a
 410 stops the delivery for good; anything else (another status, a timeout, a refused connection, an

@@ -1,1 +1,1 @@
-"""Webhooks (API.md §10): the address guard, signing, and (next) the outbox dispatcher."""
+"""Webhooks (docs/webhooks.md): the address guard, signing, and (next) the outbox dispatcher."""

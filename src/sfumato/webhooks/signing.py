@@ -1,4 +1,4 @@
-"""Standard Webhooks signatures (API.md §10), by the `standardwebhooks` package.
+"""Standard Webhooks signatures (docs/webhooks.md), by the `standardwebhooks` package.
 
 Each key's secret is made with the key (domain.ids.new_webhook_secret).
 """

@@ -7,8 +7,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sfumato.api.deps import CurrentKey, ServicesDep, in_thread
 from sfumato.api.schemas import ListPublic, Timestamp
-from sfumato.db.tables import ApiKey
 from sfumato.domain.errors import PermissionDenied
+from sfumato.domain.keys import ApiKey
 from sfumato.services.usage import Usage
 
 router = APIRouter(tags=["account"])

@@ -1,4 +1,4 @@
-"""Generation on the native API: imagine (synchronous) and jobs (asynchronous). API.md §7."""
+"""Generation on the native API: imagine (synchronous) and jobs (asynchronous). docs/api.md §7."""
 
 from typing import Annotated, Any
 

@@ -1,4 +1,4 @@
-"""Stored images: list, read, delete, content, publish. API.md §7."""
+"""Stored images: list, read, delete, content, publish. docs/api.md §7."""
 
 from typing import Annotated, Any, Literal
 
@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sfumato.api.deps import BaseUrl, CurrentKey, ServicesDep, in_thread
 from sfumato.api.schemas import Deleted, ImagePublic, ListPublic
-from sfumato.engine.encode import CONTENT_TYPES
+from sfumato.imaging.formats import CONTENT_TYPES
 from sfumato.services.images import Transform
 
 router = APIRouter(tags=["images"])

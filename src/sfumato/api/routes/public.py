@@ -4,7 +4,7 @@ from fastapi import APIRouter, Response
 from fastapi.responses import RedirectResponse
 
 from sfumato.api.deps import ServicesDep, in_thread
-from sfumato.engine.encode import CONTENT_TYPES
+from sfumato.imaging.formats import CONTENT_TYPES
 from sfumato.services.images import Delivery
 
 router = APIRouter(tags=["public"])

@@ -1,4 +1,4 @@
-"""The secret that signs this key's webhooks (API.md §7, §10)."""
+"""The secret that signs this key's webhooks (docs/api.md §7, §10)."""
 
 from typing import Literal
 

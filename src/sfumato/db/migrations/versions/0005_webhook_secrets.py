@@ -1,4 +1,4 @@
-"""Every key gets the `whsec_` secret that signs its webhooks (API.md §10).
+"""Every key gets the `whsec_` secret that signs its webhooks (docs/webhooks.md).
 
 Revision ID: 0005
 Revises: 0004

@@ -1,4 +1,4 @@
-"""Monthly image quotas (API.md §9): images charged per key and UTC month, and the month each job
+"""Monthly image quotas (docs/plans.md): images charged per key and UTC month, and the month each job
 was charged in, so that a refund goes back to the month that paid.
 
 Jobs already there are charged to the month they were made in, unless they failed or were canceled.

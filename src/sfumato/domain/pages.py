@@ -1,13 +1,10 @@
-"""Cursor pagination, newest first (API.md §7): the cursor is the last item's (created_at, id)."""
+"""Cursor pagination, newest first (docs/api.md, "Lists"): the cursor is the last item's (created_at, id)."""
 
 import base64
 import binascii
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
-
-from sqlalchemy import Select, and_, or_
-from sqlalchemy.orm import Session
+from typing import Generic, TypeVar
 
 from sfumato.domain.errors import InvalidParameter
 
@@ -35,17 +32,3 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     if created_at.tzinfo is None:
         raise InvalidParameter("after is not a cursor this server gave out", param="after")
     return created_at, item_id
-
-
-def paginate(session: Session, query: Select[Any], model: Any, *, limit: int, after: str | None) -> Page[Any]:
-    """`query` selects `model` rows already filtered to one owner; this orders, cuts and pages them."""
-    if after:
-        created_at, item_id = decode_cursor(after)
-        query = query.where(
-            or_(model.created_at < created_at, and_(model.created_at == created_at, model.id < item_id))
-        )
-    rows = list(session.scalars(query.order_by(model.created_at.desc(), model.id.desc()).limit(limit + 1)))
-    has_more = len(rows) > limit
-    rows = rows[:limit]
-    cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if has_more and rows else None
-    return Page(rows, has_more, cursor)

@@ -1,0 +1,45 @@
+"""OpenAI's request and answer shapes, as its official client sends and reads them."""
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class OpenAIImageRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    prompt: str
+    model: str | None = None
+    n: int = 1
+    size: str | None = Field(None, description="WxH, or auto")
+    response_format: Literal["url", "b64_json"] | None = None
+    output_format: Literal["png", "jpeg", "webp"] = "png"
+    output_compression: int | None = Field(None, description="0 to 100: the jpeg or webp quality")
+    quality: str | None = None
+    style: str | None = None
+    user: str | None = None
+    background: str | None = None
+    moderation: str | None = None
+    negative_prompt: str | None = None
+    seed: int | None = None
+    webhook_url: str | None = None
+
+    @field_validator("output_compression")
+    @classmethod
+    def _compression(cls, value: int | None) -> int | None:
+        if value is not None and not 0 <= value <= 100:
+            raise ValueError("output_compression must be between 0 and 100")
+        return value
+
+
+class OpenAIImage(BaseModel):
+    url: str | None = None
+    b64_json: str | None = None
+    revised_prompt: str
+
+
+class OpenAIImagesResponse(BaseModel):
+    created: int
+    data: list[OpenAIImage]
+    output_format: str
+    size: str

@@ -1,0 +1,92 @@
+"""`sfumato generate`: one image, locally, no server."""
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+
+from sfumato.cli.common import ModelOption, app, fail, settings_from, setup_logging
+from sfumato.domain.errors import SfumatoError
+
+
+@app.command()
+def generate(
+    prompt: Annotated[str, typer.Argument(help="what to draw")],
+    output: Annotated[Path | None, typer.Option("-o", "--output", help=".png, .jpg or .webp")] = None,
+    seed: Annotated[int | None, typer.Option(help="random when absent")] = None,
+    width: Annotated[int, typer.Option()] = 1024,
+    height: Annotated[int, typer.Option()] = 1024,
+    steps: Annotated[int | None, typer.Option(help="the model's default when absent")] = None,
+    style: Annotated[str | None, typer.Option(help="a preset, as GET /v1/styles lists")] = None,
+    negative_prompt: Annotated[str | None, typer.Option("--negative-prompt")] = None,
+    model: ModelOption = None,
+) -> None:
+    """Make one image locally, no server, with a progress bar on stderr."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from sfumato.domain.generation import GenerationRequest, plain_message
+    from sfumato.domain.ids import random_seed
+    from sfumato.engine.base import Rendered, RenderJob
+    from sfumato.engine.registry import load_engine, spec_for
+    from sfumato.imaging.formats import encode_image, file_parameters
+    from sfumato.services.startup import StartupError, check_model, engine_options
+
+    settings = settings_from(model=model)
+    setup_logging()
+    logging.getLogger().setLevel(logging.WARNING)
+    suffix = output.suffix.lower().lstrip(".") if output else "png"
+    fmt = {"jpg": "jpeg"}.get(suffix, suffix)
+    try:
+        request = GenerationRequest(
+            prompt=prompt,
+            negative_prompt=negative_prompt,
+            seed=seed,
+            width=width,
+            height=height,
+            steps=steps,
+            style=style,
+            format=fmt,  # type: ignore[arg-type]
+        )
+        params = request.resolve(spec_for(settings.model), random_seed())
+    except ValidationError as error:
+        fail(plain_message(str(error.errors()[0]["msg"])))
+    except SfumatoError as error:
+        fail(error.message)
+    try:
+        warning = check_model(settings, runs_it=True)
+    except StartupError as error:
+        fail(str(error))
+    if warning:
+        typer.echo(f"sfumato: warning: {warning}", err=True)
+    output = output or Path(f"sfumato-{params.seed}.png")
+    console = Console(stderr=True)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        loading = progress.add_task(f"loading {settings.model}", total=None)
+        engine = load_engine(settings.model, engine_options(settings))
+        progress.remove_task(loading)
+        task = progress.add_task("generating", total=params.steps)
+        render = RenderJob.for_params(params)  # n is 1: one image, of params.seed
+        (outcome,) = engine.render(
+            [render], on_step=lambda done, _total: progress.update(task, completed=done)
+        )
+    if not isinstance(outcome, Rendered):
+        fail(f"generation failed: {outcome!r}")
+    image = outcome.images[0]
+    for warning in params.notes() + outcome.warnings:
+        console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False, soft_wrap=True)
+    data = encode_image(
+        image, params.format, quality=params.quality, parameters=file_parameters(params, params.seed)
+    )
+    output.write_bytes(data)
+    typer.echo(str(output))
+    typer.echo(f"seed {params.seed}, {params.width}x{params.height}, {params.steps} steps", err=True)

@@ -1,0 +1,116 @@
+"""`sfumato keys …` and `sfumato db upgrade`."""
+
+import json
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from sfumato.cli.common import db_app, fail, keys_app, settings_from
+from sfumato.domain.errors import SfumatoError
+
+if TYPE_CHECKING:
+    from sfumato.services.keys import KeyService
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Option("--name", help="who or what the key is for")],
+    plan: Annotated[str | None, typer.Option(help="starter, professional or enterprise")] = None,
+    admin: Annotated[bool, typer.Option("--admin", help="may manage keys over HTTP")] = False,
+    rpm: Annotated[int | None, typer.Option("--rpm", help="override the plan's requests a minute")] = None,
+    monthly_images: Annotated[
+        int | None, typer.Option("--monthly-images", help="override the plan's quota")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help='one line: {"id","key","name","plan"}')] = False,
+) -> None:
+    """Create a key; it is printed once and cannot be shown again."""
+    keys = _keys()
+    try:
+        key, raw = keys.create(name, plan=plan, admin=admin, rpm=rpm, monthly_images=monthly_images)
+    except SfumatoError as error:
+        fail(error.message)
+    if as_json:
+        typer.echo(json.dumps({"id": key.id, "key": raw, "name": key.name, "plan": key.plan}))
+        return
+    typer.echo(f"{raw}\n")
+    typer.echo(
+        f"id {key.id}, name {key.name!r}, plan {key.plan}{', admin' if key.is_admin else ''}", err=True
+    )
+    typer.echo("This key is shown once: store it now. Send it as `Authorization: Bearer KEY`.", err=True)
+
+
+@keys_app.command("list")
+def keys_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Every key, revoked ones too; never the keys themselves."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from sfumato.api.schemas import iso_z
+
+    rows = [
+        {
+            "id": key.id,
+            "name": key.name,
+            "prefix": key.prefix,
+            "plan": key.plan,
+            "admin": key.is_admin,
+            "rpm": key.rpm,
+            "monthly_images": key.monthly_images,
+            "created_at": iso_z(key.created_at),
+            "revoked_at": iso_z(key.revoked_at) if key.revoked_at else None,
+        }
+        for key in _keys().list_keys()
+    ]
+    if as_json:
+        typer.echo(json.dumps(rows))
+        return
+    table = Table("id", "name", "key", "plan", "admin", "created", "revoked")
+    for row in rows:
+        table.add_row(
+            str(row["id"]),
+            str(row["name"]),
+            f"{row['prefix']}…",
+            str(row["plan"]),
+            "yes" if row["admin"] else "",
+            str(row["created_at"]),
+            str(row["revoked_at"] or ""),
+        )
+    Console().print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(help="the key's id (key_…), as `keys list` shows")],
+) -> None:
+    """Revoke a key: it is refused from the next request on."""
+    try:
+        key = _keys().revoke(key_id)
+    except SfumatoError as error:
+        fail(error.message)
+    typer.echo(f"revoked {key.id} ({key.name})")
+
+
+def _keys() -> "KeyService":
+    from sfumato.domain.clock import SystemClock
+    from sfumato.services.container import key_service
+    from sfumato.services.startup import StartupError, open_database
+
+    settings = settings_from()
+    try:
+        db = open_database(settings)
+    except StartupError as error:
+        fail(str(error))
+    return key_service(settings, db, SystemClock())
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the migrations (serve and worker also do this on start)."""
+    from sfumato.services.startup import StartupError, open_database
+
+    settings = settings_from()
+    try:
+        open_database(settings).dispose()
+    except StartupError as error:
+        fail(str(error))
+    typer.echo(f"database at {settings.database_url} is up to date")

@@ -1,0 +1,183 @@
+"""The images table: one method per query, records out (domain.images.Image).
+
+A key sees its own images until they expire: every lookup for a client asks `expires_at > now`, so an
+expired image is gone at once, by its key, its published URL and its access URL, before the sweeper
+deletes it.
+"""
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, Select, delete, func, select, update
+from sqlalchemy.orm import Session
+
+from sfumato.db.database import Database, WriteConflict
+from sfumato.db.pagination import paginate
+from sfumato.db.tables import ImageRow
+from sfumato.domain.images import Image
+from sfumato.domain.pages import Page
+
+
+def image_of(row: ImageRow) -> Image:
+    return Image(
+        id=row.id,
+        key_id=row.key_id,
+        job_id=row.job_id,
+        job_index=row.job_index,
+        name=row.name,
+        width=row.width,
+        height=row.height,
+        format=row.format,
+        size=row.size,
+        storage_key=row.storage_key,
+        prompt=row.prompt,
+        negative_prompt=row.negative_prompt,
+        seed=row.seed,
+        model=row.model,
+        style=row.style,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        public_token=row.public_token,
+        access_token=row.access_token,
+    )
+
+
+def row_of(image: Image) -> ImageRow:
+    return ImageRow(
+        id=image.id,
+        key_id=image.key_id,
+        job_id=image.job_id,
+        job_index=image.job_index,
+        name=image.name,
+        width=image.width,
+        height=image.height,
+        format=image.format,
+        size=image.size,
+        storage_key=image.storage_key,
+        prompt=image.prompt,
+        negative_prompt=image.negative_prompt,
+        seed=image.seed,
+        model=image.model,
+        style=image.style,
+        created_at=image.created_at,
+        expires_at=image.expires_at,
+        public_token=image.public_token,
+        access_token=image.access_token,
+    )
+
+
+# Inside another module's transaction: the queue's, and the jobs aggregate's reads.
+
+
+def add_all(session: Session, images: Sequence[Image]) -> None:
+    session.add_all([row_of(image) for image in images])
+
+
+def count_landed(session: Session, job_id: str, image_ids: Sequence[str]) -> int:
+    """How many of these images of this job have rows: a commit whose answer was lost may have landed."""
+    return (
+        session.scalar(select(func.count()).where(ImageRow.id.in_(image_ids), ImageRow.job_id == job_id)) or 0
+    )
+
+
+def delete_of_job(session: Session, job_id: str) -> None:
+    session.execute(delete(ImageRow).where(ImageRow.job_id == job_id))
+
+
+def generated_of(session: Session, job_ids: Sequence[str], now: datetime) -> dict[str, list[Image]]:
+    """The jobs' own n images that still exist (not transforms of them), in order."""
+    found: dict[str, list[Image]] = {}
+    if job_ids:
+        query = (
+            select(ImageRow)
+            .where(ImageRow.job_id.in_(job_ids), ImageRow.job_index.is_not(None), ImageRow.expires_at > now)
+            .order_by(ImageRow.job_id, ImageRow.job_index)
+        )
+        for row in session.scalars(query):
+            found.setdefault(row.job_id or "", []).append(image_of(row))
+    return found
+
+
+class ImageStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    @staticmethod
+    def _visible(key_id: str, now: datetime) -> Select[ImageRow]:
+        return select(ImageRow).where(ImageRow.key_id == key_id, ImageRow.expires_at > now)
+
+    def page(
+        self, key_id: str, now: datetime, *, name: str | None, limit: int, after: str | None
+    ) -> Page[Image]:
+        query = self._visible(key_id, now)
+        if name is not None:
+            query = query.where(ImageRow.name == name)
+        with self.db.read() as session:
+            return paginate(session, query, ImageRow, image_of, limit=limit, after=after)
+
+    def get(self, key_id: str, image_id: str, now: datetime) -> Image | None:
+        with self.db.read() as session:
+            row = session.scalar(self._visible(key_id, now).where(ImageRow.id == image_id))
+            return image_of(row) if row is not None else None
+
+    def by_public_token(self, token: str, now: datetime) -> Image | None:
+        return self._by(ImageRow.public_token == token, now)
+
+    def by_access_token(self, token: str, now: datetime) -> Image | None:
+        return self._by(ImageRow.access_token == token, now)
+
+    def _by(self, match: ColumnElement[bool], now: datetime) -> Image | None:
+        with self.db.read() as session:
+            row = session.scalar(select(ImageRow).where(match, ImageRow.expires_at > now))
+            return image_of(row) if row is not None else None
+
+    def insert(self, image: Image) -> bool:
+        """Store the row; False when its job was deleted meanwhile (nothing is stored)."""
+        try:
+            with self.db.write() as session:
+                session.add(row_of(image))
+        except WriteConflict:
+            return False
+        return True
+
+    def delete(self, key_id: str, image_id: str) -> bool:
+        with self.db.write() as session:
+            result = session.execute(
+                delete(ImageRow).where(ImageRow.id == image_id, ImageRow.key_id == key_id)
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def publish(self, key_id: str, image_id: str, token: str) -> None:
+        """Give the image this public token, unless it has one: publishing twice keeps the first."""
+        with self.db.write() as session:
+            session.execute(
+                update(ImageRow)
+                .where(ImageRow.id == image_id, ImageRow.key_id == key_id, ImageRow.public_token.is_(None))
+                .values(public_token=token)
+            )
+
+    def unpublish(self, key_id: str, image_id: str) -> None:
+        with self.db.write() as session:
+            session.execute(
+                update(ImageRow)
+                .where(ImageRow.id == image_id, ImageRow.key_id == key_id)
+                .values(public_token=None)
+            )
+
+    # Retention.
+
+    def expired(self, now: datetime, limit: int) -> list[tuple[str, str]]:
+        """Up to `limit` expired images: (id, storage key)."""
+        with self.db.read() as session:
+            rows = session.execute(
+                select(ImageRow.id, ImageRow.storage_key).where(ImageRow.expires_at <= now).limit(limit)
+            ).all()
+            return [(row.id, row.storage_key) for row in rows]
+
+    def delete_expired(self, image_ids: Sequence[str], now: datetime) -> int:
+        """Delete these images if they are still expired; how many this call deleted."""
+        with self.db.write() as session:
+            result = session.execute(
+                delete(ImageRow).where(ImageRow.id.in_(image_ids), ImageRow.expires_at <= now)
+            )
+            return int(result.rowcount)  # type: ignore[attr-defined]

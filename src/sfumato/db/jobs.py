@@ -1,0 +1,109 @@
+"""The jobs table read as records (domain.jobs.Job), each with its images: what clients, metrics and the
+sweeper ask of jobs. Every change of a job's state is the queue's (db.queue)."""
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, exists, func, select
+from sqlalchemy.orm import Session
+
+from sfumato.db import idempotency, images, outbox
+from sfumato.db.database import Database
+from sfumato.db.pagination import paginate
+from sfumato.db.tables import ImageRow, JobRow
+from sfumato.domain.generation import JobParams
+from sfumato.domain.images import Image
+from sfumato.domain.jobs import TERMINAL, Job, JobStatus
+from sfumato.domain.pages import Page
+
+JobWithImages = tuple[Job, list[Image]]
+
+
+def job_of(row: JobRow) -> Job:
+    return Job(
+        id=row.id,
+        key_id=row.key_id,
+        status=JobStatus(row.status),
+        params=JobParams.from_dict(row.params),
+        created_at=row.created_at,
+        started_at=row.started_at,
+        completed_at=row.completed_at,
+        progress=row.progress,
+        attempts=row.attempts,
+        max_attempts=row.max_attempts,
+        error_code=row.error_code,
+        error_message=row.error_message,
+        warnings=row.warnings,
+        lease_owner=row.lease_owner,
+        lease_expires_at=row.lease_expires_at,
+        charged_month=row.charged_month,
+    )
+
+
+def with_images_in(
+    session: Session, job_id: str, now: datetime, key_id: str | None = None
+) -> JobWithImages | None:
+    """A job and its n images that still exist, in the caller's transaction; with `key_id`, only that
+    key's job."""
+    query = select(JobRow).where(JobRow.id == job_id)
+    if key_id is not None:
+        query = query.where(JobRow.key_id == key_id)
+    row = session.scalar(query)
+    if row is None:
+        return None
+    return job_of(row), images.generated_of(session, [job_id], now).get(job_id, [])
+
+
+class JobStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def get(self, key_id: str, job_id: str, now: datetime) -> JobWithImages | None:
+        with self.db.read() as session:
+            return with_images_in(session, job_id, now, key_id)
+
+    def page(
+        self, key_id: str, now: datetime, *, status: JobStatus | None, limit: int, after: str | None
+    ) -> Page[JobWithImages]:
+        query = select(JobRow).where(JobRow.key_id == key_id)
+        if status is not None:
+            query = query.where(JobRow.status == status)
+        with self.db.read() as session:
+            page = paginate(session, query, JobRow, job_of, limit=limit, after=after)
+            found = images.generated_of(session, [job.id for job in page.items], now)
+        return Page([(job, found.get(job.id, [])) for job in page.items], page.has_more, page.next_cursor)
+
+    def counts(self) -> dict[str, int]:
+        """Jobs by status, every status named (0 where none)."""
+        with self.db.read() as session:
+            rows = session.execute(select(JobRow.status, func.count()).group_by(JobRow.status)).all()
+        found = {str(status): int(count) for status, count in rows}
+        return {status.value: found.get(status.value, 0) for status in JobStatus}
+
+    # Retention: ended jobs older than the retention, with no image left and no webhook still to send.
+
+    @staticmethod
+    def _sweepable(before: datetime) -> tuple[Any, ...]:
+        return (
+            JobRow.status.in_(TERMINAL),
+            JobRow.created_at <= before,
+            ~exists().where(ImageRow.job_id == JobRow.id),
+            ~outbox.pending_of(JobRow.id),
+        )
+
+    def sweepable(self, before: datetime, limit: int) -> list[str]:
+        with self.db.read() as session:
+            return list(session.scalars(select(JobRow.id).where(*self._sweepable(before)).limit(limit)))
+
+    def purge(self, job_ids: Sequence[str], before: datetime) -> int:
+        """Delete those of these jobs still sweepable, with their deliveries and idempotency keys;
+        how many this call deleted."""
+        with self.db.write() as session:
+            ids = list(
+                session.scalars(select(JobRow.id).where(JobRow.id.in_(job_ids), *self._sweepable(before)))
+            )
+            outbox.delete_of_jobs(session, ids)
+            idempotency.delete_of_jobs(session, ids)
+            result = session.execute(delete(JobRow).where(JobRow.id.in_(ids)))
+            return int(result.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,34 @@
+"""One page of a key's rows, newest first, from a cursor (domain.pages)."""
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, and_, or_
+from sqlalchemy.orm import Session
+
+from sfumato.domain.pages import Page, decode_cursor, encode_cursor
+
+R = TypeVar("R")
+
+
+def paginate(
+    session: Session,
+    query: Select[Any],
+    model: Any,
+    record: Callable[[Any], R],
+    *,
+    limit: int,
+    after: str | None,
+) -> Page[R]:
+    """`query` selects `model` rows already filtered to one owner; this orders, cuts and pages them,
+    and hands each row up as `record(row)`."""
+    if after:
+        created_at, item_id = decode_cursor(after)
+        query = query.where(
+            or_(model.created_at < created_at, and_(model.created_at == created_at, model.id < item_id))
+        )
+    rows = list(session.scalars(query.order_by(model.created_at.desc(), model.id.desc()).limit(limit + 1)))
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if has_more and rows else None
+    return Page([record(row) for row in rows], has_more, cursor)

@@ -1,0 +1,109 @@
+"""What a process checks and opens before it serves: the same calls for `sfumato serve`, `sfumato worker`,
+the key commands and the container (services.container), so they fail alike, in one line each.
+
+Each check raises StartupError with a message an operator can act on: no traceback, no password.
+"""
+
+from sfumato.config import Settings
+from sfumato.db.database import Database, shown_url
+from sfumato.db.migrate import upgrade
+from sfumato.domain.content_policy import ContentPolicy, read_rules
+from sfumato.domain.errors import SfumatoError
+from sfumato.engine.options import EngineOptions, WeightSources
+from sfumato.storage import Storage, StorageError, open_storage
+
+
+class StartupError(Exception):
+    """The process cannot start as configured; the message says why and, where it can, the fix."""
+
+
+def engine_options(settings: Settings) -> EngineOptions:
+    return EngineOptions(
+        device=settings.device,
+        dtype=settings.dtype,
+        compile=settings.compile,
+        weights=WeightSources(settings.base_model, settings.lightning_repo, settings.allow_download),
+    )
+
+
+def check_model(settings: Settings, *, runs_it: bool) -> str | None:
+    """The model is one this server knows and, where this process runs it, its weights are here; a
+    warning when a full-size model will run without a GPU."""
+    from sfumato.engine.registry import check_available, device_warning, spec_for
+
+    try:
+        if not runs_it:
+            spec_for(settings.model)
+            return None
+        options = engine_options(settings)
+        check_available(settings.model, options)
+    except SfumatoError as error:
+        raise StartupError(error.message) from None
+    return device_warning(settings.model, options)
+
+
+def content_policy(settings: Settings) -> ContentPolicy:
+    """The shipped list (or the operator's file instead), plus SFUMATO_BLOCKED_TERMS; ValueError when
+    the file cannot be read or a pattern is wrong."""
+    rules: list[str] = []
+    source = settings.content_policy_file.strip()
+    if not source:
+        rules += ContentPolicy.shipped_rules()
+    elif source.lower() != "none":
+        try:
+            with open(source, encoding="utf-8") as file:
+                rules += read_rules(file)
+        except OSError as error:
+            raise ValueError(f"SFUMATO_CONTENT_POLICY_FILE: cannot read {source}: {error.strerror}") from None
+    rules += [term.strip() for term in settings.blocked_terms.split(",") if term.strip()]
+    return ContentPolicy.of(rules)
+
+
+def checked_policy(settings: Settings) -> ContentPolicy:
+    try:
+        return content_policy(settings)
+    except ValueError as error:
+        raise StartupError(str(error)) from None
+
+
+def open_database(settings: Settings) -> Database:
+    """Connect and apply the migrations."""
+    try:
+        db = Database(settings.database_url)
+        upgrade(db)
+    except Exception as error:
+        shown = shown_url(settings.database_url)
+        cause = error.__cause__ if isinstance(error, SfumatoError) and error.__cause__ else error
+        raise StartupError(f"cannot prepare the database {shown}: {type(cause).__name__}: {cause}") from None
+    return db
+
+
+def storage_of(settings: Settings) -> Storage:
+    """The storage SFUMATO_STORAGE_URL names, with the SFUMATO_S3_* settings for s3:// URLs."""
+    return open_storage(
+        settings.storage_url,
+        endpoint_url=settings.s3_endpoint_url,
+        region=settings.s3_region,
+        access_key_id=settings.s3_access_key_id,
+        secret_access_key=settings.s3_secret_access_key,
+    )
+
+
+def checked_storage(settings: Settings) -> Storage:
+    """The storage, reachable and writable: a missing bucket stops the start."""
+    try:
+        storage = storage_of(settings)
+        storage.check()
+    except StorageError as error:
+        raise StartupError(f"cannot use the storage {settings.storage_url}: {error}") from None
+    return storage
+
+
+def preflight(settings: Settings, *, runs_model: bool) -> list[str]:
+    """Every check, in the order an operator fixes them: model, content policy, database, storage.
+    Returns the warnings to show; raises StartupError at the first failure."""
+    warning = check_model(settings, runs_it=runs_model)
+    checked_policy(settings)
+    open_database(settings).dispose()
+    checked_storage(settings)
+    return [warning] if warning else []

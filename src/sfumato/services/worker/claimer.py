@@ -1,0 +1,128 @@
+"""The claimer: what the worker takes from the queue, and when.
+
+A batch is the oldest queued job and the compatible ones whose images fit (domain.batching). Under
+load (the last batch held several jobs) a batch that is not full waits a few milliseconds for more
+compatible jobs; a lone client's request starts at once. How long to wait is decided by two pure
+functions, `top_up_seconds` and `next_wait`, tested without threads. While a batch runs its last
+step, the next one is claimed on the claimer's own thread, so the database's turn overlaps the GPU's.
+Every few seconds the claim also requeues jobs whose workers vanished.
+"""
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from sfumato.db.queue import JobQueue
+from sfumato.domain.jobs import Job
+from sfumato.services.worker.held import Held, HeldJobs
+from sfumato.storage import Storage
+
+log = logging.getLogger(__name__)
+
+
+def top_up_seconds(last_batch_jobs: int, batch_wait: float) -> float:
+    """How long a new batch may wait for more compatible jobs: only under load, when the last batch
+    held several jobs."""
+    return batch_wait if last_batch_jobs > 1 else 0.0
+
+
+def next_wait(images: int, budget: int, deadline: float, now: float) -> float | None:
+    """How much longer a batch of `images` may wait for more: None when it is full or its time is up."""
+    if images >= budget:
+        return None
+    left = deadline - now
+    return left if left > 0 else None
+
+
+class Claimer:
+    def __init__(
+        self,
+        queue: JobQueue,
+        storage: Storage,
+        held: HeldJobs,
+        *,
+        owner: str,
+        budget: int,
+        batch_wait: float,
+        stopping: threading.Event,
+        wake: threading.Event,
+        on_finished: Callable[[str], None],
+    ) -> None:
+        self.queue = queue
+        self.storage = storage
+        self.held = held
+        self.owner = owner
+        self.budget = budget
+        self.batch_wait = batch_wait
+        self.stopping = stopping
+        self.wake = wake
+        self.on_finished = on_finished
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="sfumato-claim")
+        self._ahead: Future[list[Held]] | None = None  # the next batch, claimed while this one runs
+        self._last_sweep = 0.0
+        self._last_batch_jobs = 0
+
+    def next_batch(self) -> list[Held]:
+        """The batch claimed ahead while the last one finished denoising, or a fresh claim."""
+        ahead, self._ahead = self._ahead, None
+        return ahead.result() if ahead is not None else self.look()
+
+    def look(self) -> list[Held]:
+        """Sweep, claim, and hold: from here the lease keeper renews the jobs' leases."""
+        self._sweep()
+        batch = [Held(job) for job in self._claim()]
+        self.held.hold(batch)
+        return batch
+
+    def claim_ahead(self) -> None:
+        """Claim the next batch on the claimer's thread while the engine runs the last step and decodes."""
+        if self._ahead is None and not self.stopping.is_set():
+            self._ahead = self._pool.submit(self.look)
+
+    def release_ahead(self) -> None:
+        """Stopping: a batch claimed ahead goes back untouched, its attempt not counted."""
+        ahead, self._ahead = self._ahead, None
+        try:
+            batch = ahead.result() if ahead is not None else []
+            for held in batch:
+                self.held.drop(held.job.id)
+            if batch:
+                self.queue.release(self.owner, [held.job.id for held in batch])
+        except Exception:
+            log.exception("worker %s: could not hand back the batch claimed ahead", self.owner)
+        self._pool.shutdown()
+
+    def _claim(self) -> list[Job]:
+        self.wake.clear()  # before the look: a submission from here on wakes the next one
+        jobs = self.queue.claim_batch(self.owner, self.budget)
+        if not jobs:
+            return []
+        images = sum(job.n for job in jobs)
+        deadline = time.monotonic() + top_up_seconds(self._last_batch_jobs, self.batch_wait)
+        while not self.stopping.is_set():
+            wait = next_wait(images, self.budget, deadline, time.monotonic())
+            if wait is None:
+                break
+            self.wake.wait(wait)  # a submission in this process, or the deadline: look once more
+            self.wake.clear()
+            more = self.queue.claim_batch(self.owner, self.budget - images, batch_key=jobs[0].batch_key)
+            jobs += more
+            images += sum(job.n for job in more)
+        self._last_batch_jobs = len(jobs)
+        return jobs
+
+    def _sweep(self) -> None:
+        """Requeue jobs whose workers vanished; a few times a lease, not on every loop."""
+        now = time.monotonic()
+        if now - self._last_sweep < min(self.queue.lease.total_seconds() / 4, 5.0):
+            return
+        self._last_sweep = now
+        expired = self.queue.requeue_expired()
+        if expired.requeued:
+            log.warning("worker %s: requeued jobs whose lease lapsed: %s", self.owner, expired.requeued)
+        for job_id in expired.failed:
+            log.warning("worker %s: %s failed after its last attempt", self.owner, job_id)
+            self.storage.delete_prefix(job_id)
+            self.on_finished(job_id)

@@ -1,0 +1,152 @@
+"""The finisher: encodes and stores a batch's images, then ends each job, while the engine goes on.
+
+Every image of a batch goes to a pool of encoder threads at once; each job ends, in its own
+transaction, when its own files are stored. Files are written under their job's folder
+(`{job_id}/{attempt}-{i}.{format}`, domain.images.storage_key) before the transaction commits. An
+attempt that cannot commit (canceled, lease lost) deletes its own files; one that crashed between the
+two leaves files that the next attempt deletes once it has committed.
+"""
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import timedelta
+from queue import Queue
+
+from PIL.Image import Image as PILImage
+
+from sfumato.db.database import retry
+from sfumato.db.queue import JobQueue
+from sfumato.domain.clock import Clock
+from sfumato.domain.images import Image, StoredFile, storage_key
+from sfumato.engine.base import Rendered
+from sfumato.imaging.formats import encode_image, file_parameters
+from sfumato.services.metrics import Metrics
+from sfumato.services.worker.held import Held, HeldJobs
+from sfumato.services.worker.runner import Made
+from sfumato.storage import Storage
+
+log = logging.getLogger(__name__)
+
+
+class Finisher:
+    def __init__(
+        self,
+        queue: JobQueue,
+        storage: Storage,
+        held: HeldJobs,
+        clock: Clock,
+        metrics: Metrics,
+        *,
+        owner: str,
+        retention: timedelta,
+        encode_threads: int,
+        on_finished: Callable[[str], None],
+    ) -> None:
+        self.queue = queue
+        self.storage = storage
+        self.held = held
+        self.clock = clock
+        self.metrics = metrics
+        self.owner = owner
+        self.retention = retention
+        self.on_finished = on_finished
+        self._inbox: Queue[Made | None] = Queue(maxsize=1)  # the engine waits when a whole batch behind
+        self._encoders = ThreadPoolExecutor(encode_threads, thread_name_prefix="sfumato-encode")
+        self._thread = threading.Thread(target=self._run, name="sfumato-finisher", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def is_alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def hand(self, made: Made) -> None:
+        self._inbox.put(made)
+
+    def stop(self, timeout: float) -> None:
+        """After the engine's last hand-over: finish what was handed, then end."""
+        self._inbox.put(None)
+        self._thread.join(timeout)
+        self._encoders.shutdown()
+
+    def _run(self) -> None:
+        while (made := self._inbox.get()) is not None:
+            stored = [(held, rendered, self._store_all(held, rendered.images)) for held, rendered in made]
+            for held, rendered, files in stored:
+                try:
+                    self._finish(held, rendered, [file.result() for file in files])
+                except Exception as error:
+                    log.exception("worker %s: could not store %s", self.owner, held.job.id)
+                    self._discard(files)
+                    try:
+                        self.queue.fail(
+                            self.owner, held.job.id, "storage_failed", f"{type(error).__name__}: {error}"
+                        )
+                    except Exception:
+                        log.exception(
+                            "worker %s: could not fail %s; its lease will lapse", self.owner, held.job.id
+                        )
+                finally:
+                    self.held.drop(held.job.id)
+                    self.on_finished(held.job.id)
+
+    def _store_all(self, held: Held, images: list[PILImage]) -> list[Future[Image]]:
+        if held.lost:
+            return []
+        seeds = held.params.seeds()
+        return [
+            self._encoders.submit(self._store, held, index, image, seeds[index])
+            for index, image in enumerate(images)
+        ]
+
+    def _store(self, held: Held, index: int, picture: PILImage, seed: int) -> Image:
+        """Encode and store one image; its record, for the job's transaction."""
+        job, params = held.job, held.params
+        data = encode_image(
+            picture, params.format, quality=params.quality, parameters=file_parameters(params, seed)
+        )
+        key = storage_key(job.id, f"{job.attempts}-{index}", params.format)
+        self.storage.put(key, data)
+        return Image.create(
+            key_id=job.key_id,
+            job_id=job.id,
+            job_index=index,
+            name=params.name,
+            file=StoredFile(key, params.format, picture.width, picture.height, len(data)),
+            prompt=params.prompt,
+            negative_prompt=params.negative_prompt,
+            seed=seed,
+            model=params.model,
+            style=params.style,
+            now=self.clock.now(),
+            retention=self.retention,
+        )
+
+    def _discard(self, files: list[Future[Image]]) -> None:
+        for file in files:
+            if not file.exception():
+                self.storage.delete(file.result().storage_key)
+
+    def _finish(self, held: Held, rendered: Rendered, made: list[Image]) -> None:
+        job = held.job
+        if held.lost:
+            for image in made:
+                self.storage.delete(image.storage_key)
+            return
+        warnings = held.params.notes() + rendered.warnings
+        completed = retry(  # through a database restart, rather than generate it all again
+            lambda: self.queue.complete(self.owner, job.id, made, warnings),
+            seconds=self.queue.lease.total_seconds() / 2,
+        )
+        if completed:
+            self.metrics.job_ended("succeeded", (self.clock.now() - job.created_at).total_seconds())
+            self.metrics.images.inc(len(made))
+            keys = frozenset(image.storage_key for image in made)
+            self.storage.delete_prefix(job.id, keep=keys)  # an earlier attempt's leftovers
+            log.info("worker %s: %s succeeded with %d images", self.owner, job.id, len(made))
+        else:
+            for image in made:
+                self.storage.delete(image.storage_key)
+            log.info("worker %s: %s was canceled or taken over; its images are discarded", self.owner, job.id)

@@ -1,0 +1,46 @@
+"""The jobs a worker holds, from their claim until their end is committed; shared by its parts."""
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sfumato.domain.generation import JobParams
+from sfumato.domain.jobs import Job
+
+
+@dataclass
+class Held:
+    job: Job
+    progress: float = 0.0
+    lost: bool = False  # canceled, or another worker holds it now: stop and keep nothing
+
+    @property
+    def params(self) -> JobParams:
+        return self.job.params
+
+
+class HeldJobs:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held: dict[str, Held] = {}
+
+    def hold(self, batch: Iterable[Held]) -> None:
+        """From here the lease keeper renews these jobs' leases."""
+        with self._lock:
+            for held in batch:
+                self._held[held.job.id] = held
+
+    def drop(self, job_id: str) -> None:
+        with self._lock:
+            self._held.pop(job_id, None)
+
+    def progress(self) -> dict[str, float]:
+        with self._lock:
+            return {job_id: held.progress for job_id, held in self._held.items()}
+
+    def lose(self, job_ids: Iterable[str]) -> None:
+        """These jobs are no longer this worker's: the engine drops them at its next step."""
+        with self._lock:
+            for job_id in job_ids:
+                if job_id in self._held:
+                    self._held[job_id].lost = True
