@@ -2,6 +2,7 @@
 
     python -m bench.engine --model tiny --size 512                  # CPU
     python -m bench.engine --model sdxl-random --size 1024 --compile both   # a GPU
+    python -m bench.engine --model tiny --size 512 --modes text,image,inpaint   # images in, beside text
 
 Each batch is one call of the engine the worker uses (DiffusersEngine.render), with one job of one
 image per slot, every prompt and seed different, timed to the PIL images (so a GPU has finished).
@@ -16,7 +17,9 @@ from bench.common import Timer, median, percentile, write_result
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
+    import numpy as np
     import torch
+    from PIL import Image
 
     from sfumato.engine.base import RenderJob
     from sfumato.engine.options import EngineOptions
@@ -24,6 +27,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     spec = spec_for(args.model)
     steps = args.steps or spec.default_steps
+    # Image jobs redraw a picture of noise; inpainting repaints its middle quarter.
+    picture = Image.fromarray(np.random.default_rng(0).integers(0, 256, (args.size, args.size, 3), np.uint8))
+    mask = Image.new("L", (args.size, args.size), 0)
+    mask.paste(255, (args.size // 4, args.size // 4, 3 * args.size // 4, 3 * args.size // 4))
     rows: list[dict[str, Any]] = []
     for compiled in {"off": [False], "on": [True], "both": [False, True]}[args.compile]:
         options = EngineOptions(device=args.device, dtype=args.dtype, compile=compiled)
@@ -36,45 +43,51 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             f"loaded in {load.seconds:.1f} s, warmed up in {warm.seconds:.1f} s"
         )
         counter = 0
-        for batch in args.batches:
+        for mode in args.modes:
+            for batch in args.batches:
 
-            def jobs(batch: int = batch) -> list[RenderJob]:
-                nonlocal counter
-                counter += batch
-                return [
-                    RenderJob(
-                        f"benchmark prompt {counter + i}",
-                        None,
-                        args.size,
-                        args.size,
-                        steps,
-                        spec.default_guidance_scale,
-                        [counter + i],
-                    )
-                    for i in range(batch)
-                ]
+                def jobs(batch: int = batch, mode: str = mode) -> list[RenderJob]:
+                    nonlocal counter
+                    counter += batch
+                    return [
+                        RenderJob(
+                            f"benchmark prompt {counter + i}",
+                            None,
+                            args.size,
+                            args.size,
+                            steps,
+                            spec.default_guidance_scale,
+                            [counter + i],
+                            mode,
+                            picture if mode != "text" else None,
+                            mask if mode == "inpaint" else None,
+                            args.strength,
+                        )
+                        for i in range(batch)
+                    ]
 
-            with Timer() as first:  # a new batch size: compiled graphs may trace again
-                engine.render(jobs())
-            times = []
-            for _ in range(args.repeats):
-                with Timer() as call:
+                with Timer() as first:  # a new batch size: compiled graphs may trace again
                     engine.render(jobs())
-                times.append(call.seconds)
-            p50 = median(times)
-            rows.append(
-                {
-                    "compile": compiled,
-                    "batch": batch,
-                    "first_call_s": round(first.seconds, 4),
-                    "batch_p50_s": round(p50, 4),
-                    "batch_p95_s": round(percentile(times, 0.95), 4),
-                    "per_image_ms": round(p50 / batch * 1000, 1),
-                    "images_per_s": round(batch / p50, 3),
-                    "repeats": args.repeats,
-                }
-            )
-            print(f"  batch {batch}: {p50 * 1000:.0f} ms a call, {batch / p50:.2f} images/s")
+                times = []
+                for _ in range(args.repeats):
+                    with Timer() as call:
+                        engine.render(jobs())
+                    times.append(call.seconds)
+                p50 = median(times)
+                rows.append(
+                    {
+                        "compile": compiled,
+                        "mode": mode,
+                        "batch": batch,
+                        "first_call_s": round(first.seconds, 4),
+                        "batch_p50_s": round(p50, 4),
+                        "batch_p95_s": round(percentile(times, 0.95), 4),
+                        "per_image_ms": round(p50 / batch * 1000, 1),
+                        "images_per_s": round(batch / p50, 3),
+                        "repeats": args.repeats,
+                    }
+                )
+                print(f"  {mode}, batch {batch}: {p50 * 1000:.0f} ms a call, {batch / p50:.2f} images/s")
         device = str(engine.device)
         dtype = str(next(engine.pipe.unet.parameters()).dtype).removeprefix("torch.")
         del engine
@@ -85,6 +98,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "model": args.model,
         "size": args.size,
         "steps": steps,
+        "strength": args.strength,
         "device": device,
         "dtype": dtype,
         "rows": rows,
@@ -102,11 +116,12 @@ def table(result: dict[str, Any]) -> None:
         f"({machine['cpu_cores']} cores)"
     )
     out = Table(title=title)
-    for column in ("compile", "batch", "ms a call (p50)", "ms an image", "images/s", "first call s"):
+    for column in ("compile", "mode", "batch", "ms a call (p50)", "ms an image", "images/s", "first call s"):
         out.add_column(column, justify="right")
     for row in result["rows"]:
         out.add_row(
             "on" if row["compile"] else "off",
+            row.get("mode", "text"),
             str(row["batch"]),
             f"{row['batch_p50_s'] * 1000:.0f}",
             f"{row['per_image_ms']:.0f}",
@@ -125,6 +140,13 @@ def main(argv: list[str] | None = None) -> Path:
         "--batches", type=lambda text: [int(b) for b in text.split(",")], default=[1, 2, 4, 8]
     )
     parser.add_argument("--repeats", type=int, default=5, help="timed calls per batch size")
+    parser.add_argument(
+        "--modes",
+        type=lambda text: text.split(","),
+        default=["text"],
+        help="text, image (image-to-image), inpaint: each at every batch size",
+    )
+    parser.add_argument("--strength", type=float, default=0.6, help="of the image and inpaint jobs")
     parser.add_argument("--compile", choices=["off", "on", "both"], default="off")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--dtype", default="auto")

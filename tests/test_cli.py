@@ -11,6 +11,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from sfumato.cli import app
+from tests.pictures import SVG, encoded, noise, square_mask
 from tests.servers import S3Server
 
 
@@ -173,3 +174,27 @@ def test_an_unreachable_database_stops_the_start_without_showing_its_password(en
     assert result.exit_code == 1
     assert "cannot prepare the database postgresql://sfumato:***@127.0.0.1:1/sfumato" in result.output
     assert "hunter2" not in result.output
+
+
+def test_generate_redraws_an_image_and_inpaints_with_a_mask(env: dict[str, str], tmp_path: Path) -> None:
+    source, mask, out = tmp_path / "in.jpg", tmp_path / "mask.png", tmp_path / "out.png"
+    source.write_bytes(encoded(noise(300, 250), "JPEG"))
+    mask.write_bytes(square_mask(300, 250, (0, 0, 150, 125)))
+    result = run(env, "generate", "at night", "--image", str(source), "-o", str(out), "--model", "tiny")
+    assert result.exit_code == 0, result.output
+    with Image.open(out) as image:
+        assert image.size == (320, 256)  # the input's size, rounded to multiples of 64
+    args = ["generate", "", "--image", str(source), "--mask", str(mask), "--strength", "1", "-o", str(out)]
+    assert run(env, *args, "--model", "tiny").exit_code == 1  # a prompt is still needed here
+    inpainted = run(env, "generate", "a door", *args[2:], "--model", "tiny")
+    assert inpainted.exit_code == 0, inpainted.output
+
+
+def test_generate_refuses_what_is_not_an_image_in_one_line(env: dict[str, str], tmp_path: Path) -> None:
+    svg = tmp_path / "drawing.svg"
+    svg.write_bytes(SVG)
+    result = run(env, "generate", "x", "--image", str(svg), "--model", "tiny", "-o", str(tmp_path / "x.png"))
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "sfumato: --image is not a PNG, JPEG or WebP image"
+    missing = run(env, "generate", "x", "--image", str(tmp_path / "none.png"), "--model", "tiny")
+    assert missing.exit_code == 1 and missing.stderr.startswith("sfumato: cannot read")

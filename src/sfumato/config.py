@@ -136,7 +136,22 @@ class Settings(BaseSettings):
     )
 
     # HTTP and webhooks.
-    max_body_bytes: int = Field(1 << 20, ge=1024, description="larger request bodies answer 413")
+    max_body_bytes: int = Field(
+        1 << 20,
+        ge=1024,
+        description="larger request bodies answer 413; routes that take images also take their "
+        "`SFUMATO_MAX_INPUT_BYTES` (twice: an image and a mask, as base64)",
+    )
+    max_input_bytes: int = Field(
+        20_000_000,
+        ge=1024,
+        description="the largest input image (image-to-image, inpainting, edits), in bytes",
+    )
+    max_input_pixels: int = Field(
+        4096 * 4096,
+        ge=256 * 256,
+        description="the most pixels an input image may have, counted from its header before it is decoded",
+    )
     webhooks_allow_private: bool = Field(
         False,
         description="`1` lets webhooks use plain http and reach loopback and private addresses: for "

@@ -28,6 +28,7 @@ IMAGE_FIELDS = {
     "model",
     "style",
     "job_id",
+    "source_image_id",  # the key's image it was made from (docs/api.md §11), null here
 }
 
 

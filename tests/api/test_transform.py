@@ -42,6 +42,7 @@ def test_converting_makes_a_new_image_of_the_same_name_and_keeps_the_original(
     assert new["id"] != original["id"] and new["name"] == "kite"
     assert (new["format"], new["width"], new["height"]) == ("webp", 512, 256)
     assert (new["prompt"], new["seed"], new["job_id"]) == ("a kite", 3, original["job_id"])
+    assert new["source_image_id"] == original["id"]
     data, content_type = content(live, headers, new["id"])
     assert content_type == "image/webp" and len(data) == new["size"]
     assert Image.open(io.BytesIO(data)).format == "WEBP"

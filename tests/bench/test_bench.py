@@ -44,3 +44,12 @@ def test_the_end_to_end_benchmark_compares_sfumato_with_the_plain_server(tmp_pat
     assert result["speedup"] == pytest.approx(
         result["sfumato"]["images_per_s"] / result["plain"]["images_per_s"], abs=0.01
     )
+
+
+def test_the_engine_benchmark_measures_image_jobs_beside_text_jobs(tmp_path: Path) -> None:
+    out = tmp_path / "engine.json"
+    arguments = ["--model", "tiny", "--size", "256", "--batches", "2", "--repeats", "1"]
+    engine.main([*arguments, "--modes", "text,inpaint", "--json", str(out)])
+    rows = json.loads(out.read_text())["rows"]
+    assert [(row["mode"], row["batch"]) for row in rows] == [("text", 2), ("inpaint", 2)]
+    assert all(row["images_per_s"] > 0 for row in rows)

@@ -2,6 +2,7 @@
 
 from sfumato.domain.batching import Pending, batch_key, choose_batch
 from sfumato.domain.generation import GenerationRequest, JobParams
+from sfumato.domain.inputs import InputSummary
 from sfumato.domain.models import MODELS
 
 
@@ -56,3 +57,15 @@ def test_topping_up_never_goes_beyond_what_is_left() -> None:
 
 def test_nothing_pending_is_no_batch() -> None:
     assert choose_batch([], budget=8) == []
+
+
+def test_image_jobs_batch_by_mode_and_strength_and_text_keys_are_as_they_were() -> None:
+    def key(**fields: object) -> str:
+        request = GenerationRequest(prompt="p", width=512, height=512, **fields)  # type: ignore[arg-type]
+        image = "image" in fields
+        source = InputSummary(512, 512, has_mask="mask" in fields) if image else None
+        return batch_key(request.resolve(MODELS["tiny"], 1, source))
+
+    assert key() == "tiny|512x512|4|off"  # the form stored in the queue before images came in
+    assert key(image="a") == key(image="b") != key(image="a", strength=0.5)
+    assert key(image="a") != key(image="a", mask="m") != key()

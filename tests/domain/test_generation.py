@@ -2,7 +2,8 @@ import pytest
 from pydantic import ValidationError
 
 from sfumato.domain.errors import InvalidParameter
-from sfumato.domain.generation import GenerationRequest, JobParams
+from sfumato.domain.generation import EMPTY_PROMPT, GenerationRequest, JobParams
+from sfumato.domain.inputs import InputSummary
 from sfumato.domain.models import MODELS
 
 
@@ -106,3 +107,59 @@ def test_image_i_uses_seed_plus_i() -> None:
 def test_params_round_trip_through_a_dict() -> None:
     params = GenerationRequest(prompt="x", n=2, style="anime").resolve(MODELS["tiny"], seed=3)
     assert JobParams.from_dict(params.to_dict()) == params
+
+
+def test_an_image_request_takes_its_size_and_name_from_the_input_unless_given() -> None:
+    source = InputSummary(1000, 750, has_mask=False, source_image_id="image_1", source_name="apple")
+    params = GenerationRequest(prompt="ripe", image="image_1").resolve(MODELS["tiny"], 7, source)
+    assert (params.width, params.height, params.name, params.mode) == (1024, 768, "apple", "image")
+    assert (params.strength, params.source_image_id) == (0.6, "image_1")
+    named = GenerationRequest(prompt="p", image="x", name="pear", width=512, strength=0.25)
+    given = named.resolve(MODELS["tiny"], 7, InputSummary(1000, 750, has_mask=True))
+    assert (given.width, given.height, given.name, given.mode, given.strength) == (
+        512,
+        768,
+        "pear",
+        "inpaint",
+        0.25,
+    )
+
+
+@pytest.mark.parametrize(
+    ("fields", "param"),
+    [
+        ({"prompt": "p", "mask": "abc"}, "mask"),
+        ({"prompt": "p", "strength": 0.5}, "strength"),
+        ({"prompt": "p", "image": "abc", "strength": 1.5}, "strength"),
+        ({"prompt": "p", "image": "abc", "strength": float("nan")}, "strength"),
+    ],
+)
+def test_the_rules_of_images_in_name_their_field(fields: dict, param: str) -> None:
+    with pytest.raises(InvalidParameter) as raised:
+        GenerationRequest(**fields)
+    assert raised.value.param == param
+
+
+def test_an_empty_prompt_is_refused_unless_the_dialect_allows_it() -> None:
+    assert error_of(prompt="", image="abc")["loc"] == ("prompt",)
+    allowed = GenerationRequest.model_validate({"prompt": "", "image": "abc"}, context={EMPTY_PROMPT: True})
+    assert allowed.prompt == ""
+
+
+def test_the_inputs_stay_out_of_what_a_client_sees_of_the_params() -> None:
+    params = GenerationRequest(prompt="p", image="x").resolve(
+        MODELS["tiny"], 7, InputSummary(512, 512, False)
+    )
+    stored = params.to_dict() | {"input_key": "job_1/input.png"}
+    shown = JobParams.from_dict(stored).public()
+    assert "input_key" not in shown and "mask_key" not in shown and shown["mode"] == "image"
+    assert "mode" not in GenerationRequest(prompt="p").resolve(MODELS["tiny"], 7).public()
+
+
+def test_a_strength_that_runs_no_step_says_so() -> None:
+    params = GenerationRequest(prompt="p", image="x", strength=0.2).resolve(
+        MODELS["tiny"], 7, InputSummary(256, 256, False, ignored=2)
+    )
+    notes = params.notes()
+    assert any("runs no step of 4" in note for note in notes)
+    assert any("2 more images were sent; only the first was edited" in note for note in notes)

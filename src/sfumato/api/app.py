@@ -1,6 +1,7 @@
 """create_app(): the FastAPI application. Nothing is built at import; the lifespan builds the services."""
 
 import asyncio
+import math
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from functools import partial
@@ -18,6 +19,21 @@ from sfumato.api.routes import account, catalog, generation, health, images, pub
 from sfumato.api.schemas import job_json
 from sfumato.config import Settings
 from sfumato.services.container import Services, build_services
+
+# The routes whose bodies may carry pictures (docs/api.md §11): an image and a mask, as base64 in JSON or
+# as files in multipart, beside the usual fields.
+IMAGE_ROUTES = (
+    "/v1/jobs",
+    "/v1/images/imagine",
+    "/api/v1/image",
+    "/v1/images/edits",
+    "/v1/images/variations",
+)
+
+
+def image_bodies(settings: Settings) -> dict[str, int]:
+    pictures = 2 * math.ceil(settings.max_input_bytes * 4 / 3)  # two, in base64
+    return {route: settings.max_body_bytes + pictures for route in IMAGE_ROUTES}
 
 
 def create_app(
@@ -58,7 +74,7 @@ def create_app(
         strict_content_type=False,  # a JSON body sent with no Content-Type at all is still read
     )
     errors.install(app)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, larger=image_bodies(settings))
     app.add_middleware(RateLimitHeaders, state_key=RATE_LIMIT_STATE)
     for router in (
         health.router,

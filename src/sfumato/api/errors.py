@@ -13,8 +13,8 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 
 from sfumato.domain import errors as domain
-from sfumato.domain.generation import plain_message
 from sfumato.domain.plans import Window
+from sfumato.domain.rules import plain_message
 
 log = logging.getLogger(__name__)
 

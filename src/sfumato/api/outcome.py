@@ -39,9 +39,20 @@ async def generate_and_wait(
     request: GenerationRequest,
     idempotency: Idempotency | None,
     response: Response,
+    *,
+    alpha_mask: bool = False,
+    ignored_images: int = 0,
 ) -> list[Image]:
-    """Submit (or find the job of an earlier try), wait up to SFUMATO_MAX_WAIT_SECONDS, answer the images."""
-    view = await in_thread(services.generation.submit, key, request, idempotency)
+    """Submit (or find the job of an earlier try), wait up to SFUMATO_MAX_WAIT_SECONDS, answer the images.
+    `alpha_mask` and `ignored_images`: as GenerationService.submit takes them (OpenAI's edits)."""
+    view = await in_thread(
+        services.generation.submit,
+        key,
+        request,
+        idempotency,
+        alpha_mask=alpha_mask,
+        ignored_images=ignored_images,
+    )
     replayed_header(view, response)
     seconds = services.settings.max_wait_seconds
     images = images_of_ended(await services.generation.wait(key, view.job.id, seconds))

@@ -44,6 +44,9 @@ class ImagePublic(BaseModel):
     model: str
     style: str | None
     job_id: str | None
+    source_image_id: str | None = Field(
+        None, description="the key's image this one was made from (image-to-image, inpainting, edits)"
+    )
 
     @classmethod
     def of(cls, image: Image, base_url: str) -> "ImagePublic":
@@ -63,6 +66,7 @@ class ImagePublic(BaseModel):
             model=image.model,
             style=image.style,
             job_id=image.job_id,
+            source_image_id=image.source_image_id,
         )
 
 
@@ -98,7 +102,7 @@ class JobPublic(BaseModel):
             started_at=job.started_at,
             completed_at=job.completed_at,
             progress=job.progress,
-            params=job.params.to_dict(),
+            params=job.params.public(),
             images=[ImagePublic.of(image, base_url) for image in view.images],
             error=error,
             # The engine's findings once it ran; until then what the parameters alone tell.

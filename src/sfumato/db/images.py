@@ -39,6 +39,7 @@ def image_of(row: ImageRow) -> Image:
         expires_at=row.expires_at,
         public_token=row.public_token,
         access_token=row.access_token,
+        source_image_id=row.source_image_id,
     )
 
 
@@ -63,6 +64,7 @@ def row_of(image: Image) -> ImageRow:
         expires_at=image.expires_at,
         public_token=image.public_token,
         access_token=image.access_token,
+        source_image_id=image.source_image_id,
     )
 
 
@@ -146,6 +148,10 @@ class ImageStore:
                 delete(ImageRow).where(ImageRow.id == image_id, ImageRow.key_id == key_id)
             )
             return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def job_has_images(self, job_id: str) -> bool:
+        with self.db.read() as session:
+            return session.scalar(select(ImageRow.id).where(ImageRow.job_id == job_id).limit(1)) is not None
 
     def publish(self, key_id: str, image_id: str, token: str) -> None:
         """Give the image this public token, unless it has one: publishing twice keeps the first."""

@@ -103,6 +103,7 @@ class ImageRow(Base):
     public_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     # Set when the image is made: the key-free URL of the hosted dialects, valid until the image expires.
     access_token: Mapped[str | None] = mapped_column(String(64))
+    source_image_id: Mapped[str | None] = mapped_column(String(40))  # the key's image this one was made from
 
 
 class UsageRow(Base):

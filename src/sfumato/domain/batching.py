@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sfumato.domain.generation import JobParams
+from sfumato.domain.inputs import TEXT
 
 
 def guidance_mode(guidance_scale: float) -> str:
@@ -17,14 +18,26 @@ def guidance_mode(guidance_scale: float) -> str:
     return "off" if guidance_scale <= 1.0 else f"cfg{guidance_scale:g}"
 
 
-def shape(width: int, height: int, steps: int, guidance_scale: float) -> str:
-    """What one pipeline call's images must share; a model's engine checks its batches by it."""
-    return f"{width}x{height}|{steps}|{guidance_mode(guidance_scale)}"
+def shape(
+    width: int,
+    height: int,
+    steps: int,
+    guidance_scale: float,
+    mode: str = TEXT,
+    strength: float | None = None,
+) -> str:
+    """What one pipeline call's images must share; a model's engine checks its batches by it. Jobs with
+    input pictures share a call with jobs of the same mode and strength (the pipeline takes one)."""
+    common = f"{width}x{height}|{steps}|{guidance_mode(guidance_scale)}"
+    return common if mode == TEXT else f"{common}|{mode}{strength:g}"
 
 
 def batch_key(params: JobParams) -> str:
     """Jobs with equal keys can share a pipeline call: the same model, and the same shape."""
-    return f"{params.model}|{shape(params.width, params.height, params.steps, params.guidance_scale)}"
+    fits = shape(
+        params.width, params.height, params.steps, params.guidance_scale, params.mode, params.strength
+    )
+    return f"{params.model}|{fits}"
 
 
 @dataclass(frozen=True)

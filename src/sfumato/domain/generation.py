@@ -3,52 +3,26 @@ resolved form."""
 
 import math
 from dataclasses import asdict, dataclass
-from typing import Annotated, Any, Literal, Self
+from typing import Any, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from sfumato.domain.errors import InvalidParameter
+from sfumato.domain.inputs import TEXT, InputSummary, steps_run
 from sfumato.domain.models import ModelSpec
+from sfumato.domain.rules import DEFAULT_NAME, MAX_NAME, MAX_PROMPT, ImageCount, Seed
+from sfumato.domain.sizes import SIZE_MAX, SIZE_MIN, SIZE_STEP, size_for_input, valid_side
 from sfumato.domain.styles import STYLES
 
-MAX_PROMPT = 1000
-MAX_NAME = 200
-MAX_SEED = 2**31 - 1
-MAX_IMAGES = 10
-SIZE_MIN, SIZE_MAX, SIZE_STEP = 256, 2048, 64
 ImageFormat = Literal["png", "jpeg", "webp"]
-
-
-def plain_message(message: str) -> str:
-    """A validation message as a person reads it: pydantic prefixes a validator's own words with
-    "Value error, "."""
-    return message.removeprefix("Value error, ")
-
-
-def check_prompt(value: str) -> str:
-    if not value.strip():
-        raise ValueError("prompt must not be empty")
-    if len(value) > MAX_PROMPT:
-        raise ValueError(f"prompt must be at most {MAX_PROMPT} characters (got {len(value)})")
-    return value
-
-
-def check_seed(value: int | None) -> int | None:
-    if value is not None and not 0 <= value <= MAX_SEED:
-        raise ValueError(f"seed must be between 0 and {MAX_SEED}")
-    return value
-
-
-def check_images(value: int) -> int:
-    if not 1 <= value <= MAX_IMAGES:
-        raise ValueError(f"n must be between 1 and {MAX_IMAGES}")
-    return value
-
-
-# The rules every dialect shares, as types its schema can use.
-Prompt = Annotated[str, AfterValidator(check_prompt)]
-Seed = Annotated[int | None, AfterValidator(check_seed)]
-ImageCount = Annotated[int, AfterValidator(check_images)]
+EMPTY_PROMPT = "empty_prompt_allowed"  # validation context: this dialect's clients may send no prompt
 
 
 class GenerationRequest(BaseModel):
@@ -56,11 +30,11 @@ class GenerationRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    prompt: Prompt = Field(description="what to draw, 1 to 1000 characters")
+    prompt: str = Field(description="what to draw, 1 to 1000 characters")
     negative_prompt: str | None = Field(None, description="what to avoid, up to 1000 characters")
     seed: Seed = Field(None, description="0 to 2147483647; random when absent, always returned")
-    width: int = Field(1024, description="a multiple of 64 from 256 to 2048")
-    height: int = Field(1024, description="a multiple of 64 from 256 to 2048")
+    width: int = Field(1024, description="a multiple of 64 from 256 to 2048; with `image`, its size rounded")
+    height: int = Field(1024, description="a multiple of 64 from 256 to 2048; with `image`, its size rounded")
     steps: int | None = Field(None, description="denoising steps, within the model's range")
     guidance_scale: float | None = Field(None, description="0 to 20; the model's default when absent")
     style: str | None = Field(None, description="a preset from GET /v1/styles")
@@ -70,10 +44,50 @@ class GenerationRequest(BaseModel):
     )
     format: ImageFormat = Field("png", description="png, jpeg or webp")
     quality: int = Field(90, description="1 to 100, for jpeg and webp")
-    name: str = Field("untitled", description="a label for the images, up to 200 characters")
+    name: str = Field(
+        DEFAULT_NAME,
+        description="a label for the images, up to 200 characters; with an `image` of this key, its name",
+    )
     webhook_url: str | None = Field(
         None, description="where to POST the job's end (https; Standard Webhooks signatures)"
     )
+    image: str | None = Field(
+        None,
+        description="image-to-image: one of this key's image ids, or a PNG, JPEG or WebP as base64 or a "
+        "data: URL",
+    )
+    mask: str | None = Field(
+        None,
+        description="inpainting, with `image`: white (or transparent) is repainted, black kept; the same "
+        "forms as `image`",
+    )
+    strength: float | None = Field(
+        None, description="with `image`: 0 to 1, how much of the image is redrawn (default 0.6)"
+    )
+
+    @field_validator("prompt")
+    @classmethod
+    def _prompt(cls, value: str, info: ValidationInfo) -> str:
+        # A dialect whose clients may send no prompt (variations, AUTOMATIC1111's) says so in the context.
+        if not value.strip() and not (info.context or {}).get(EMPTY_PROMPT):
+            raise ValueError("prompt must not be empty")
+        if len(value) > MAX_PROMPT:
+            raise ValueError(f"prompt must be at most {MAX_PROMPT} characters (got {len(value)})")
+        return value
+
+    @model_validator(mode="after")
+    def _inputs(self) -> Self:
+        # Raised as the domain's error, not pydantic's: a rule across fields still names its field.
+        if self.mask is not None and self.image is None:
+            raise InvalidParameter("mask needs an image to apply to: send `image` too", param="mask")
+        if self.strength is not None:
+            if self.image is None:
+                raise InvalidParameter(
+                    "strength applies to image-to-image: send `image` too", param="strength"
+                )
+            if not (math.isfinite(self.strength) and 0 <= self.strength <= 1):
+                raise InvalidParameter("strength must be a number between 0 and 1", param="strength")
+        return self
 
     @field_validator("negative_prompt")
     @classmethod
@@ -85,7 +99,7 @@ class GenerationRequest(BaseModel):
     @field_validator("width", "height")
     @classmethod
     def _size(cls, value: int, info: ValidationInfo) -> int:
-        if value % SIZE_STEP or not SIZE_MIN <= value <= SIZE_MAX:
+        if not valid_side(value):
             raise ValueError(
                 f"{info.field_name} must be a multiple of {SIZE_STEP} between {SIZE_MIN} and {SIZE_MAX}"
             )
@@ -135,20 +149,23 @@ class GenerationRequest(BaseModel):
             raise ValueError("webhook_url must be 1 to 2000 characters")
         return value
 
-    def resolve(self, spec: ModelSpec, seed: int) -> "JobParams":
-        """Fill the defaults that depend on the model and the server; check the model's ranges."""
+    def resolve(self, spec: ModelSpec, seed: int, source: InputSummary | None = None) -> "JobParams":
+        """Fill the defaults that depend on the model, the server and the input picture (`source`, read
+        and checked by the caller when `image` was sent); check the model's ranges."""
         steps = self.steps if self.steps is not None else spec.default_steps
         if not spec.min_steps <= steps <= spec.max_steps:
             raise InvalidParameter(
                 f"steps must be between {spec.min_steps} and {spec.max_steps} for {spec.name}", param="steps"
             )
         guidance = self.guidance_scale if self.guidance_scale is not None else spec.default_guidance_scale
+        given = self.model_fields_set  # with an input, the sizes and name not given follow it
+        width, height = size_for_input(source.width, source.height) if source else (self.width, self.height)
         return JobParams(
             prompt=self.prompt,
             negative_prompt=self.negative_prompt,
             seed=self.seed if self.seed is not None else seed,
-            width=self.width,
-            height=self.height,
+            width=self.width if "width" in given else width,
+            height=self.height if "height" in given else height,
             steps=steps,
             guidance_scale=guidance,
             style=self.style,
@@ -156,8 +173,12 @@ class GenerationRequest(BaseModel):
             model=spec.name,
             format=self.format,
             quality=self.quality,
-            name=self.name,
+            name=self.name if "name" in given or source is None else source.source_name or self.name,
             webhook_url=self.webhook_url,
+            mode=source.mode if source else TEXT,
+            strength=(self.strength if self.strength is not None else source.strength) if source else None,
+            source_image_id=source.source_image_id if source else None,
+            ignored_images=source.ignored if source else 0,
         )
 
 
@@ -179,6 +200,13 @@ class JobParams:
     quality: int
     name: str
     webhook_url: str | None = None  # absent from jobs queued before webhooks existed
+    # Images in (domain.inputs); absent from jobs queued before they existed.
+    mode: str = TEXT
+    strength: float | None = None
+    source_image_id: str | None = None
+    input_key: str | None = None  # where the job's input picture is stored, as sent (upright PNG)
+    mask_key: str | None = None
+    ignored_images: int = 0
 
     def seeds(self) -> list[int]:
         """Image i of a job uses seed + i."""
@@ -186,16 +214,37 @@ class JobParams:
 
     def notes(self) -> list[str]:
         """What the job will not do as the caller may expect, known before it runs."""
+        notes = []
         if self.negative_prompt and self.guidance_scale <= 1.0:
-            return [
+            notes.append(
                 f"negative_prompt has no effect at guidance_scale {self.guidance_scale:g}: without guidance "
                 "the model never sees it; set guidance_scale above 1 (1.5 to 2 suits the distilled "
                 "sdxl-lightning models) to apply it, at twice the denoising cost"
-            ]
-        return []
+            )
+        if self.ignored_images:
+            notes.append(
+                f"{self.ignored_images} more image{'s were' if self.ignored_images > 1 else ' was'} sent; "
+                "only the first was edited"
+            )
+        if self.strength is not None and steps_run(self.steps, self.strength) == 0:
+            notes.append(
+                f"strength {self.strength:g} runs no step of {self.steps} (floor(steps x strength) do): "
+                "the images are the input unchanged"
+            )
+        return notes
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def public(self) -> dict[str, Any]:
+        """What a client sees of the parameters: where the inputs are stored is the service's business."""
+        shown = self.to_dict()
+        for internal in ("input_key", "mask_key", "ignored_images"):
+            shown.pop(internal)
+        if self.mode == TEXT:
+            for absent in ("mode", "strength", "source_image_id"):
+                shown.pop(absent)
+        return shown
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Self:

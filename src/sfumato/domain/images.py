@@ -34,6 +34,7 @@ class Image:
     expires_at: datetime
     public_token: str | None = None  # set while published: the /p/ URL
     access_token: str | None = None  # the key-free /i/ URL of the hosted dialects, until it expires
+    source_image_id: str | None = None  # the key's image it was made from (images in), if any
 
     @classmethod
     def create(
@@ -52,6 +53,7 @@ class Image:
         now: datetime,
         retention: timedelta,
         image_id: str | None = None,
+        source_image_id: str | None = None,
     ) -> "Image":
         """A new image: its own id, access token and retention; unpublished."""
         return cls(
@@ -73,14 +75,16 @@ class Image:
             created_at=now,
             expires_at=now + retention,
             access_token=new_public_token(),
+            source_image_id=source_image_id,
         )
 
     def derive(self, image_id: str, file: "StoredFile", *, now: datetime, retention: timedelta) -> "Image":
         """A new image made from this one (a transform): the same name, prompt, seed and job, its own
-        id, file, URLs and retention; not one of the job's n generated images."""
+        id, file, URLs and retention; not one of the job's n generated images; made from this one."""
         return replace(
             self,
             id=image_id,
+            source_image_id=self.id,
             job_index=None,
             width=file.width,
             height=file.height,

@@ -7,6 +7,7 @@ from typing import Protocol
 from PIL.Image import Image
 
 from sfumato.domain.generation import JobParams
+from sfumato.domain.inputs import TEXT
 from sfumato.domain.models import ModelSpec
 from sfumato.domain.styles import apply_style
 
@@ -21,7 +22,8 @@ class GenerationCanceled(Exception):
 
 @dataclass(frozen=True)
 class RenderJob:
-    """One job as the model sees it: a prompt and its settings, and one seed for each image to make."""
+    """One job as the model sees it: a prompt and its settings, one seed for each image to make, and the
+    input picture and mask of an image-to-image or inpainting job (at the job's size)."""
 
     prompt: str
     negative_prompt: str | None
@@ -30,13 +32,29 @@ class RenderJob:
     steps: int
     guidance_scale: float
     seeds: Sequence[int]
+    mode: str = TEXT
+    image: Image | None = None
+    mask: Image | None = None
+    strength: float = 1.0
 
     @classmethod
-    def for_params(cls, params: JobParams) -> "RenderJob":
-        """What the model is asked for a job: its style applied, one seed per image."""
+    def for_params(
+        cls, params: JobParams, image: Image | None = None, mask: Image | None = None
+    ) -> "RenderJob":
+        """What the model is asked for a job: its style applied, one seed per image, its inputs."""
         prompt, negative = apply_style(params.style, params.prompt, params.negative_prompt)
         return cls(
-            prompt, negative, params.width, params.height, params.steps, params.guidance_scale, params.seeds()
+            prompt,
+            negative,
+            params.width,
+            params.height,
+            params.steps,
+            params.guidance_scale,
+            params.seeds(),
+            params.mode,
+            image,
+            mask,
+            params.strength if params.strength is not None else 1.0,
         )
 
 

@@ -16,7 +16,9 @@ from diffusers import StableDiffusionXLPipeline
 from PIL.Image import Image
 
 from sfumato.domain import batching
+from sfumato.domain.inputs import INPAINT
 from sfumato.domain.models import ModelSpec
+from sfumato.engine import modes
 from sfumato.engine.base import (
     GenerationCanceled,
     KeepCheck,
@@ -40,6 +42,7 @@ class DiffusersEngine:
         self.compiled = compiled
         pipe.set_progress_bar_config(disable=True)
         pipe.vae.enable_slicing()
+        self.modes = modes.Modes(pipe)
 
     @property
     def device(self) -> torch.device:
@@ -53,8 +56,11 @@ class DiffusersEngine:
         keep: KeepCheck | None = None,
     ) -> list[Outcome]:
         first = jobs[0]
-        if len({batching.shape(job.width, job.height, job.steps, job.guidance_scale) for job in jobs}) > 1:
-            raise ValueError("jobs of one batch must share size, steps and guidance (domain.batching)")
+        shapes = {
+            batching.shape(j.width, j.height, j.steps, j.guidance_scale, j.mode, j.strength) for j in jobs
+        }
+        if len(shapes) > 1:  # domain.batching.shape
+            raise ValueError("jobs of one batch must share size, steps and guidance, and mode")
         wanted = keep or (lambda index: True)
         outcomes: list[Outcome] = [None] * len(jobs)
 
@@ -62,6 +68,11 @@ class DiffusersEngine:
         live = [index for index in range(len(jobs)) if wanted(index)]
         if not live:
             raise GenerationCanceled()
+        total = modes.steps_of(first)
+        if total == 0:  # an input redrawn with strength 0: the input, no step run
+            return [
+                Rendered(modes.unchanged(job)) if index in live else None for index, job in enumerate(jobs)
+            ]
 
         # 2. Each job's prompt, encoded alone; a prompt that cannot be encoded fails its job only.
         encoded: dict[int, tuple[torch.Tensor, ...]] = {}
@@ -89,7 +100,8 @@ class DiffusersEngine:
             for part in range(4)
         )
 
-        # 4. Between steps: progress, and rows of jobs no longer wanted leave the batch.
+        # 4. Between steps: progress, and rows of jobs no longer wanted leave the batch. (Inpainting keeps
+        #    per-row tensors the callback cannot reach: its dropped rows run on and are discarded at the end.)
         def step_end(_pipe: Any, step: int, _timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
             nonlocal owner
             dropped = {index for index in set(owner) if not wanted(index)}
@@ -97,8 +109,8 @@ class DiffusersEngine:
             if not rows:
                 raise GenerationCanceled()
             if on_step is not None:
-                on_step(step + 1, first.steps)
-            if not dropped:
+                on_step(step + 1, total)
+            if not dropped or first.mode == INPAINT:
                 return {}
             keep_rows = torch.tensor(rows, device=tensors["latents"].device)
             # With guidance the conditioning holds every unconditional row, then every conditional one.
@@ -111,13 +123,12 @@ class DiffusersEngine:
 
         # 5. Denoise and decode, all rows at once.
         with torch.inference_mode():
-            output = self.pipe(
+            output = self.modes.pipeline(first.mode)(
                 prompt_embeds=prompt,
                 negative_prompt_embeds=negative,
                 pooled_prompt_embeds=pooled,
                 negative_pooled_prompt_embeds=negative_pooled,
-                width=first.width,
-                height=first.height,
+                **modes.arguments(first, [jobs[index] for index in owner]),
                 num_inference_steps=first.steps,
                 guidance_scale=first.guidance_scale,
                 num_images_per_prompt=1,
@@ -128,9 +139,10 @@ class DiffusersEngine:
             )
         images: dict[int, list[Image]] = {}
         for index, image in zip(owner, output.images, strict=True):
-            images.setdefault(index, []).append(image)
+            images.setdefault(index, []).append(modes.overlay(image, jobs[index]))
         for index, made in images.items():
-            outcomes[index] = Rendered(made, warnings[index])
+            if wanted(index):
+                outcomes[index] = Rendered(made, warnings[index])
         return outcomes
 
     def generate(

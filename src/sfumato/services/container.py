@@ -22,9 +22,11 @@ from sfumato.domain.ids import random_seed
 from sfumato.domain.keys import ApiKey
 from sfumato.domain.plans import Limits
 from sfumato.engine.base import Engine
+from sfumato.imaging.inputs import InputLimits
 from sfumato.services.events import JobEvents
 from sfumato.services.generation import GenerationService, JobView
 from sfumato.services.images import ImageService
+from sfumato.services.inputs import InputService
 from sfumato.services.keys import KeyService
 from sfumato.services.limits import RateLimiter
 from sfumato.services.metrics import Metrics
@@ -165,6 +167,9 @@ def build_services(
         poll_seconds=settings.poll_seconds,
         seeds=seeds,
         storage=storage,
+        inputs=InputService(
+            images, storage, clock, InputLimits(settings.max_input_bytes, settings.max_input_pixels)
+        ),
         limits_of=partial(Limits.of, plans=settings.plans),
         policy=policy,
         webhooks_allow_private=settings.webhooks_allow_private,

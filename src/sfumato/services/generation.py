@@ -25,7 +25,7 @@ from sfumato.domain.errors import (
     PlanForbidden,
     QuotaExceeded,
 )
-from sfumato.domain.generation import GenerationRequest
+from sfumato.domain.generation import GenerationRequest, JobParams
 from sfumato.domain.idempotency import KEPT_FOR, Idempotency
 from sfumato.domain.ids import new_id
 from sfumato.domain.images import Image
@@ -35,6 +35,7 @@ from sfumato.domain.models import MODELS
 from sfumato.domain.pages import Page
 from sfumato.domain.plans import Limits, month_bounds, month_of
 from sfumato.services.events import JobEvents
+from sfumato.services.inputs import InputService
 from sfumato.storage import Storage
 from sfumato.webhooks.guard import check_url
 
@@ -73,6 +74,7 @@ class GenerationService:
         poll_seconds: float,
         seeds: Callable[[], int],
         storage: Storage,
+        inputs: InputService,
         limits_of: Callable[[ApiKey], Limits],
         policy: ContentPolicy | None = None,
         webhooks_allow_private: bool = False,
@@ -89,6 +91,7 @@ class GenerationService:
         self.poll_seconds = poll_seconds
         self.seeds = seeds
         self.storage = storage
+        self.inputs = inputs
         self.limits_of = limits_of
         self.policy = policy or ContentPolicy()
         self.webhooks_allow_private = webhooks_allow_private
@@ -96,10 +99,20 @@ class GenerationService:
         self.unavailable = unavailable  # why this process's own worker cannot generate, if it cannot
 
     def submit(
-        self, key: ApiKey, request: GenerationRequest, idempotency: Idempotency | None = None
+        self,
+        key: ApiKey,
+        request: GenerationRequest,
+        idempotency: Idempotency | None = None,
+        *,
+        alpha_mask: bool = False,
+        ignored_images: int = 0,
     ) -> JobView:
         """Queue a job and charge its images to the key's month, in one transaction; with an
-        idempotency key seen before, the job that key created (`replayed`), charged nothing more."""
+        idempotency key seen before, the job that key created (`replayed`), charged nothing more.
+
+        An input picture is read and checked first (services.inputs: `alpha_mask` lets a transparent one
+        be its own mask), and stored beside the job before the job is queued; a request refused after
+        that removes it again, so a refused request stores nothing."""
         if idempotency is not None and (earlier := self._replay(key, idempotency)) is not None:
             return earlier
         model = request.model or self.served[0]
@@ -115,26 +128,28 @@ class GenerationService:
                 param="n",
             )
         self.policy.check(request.prompt)
-        params = request.resolve(MODELS[model], self.seeds())
+        inputs = None
+        if request.image is not None:
+            inputs = self.inputs.read(
+                key, request.image, request.mask, alpha_mask=alpha_mask, ignored=ignored_images
+            )
+        params = request.resolve(MODELS[model], self.seeds(), inputs.summary if inputs else None)
         if params.webhook_url is not None:  # resolves the host: this runs off the event loop
             check_url(params.webhook_url, allow_private=self.webhooks_allow_private)
         if reason := self.unavailable():
             raise ModelUnavailable(reason)
         if self.queue.depth() >= self.max_queued:
             raise Overloaded("too many jobs are waiting; try again shortly", retry_after=10)
+        job_id = new_id("job")
+        if inputs is not None:
+            params = self.inputs.store(job_id, params, inputs)
         try:
-            with self.db.write() as tx:
-                if idempotency is not None and self._replay(key, idempotency, tx) is not None:
-                    raise _Raced()  # a twin committed first
-                month = self._charge(tx, key, limits, params.n)
-                job = self.queue.add(
-                    tx, job_id=new_id("job"), key_id=key.id, params=params, charged_month=month
-                )
-                if idempotency is not None:
-                    remembered.remember(
-                        tx, key.id, idempotency.key, idempotency.fingerprint, job.id, self.clock.now()
-                    )
-        except (_Raced, WriteConflict):
+            job = self._enqueue(key, job_id, params, limits, idempotency)
+        except BaseException as error:
+            if inputs is not None:
+                self.inputs.discard(job_id)
+            if not isinstance(error, _Raced | WriteConflict):
+                raise
             # A concurrent twin holds the key now (PostgreSQL: its insert won the unique key).
             assert idempotency is not None
             if (earlier := self._replay(key, idempotency)) is None:
@@ -142,6 +157,21 @@ class GenerationService:
             return earlier
         self.on_submit()
         return JobView(job, [])
+
+    def _enqueue(
+        self, key: ApiKey, job_id: str, params: JobParams, limits: Limits, idempotency: Idempotency | None
+    ) -> Job:
+        """The job, its quota charge and its idempotency key, in one transaction."""
+        with self.db.write() as tx:
+            if idempotency is not None and self._replay(key, idempotency, tx) is not None:
+                raise _Raced()  # a twin committed first
+            month = self._charge(tx, key, limits, params.n)
+            job = self.queue.add(tx, job_id=job_id, key_id=key.id, params=params, charged_month=month)
+            if idempotency is not None:
+                remembered.remember(
+                    tx, key.id, idempotency.key, idempotency.fingerprint, job.id, self.clock.now()
+                )
+        return job
 
     def _charge(self, tx: Transaction, key: ApiKey, limits: Limits, images: int) -> str:
         """Count the job's images in this month (UTC); QuotaExceeded if they would pass the quota."""

@@ -14,6 +14,7 @@ from sfumato.domain.images import Image, StoredFile, storage_key
 from sfumato.domain.keys import ApiKey
 from sfumato.domain.pages import Page
 from sfumato.imaging.transform import transformed
+from sfumato.services.inputs import discard_pictures
 from sfumato.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -116,6 +117,8 @@ class ImageService:
         # The row goes first: a crash between the two leaves an unreferenced file, never a row
         # whose content is missing.
         self.storage.delete(image.storage_key)
+        if image.job_id and not self.store.job_has_images(image.job_id):
+            discard_pictures(self.storage, image.job_id)  # the job's input pictures go with its last image
 
     def publish(self, key: ApiKey, image_id: str) -> Image:
         """Give the image a public, unguessable URL; publishing twice keeps the same one."""

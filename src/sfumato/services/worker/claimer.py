@@ -16,6 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 from sfumato.db.queue import JobQueue
 from sfumato.domain.jobs import Job
+from sfumato.services.inputs import stored_pictures
 from sfumato.services.worker.held import Held, HeldJobs
 from sfumato.storage import Storage
 
@@ -70,11 +71,26 @@ class Claimer:
         return ahead.result() if ahead is not None else self.look()
 
     def look(self) -> list[Held]:
-        """Sweep, claim, and hold: from here the lease keeper renews the jobs' leases."""
+        """Sweep, claim, and hold: from here the lease keeper renews the jobs' leases. The input pictures
+        of image jobs are read here too, off the engine's thread."""
         self._sweep()
         batch = [Held(job) for job in self._claim()]
         self.held.hold(batch)
-        return batch
+        return [held for held in batch if self._read_inputs(held)]
+
+    def _read_inputs(self, held: Held) -> bool:
+        """Read a job's stored input pictures; a job whose inputs are gone fails alone."""
+        try:
+            held.picture, held.mask = stored_pictures(self.storage, held.params)
+            return True
+        except Exception as error:
+            log.error("worker %s: %s cannot read its input: %r", self.owner, held.job.id, error)
+            self.held.drop(held.job.id)
+            self.queue.fail(
+                self.owner, held.job.id, "input_missing", "the job's input image could not be read"
+            )
+            self.on_finished(held.job.id)
+            return False
 
     def claim_ahead(self) -> None:
         """Claim the next batch on the claimer's thread while the engine runs the last step and decodes."""

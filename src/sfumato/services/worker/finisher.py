@@ -122,6 +122,7 @@ class Finisher:
             style=params.style,
             now=self.clock.now(),
             retention=self.retention,
+            source_image_id=params.source_image_id,
         )
 
     def _discard(self, files: list[Future[Image]]) -> None:
@@ -143,7 +144,8 @@ class Finisher:
         if completed:
             self.metrics.job_ended("succeeded", (self.clock.now() - job.created_at).total_seconds())
             self.metrics.images.inc(len(made))
-            keys = frozenset(image.storage_key for image in made)
+            inputs = {key for key in (held.params.input_key, held.params.mask_key) if key}
+            keys = frozenset(image.storage_key for image in made) | inputs
             self.storage.delete_prefix(job.id, keep=keys)  # an earlier attempt's leftovers
             log.info("worker %s: %s succeeded with %d images", self.owner, job.id, len(made))
         else:

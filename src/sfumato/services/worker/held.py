@@ -4,6 +4,8 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from PIL.Image import Image
+
 from sfumato.domain.generation import JobParams
 from sfumato.domain.jobs import Job
 
@@ -13,6 +15,8 @@ class Held:
     job: Job
     progress: float = 0.0
     lost: bool = False  # canceled, or another worker holds it now: stop and keep nothing
+    picture: Image | None = None  # the input of an image-to-image or inpainting job, read at its claim
+    mask: Image | None = None
 
     @property
     def params(self) -> JobParams:

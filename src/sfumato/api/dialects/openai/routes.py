@@ -1,25 +1,88 @@
-"""OpenAI's `POST /v1/images/generations`."""
+"""OpenAI's image routes: `POST /v1/images/generations`, `/v1/images/edits` and `/v1/images/variations`,
+each answering as generations does."""
 
 import base64
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from sfumato.api.deps import BaseUrl, Fingerprint, GenerationKey, ServicesDep, idempotency, in_thread
-from sfumato.api.dialects.openai.schemas import OpenAIImage, OpenAIImageRequest, OpenAIImagesResponse
-from sfumato.api.dialects.openai.translate import to_generation
+from sfumato.api.dialects.openai.schemas import (
+    OpenAIEditRequest,
+    OpenAIImage,
+    OpenAIImageRequest,
+    OpenAIImagesResponse,
+    OpenAIVariationRequest,
+)
+from sfumato.api.dialects.openai.translate import edit_to_generation, to_generation, variation_to_generation
+from sfumato.api.dialects.openai.uploads import IMAGE_FIELDS, first_image, read_upload
 from sfumato.api.outcome import generate_and_wait
 from sfumato.api.schemas import access_url
+from sfumato.domain.generation import GenerationRequest
+from sfumato.domain.images import Image
+from sfumato.domain.keys import ApiKey
+from sfumato.services.container import Services
 
 router = APIRouter(tags=["openai"])
 
 
-@router.post(
-    "/v1/images/generations",
-    response_model=OpenAIImagesResponse,
-    response_model_exclude_none=True,
-)
+def _multipart(fields: dict[str, Any], required: tuple[str, ...]) -> dict[str, Any]:
+    """The OpenAPI description of a multipart body: which parts are files, which are values."""
+    properties = {
+        name: {"type": "string", "format": "binary"} if name in (*IMAGE_FIELDS, "mask") else {"type": kind}
+        for name, kind in fields.items()
+    }
+    schema = {"type": "object", "properties": properties, "required": list(required)}
+    return {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}}
+
+
+_EDIT_FIELDS = {
+    "image": "string",
+    "image[]": "string",
+    "mask": "string",
+    "prompt": "string",
+    "model": "string",
+    "n": "integer",
+    "size": "string",
+    "response_format": "string",
+    "output_format": "string",
+    "output_compression": "integer",
+    "quality": "string",
+    "background": "string",
+    "input_fidelity": "string",
+    "user": "string",
+    "strength": "number",
+    "seed": "integer",
+}
+_VARIATION_FIELDS = {"image": "string", "model": "string", "n": "integer", "size": "string"} | {
+    "response_format": "string",
+    "user": "string",
+    "strength": "number",
+    "seed": "integer",
+}
+
+
+async def _answer(
+    services: Services,
+    key: ApiKey,
+    images: list[Image],
+    request: GenerationRequest,
+    fmt: str | None,
+    base: str,
+) -> OpenAIImagesResponse:
+    data = []
+    for image in images:
+        if fmt == "b64_json":
+            _, content = await in_thread(services.images.content, key, image.id)
+            data.append(OpenAIImage(b64_json=base64.b64encode(content).decode(), revised_prompt=image.prompt))
+        else:
+            data.append(OpenAIImage(url=access_url(image, base), revised_prompt=image.prompt))
+    size = f"{images[0].width}x{images[0].height}" if images else f"{request.width}x{request.height}"
+    return OpenAIImagesResponse(created=int(time.time()), data=data, output_format=request.format, size=size)
+
+
+@router.post("/v1/images/generations", response_model=OpenAIImagesResponse, response_model_exclude_none=True)
 async def generations(
     body: OpenAIImageRequest,
     key: GenerationKey,
@@ -31,16 +94,57 @@ async def generations(
     """OpenAI-compatible generation: waits, then answers with URLs (key-free, until expiry) or base64."""
     request = to_generation(body, services.settings.model)
     images = await generate_and_wait(services, key, request, idempotency(body), response)
-    data = []
-    for image in images:
-        if body.response_format == "b64_json":
-            _, content = await in_thread(services.images.content, key, image.id)
-            data.append(OpenAIImage(b64_json=base64.b64encode(content).decode(), revised_prompt=image.prompt))
-        else:
-            data.append(OpenAIImage(url=access_url(image, base_url), revised_prompt=image.prompt))
-    return OpenAIImagesResponse(
-        created=int(time.time()),
-        data=data,
-        output_format=request.format,
-        size=f"{request.width}x{request.height}",
+    return await _answer(services, key, images, request, body.response_format, base_url)
+
+
+@router.post(
+    "/v1/images/edits",
+    response_model=OpenAIImagesResponse,
+    response_model_exclude_none=True,
+    openapi_extra=_multipart(_EDIT_FIELDS, ("image", "prompt")),
+)
+async def edits(
+    raw: Request,
+    key: GenerationKey,
+    services: ServicesDep,
+    base_url: BaseUrl,
+    response: Response,
+    idempotency: Annotated[Fingerprint, Depends(idempotency("openai-edits"))],
+) -> Any:
+    """OpenAI's image edits: the first image redrawn after the prompt, inpainted where the mask (or the
+    image's own transparency) is clear; further images are not used, and the job says so."""
+    upload = await read_upload(raw, max_bytes=services.settings.max_input_bytes)
+    body = OpenAIEditRequest.model_validate(upload.fields)  # its errors: 400 naming the field
+    request = edit_to_generation(body, first_image(upload), upload.mask)
+    images = await generate_and_wait(
+        services,
+        key,
+        request,
+        idempotency(request),
+        response,
+        alpha_mask=True,
+        ignored_images=len(upload.images) - 1,
     )
+    return await _answer(services, key, images, request, body.response_format, base_url)
+
+
+@router.post(
+    "/v1/images/variations",
+    response_model=OpenAIImagesResponse,
+    response_model_exclude_none=True,
+    openapi_extra=_multipart(_VARIATION_FIELDS, ("image",)),
+)
+async def variations(
+    raw: Request,
+    key: GenerationKey,
+    services: ServicesDep,
+    base_url: BaseUrl,
+    response: Response,
+    idempotency: Annotated[Fingerprint, Depends(idempotency("openai-variations"))],
+) -> Any:
+    """OpenAI's variations: the image redrawn, without a prompt, `strength` of it (0.6 by default)."""
+    upload = await read_upload(raw, max_bytes=services.settings.max_input_bytes)
+    body = OpenAIVariationRequest.model_validate(upload.fields)
+    request = variation_to_generation(body, first_image(upload))
+    images = await generate_and_wait(services, key, request, idempotency(request), response)
+    return await _answer(services, key, images, request, body.response_format, base_url)

@@ -32,6 +32,33 @@ class OpenAIImageRequest(BaseModel):
         return value
 
 
+class OpenAIEditRequest(OpenAIImageRequest):
+    """POST /v1/images/edits, beside its files: multipart values come as strings (`n="2"`). The JSON form
+    (`images: [{"image_url": "data:…"}]`, `mask: {"image_url": …}`) carries its pictures as data: URLs."""
+
+    input_fidelity: str | None = None
+    strength: float | None = Field(None, description="this server's: how much of the image is redrawn")
+    images: list[dict[str, str]] | None = Field(None, description='JSON form: [{"image_url": "data:…"}]')
+    mask: dict[str, str] | None = Field(None, description='JSON form: {"image_url": "data:…"}')
+    stream: bool | None = None
+    partial_images: int | None = None
+
+
+class OpenAIVariationRequest(BaseModel):
+    """POST /v1/images/variations, beside its file."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    model: str | None = None
+    n: int = 1
+    size: str | None = Field(None, description="WxH, or auto: the image's own size")
+    response_format: Literal["url", "b64_json"] | None = None
+    user: str | None = None
+    strength: float | None = Field(None, description="this server's: how much of the image is redrawn")
+    seed: int | None = None
+    webhook_url: str | None = None
+
+
 class OpenAIImage(BaseModel):
     url: str | None = None
     b64_json: str | None = None
