@@ -56,6 +56,7 @@ def test_only_db_speaks_sql() -> None:
     ("below", "forbidden"),
     [
         ("api", ("sfumato.db",)),  # the API gets domain records from the services
+        ("web", ("sfumato.db",)),  # so do the dashboard's pages
         (
             "domain",
             (

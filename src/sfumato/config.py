@@ -135,7 +135,12 @@ class Settings(BaseSettings):
         300.0, ge=0, description="the longest `Prefer: wait=N` honoured, and the synchronous dialects' wait"
     )
 
-    # HTTP and webhooks.
+    # HTTP, the dashboard and webhooks.
+    session_secret: str = Field(
+        "",
+        description="signs the dashboard's session cookies; empty: one made at the first start and kept in "
+        "the database, so every process shares it",
+    )
     max_body_bytes: int = Field(
         1 << 20,
         ge=1024,

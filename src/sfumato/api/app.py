@@ -15,10 +15,12 @@ from sfumato.api.deps import RATE_LIMIT_STATE
 from sfumato.api.dialects import job_style, openai, sync_style
 from sfumato.api.middleware import BodySizeLimit, RateLimitHeaders
 from sfumato.api.openapi import build_openapi
-from sfumato.api.routes import account, catalog, generation, health, images, public, webhooks
+from sfumato.api.routes import account, catalog, events, generation, health, images, public, webhooks
 from sfumato.api.schemas import job_json
 from sfumato.config import Settings
 from sfumato.services.container import Services, build_services
+from sfumato.web import install as web
+from sfumato.web.headers import SecurityHeaders
 
 # The routes whose bodies may carry pictures (docs/api.md §11): an image and a mask, as base64 in JSON or
 # as files in multipart, beside the usual fields.
@@ -70,15 +72,18 @@ def create_app(
         description="Self-hosted image generation. Every route under /v1 needs a key: "
         "`x-api-key: KEY` or `Authorization: Bearer KEY`.",
         lifespan=lifespan,
+        docs_url=None,  # the dashboard serves /docs, from the package's own Swagger UI
         redoc_url=None,
         strict_content_type=False,  # a JSON body sent with no Content-Type at all is still read
     )
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, larger=image_bodies(settings))
     app.add_middleware(RateLimitHeaders, state_key=RATE_LIMIT_STATE)
+    app.add_middleware(SecurityHeaders)
     for router in (
         health.router,
         generation.router,
+        events.router,
         openai.router,
         images.router,
         catalog.router,
@@ -89,5 +94,6 @@ def create_app(
         account.router,
     ):
         app.include_router(router)
+    web.install(app)
     app.openapi = partial(build_openapi, app)  # type: ignore[method-assign]
     return app

@@ -42,7 +42,7 @@ _api_key_header = APIKeyHeader(name="x-api-key", auto_error=False)
 _bearer = HTTPBearer(auto_error=False)
 
 
-def _authenticate(services: Services, raw: str | None, address: str) -> ApiKey:
+def authenticate(services: Services, raw: str | None, address: str) -> ApiKey:
     """The key of `raw`. Wrong keys are counted per client address; past the minute's allowance
     that address is refused (429) before any key it sends is looked at."""
     services.limits.check_address(address)
@@ -78,7 +78,7 @@ async def current_key(
     counted against the key's read limit."""
 
     def authorize() -> ApiKey:  # one thread hop: the key's row, then its counter (maybe in Redis)
-        key = _authenticate(services, _raw_key(api_key, bearer), _address(request))
+        key = authenticate(services, _raw_key(api_key, bearer), _address(request))
         services.limits.hit_read(key.id, services.limits_of(key))
         return key
 
@@ -95,7 +95,7 @@ async def generation_key(
     spent); the answer, whatever it is, carries the window's RateLimit-* headers."""
 
     def authorize() -> tuple[ApiKey, Window | None]:
-        key = _authenticate(services, _raw_key(api_key, bearer), _address(request))
+        key = authenticate(services, _raw_key(api_key, bearer), _address(request))
         return key, services.limits.hit_generation(key.id, services.limits_of(key))
 
     key, window = await in_thread(authorize)
@@ -103,8 +103,25 @@ async def generation_key(
     return key
 
 
+async def watching_key(
+    request: Request,
+    services: ServicesDep,
+    api_key: Annotated[str | None, Security(_api_key_header)],
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+) -> ApiKey:
+    """The key of a request that only reads: its key headers, or else the dashboard's session (a
+    browser's EventSource sends the session cookie, never headers). The session is the dashboard's own,
+    read by the hook it leaves on the app (web/install.py)."""
+    session_key = getattr(request.app.state, "session_key", None)
+    no_key = _raw_key(api_key, bearer) is None
+    if no_key and session_key is not None and (key := await session_key(request)) is not None:
+        return key
+    return await current_key(request, services, api_key, bearer)
+
+
 CurrentKey = Annotated[ApiKey, Depends(current_key)]
 GenerationKey = Annotated[ApiKey, Depends(generation_key)]
+WatchingKey = Annotated[ApiKey, Depends(watching_key)]
 
 
 async def base_url(request: Request, services: ServicesDep) -> str:

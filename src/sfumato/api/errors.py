@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 
@@ -125,10 +125,20 @@ def _message(kind: str, name: str, msg: str, ctx: dict[str, Any]) -> str:
     return f"{name}: {msg[:1].lower()}{msg[1:]}"
 
 
+PAGE = "sfumato.page"  # in a request's scope when the dashboard answers it: its errors are pages
+
+
+async def _as_page(request: Request, error: Exception) -> Response | None:
+    if request.scope.get(PAGE) and (page_errors := getattr(request.app.state, "page_errors", None)):
+        response: Response = await page_errors(request, error)
+        return response
+    return None
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(domain.SfumatoError)
-    async def _domain(_request: Request, error: domain.SfumatoError) -> JSONResponse:
-        return error_response(error)
+    async def _domain(request: Request, error: domain.SfumatoError) -> Response:
+        return await _as_page(request, error) or error_response(error)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, error: RequestValidationError) -> JSONResponse:
@@ -148,6 +158,8 @@ def install(app: FastAPI) -> None:
         return JSONResponse(envelope(message, type_, code), error.status_code, headers=error.headers)
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, error: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
+        if page := await _as_page(request, error):
+            return page
         return JSONResponse(envelope("internal server error", "server_error", "internal_error"), 500)

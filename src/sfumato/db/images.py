@@ -170,6 +170,11 @@ class ImageStore:
                 .values(public_token=None)
             )
 
+    def made_since(self, moment: datetime) -> int:
+        """Images made since `moment`, by every key."""
+        with self.db.read() as session:
+            return session.scalar(select(func.count()).where(ImageRow.created_at >= moment)) or 0
+
     # Retention.
 
     def expired(self, now: datetime, limit: int) -> list[tuple[str, str]]:

@@ -2,7 +2,8 @@
 sweeper ask of jobs. Every change of a job's state is the queue's (db.queue)."""
 
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import delete, exists, func, select
@@ -18,6 +19,14 @@ from sfumato.domain.jobs import TERMINAL, Job, JobStatus
 from sfumato.domain.pages import Page
 
 JobWithImages = tuple[Job, list[Image]]
+
+
+@dataclass
+class WorkerSeen:
+    name: str
+    running: int
+    ended: int
+    last_seen: datetime | None
 
 
 def job_of(row: JobRow) -> Job:
@@ -80,6 +89,44 @@ class JobStore:
             rows = session.execute(select(JobRow.status, func.count()).group_by(JobRow.status)).all()
         found = {str(status): int(count) for status, count in rows}
         return {status.value: found.get(status.value, 0) for status in JobStatus}
+
+    def images_per_day(self, key_id: str, start: datetime, end: datetime) -> dict[date, int]:
+        """Images this key's jobs made, by the UTC day their job was made, between `start` and `end`."""
+        with self.db.read() as session:
+            rows = session.execute(
+                select(JobRow.created_at, JobRow.n).where(
+                    JobRow.key_id == key_id,
+                    JobRow.status == JobStatus.SUCCEEDED,
+                    JobRow.created_at >= start,
+                    JobRow.created_at < end,
+                )
+            ).all()
+        days: dict[date, int] = {}
+        for created_at, n in rows:
+            day = created_at.astimezone(UTC).date()
+            days[day] = days.get(day, 0) + n
+        return days
+
+    def workers(self, since: datetime) -> list[WorkerSeen]:
+        """The workers holding jobs now, or that ended one since `since`: what the database knows of them."""
+        with self.db.read() as session:
+            rows = session.execute(
+                select(JobRow.lease_owner, JobRow.status, JobRow.completed_at, JobRow.started_at).where(
+                    JobRow.lease_owner.is_not(None),
+                    (JobRow.status == JobStatus.PROCESSING) | (JobRow.completed_at >= since),
+                )
+            ).all()
+        seen: dict[str, WorkerSeen] = {}
+        for owner, status, completed_at, started_at in rows:
+            worker = seen.setdefault(str(owner), WorkerSeen(str(owner), 0, 0, None))
+            moment = completed_at or started_at
+            if status == JobStatus.PROCESSING:
+                worker.running += 1
+            else:
+                worker.ended += 1
+            if moment is not None and (worker.last_seen is None or moment > worker.last_seen):
+                worker.last_seen = moment
+        return sorted(seen.values(), key=lambda worker: worker.name)
 
     # Retention: ended jobs older than the retention, with no image left and no webhook still to send.
 

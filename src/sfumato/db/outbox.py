@@ -161,6 +161,13 @@ class WebhookOutbox:
         with self.db.write() as session:
             session.execute(update(DeliveryRow).where(DeliveryRow.id == delivery_id).values(**values))
 
+    def recent_of_key(self, key_id: str, limit: int) -> list[Delivery]:
+        """This key's last deliveries, newest first."""
+        with self.db.read() as session:
+            query = select(DeliveryRow).where(DeliveryRow.key_id == key_id)
+            query = query.order_by(DeliveryRow.created_at.desc(), DeliveryRow.id.desc()).limit(limit)
+            return [delivery_of(row) for row in session.scalars(query)]
+
     def of_job(self, job_id: str) -> list[Delivery]:
         with self.db.read() as session:
             query = select(DeliveryRow).where(DeliveryRow.job_id == job_id)

@@ -208,6 +208,10 @@ class JobParams:
     mask_key: str | None = None
     ignored_images: int = 0
 
+    def steps_to_run(self) -> int:
+        """The denoising steps the job runs: all its steps, or the tail that an input's strength leaves."""
+        return self.steps if self.strength is None else steps_run(self.steps, self.strength)
+
     def seeds(self) -> list[int]:
         """Image i of a job uses seed + i."""
         return [self.seed + i for i in range(self.n)]

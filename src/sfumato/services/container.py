@@ -2,6 +2,7 @@
 the key commands all start here. Nothing is built at import time."""
 
 import logging
+import secrets
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from functools import partial
@@ -15,6 +16,7 @@ from sfumato.db.keys import KeyStore
 from sfumato.db.notify import JOB_ENDED, JOBS_QUEUED, Listener
 from sfumato.db.outbox import WebhookOutbox
 from sfumato.db.queue import JobQueue
+from sfumato.db.secrets import shared_secret
 from sfumato.db.usage import UsageStore
 from sfumato.domain.clock import Clock, SystemClock
 from sfumato.domain.errors import NotFound
@@ -32,6 +34,7 @@ from sfumato.services.limits import RateLimiter
 from sfumato.services.metrics import Metrics
 from sfumato.services.retention import RetentionSweeper
 from sfumato.services.startup import checked_policy, checked_storage, engine_options, open_database
+from sfumato.services.status import ServiceStatus
 from sfumato.services.usage import UsageService
 from sfumato.services.webhooks import WebhookDispatcher
 from sfumato.services.worker import Worker, WorkerOptions
@@ -60,6 +63,8 @@ class Services:
     usage: UsageService
     retention: RetentionSweeper
     metrics: Metrics
+    status: ServiceStatus
+    session_secret: str = ""  # signs the dashboard's sessions (SFUMATO_SESSION_SECRET, or made and shared)
     listener: Listener | None = None  # PostgreSQL only: signals from the other processes
     dispatcher: WebhookDispatcher | None = None  # API processes: delivers the outbox's webhooks
 
@@ -205,7 +210,10 @@ def build_services(
         usage=UsageService(UsageStore(db), clock, limits, limits_of=generation.limits_of),
         retention=RetentionSweeper(images, jobs, storage, clock, retention_days=settings.retention_days),
         metrics=metrics,
+        status=ServiceStatus(jobs, images, clock),
         dispatcher=dispatcher,
+        session_secret=settings.session_secret
+        or shared_secret(db, clock, "session", lambda: secrets.token_urlsafe(32)),
     )
 
 

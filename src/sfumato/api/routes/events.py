@@ -1,0 +1,69 @@
+"""A job as Server-Sent Events (docs/api.md §13): `progress` as it moves, then exactly one of `succeeded`,
+`failed` or `canceled` with the Job, and the stream ends. It follows the job wherever its worker runs (the
+progress is read from the database); a client that goes away stops only its own stream."""
+
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+from pydantic import BaseModel, Field
+
+from sfumato.api.deps import BaseUrl, ServicesDep, WatchingKey, in_thread
+from sfumato.api.errors import envelope
+from sfumato.api.schemas import JobPublic
+from sfumato.domain.errors import NotFound
+from sfumato.services.generation import JobView
+
+router = APIRouter(tags=["generation"])
+
+
+class ProgressEvent(BaseModel):
+    step: int = Field(description="denoising steps done")
+    steps: int = Field(description="denoising steps the job runs")
+    progress: float = Field(ge=0, le=1)
+    job: JobPublic
+
+
+async def existing(job_id: str, key: WatchingKey, services: ServicesDep) -> JobView:
+    """The job, before the stream starts: another key's, or none, is 404 as on GET /v1/jobs/{id}."""
+    return await in_thread(services.generation.get, key, job_id)
+
+
+def progress_event(view: JobView, base_url: str) -> ProgressEvent:
+    steps = view.job.params.steps_to_run()
+    return ProgressEvent(
+        step=round(view.job.progress * steps),
+        steps=steps,
+        progress=view.job.progress,
+        job=JobPublic.of(view, base_url),
+    )
+
+
+EVENTS = {
+    200: {
+        "description": "`event: progress` with a ProgressEvent as it moves, then one `event: succeeded`, "
+        "`failed` or `canceled` whose data is the Job; the stream then ends",
+        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+    }
+}
+
+
+@router.get("/v1/jobs/{job_id}/events", response_class=EventSourceResponse, responses=EVENTS)  # type: ignore[arg-type]
+async def job_events(
+    job_id: str,
+    key: WatchingKey,
+    services: ServicesDep,
+    base_url: BaseUrl,
+    _job: Annotated[JobView, Depends(existing)],
+) -> AsyncIterator[ServerSentEvent]:
+    """Follow a job: its progress, then its end. Also takes the dashboard's session instead of a key."""
+    try:
+        async for view in services.generation.watch(key, job_id):
+            if view.status.is_terminal():
+                yield ServerSentEvent(event=view.status.value, data=JobPublic.of(view, base_url))
+                return
+            yield ServerSentEvent(event="progress", data=progress_event(view, base_url))
+    except NotFound:  # deleted while followed
+        gone: dict[str, Any] = envelope(f"no job {job_id!r}: it was deleted", "not_found_error", "not_found")
+        yield ServerSentEvent(event="error", data=gone)

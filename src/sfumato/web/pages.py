@@ -1,0 +1,162 @@
+"""What every dashboard page shares: the session and the signed-in key, the CSRF check of every form, the
+templates, and errors shown as pages."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from sfumato.api.deps import ServicesDep, in_thread
+from sfumato.api.errors import status_of
+from sfumato.domain.errors import NotFound, SfumatoError
+from sfumato.domain.keys import ApiKey
+from sfumato.services.container import Services
+from sfumato.web.session import Session, Sessions, new_session
+
+NAV = [
+    ("/playground", "Playground"),
+    ("/gallery", "Gallery"),
+    ("/jobs", "Jobs"),
+    ("/usage", "Usage"),
+    ("/webhooks", "Webhooks"),
+    ("/docs", "API reference"),
+]
+ADMIN_NAV = [("/admin/keys", "Keys"), ("/admin/service", "Service")]
+
+
+@cache
+def templates() -> Jinja2Templates:
+    return Jinja2Templates(directory=Path(__file__).parent / "templates")  # autoescapes .html
+
+
+class SignInNeeded(Exception):
+    """A page for signed-in people, asked without a session (or with an ended one)."""
+
+
+class FormRefused(Exception):
+    """A form posted without its CSRF token, or with another session's."""
+
+
+@dataclass
+class Page:
+    """A request to the dashboard: its services, its session (new if it had none), the key signed in."""
+
+    request: Request
+    services: Services
+    session: Session
+    fresh: bool  # the session was made for this request: its cookie goes out with the answer
+    key: ApiKey | None = None
+
+    @property
+    def viewer(self) -> "Page | None":
+        return self if self.key is not None else None
+
+    def render(
+        self, template: str, context: Mapping[str, Any], *, status: int = 200, active: str = ""
+    ) -> Response:
+        nav = NAV + (ADMIN_NAV if self.key is not None and self.key.is_admin else [])
+        values = {"viewer": self.viewer, "csrf": self.session.csrf, "nav": nav, "active": active, **context}
+        response = templates().TemplateResponse(self.request, template, values, status_code=status)
+        response.headers["Cache-Control"] = "no-store"  # pages hold a key's work: never in a shared cache
+        if self.fresh:
+            sessions(self.request).write(response, self.session)
+        return response
+
+    def redirect(self, to: str, session: Session | None = None) -> RedirectResponse:
+        response = RedirectResponse(to, status_code=303)
+        if session is not None or self.fresh:
+            sessions(self.request).write(response, session or self.session)
+        return response
+
+    @property
+    def base_url(self) -> str:
+        return self.services.settings.public_base_url or str(self.request.base_url).rstrip("/")
+
+
+def sessions(request: Request) -> Sessions:
+    """This process's sessions, signed with the service's secret (built at the first page)."""
+    found: Sessions | None = getattr(request.app.state, "sessions", None)
+    if found is None:
+        services: Services = request.app.state.services
+        found = Sessions(services.session_secret, secure=request.url.scheme == "https")
+        request.app.state.sessions = found
+    return found
+
+
+def key_of_session(services: Services, session: Session | None) -> ApiKey | None:
+    """The key a session holds, if it still may: a revoked key's session ends at its next request."""
+    if session is None or session.key_id is None:
+        return None
+    try:
+        key = services.keys.get(session.key_id)
+    except NotFound:
+        return None
+    return None if key.revoked else key
+
+
+async def any_page(request: Request, services: ServicesDep) -> Page:
+    found = sessions(request).read(request)
+    key = await in_thread(key_of_session, services, found) if found is not None else None
+    if key is not None:
+        await in_thread(services.limits.hit_read, key.id, services.limits_of(key))
+    return Page(request, services, found or new_session(), fresh=found is None, key=key)
+
+
+async def session_key(request: Request) -> ApiKey | None:
+    """The key of the session a request carries, counted as a read (api.deps.watching_key asks this)."""
+    page = await any_page(request, request.app.state.services)
+    return page.key
+
+
+async def signed_in(page: Annotated[Page, Depends(any_page)]) -> Page:
+    if page.key is None:
+        raise SignInNeeded()
+    return page
+
+
+async def admin(page: Annotated[Page, Depends(signed_in)]) -> Page:
+    if page.key is None or not page.key.is_admin:
+        raise NotFound("no such page")  # admin pages do not exist for other keys
+    return page
+
+
+async def form_of(request: Request, page: Annotated[Page, Depends(any_page)]) -> dict[str, str]:
+    """A posted form's fields, once its CSRF token has been checked against the session's."""
+    form = await request.form(max_files=0, max_fields=64)
+    fields = {name: value for name, value in form.items() if isinstance(value, str)}
+    if page.fresh or not page.session.valid(fields.get("csrf_token")):
+        raise FormRefused()
+    return fields
+
+
+AnyPage = Annotated[Page, Depends(any_page)]
+SignedIn = Annotated[Page, Depends(signed_in)]
+Admin = Annotated[Page, Depends(admin)]
+Form = Annotated[dict[str, str], Depends(form_of)]
+
+
+async def page_error(request: Request, error: Exception) -> Response:
+    """An error on a page, as a page (api/errors.py asks this of requests the dashboard answers)."""
+    if isinstance(error, SignInNeeded):
+        return RedirectResponse(f"/signin?next={quote(request.url.path)}", status_code=303)
+    services: Services = request.app.state.services
+    page = Page(request, services, sessions(request).read(request) or new_session(), fresh=False)
+    page.key = await in_thread(key_of_session, services, page.session)
+    if isinstance(error, FormRefused):
+        title, message, status = (
+            "Form refused",
+            "This form had expired or did not come from this page: try again.",
+            403,
+        )
+    elif isinstance(error, SfumatoError):
+        status = status_of(error)[0]
+        title, message = {404: "Not found", 429: "Slow down"}.get(status, "That did not work"), error.message
+    else:
+        title, message, status = "Something went wrong", "The server could not answer this page.", 500
+    return page.render("error.html", {"title": title, "message": message}, status=status)

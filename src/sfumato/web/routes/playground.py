@@ -1,0 +1,147 @@
+"""The playground (a form that makes a job), and the jobs: a job's page follows it live, then its images."""
+
+import json
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+from pydantic import ValidationError
+
+from sfumato.api.deps import in_thread
+from sfumato.api.errors import status_of, validation_error
+from sfumato.api.schemas import JobPublic, access_url
+from sfumato.domain.errors import InvalidParameter, SfumatoError
+from sfumato.domain.generation import GenerationRequest
+from sfumato.domain.models import MODELS
+from sfumato.domain.styles import STYLES
+from sfumato.services.generation import JobView
+from sfumato.web.pages import Form, Page, SignedIn
+from sfumato.web.snippets import request_body, snippets
+
+router = APIRouter()
+
+INTEGERS = ("width", "height", "steps", "n", "seed")
+
+
+def _defaults(page: Page) -> dict[str, Any]:
+    spec = MODELS[page.services.settings.model]
+    return {
+        "prompt": "",
+        "negative_prompt": "",
+        "style": "",
+        "width": 512,
+        "height": 512,
+        "steps": spec.default_steps,
+        "guidance_scale": spec.default_guidance_scale,
+        "seed": "",
+        "random_seed": True,
+        "n": 1,
+        "format": "png",
+        "name": "",
+    }
+
+
+def _playground(page: Page, form: dict[str, Any], *, notice: str = "", status: int = 200) -> Response:
+    assert page.key is not None
+    limits = page.services.limits_of(page.key)
+    quota = "no monthly limit" if limits.monthly_images is None else f"{limits.monthly_images} images a month"
+    context = {
+        "title": "Playground",
+        "form": form,
+        "styles": list(STYLES),
+        "model": MODELS[page.services.settings.model],
+        "most_images": limits.max_images_per_request,
+        "usage_line": f"{limits.plan} plan: {limits.requests_per_minute} requests a minute, {quota}",
+        "notice": notice,
+        "notice_kind": "error" if notice else "",
+    }
+    return page.render("playground.html", context, status=status, active="/playground")
+
+
+@router.get("/playground")
+async def playground(page: SignedIn) -> Response:
+    form = _defaults(page)
+    source = page.request.query_params.get("from")
+    if source and page.key is not None:
+        view = await in_thread(page.services.generation.get, page.key, source)
+        body = request_body(view.job.params)
+        form |= {name: value for name, value in body.items() if name in form} | {"random_seed": False}
+    return _playground(page, form)
+
+
+def request_of(fields: dict[str, str]) -> GenerationRequest:
+    """The form as the one generation request; InvalidParameter naming the field a value does not fit."""
+    values: dict[str, Any] = {}
+    for name in ("prompt", "negative_prompt", "style", "format", "name"):
+        if fields.get(name, "").strip():
+            values[name] = fields[name]
+    for name in (*INTEGERS, "guidance_scale"):
+        text = fields.get(name, "").strip()
+        if not text or (name == "seed" and fields.get("random_seed")):
+            continue
+        try:
+            values[name] = float(text) if name == "guidance_scale" else int(text)
+        except ValueError:
+            raise InvalidParameter(f"{name} must be a number", param=name) from None
+    values.setdefault("prompt", "")
+    try:
+        return GenerationRequest.model_validate(values)
+    except ValidationError as error:
+        raise validation_error([{**item, "loc": ("body", *item["loc"])} for item in error.errors()]) from None
+
+
+@router.post("/playground")
+async def generate(page: SignedIn, form: Form) -> Response:
+    assert page.key is not None
+    key, services = page.key, page.services
+    shown = _defaults(page) | {name: value for name, value in form.items() if name != "csrf_token"}
+    shown["random_seed"] = bool(form.get("random_seed"))
+    try:
+        request = request_of(form)
+        await in_thread(services.limits.hit_generation, key.id, services.limits_of(key))  # as the API counts
+        view = await in_thread(services.generation.submit, key, request)
+    except SfumatoError as error:
+        field = f" ({error.param})" if error.param else ""
+        return _playground(page, shown, notice=f"{error.message}{field}", status=status_of(error)[0])
+    return page.redirect(f"/jobs/{view.job.id}")
+
+
+def job_context(page: Page, view: JobView) -> dict[str, Any]:
+    job = JobPublic.of(view, page.base_url).model_dump(mode="json")
+    for shown, image in zip(job["images"], view.images, strict=True):
+        shown["src"] = access_url(image, page.base_url)
+    total = view.job.params.steps_to_run()
+    done = round(view.job.progress * total)
+    again = {name: value for name, value in request_body(view.job.params).items() if name != "seed"}
+    return {
+        "title": f"Job {view.job.id}",
+        "job": job,
+        "ended": view.status.is_terminal(),
+        "step_text": "Waiting for a worker" if view.status == "queued" else f"Step {done} of {total}",
+        "again": {name: str(value) for name, value in again.items()},
+        "snippets": snippets(view.job.params, page.base_url),
+        "params_json": json.dumps(view.job.params.public(), indent=2, ensure_ascii=False),
+    }
+
+
+@router.get("/jobs/{job_id}")
+async def job_page(job_id: str, page: SignedIn) -> Response:
+    assert page.key is not None
+    view = await in_thread(page.services.generation.get, page.key, job_id)
+    return page.render("job.html", job_context(page, view), active="/jobs")
+
+
+@router.post("/jobs/{job_id}/cancel")
+async def cancel(job_id: str, page: SignedIn, _form: Form) -> Response:
+    assert page.key is not None
+    await in_thread(page.services.generation.cancel, page.key, job_id)
+    return page.redirect(f"/jobs/{job_id}")
+
+
+@router.get("/jobs")
+async def jobs(page: SignedIn, after: str | None = None) -> Response:
+    assert page.key is not None
+    listed = await in_thread(page.services.generation.list_jobs, page.key, limit=25, after=after, status=None)
+    shown = [JobPublic.of(view, page.base_url).model_dump(mode="json") for view in listed.items]
+    context = {"title": "Jobs", "jobs": shown, "next_cursor": listed.next_cursor}
+    return page.render("jobs.html", context, active="/jobs")

@@ -1,0 +1,54 @@
+"""A playground request as code to copy: curl, Python with httpx, and the official openai client."""
+
+import json
+from typing import Any
+
+from sfumato.domain.generation import JobParams
+
+_LEFT_OUT = ("model", "quality", "webhook_url", "mode", "strength", "source_image_id")
+
+
+def request_body(params: JobParams) -> dict[str, Any]:
+    """The POST /v1/jobs body that makes this job again (the seed included: the same images)."""
+    shown = params.public()
+    body = {name: value for name, value in shown.items() if name not in _LEFT_OUT and value is not None}
+    if body.get("name") == "untitled":
+        body.pop("name")
+    return body
+
+
+def snippets(params: JobParams, base_url: str) -> list[tuple[str, str]]:
+    body = request_body(params)
+    as_json = json.dumps(body, ensure_ascii=False)
+    curl = (
+        f"curl -s {base_url}/v1/jobs \\\n"
+        '  -H "Authorization: Bearer $SFUMATO_KEY" -H "Content-Type: application/json" \\\n'
+        f"  -d {_shell_quote(as_json)}"
+    )
+    python = (
+        "import os\n\nimport httpx\n\n"
+        f"job = httpx.post(\n    {base_url + '/v1/jobs'!r},\n"
+        '    headers={"Authorization": f"Bearer {os.environ[\'SFUMATO_KEY\']}", "Prefer": "wait=60"},\n'
+        f"    json={_python(body)},\n    timeout=90,\n).json()\n"
+        'print([image["id"] for image in job["images"]])'
+    )
+    extra: dict[str, Any] = {
+        name: body[name] for name in ("seed", "negative_prompt", "style") if name in body
+    }
+    openai = (
+        "import os\n\nfrom openai import OpenAI\n\n"
+        f"client = OpenAI(base_url={base_url + '/v1'!r}, api_key=os.environ['SFUMATO_KEY'])\n"
+        f"result = client.images.generate(\n    prompt={params.prompt!r},\n    n={params.n},\n"
+        f'    size="{params.width}x{params.height}",\n    response_format="b64_json",\n'
+        + (f"    extra_body={_python(extra)},\n" if extra else "")
+        + ")"
+    )
+    return [("curl", curl), ("Python (httpx)", python), ("Python (openai)", openai)]
+
+
+def _shell_quote(text: str) -> str:
+    return "'" + text.replace("'", "'\"'\"'") + "'"
+
+
+def _python(value: dict[str, Any]) -> str:
+    return "{" + ", ".join(f"{name!r}: {item!r}" for name, item in value.items()) + "}"

@@ -1,0 +1,25 @@
+// Live progress of a job from GET /v1/jobs/{id}/events (Server-Sent Events): "progress", then one of
+// "succeeded", "failed", "canceled"; the page is then loaded again to show the images or the error.
+export function followJob(box) {
+  const progress = box.querySelector("[data-job-progress]");
+  const step = box.querySelector("[data-job-step]");
+  const status = document.querySelector("[data-job-status]");
+  const events = new EventSource(box.dataset.jobEvents);
+  events.addEventListener("progress", (message) => {
+    const data = JSON.parse(message.data);
+    progress.value = data.progress;
+    status.textContent = data.job.status;
+    step.textContent = data.job.status === "queued" ? "Waiting for a worker" : `Step ${data.step} of ${data.steps}`;
+  });
+  for (const end of ["succeeded", "failed", "canceled"]) {
+    events.addEventListener(end, () => {
+      events.close();
+      status.textContent = end;
+      step.textContent = end === "succeeded" ? "Done: loading the images" : `The job ${end}`;
+      location.reload();
+    });
+  }
+  events.onerror = () => {
+    if (events.readyState === EventSource.CLOSED) step.textContent = "Lost the live view: reload to see it.";
+  };
+}
