@@ -135,6 +135,12 @@ class Settings(BaseSettings):
         300.0, ge=0, description="the longest `Prefer: wait=N` honoured, and the synchronous dialects' wait"
     )
 
+    a1111_anonymous_key: str = Field(
+        "",
+        description="the id (`key_…`) of a key that AUTOMATIC1111 requests without a key act as; empty: such "
+        "requests are refused (401). For clients that cannot send one; logged at every start",
+    )
+
     # HTTP, the dashboard and webhooks.
     session_secret: str = Field(
         "",

@@ -1,7 +1,11 @@
 """GET /v1/jobs/{id}/events (docs/api.md §13): progress, then exactly one ending event with the Job, then the
 stream ends; another key's job is 404; a client that goes away leaves nothing behind. Both deployments."""
 
+import base64
+import io
 import json
+
+from PIL import Image
 
 from tests.conftest import SMALL, Live, wait_until
 
@@ -82,3 +86,18 @@ def test_a_client_that_goes_away_leaves_nothing_behind(live: Live) -> None:
         return str(live.client.get(f"/v1/jobs/{job['id']}", headers=headers).json()["status"])
 
     wait_until(lambda: status() == "succeeded", 120)  # the job itself goes on
+
+
+def test_a_job_that_asks_for_previews_shows_them_as_it_goes(live: Live) -> None:
+    headers = live.key()
+    body = {"prompt": "slowly", "width": 768, "height": 768, "steps": 30, "previews": True}
+    job = live.client.post("/v1/jobs", json=body, headers=headers).json()
+    assert "previews" not in job["params"]  # how it is watched is not what it makes
+    events = events_of(live, job["id"], headers)
+    shown = [data["preview"] for kind, data in events if kind == "progress" and data["preview"]]
+    assert shown, [kind for kind, _ in events]
+    assert Image.open(io.BytesIO(base64.b64decode(shown[0]))).size == (96, 96)  # the latents' size
+    plain = live.client.post("/v1/jobs", json=body | {"previews": False}, headers=headers).json()
+    assert all(
+        data["preview"] is None for kind, data in events_of(live, plain["id"], headers) if kind == "progress"
+    )

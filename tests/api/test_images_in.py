@@ -2,6 +2,7 @@
 and every bad input refused with nothing stored, on both deployments."""
 
 import io
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from sfumato.api.app import IMAGE_ROUTES
 from sfumato.engine.pipeline import DiffusersEngine
 from tests.api.test_errors import assert_envelope
 from tests.conftest import SMALL, Deployment, Live, start_live
@@ -194,3 +196,18 @@ def test_an_input_over_the_byte_limit_is_413_and_a_body_over_the_route_limit_too
         "/v1/jobs", json={"prompt": "x", "image": data_url(png(40, 40))}, headers=headers
     )
     assert small.status_code == 202, small.text
+
+
+def test_every_route_that_takes_images_allows_their_bytes_and_no_other(small_inputs: Live) -> None:
+    for path in ("/v1/images/edits", "/openai/deployments/gpt-image-1/images/edits", "/sdapi/v1/img2img"):
+        assert IMAGE_ROUTES.fullmatch(path), path
+    for path in ("/v1/images/generations", "/sdapi/v1/txt2img", "/sdapi/v1/options", "/v1/jobs/x/events"):
+        assert not IMAGE_ROUTES.fullmatch(path), path
+    live = small_inputs
+    key = live.key()["x-api-key"]
+    body = {"init_images": [data_url(png(40, 40))], "width": 256, "height": 256, "steps": 1}
+    assert len(json.dumps(body)) > 4096  # past SFUMATO_MAX_BODY_BYTES alone
+    answer = live.client.post("/sdapi/v1/img2img", json=body, headers={"x-api-key": key})
+    assert answer.status_code == 200, answer.text
+    options = live.client.post("/sdapi/v1/options", json={"notes": "x" * 5000}, headers={"x-api-key": key})
+    assert_envelope(options, 413, "invalid_request_error", "payload_too_large")

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.servers import free_port
+from tests.conftest import BUCKET
+from tests.servers import RedisServer, S3Server, free_port
 from tests.servers import wait_for as wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,3 +103,17 @@ def create_key(env: dict[str, str], command: list[str] | None = None, *options: 
     import json
 
     return json.loads(result.stdout)["key"]
+
+
+def scaled_env(
+    tmp_path: Path, database_url: str, s3: S3Server, redis: RedisServer, **settings: str
+) -> dict[str, str]:
+    values = {
+        "database_url": database_url,
+        "storage_url": f"s3://{BUCKET}/{tmp_path.name}",
+        "redis_url": redis.url,
+        **s3.settings(),
+        "poll_seconds": "1.0",  # the signals, not the polls, carry the work along
+    }
+    # One OpenMP thread per process: several CPU workers on one machine otherwise spin against each other.
+    return environment(tmp_path / "data", **(values | settings)) | {"OMP_NUM_THREADS": "1"}

@@ -21,25 +21,11 @@ from sfumato.db.database import Database
 from sfumato.db.tables import ImageRow as Image
 from sfumato.db.tables import JobRow as Job
 from tests.conftest import BUCKET, TEMPLATE
-from tests.e2e.harness import Process, Server, environment, unlimited_key, wait_until
+from tests.e2e.harness import Process, Server, scaled_env, unlimited_key, wait_until
 from tests.servers import PostgresServer, RedisServer, S3Server
 
 SMALL = {"width": 256, "height": 256}
 names = itertools.count()
-
-
-def scaled_env(
-    tmp_path: Path, database_url: str, s3: S3Server, redis: RedisServer, **settings: str
-) -> dict[str, str]:
-    values = {
-        "database_url": database_url,
-        "storage_url": f"s3://{BUCKET}/{tmp_path.name}",
-        "redis_url": redis.url,
-        **s3.settings(),
-        "poll_seconds": "1.0",  # the signals, not the polls, carry the work along
-    }
-    # One OpenMP thread per process: several CPU workers on one machine otherwise spin against each other.
-    return environment(tmp_path / "data", **(values | settings)) | {"OMP_NUM_THREADS": "1"}
 
 
 class Cluster:

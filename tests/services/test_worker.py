@@ -290,18 +290,17 @@ def test_under_load_a_short_wait_lets_a_batch_fill(
     make_worker: Callable[..., Worker], queue: JobQueue, db: Database, key_id: str
 ) -> None:
     calls: list[list[str]] = []
-    worker = make_worker(calls=calls, batch_wait_seconds=2.0)
+    # A wait far longer than any run here: a job that waited for it could not end within the deadlines below.
+    worker = make_worker(calls=calls, batch_wait_seconds=600.0, batch_images=2)
     lone = submit(queue, key_id, prompt="lone")
     worker.wake()
-    start = time.monotonic()
-    wait_until(ended(db, lone))
-    assert time.monotonic() - start < 1.5  # no load seen yet: it started without the 2 s wait
+    wait_until(ended(db, lone), 120)  # no load seen yet: it started without the wait
     busy = [submit(queue, key_id, prompt=f"busy {i}") for i in range(2)]
     worker.wake()
-    wait_until(ended(db, busy[1]))
+    wait_until(ended(db, busy[1]), 120)  # two at once fill the batch: no wait either
     first = submit(queue, key_id, prompt="first")
     worker.wake()
-    time.sleep(0.3)  # under load now: the worker holds "first" and waits for company
+    wait_until(lambda: job_of(db, first).status == "processing")  # under load: held, waiting for company
     second = submit(queue, key_id, prompt="second")
     worker.wake()
     wait_until(ended(db, second))
@@ -339,7 +338,7 @@ def test_canceling_one_job_of_a_batch_spares_the_others(
     )
     calls: list[list[str]] = []
     make_worker(calls=calls)
-    wait_until(lambda: job_of(db, doomed).progress > 0)
+    wait_until(lambda: job_of(db, doomed).progress > 0, 120)
     assert queue.cancel(doomed, key_id)
     wait_until(ended(db, kept), 60)
     assert calls == [["doomed", "kept"]]

@@ -1,7 +1,9 @@
 """create_app(): the FastAPI application. Nothing is built at import; the lifespan builds the services."""
 
 import asyncio
+import logging
 import math
+import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from functools import partial
@@ -12,7 +14,7 @@ from fastapi import FastAPI
 from sfumato import __version__
 from sfumato.api import errors
 from sfumato.api.deps import RATE_LIMIT_STATE
-from sfumato.api.dialects import job_style, openai, sync_style
+from sfumato.api.dialects import a1111, job_style, openai, sync_style
 from sfumato.api.middleware import BodySizeLimit, RateLimitHeaders
 from sfumato.api.openapi import build_openapi
 from sfumato.api.routes import account, catalog, events, generation, health, images, public, webhooks
@@ -22,20 +24,18 @@ from sfumato.services.container import Services, build_services
 from sfumato.web import install as web
 from sfumato.web.headers import SecurityHeaders
 
+log = logging.getLogger(__name__)
+
 # The routes whose bodies may carry pictures (docs/api.md §11): an image and a mask, as base64 in JSON or
 # as files in multipart, beside the usual fields.
-IMAGE_ROUTES = (
-    "/v1/jobs",
-    "/v1/images/imagine",
-    "/api/v1/image",
-    "/v1/images/edits",
-    "/v1/images/variations",
+IMAGE_ROUTES = re.compile(
+    r"/v1/jobs|/v1/images/imagine|/api/v1/image|/v1/images/(edits|variations)"
+    r"|/openai/deployments/[^/]+/images/edits|/sdapi/v1/img2img"
 )
 
 
-def image_bodies(settings: Settings) -> dict[str, int]:
-    pictures = 2 * math.ceil(settings.max_input_bytes * 4 / 3)  # two, in base64
-    return {route: settings.max_body_bytes + pictures for route in IMAGE_ROUTES}
+def image_body_bytes(settings: Settings) -> int:
+    return settings.max_body_bytes + 2 * math.ceil(settings.max_input_bytes * 4 / 3)  # two, in base64
 
 
 def create_app(
@@ -54,6 +54,12 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = await anyio.to_thread.run_sync(factory)  # connects and migrates: blocking
         app.state.services = services
+        if settings.a1111_anonymous_key:
+            log.warning(
+                "SFUMATO_A1111_ANONYMOUS_KEY is set: AUTOMATIC1111 requests that send no key act as key %s, "
+                "with its plan, its quota and its images",
+                settings.a1111_anonymous_key,
+            )
         services.start()
         tasks = [asyncio.create_task(work) for work in services.background()]
         try:
@@ -77,7 +83,11 @@ def create_app(
         strict_content_type=False,  # a JSON body sent with no Content-Type at all is still read
     )
     errors.install(app)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, larger=image_bodies(settings))
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        larger=(IMAGE_ROUTES, image_body_bytes(settings)),
+    )
     app.add_middleware(RateLimitHeaders, state_key=RATE_LIMIT_STATE)
     app.add_middleware(SecurityHeaders)
     for router in (
@@ -90,6 +100,7 @@ def create_app(
         public.router,
         job_style.router,
         sync_style.router,
+        a1111.router,
         webhooks.router,
         account.router,
     ):

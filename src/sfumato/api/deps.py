@@ -54,15 +54,18 @@ def authenticate(services: Services, raw: str | None, address: str) -> ApiKey:
         raise
 
 
-def _raw_key(api_key: str | None, bearer: HTTPAuthorizationCredentials | None) -> str | None:
-    return api_key or (bearer.credentials if bearer else None)
+def _raw_key(
+    request: Request, api_key: str | None, bearer: HTTPAuthorizationCredentials | None
+) -> str | None:
+    """`x-api-key`, `Authorization: Bearer`, or Azure OpenAI's `api-key` (its clients send that)."""
+    return api_key or (bearer.credentials if bearer else None) or request.headers.get("api-key") or None
 
 
 def _address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _keep_headers(request: Request, window: Window | None) -> None:
+def keep_rate_headers(request: Request, window: Window | None) -> None:
     """The window's RateLimit-* headers go on the answer, whatever it is (api.middleware)."""
     if window is not None:
         request.scope.setdefault("state", {})[RATE_LIMIT_STATE] = rate_limit_headers(window)
@@ -78,7 +81,7 @@ async def current_key(
     counted against the key's read limit."""
 
     def authorize() -> ApiKey:  # one thread hop: the key's row, then its counter (maybe in Redis)
-        key = authenticate(services, _raw_key(api_key, bearer), _address(request))
+        key = authenticate(services, _raw_key(request, api_key, bearer), _address(request))
         services.limits.hit_read(key.id, services.limits_of(key))
         return key
 
@@ -95,11 +98,11 @@ async def generation_key(
     spent); the answer, whatever it is, carries the window's RateLimit-* headers."""
 
     def authorize() -> tuple[ApiKey, Window | None]:
-        key = authenticate(services, _raw_key(api_key, bearer), _address(request))
+        key = authenticate(services, _raw_key(request, api_key, bearer), _address(request))
         return key, services.limits.hit_generation(key.id, services.limits_of(key))
 
     key, window = await in_thread(authorize)
-    _keep_headers(request, window)
+    keep_rate_headers(request, window)
     return key
 
 
@@ -113,7 +116,7 @@ async def watching_key(
     browser's EventSource sends the session cookie, never headers). The session is the dashboard's own,
     read by the hook it leaves on the app (web/install.py)."""
     session_key = getattr(request.app.state, "session_key", None)
-    no_key = _raw_key(api_key, bearer) is None
+    no_key = _raw_key(request, api_key, bearer) is None
     if no_key and session_key is not None and (key := await session_key(request)) is not None:
         return key
     return await current_key(request, services, api_key, bearer)

@@ -1,5 +1,7 @@
 """Refuses request bodies over the limit (413) before they are read into memory."""
 
+import re
+
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -10,18 +12,22 @@ TOO_LARGE = "the request body is too large"
 
 
 class BodySizeLimit:
-    """`max_bytes` for every body; the routes in `larger` (those that take images) allow their own."""
+    """`max_bytes` for every body; the paths `larger` matches (those that take images) allow its bytes."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int, larger: dict[str, int] | None = None) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, larger: tuple[re.Pattern[str], int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
-        self.larger = larger or {}
+        self.larger = larger
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.larger.get(scope["path"].rstrip("/") or "/", self.max_bytes)
+        limit = self.max_bytes
+        if self.larger and self.larger[0].fullmatch(scope["path"].rstrip("/")):
+            limit = self.larger[1]
         declared = dict(scope["headers"]).get(b"content-length", b"")
         if declared.isdigit() and int(declared) > limit:
             response = JSONResponse(envelope(TOO_LARGE, "invalid_request_error", "payload_too_large"), 413)

@@ -13,6 +13,7 @@ from sfumato.db import idempotency, images, outbox
 from sfumato.db.database import Database
 from sfumato.db.pagination import paginate
 from sfumato.db.tables import ImageRow, JobRow
+from sfumato.domain import batching
 from sfumato.domain.generation import JobParams
 from sfumato.domain.images import Image
 from sfumato.domain.jobs import TERMINAL, Job, JobStatus
@@ -47,6 +48,27 @@ def job_of(row: JobRow) -> Job:
         lease_owner=row.lease_owner,
         lease_expires_at=row.lease_expires_at,
         charged_month=row.charged_month,
+        preview=row.preview,
+    )
+
+
+def new_row(
+    job_id: str, key_id: str, params: JobParams, now: datetime, max_attempts: int, charged_month: str | None
+) -> JobRow:
+    """A job as it is queued: the one constructor of the table's rows."""
+    return JobRow(
+        id=job_id,
+        key_id=key_id,
+        status=JobStatus.QUEUED,
+        params=params.to_dict(),
+        model=params.model,
+        n=params.n,
+        batch_key=batching.batch_key(params),
+        created_at=now,
+        progress=0.0,
+        attempts=0,
+        max_attempts=max_attempts,
+        charged_month=charged_month,
     )
 
 
@@ -89,6 +111,18 @@ class JobStore:
             rows = session.execute(select(JobRow.status, func.count()).group_by(JobRow.status)).all()
         found = {str(status): int(count) for status, count in rows}
         return {status.value: found.get(status.value, 0) for status in JobStatus}
+
+    def active(self, key_id: str, limit: int = 50) -> list[Job]:
+        """This key's jobs that have not ended, oldest first: the running ones, then the queued."""
+        with self.db.read() as session:
+            rows = session.scalars(
+                select(JobRow)
+                .where(JobRow.key_id == key_id, JobRow.status.in_([JobStatus.PROCESSING, JobStatus.QUEUED]))
+                .order_by(JobRow.created_at, JobRow.id)
+                .limit(limit)
+            )
+            jobs = [job_of(row) for row in rows]
+        return sorted(jobs, key=lambda job: job.status != JobStatus.PROCESSING)
 
     def images_per_day(self, key_id: str, start: datetime, end: datetime) -> dict[date, int]:
         """Images this key's jobs made, by the UTC day their job was made, between `start` and `end`."""

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from sfumato.db import images, usage
 from sfumato.db.database import Database
 from sfumato.db.endings import ENDED, record_end
-from sfumato.db.jobs import job_of
+from sfumato.db.jobs import job_of, new_row
 from sfumato.db.notify import JOB_ENDED, JOBS_QUEUED, notify
 from sfumato.db.tables import JobRow
 from sfumato.domain import batching
@@ -56,20 +56,7 @@ class JobQueue:
     ) -> Job:
         """Enqueue inside the caller's transaction, beside whatever else must commit with it (the
         quota charge of `charged_month`, an idempotency key)."""
-        row = JobRow(
-            id=job_id,
-            key_id=key_id,
-            status=JobStatus.QUEUED,
-            params=params.to_dict(),
-            model=params.model,
-            n=params.n,
-            batch_key=batching.batch_key(params),
-            created_at=self.clock.now(),
-            progress=0.0,
-            attempts=0,
-            max_attempts=self.max_attempts,
-            charged_month=charged_month,
-        )
+        row = new_row(job_id, key_id, params, self.clock.now(), self.max_attempts, charged_month)
         session.add(row)
         notify(session, JOBS_QUEUED)
         return job_of(row)
@@ -80,11 +67,9 @@ class JobQueue:
             return session.scalar(select(func.count()).where(JobRow.status == JobStatus.QUEUED)) or 0
 
     def has_queued(self) -> bool:
+        queued = select(JobRow.id).where(JobRow.status == JobStatus.QUEUED).limit(1)
         with self.db.read() as session:
-            return (
-                session.scalar(select(JobRow.id).where(JobRow.status == JobStatus.QUEUED).limit(1))
-                is not None
-            )
+            return session.scalar(queued) is not None
 
     def claim(self, owner: str, limit: int = 1) -> list[Job]:
         """Take up to `limit` of the oldest queued jobs, compatible or not; each costs one attempt."""
@@ -148,16 +133,26 @@ class JobQueue:
         jobs = [job_of(row) for row in session.scalars(statement)]
         return sorted(jobs, key=lambda job: (job.created_at, job.id))
 
-    def renew(self, owner: str, progress: Mapping[str, float]) -> set[str]:
-        """Extend the leases of these jobs and record their progress; returns those still held.
+    def renew(
+        self, owner: str, progress: Mapping[str, float], previews: Mapping[str, str] | None = None
+    ) -> set[str]:
+        """Extend the leases of these jobs and record their progress (and their latest previews, where
+        there are new ones); returns those still held.
 
         A job missing from the answer was canceled, or its lease lapsed and it went to another
         worker: its holder should stop working on it.
         """
         expires = self.clock.now() + self.lease
+        previews = previews or {}
         held = set()
         with self.db.write() as session:
             for job_id, fraction in progress.items():
+                values: dict[str, Any] = {
+                    "lease_expires_at": expires,
+                    "progress": min(max(fraction, 0.0), 1.0),
+                }
+                if job_id in previews:
+                    values["preview"] = previews[job_id]
                 result = session.execute(
                     update(JobRow)
                     .where(
@@ -165,7 +160,7 @@ class JobQueue:
                         JobRow.status == JobStatus.PROCESSING,
                         JobRow.lease_owner == owner,
                     )
-                    .values(lease_expires_at=expires, progress=min(max(fraction, 0.0), 1.0))
+                    .values(**values)
                 )
                 if result.rowcount:  # type: ignore[attr-defined]
                     held.add(job_id)
@@ -197,7 +192,9 @@ class JobQueue:
         ended = session.execute(
             update(JobRow)
             .where(JobRow.id == job_id, JobRow.status.in_(sources_of(status)), JobRow.lease_owner == owner)
-            .values(status=status, completed_at=self.clock.now(), lease_expires_at=None, **values)
+            .values(
+                status=status, completed_at=self.clock.now(), lease_expires_at=None, preview=None, **values
+            )
             .returning(*ENDED)
         ).all()
         if not ended:
@@ -220,6 +217,7 @@ class JobQueue:
                     lease_owner=None,
                     lease_expires_at=None,
                     progress=0.0,
+                    preview=None,
                     attempts=JobRow.attempts - 1,
                 )
             )
@@ -232,7 +230,12 @@ class JobQueue:
                 ended = session.execute(
                     update(JobRow)
                     .where(JobRow.id == job_id, JobRow.key_id == key_id, JobRow.status == before)
-                    .values(status=JobStatus.CANCELED, completed_at=self.clock.now(), lease_expires_at=None)
+                    .values(
+                        status=JobStatus.CANCELED,
+                        completed_at=self.clock.now(),
+                        lease_expires_at=None,
+                        preview=None,
+                    )
                     .returning(*ENDED)
                 ).all()
                 if ended:

@@ -71,6 +71,7 @@ class JobRow(Base):
     # The worker holding the job, until when; after the end, the worker that finished it.
     lease_owner: Mapped[str | None] = mapped_column(String(80))
     lease_expires_at: Mapped[datetime | None]
+    preview: Mapped[str | None] = mapped_column(Text)  # the latest step's small picture, PNG in base64
 
 
 class ImageRow(Base):
@@ -160,3 +161,14 @@ class SecretRow(Base):
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
+
+
+class ClientOptionsRow(Base):
+    """Settings a key's client keeps on the server (AUTOMATIC1111's options): db.client_options."""
+
+    __tablename__ = "client_options"
+
+    key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id"), primary_key=True)
+    client: Mapped[str] = mapped_column(String(40), primary_key=True)  # "a1111"
+    options: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime]

@@ -64,6 +64,9 @@ class GenerationRequest(BaseModel):
     strength: float | None = Field(
         None, description="with `image`: 0 to 1, how much of the image is redrawn (default 0.6)"
     )
+    previews: bool = Field(
+        False, description="add a small picture to each progress event of GET /v1/jobs/{id}/events"
+    )
 
     @field_validator("prompt")
     @classmethod
@@ -179,6 +182,7 @@ class GenerationRequest(BaseModel):
             strength=(self.strength if self.strength is not None else source.strength) if source else None,
             source_image_id=source.source_image_id if source else None,
             ignored_images=source.ignored if source else 0,
+            previews=self.previews,
         )
 
 
@@ -207,6 +211,7 @@ class JobParams:
     input_key: str | None = None  # where the job's input picture is stored, as sent (upright PNG)
     mask_key: str | None = None
     ignored_images: int = 0
+    previews: bool = False  # record a small picture at each step, for the events stream
 
     def steps_to_run(self) -> int:
         """The denoising steps the job runs: all its steps, or the tail that an input's strength leaves."""
@@ -243,7 +248,7 @@ class JobParams:
     def public(self) -> dict[str, Any]:
         """What a client sees of the parameters: where the inputs are stored is the service's business."""
         shown = self.to_dict()
-        for internal in ("input_key", "mask_key", "ignored_images"):
+        for internal in ("input_key", "mask_key", "ignored_images", "previews"):
             shown.pop(internal)
         if self.mode == TEXT:
             for absent in ("mode", "strength", "source_image_id"):

@@ -62,6 +62,7 @@ class Job:
     lease_owner: str | None = None  # the worker holding the job; after its end, the one that ended it
     lease_expires_at: datetime | None = None
     charged_month: str | None = None  # the quota month its images count in
+    preview: str | None = None  # while it runs, when asked: the latest step's small picture, PNG in base64
 
     @property
     def n(self) -> int:

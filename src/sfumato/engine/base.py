@@ -12,6 +12,7 @@ from sfumato.domain.models import ModelSpec
 from sfumato.domain.styles import apply_style
 
 StepCallback = Callable[[int, int], None]  # (steps done, steps in all)
+PreviewCallback = Callable[[int, Image], None]  # (a job's place in the batch, a small picture of it now)
 StopCheck = Callable[[], bool]
 KeepCheck = Callable[[int], bool]  # (a job's place in the batch) -> is it still wanted?
 
@@ -36,6 +37,7 @@ class RenderJob:
     image: Image | None = None
     mask: Image | None = None
     strength: float = 1.0
+    previews: bool = False  # call on_preview with a small picture of its first image at each step
 
     @classmethod
     def for_params(
@@ -55,6 +57,7 @@ class RenderJob:
             image,
             mask,
             params.strength if params.strength is not None else 1.0,
+            params.previews,
         )
 
 
@@ -79,6 +82,7 @@ class Engine(Protocol):
         *,
         on_step: StepCallback | None = None,
         keep: KeepCheck | None = None,
+        on_preview: PreviewCallback | None = None,
     ) -> list[Outcome]:
         """Make the images of jobs that share a size, a step count and a guidance, in one call.
 

@@ -18,11 +18,12 @@ from PIL.Image import Image
 from sfumato.domain import batching
 from sfumato.domain.inputs import INPAINT
 from sfumato.domain.models import ModelSpec
-from sfumato.engine import modes
+from sfumato.engine import modes, previews
 from sfumato.engine.base import (
     GenerationCanceled,
     KeepCheck,
     Outcome,
+    PreviewCallback,
     Rendered,
     RenderJob,
     StepCallback,
@@ -54,6 +55,7 @@ class DiffusersEngine:
         *,
         on_step: StepCallback | None = None,
         keep: KeepCheck | None = None,
+        on_preview: PreviewCallback | None = None,
     ) -> list[Outcome]:
         first = jobs[0]
         shapes = {
@@ -110,6 +112,9 @@ class DiffusersEngine:
                 raise GenerationCanceled()
             if on_step is not None:
                 on_step(step + 1, total)
+            if on_preview is not None:  # a small picture of each asking job's first image, as it stands
+                for index in {index for index in owner if jobs[index].previews and index not in dropped}:
+                    on_preview(index, previews.preview(tensors["latents"][owner.index(index)]))
             if not dropped or first.mode == INPAINT:
                 return {}
             keep_rows = torch.tensor(rows, device=tensors["latents"].device)

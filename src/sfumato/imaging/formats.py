@@ -1,5 +1,6 @@
 """PIL image to file bytes in the asked format, with the generation parameters inside."""
 
+import base64
 import io
 import json
 from typing import Any
@@ -35,6 +36,13 @@ def encode_image(image: Image, fmt: str, *, quality: int, parameters: dict[str, 
     else:
         raise ValueError(f"unsupported format {fmt!r}")
     return buffer.getvalue()
+
+
+def preview_base64(picture: Image) -> str:
+    """A preview as it travels (the database, the events stream): PNG, in base64."""
+    buffer = io.BytesIO()
+    picture.save(buffer, "PNG", compress_level=1)
+    return base64.b64encode(buffer.getvalue()).decode()
 
 
 def file_parameters(params: JobParams, seed: int) -> dict[str, Any]:

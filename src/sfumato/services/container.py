@@ -9,6 +9,7 @@ from functools import partial
 from typing import Any
 
 from sfumato.config import Settings
+from sfumato.db.client_options import ClientOptionsStore
 from sfumato.db.database import Database
 from sfumato.db.images import ImageStore
 from sfumato.db.jobs import JobStore
@@ -25,6 +26,7 @@ from sfumato.domain.keys import ApiKey
 from sfumato.domain.plans import Limits
 from sfumato.engine.base import Engine
 from sfumato.imaging.inputs import InputLimits
+from sfumato.services.client_options import ClientOptions
 from sfumato.services.events import JobEvents
 from sfumato.services.generation import GenerationService, JobView
 from sfumato.services.images import ImageService
@@ -64,6 +66,7 @@ class Services:
     retention: RetentionSweeper
     metrics: Metrics
     status: ServiceStatus
+    client_options: ClientOptions
     session_secret: str = ""  # signs the dashboard's sessions (SFUMATO_SESSION_SECRET, or made and shared)
     listener: Listener | None = None  # PostgreSQL only: signals from the other processes
     dispatcher: WebhookDispatcher | None = None  # API processes: delivers the outbox's webhooks
@@ -211,6 +214,7 @@ def build_services(
         retention=RetentionSweeper(images, jobs, storage, clock, retention_days=settings.retention_days),
         metrics=metrics,
         status=ServiceStatus(jobs, images, clock),
+        client_options=ClientOptions(ClientOptionsStore(db), clock),
         dispatcher=dispatcher,
         session_secret=settings.session_secret
         or shared_secret(db, clock, "session", lambda: secrets.token_urlsafe(32)),

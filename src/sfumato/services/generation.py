@@ -232,6 +232,19 @@ class GenerationService:
         page = self.jobs.page(key.id, self.clock.now(), status=status, limit=limit, after=after)
         return Page([JobView.of(found) for found in page.items], page.has_more, page.next_cursor)
 
+    def active(self, key: ApiKey) -> list[Job]:
+        """This key's jobs that have not ended: the running ones first, then the queued, oldest first."""
+        return self.jobs.active(key.id)
+
+    def interrupt(self, key: ApiKey) -> list[str]:
+        """Cancel this key's running jobs (AUTOMATIC1111's interrupt); the ids canceled."""
+        canceled = []
+        for job in self.jobs.active(key.id):
+            if job.status == JobStatus.PROCESSING and self.queue.cancel(job.id, key.id):
+                self.events.publish(job.id)
+                canceled.append(job.id)
+        return canceled
+
     def delete(self, key: ApiKey, job_id: str) -> None:
         """Remove a job and its images, files included; a running job stops at its next step."""
         if not self.queue.delete(job_id, key.id):

@@ -22,6 +22,10 @@ class ProgressEvent(BaseModel):
     step: int = Field(description="denoising steps done")
     steps: int = Field(description="denoising steps the job runs")
     progress: float = Field(ge=0, le=1)
+    preview: str | None = Field(
+        None,
+        description="a small PNG (base64) of the first image as it stands, when the job asked for `previews`",
+    )
     job: JobPublic
 
 
@@ -36,6 +40,7 @@ def progress_event(view: JobView, base_url: str) -> ProgressEvent:
         step=round(view.job.progress * steps),
         steps=steps,
         progress=view.job.progress,
+        preview=view.job.preview if view.job.params.previews else None,
         job=JobPublic.of(view, base_url),
     )
 

@@ -17,6 +17,7 @@ class Held:
     lost: bool = False  # canceled, or another worker holds it now: stop and keep nothing
     picture: Image | None = None  # the input of an image-to-image or inpainting job, read at its claim
     mask: Image | None = None
+    preview: Image | None = None  # the latest step's small picture, when the job asked for them, until sent
 
     @property
     def params(self) -> JobParams:
@@ -41,6 +42,14 @@ class HeldJobs:
     def progress(self) -> dict[str, float]:
         with self._lock:
             return {job_id: held.progress for job_id, held in self._held.items()}
+
+    def take_previews(self) -> dict[str, Image]:
+        """The previews made since the last call, each handed out once."""
+        with self._lock:
+            taken = {job_id: held.preview for job_id, held in self._held.items() if held.preview is not None}
+            for job_id in taken:
+                self._held[job_id].preview = None
+        return {job_id: picture for job_id, picture in taken.items() if picture is not None}
 
     def lose(self, job_ids: Iterable[str]) -> None:
         """These jobs are no longer this worker's: the engine drops them at its next step."""

@@ -10,6 +10,7 @@ import threading
 import time
 
 from sfumato.db.queue import JobQueue
+from sfumato.imaging.formats import preview_base64
 from sfumato.services.worker.held import HeldJobs
 
 log = logging.getLogger(__name__)
@@ -41,8 +42,9 @@ class LeaseKeeper:
             lease_due = time.monotonic() - renewed >= lease / 3
             if not progress or (not lease_due and progress == sent):
                 continue
+            shown = {job_id: preview_base64(picture) for job_id, picture in self.held.take_previews().items()}
             try:
-                alive = self.queue.renew(self.owner, progress)
+                alive = self.queue.renew(self.owner, progress, shown)
             except Exception:
                 log.exception("worker %s: could not renew leases", self.owner)
                 continue

@@ -11,6 +11,8 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
+from PIL.Image import Image
+
 from sfumato.db.queue import JobQueue
 from sfumato.domain.clock import Clock
 from sfumato.engine.base import Engine, GenerationCanceled, Outcome, Rendered, RenderJob
@@ -101,12 +103,17 @@ class Runner:
             if done >= total - 1:  # the last step is running: the database's turn overlaps the GPU's
                 self.on_last_step()
 
+        def on_preview(index: int, picture: Image) -> None:
+            batch[index].preview = picture  # the lease keeper sends it with the progress
+
+        wanted = {"on_preview": on_preview} if any(render.previews for render in renders) else {}
         started = time.monotonic()
         try:
             outcomes = engine.render(
                 renders,
                 on_step=on_step,
                 keep=lambda index: not batch[index].lost and not self.stopping.is_set(),
+                **wanted,
             )
         except GenerationCanceled:
             return [None] * len(batch)

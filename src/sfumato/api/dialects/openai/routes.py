@@ -2,7 +2,8 @@
 each answering as generations does."""
 
 import base64
-import time
+from collections.abc import Callable
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -15,11 +16,20 @@ from sfumato.api.dialects.openai.schemas import (
     OpenAIImagesResponse,
     OpenAIVariationRequest,
 )
-from sfumato.api.dialects.openai.translate import edit_to_generation, to_generation, variation_to_generation
+from sfumato.api.dialects.openai.stream import image_stream
+from sfumato.api.dialects.openai.translate import (
+    answer_quality,
+    edit_to_generation,
+    gpt_image,
+    response_format,
+    to_generation,
+    variation_to_generation,
+)
 from sfumato.api.dialects.openai.uploads import IMAGE_FIELDS, first_image, read_upload
 from sfumato.api.outcome import generate_and_wait
 from sfumato.api.schemas import access_url
 from sfumato.domain.generation import GenerationRequest
+from sfumato.domain.idempotency import Idempotency
 from sfumato.domain.images import Image
 from sfumato.domain.keys import ApiKey
 from sfumato.services.container import Services
@@ -68,8 +78,9 @@ async def _answer(
     key: ApiKey,
     images: list[Image],
     request: GenerationRequest,
-    fmt: str | None,
+    fmt: str,
     base: str,
+    described: Callable[[str], dict[str, Any]],
 ) -> OpenAIImagesResponse:
     data = []
     for image in images:
@@ -79,7 +90,44 @@ async def _answer(
         else:
             data.append(OpenAIImage(url=access_url(image, base), revised_prompt=image.prompt))
     size = f"{images[0].width}x{images[0].height}" if images else f"{request.width}x{request.height}"
-    return OpenAIImagesResponse(created=int(time.time()), data=data, output_format=request.format, size=size)
+    return OpenAIImagesResponse(created=int(services.clock.now().timestamp()), data=data, **described(size))
+
+
+def _described(body: OpenAIImageRequest, request: GenerationRequest, size: str) -> dict[str, Any]:
+    """What OpenAI's answer says of its images: a GPT image model's also its background and quality."""
+    described: dict[str, Any] = {"output_format": request.format, "size": size}
+    if gpt_image(body.model) or body.stream:
+        described |= {"background": "opaque", "quality": answer_quality(body)}
+    return described
+
+
+async def _serve(
+    services: Services,
+    key: ApiKey,
+    body: OpenAIImageRequest,
+    request: GenerationRequest,
+    idempotency: Idempotency | None,
+    response: Response,
+    base_url: str,
+    *,
+    prefix: str,
+    **options: Any,
+) -> Any:
+    """Generate and answer as OpenAI does: the images once made, or with `stream`, events as they come."""
+    if body.stream:
+        view = await in_thread(services.generation.submit, key, request, idempotency, **options)
+        size = f"{request.width}x{request.height}"
+        return image_stream(
+            services,
+            key,
+            view,
+            prefix=prefix,
+            partial_images=body.partial_images or 0,
+            described=_described(body, request, size),
+        )
+    images = await generate_and_wait(services, key, request, idempotency, response, **options)
+    described = partial(_described, body, request)
+    return await _answer(services, key, images, request, response_format(body), base_url, described)
 
 
 @router.post("/v1/images/generations", response_model=OpenAIImagesResponse, response_model_exclude_none=True)
@@ -91,10 +139,32 @@ async def generations(
     response: Response,
     idempotency: Annotated[Fingerprint, Depends(idempotency("openai"))],
 ) -> Any:
-    """OpenAI-compatible generation: waits, then answers with URLs (key-free, until expiry) or base64."""
+    """OpenAI-compatible generation: waits, then answers with URLs (key-free, until expiry) or base64;
+    with `stream`, Server-Sent Events of partial images, then the image."""
     request = to_generation(body, services.settings.model)
-    images = await generate_and_wait(services, key, request, idempotency(body), response)
-    return await _answer(services, key, images, request, body.response_format, base_url)
+    fingerprint = idempotency(body)
+    return await _serve(
+        services, key, body, request, fingerprint, response, base_url, prefix="image_generation"
+    )
+
+
+@router.post(
+    "/openai/deployments/{deployment}/images/generations",
+    response_model=OpenAIImagesResponse,
+    response_model_exclude_none=True,
+)
+async def azure_generations(
+    deployment: str,
+    body: OpenAIImageRequest,
+    key: GenerationKey,
+    services: ServicesDep,
+    base_url: BaseUrl,
+    response: Response,
+    idempotency: Annotated[Fingerprint, Depends(idempotency("openai"))],
+) -> Any:
+    """Azure OpenAI's path (with `?api-version=`, and the key in `api-key`): the deployment is the model."""
+    body.model = body.model or deployment
+    return await generations(body, key, services, base_url, response, idempotency)
 
 
 @router.post(
@@ -114,18 +184,33 @@ async def edits(
     """OpenAI's image edits: the first image redrawn after the prompt, inpainted where the mask (or the
     image's own transparency) is clear; further images are not used, and the job says so."""
     upload = await read_upload(raw, max_bytes=services.settings.max_input_bytes)
-    body = OpenAIEditRequest.model_validate(upload.fields)  # its errors: 400 naming the field
-    request = edit_to_generation(body, first_image(upload), upload.mask)
-    images = await generate_and_wait(
+    azure = {"model": raw.path_params["deployment"]} if "deployment" in raw.path_params else {}
+    fields = upload.fields | azure
+    body = OpenAIEditRequest.model_validate(fields)  # its errors: 400 naming the field
+    request = edit_to_generation(body, services.settings.model, first_image(upload), upload.mask)
+    return await _serve(
         services,
         key,
+        body,
         request,
         idempotency(request),
         response,
+        base_url,
+        prefix="image_edit",
         alpha_mask=True,
         ignored_images=len(upload.images) - 1,
     )
-    return await _answer(services, key, images, request, body.response_format, base_url)
+
+
+router.add_api_route(
+    "/openai/deployments/{deployment}/images/edits",
+    edits,
+    methods=["POST"],
+    response_model=OpenAIImagesResponse,
+    response_model_exclude_none=True,
+    openapi_extra=_multipart(_EDIT_FIELDS, ("image", "prompt")),
+    summary="Azure Edits",
+)
 
 
 @router.post(
@@ -147,4 +232,5 @@ async def variations(
     body = OpenAIVariationRequest.model_validate(upload.fields)
     request = variation_to_generation(body, first_image(upload))
     images = await generate_and_wait(services, key, request, idempotency(request), response)
-    return await _answer(services, key, images, request, body.response_format, base_url)
+    plain = lambda size: {"output_format": "png", "size": size}  # noqa: E731
+    return await _answer(services, key, images, request, body.response_format or "url", base_url, plain)

@@ -15,14 +15,20 @@ class OpenAIImageRequest(BaseModel):
     response_format: Literal["url", "b64_json"] | None = None
     output_format: Literal["png", "jpeg", "webp"] = "png"
     output_compression: int | None = Field(None, description="0 to 100: the jpeg or webp quality")
-    quality: str | None = None
+    quality: Literal["low", "medium", "high", "auto", "standard", "hd"] | None = Field(
+        None, description="the steps the model runs: low fewer, high more (docs/clients.md)"
+    )
     style: str | None = None
     user: str | None = None
-    background: str | None = None
+    background: Literal["transparent", "opaque", "auto"] | None = None
     moderation: str | None = None
     negative_prompt: str | None = None
     seed: int | None = None
     webhook_url: str | None = None
+    stream: bool = Field(False, description="answer Server-Sent Events: partial images, then the image")
+    partial_images: int | None = Field(
+        None, ge=0, le=3, description="previews to stream before the image, 0 to 3"
+    )
 
     @field_validator("output_compression")
     @classmethod
@@ -40,8 +46,6 @@ class OpenAIEditRequest(OpenAIImageRequest):
     strength: float | None = Field(None, description="this server's: how much of the image is redrawn")
     images: list[dict[str, str]] | None = Field(None, description='JSON form: [{"image_url": "data:…"}]')
     mask: dict[str, str] | None = Field(None, description='JSON form: {"image_url": "data:…"}')
-    stream: bool | None = None
-    partial_images: int | None = None
 
 
 class OpenAIVariationRequest(BaseModel):
@@ -68,5 +72,7 @@ class OpenAIImage(BaseModel):
 class OpenAIImagesResponse(BaseModel):
     created: int
     data: list[OpenAIImage]
+    background: str | None = None
     output_format: str
+    quality: str | None = None
     size: str

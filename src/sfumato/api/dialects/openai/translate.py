@@ -1,5 +1,8 @@
-"""OpenAI's request as a GenerationRequest: its model names, `size`, `style` and `output_compression`."""
+"""OpenAI's request as a GenerationRequest (its model names, `size`, `quality`, `style`,
+`output_compression`), and OpenAI's conventions for the answer: which models answer base64 by default,
+what a GPT image model's answer says of itself."""
 
+import math
 import re
 from typing import Any
 
@@ -8,10 +11,35 @@ from pydantic import ValidationError
 from sfumato.api.dialects.openai.schemas import OpenAIEditRequest, OpenAIImageRequest, OpenAIVariationRequest
 from sfumato.domain.errors import InvalidParameter
 from sfumato.domain.generation import EMPTY_PROMPT, GenerationRequest
-from sfumato.domain.models import MODELS
+from sfumato.domain.models import MODELS, ModelSpec
 from sfumato.domain.rules import plain_message
 
 _SIZE = re.compile(r"^(\d+)x(\d+)$")
+GPT_IMAGE = ("gpt-image", "chatgpt-image")  # OpenAI's image models that always answer base64
+# `quality` as a share of the model's default steps, within its range (docs/clients.md).
+QUALITY_STEPS = {"low": 0.5, "medium": 1.0, "standard": 1.0, "auto": 1.0, "high": 2.0, "hd": 2.0}
+
+
+def gpt_image(model: str | None) -> bool:
+    return bool(model) and str(model).startswith(GPT_IMAGE)
+
+
+def response_format(request: OpenAIImageRequest) -> str:
+    """OpenAI's default: base64 for its GPT image models, a URL for DALL·E (and when no model is named,
+    as OpenAI's default model is DALL·E 2); `response_format` given wins."""
+    return request.response_format or ("b64_json" if gpt_image(request.model) else "url")
+
+
+def steps_for(quality: str | None, spec: ModelSpec) -> int | None:
+    if quality is None:
+        return None
+    wanted = math.ceil(spec.default_steps * QUALITY_STEPS[quality])
+    return min(spec.max_steps, max(spec.min_steps, wanted))
+
+
+def answer_quality(request: OpenAIImageRequest) -> str:
+    given = request.quality or "auto"
+    return {"auto": "medium", "standard": "medium", "hd": "high"}.get(given, given)
 
 
 def _model(name: str | None) -> str | None:
@@ -30,14 +58,17 @@ def _size(size: str | None, auto: tuple[int, int] | None) -> tuple[int | None, i
 
 def to_generation(request: OpenAIImageRequest, served: str) -> GenerationRequest:
     model = _model(request.model)
-    native = MODELS[model or served].native_size
-    return _checked(_values(request, model, _size(request.size, (native, native))))
+    spec = MODELS[model or served]
+    return _checked(_values(request, model, spec, _size(request.size, (spec.native_size, spec.native_size))))
 
 
-def edit_to_generation(request: OpenAIEditRequest, image: str, mask: str | None) -> GenerationRequest:
+def edit_to_generation(
+    request: OpenAIEditRequest, served: str, image: str, mask: str | None
+) -> GenerationRequest:
     """An edit: the first picture redrawn after the prompt; inpainted where a mask (or its own
     transparency) says so."""
-    values = _values(request, _model(request.model), _size(request.size, None))
+    model = _model(request.model)
+    values = _values(request, model, MODELS[model or served], _size(request.size, None))
     return _checked(values | {"image": image, "mask": mask, "strength": request.strength})
 
 
@@ -59,8 +90,13 @@ def variation_to_generation(request: OpenAIVariationRequest, image: str) -> Gene
 
 
 def _values(
-    request: OpenAIImageRequest, model: str | None, size: tuple[int | None, int | None]
+    request: OpenAIImageRequest, model: str | None, spec: ModelSpec, size: tuple[int | None, int | None]
 ) -> dict[str, Any]:
+    if request.background == "transparent":
+        raise InvalidParameter(
+            "background transparent is not available: this model makes opaque images (opaque or auto)",
+            param="background",
+        )
     width, height = size
     style = None if request.style in (None, "vivid", "natural") else request.style
     values: dict[str, Any] = {
@@ -74,6 +110,8 @@ def _values(
         "model": model,
         "format": request.output_format,
         "webhook_url": request.webhook_url,
+        "steps": steps_for(request.quality, spec),
+        "previews": bool(request.stream and request.partial_images),
     }
     if request.output_compression is not None:
         values["quality"] = max(request.output_compression, 1)

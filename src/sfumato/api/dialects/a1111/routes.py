@@ -1,0 +1,213 @@
+"""AUTOMATIC1111's routes. Generation waits, as AUTOMATIC1111's does, and answers raw base64 PNGs."""
+
+import asyncio
+import base64
+from datetime import UTC
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Response
+
+from sfumato.api.deps import ServicesDep, in_thread
+from sfumato.api.dialects.a1111 import catalog
+from sfumato.api.dialects.a1111.auth import GeneratingKey, ReadingKey
+from sfumato.api.dialects.a1111.inputs import a1111_mask
+from sfumato.api.dialects.a1111.schemas import ImagesResponse, Img2ImgRequest, Txt2ImgRequest
+from sfumato.api.dialects.a1111.translate import Plan, hires_request, info, parameters, plan
+from sfumato.api.outcome import generate_and_wait
+from sfumato.domain.errors import InvalidParameter
+from sfumato.domain.images import Image
+from sfumato.domain.keys import ApiKey
+from sfumato.domain.models import MODELS
+from sfumato.services.container import Services
+
+router = APIRouter(prefix="/sdapi/v1", tags=["automatic1111"])
+CLIENT = "a1111"  # the name its kept options go under
+
+
+def _model(services: Services, key: ApiKey, body: Txt2ImgRequest | None = None) -> str:
+    """The served model a key's client chose (its options, or this request's override_settings)."""
+    served = services.generation.served
+    chosen = (body.override_settings or {}).get("sd_model_checkpoint") if body else None
+    chosen = chosen or services.client_options.get(key, CLIENT).get("sd_model_checkpoint")
+    return (catalog.model_named(str(chosen), served) if chosen else None) or served[0]
+
+
+async def _generate(
+    services: Services, key: ApiKey, body: Txt2ImgRequest, made: Plan, response: Response
+) -> Any:
+    images = await generate_and_wait(services, key, made.request, None, response)
+    extra: dict[str, Any] = {}
+    if made.request.image is not None:
+        extra["Denoising strength"] = made.request.strength
+    if made.hires is not None:
+        hires = made.hires
+        second = [hires_request(made.request, image, hires) for image in images]
+        passes = [generate_and_wait(services, key, request, None, response) for request in second]
+        images = [made_again[0] for made_again in await asyncio.gather(*passes)]
+        extra |= {
+            "Denoising strength": hires.strength,
+            "Hires resize": f"{hires.width}x{hires.height}",
+            "Hires steps": hires.steps,
+            "Hires upscaler": "Lanczos",
+        }
+    model = made.request.model or services.generation.served[0]
+    described = info(made, images, model, catalog.sha256_of(model)[:10], extra, services.clock.now())
+    pictures = (
+        [await _base64(services, key, image) for image in images] if body.send_images is not False else []
+    )
+    return ImagesResponse(images=pictures, parameters=parameters(body), info=described)
+
+
+async def _base64(services: Services, key: ApiKey, image: Image) -> str:
+    _, content = await in_thread(services.images.content, key, image.id)
+    return base64.b64encode(content).decode()  # raw: clients split at the first comma, or decode it whole
+
+
+@router.post("/txt2img", response_model=ImagesResponse)
+async def txt2img(body: Txt2ImgRequest, key: GeneratingKey, services: ServicesDep, response: Response) -> Any:
+    """Text to image; with `enable_hr`, the hires fix: the images made larger, then redrawn."""
+    model = await in_thread(_model, services, key, body)
+    made = plan(body, MODELS[model])
+    made = Plan(made.request.model_copy(update={"model": model}), made.requested, made.hires)
+    return await _generate(services, key, body, made, response)
+
+
+@router.post("/img2img", response_model=ImagesResponse)
+async def img2img(body: Img2ImgRequest, key: GeneratingKey, services: ServicesDep, response: Response) -> Any:
+    """Image to image, inpainting with `mask`: the first of `init_images` redrawn at `denoising_strength`."""
+    if not body.init_images:
+        raise InvalidParameter("init_images needs an image (base64 or a data: URL)", param="init_images")
+    model = await in_thread(_model, services, key, body)
+    mask = None
+    if body.mask:
+        limits = services.generation.inputs.limits
+        mask = await in_thread(a1111_mask, body.mask, invert=bool(body.inpainting_mask_invert), limits=limits)
+    made = plan(body, MODELS[model], image=body.init_images[0], mask=mask)
+    made = Plan(made.request.model_copy(update={"model": model}), made.requested, None)
+    return await _generate(services, key, body, made, response)
+
+
+@router.get("/options")
+async def get_options(key: ReadingKey, services: ServicesDep) -> dict[str, Any]:
+    kept = await in_thread(services.client_options.get, key, CLIENT)
+    return catalog.options(await in_thread(_model, services, key), kept)
+
+
+@router.post("/options")
+async def set_options(
+    key: ReadingKey, services: ServicesDep, changes: Annotated[dict[str, Any], Body()]
+) -> None:
+    """Kept for this key (bounded), given back by GET; `sd_model_checkpoint` picks among the served models."""
+    if "sd_model_checkpoint" in changes:
+        name = str(changes["sd_model_checkpoint"])
+        model = catalog.model_named(name, services.generation.served)
+        if model is None:
+            available = ", ".join(catalog.title(served) for served in services.generation.served)
+            raise InvalidParameter(
+                f"model {name!r} not found; available: {available}", param="sd_model_checkpoint"
+            )
+        changes = changes | {"sd_model_checkpoint": catalog.title(model)}
+    await in_thread(services.client_options.update, key, CLIENT, changes)
+
+
+@router.get("/sd-models")
+async def sd_models(_key: ReadingKey, services: ServicesDep) -> list[dict[str, Any]]:
+    return [catalog.checkpoint(model) for model in services.generation.served]
+
+
+@router.get("/samplers")
+async def samplers(_key: ReadingKey) -> list[dict[str, Any]]:
+    return catalog.SAMPLERS
+
+
+@router.get("/schedulers")
+async def schedulers(_key: ReadingKey) -> list[dict[str, Any]]:
+    return catalog.SCHEDULERS
+
+
+@router.get("/upscalers")
+async def upscalers(_key: ReadingKey) -> list[dict[str, Any]]:
+    return catalog.UPSCALERS
+
+
+@router.get("/latent-upscale-modes")
+async def latent_upscale_modes(_key: ReadingKey) -> list[dict[str, Any]]:
+    return []  # the hires fix upscales pictures, never latents
+
+
+@router.get("/sd-vae")
+async def sd_vae(_key: ReadingKey) -> list[dict[str, Any]]:
+    return []  # each model's own VAE ("Automatic")
+
+
+@router.get("/scripts")
+async def scripts(_key: ReadingKey) -> dict[str, list[str]]:
+    return {"txt2img": [], "img2img": []}
+
+
+@router.get("/loras")
+@router.get("/prompt-styles")
+@router.get("/face-restorers")
+@router.get("/hypernetworks")
+async def none_here(_key: ReadingKey) -> list[dict[str, Any]]:
+    """Lists of what AUTOMATIC1111 can load beside a checkpoint: nothing of the kind is served."""
+    return []
+
+
+@router.get("/embeddings")
+async def embeddings(_key: ReadingKey) -> dict[str, dict[str, Any]]:
+    return {"loaded": {}, "skipped": {}}
+
+
+@router.post("/refresh-checkpoints")
+@router.post("/refresh-vae")
+async def refresh(_key: ReadingKey) -> None:
+    """Nothing to do: the served models are fixed when the service starts (docs/models.md)."""
+
+
+@router.get("/progress")
+async def progress(
+    key: ReadingKey, services: ServicesDep, skip_current_image: Annotated[bool, Query()] = False
+) -> dict[str, Any]:
+    """The key's current job: how far, how long left, its latest preview (when it asked for them)."""
+    active = await in_thread(services.generation.active, key)
+    if not active:
+        return {
+            "progress": 0.0,
+            "eta_relative": 0.0,
+            "state": catalog.IDLE_STATE,
+            "current_image": None,
+            "textinfo": None,
+        }
+    job = active[0]
+    steps = job.params.steps_to_run()
+    elapsed = (services.clock.now() - (job.started_at or job.created_at)).total_seconds()
+    done = max(job.progress, 0.01)
+    state = catalog.IDLE_STATE | {
+        "job": job.id,
+        "job_count": len(active),
+        "job_timestamp": job.created_at.astimezone(UTC).strftime("%Y%m%d%H%M%S"),
+        "sampling_step": round(job.progress * steps),
+        "sampling_steps": steps,
+    }
+    preview = None if skip_current_image else job.preview
+    return {
+        "progress": job.progress,
+        "eta_relative": max(0.0, elapsed / done - elapsed),
+        "state": state,
+        "current_image": preview,
+        "textinfo": None,
+    }
+
+
+@router.post("/interrupt")
+async def interrupt(key: ReadingKey, services: ServicesDep) -> dict[str, Any]:
+    """Stop the key's running job (it ends canceled); answers {} as AUTOMATIC1111 does."""
+    await in_thread(services.generation.interrupt, key)
+    return {}
+
+
+@router.post("/skip")
+async def skip(key: ReadingKey, services: ServicesDep) -> None:
+    """The same as interrupt here (a job is one batch); answers null as AUTOMATIC1111 does."""
+    await in_thread(services.generation.interrupt, key)
