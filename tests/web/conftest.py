@@ -30,7 +30,9 @@ class Site:
         return create_key(self.env, None, "--plan", "professional", "--rpm", "1000", *options)
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright's sync API holds an event loop on the main thread while it is open, which
+# the async tests elsewhere (anyio) cannot run beside; it closes when the last test here has run.
+@pytest.fixture(scope="package")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     folder = tmp_path_factory.mktemp("dashboard")
     env = environment(folder / "data", poll_seconds="0.2")
@@ -43,7 +45,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     executable = shutil.which("chromium") or "/usr/bin/chromium"
     with sync_playwright() as playwright:
