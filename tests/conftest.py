@@ -260,6 +260,9 @@ TEMPLATE = "sfumato_template"
 BUCKET = "sfumato-tests"
 
 
+_DATABASES = itertools.count()
+
+
 class Deployment:
     """Where a test's service keeps its state. "embedded": SQLite and a folder, in the test's temporary
     folder. "scaled-out": a database of its own on the tests' PostgreSQL, a prefix of its own in a bucket
@@ -277,7 +280,6 @@ class Deployment:
         self.postgres = postgres
         self.s3 = s3
         self.redis = redis
-        self._count = itertools.count()
 
     @property
     def scaled(self) -> bool:
@@ -287,7 +289,9 @@ class Deployment:
         postgres, s3, redis = self.postgres, self.s3, self.redis
         if postgres is None or s3 is None or redis is None:
             return make_settings(folder, **overrides)
-        name = f"t{os.getpid()}_{next(self._count)}"
+        # A counter of the module, not of the fixture: a parametrized session fixture may be set up again
+        # when a process's tests switch between deployments (pytest-xdist), and the names must not repeat.
+        name = f"t{os.getpid()}_{next(_DATABASES)}"
         redis.flush()
         values: dict[str, object] = {
             "database_url": postgres.create_database(name, template=TEMPLATE),

@@ -1,7 +1,5 @@
 """The tiny model: a real SDXL pipeline, deterministic, fast enough for the whole suite."""
 
-import time
-
 import numpy as np
 import pytest
 
@@ -82,8 +80,7 @@ def test_negative_prompt_and_guidance_run_classifier_free_guidance(tiny_engine: 
     assert not np.array_equal(pixels(plain), pixels(guided))
 
 
-def test_a_512_image_takes_well_under_a_second(tiny_engine: DiffusersEngine) -> None:
-    tiny_engine.generate(job([0], size=512))  # warm
-    start = time.perf_counter()
-    tiny_engine.generate(job([1], size=512))
-    assert time.perf_counter() - start < 1.0
+def test_a_512_image_is_made_at_its_size(tiny_engine: DiffusersEngine) -> None:
+    # How fast is bench.engine's question (docs/benchmarks.md): a test's machine may be twice as slow.
+    (image,) = tiny_engine.generate(job([1], size=512))
+    assert image.size == (512, 512) and pixels(image).std() > 0

@@ -331,7 +331,9 @@ def test_a_failing_batch_is_retried_one_job_at_a_time_and_only_the_culprit_fails
 def test_canceling_one_job_of_a_batch_spares_the_others(
     make_worker: Callable[..., Worker], queue: JobQueue, db: Database, storage: LocalStorage, key_id: str
 ) -> None:
-    fields = {"width": 1024, "height": 1024, "steps": 30}
+    # Long enough to cancel mid-way on a fast machine; a late cancel ends the same (the doomed job's commit
+    # finds it canceled), so the deadlines below only bound a slow one.
+    fields = {"width": 512, "height": 512, "steps": 30}
     doomed, kept = (
         submit(queue, key_id, prompt="doomed", **fields),
         submit(queue, key_id, prompt="kept", **fields),
@@ -340,7 +342,7 @@ def test_canceling_one_job_of_a_batch_spares_the_others(
     make_worker(calls=calls)
     wait_until(lambda: job_of(db, doomed).progress > 0, 120)
     assert queue.cancel(doomed, key_id)
-    wait_until(ended(db, kept), 60)
+    wait_until(ended(db, kept), 240)
     assert calls == [["doomed", "kept"]]
     assert job_of(db, kept).status == "succeeded" and len(images_of(db, kept)) == 1
     assert job_of(db, doomed).status == "canceled" and images_of(db, doomed) == []
