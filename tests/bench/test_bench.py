@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import engine, serve
+from bench import engine, scale, serve
 from bench.common import percentile
 
 
@@ -53,3 +53,16 @@ def test_the_engine_benchmark_measures_image_jobs_beside_text_jobs(tmp_path: Pat
     rows = json.loads(out.read_text())["rows"]
     assert [(row["mode"], row["batch"]) for row in rows] == [("text", 2), ("inpaint", 2)]
     assert all(row["images_per_s"] > 0 for row in rows)
+
+
+def test_the_scale_benchmark_measures_every_route_and_sweeps_its_backlog_to_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "scale.json"
+    scale.main(["--sizes", "300,600", "--requests", "2", "--json", str(out)])
+    result = json.loads(out.read_text())
+    first, last = result["runs"]
+    assert (first["jobs"], last["jobs"]) == (300, 600)
+    assert set(last["routes"]) == set(first["routes"]) and "GET /v1/jobs?after=<half-way>" in last["routes"]
+    sweep = last["sweep"]
+    assert (sweep["backlog"], sweep["images_deleted"], sweep["jobs_deleted"]) == (60, 60, 60)
+    assert set(sweep["left"].values()) == {0}
+    assert result["table"].splitlines()[-1].startswith("worst growth 300→600: ")

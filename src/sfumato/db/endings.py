@@ -1,12 +1,13 @@
 """What every end of a job brings, written in the transaction that ends it: its webhook delivery, its refund
-when one is due (domain.plans.refunded), and the signal that wakes whoever waits on it in any process."""
+when one is due (domain.plans.refunded), its count in db.tallies, and the signal that wakes whoever waits on
+it in any process."""
 
 from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from sfumato.db import usage
+from sfumato.db import tallies, usage
 from sfumato.db.notify import JOB_ENDED, notify
 from sfumato.db.outbox import enqueue_events
 from sfumato.db.tables import JobRow
@@ -23,6 +24,7 @@ def record_end(
 ) -> None:
     """`ended`: rows of ENDED, jobs that just moved from `before` to `after` in this transaction."""
     enqueue_events(session, clock, ended, ended_event(after))
+    tallies.ended(session, after, len(ended))
     if refunded(before, after):
         usage.refund(session, [(row.key_id, row.charged_month, row.n) for row in ended])
     for row in ended:

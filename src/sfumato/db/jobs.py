@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import delete, exists, func, select
 from sqlalchemy.orm import Session
 
-from sfumato.db import idempotency, images, outbox
+from sfumato.db import idempotency, images, outbox, tallies
 from sfumato.db.database import Database
 from sfumato.db.pagination import paginate
 from sfumato.db.tables import ImageRow, JobRow
@@ -86,6 +86,13 @@ def with_images_in(
     return job_of(row), images.generated_of(session, [job_id], now).get(job_id, [])
 
 
+def delete_in(session: Session, job_ids: Sequence[str]) -> int:
+    """Delete these jobs' rows in the caller's transaction, and their counts in db.tallies; how many."""
+    gone = session.scalars(delete(JobRow).where(JobRow.id.in_(job_ids)).returning(JobRow.status)).all()
+    tallies.deleted(session, gone)
+    return len(gone)
+
+
 class JobStore:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -106,10 +113,13 @@ class JobStore:
         return Page([(job, found.get(job.id, [])) for job in page.items], page.has_more, page.next_cursor)
 
     def counts(self) -> dict[str, int]:
-        """Jobs by status, every status named (0 where none)."""
+        """Jobs by status, every status named (0 where none): the live ones counted from the status index
+        (only jobs not yet ended), the ended ones read from db.tallies, whatever the history's length."""
+        live = (JobStatus.QUEUED, JobStatus.PROCESSING)
         with self.db.read() as session:
-            rows = session.execute(select(JobRow.status, func.count()).group_by(JobRow.status)).all()
-        found = {str(status): int(count) for status, count in rows}
+            found = tallies.counts(session)
+            for status in live:
+                found[status] = session.scalar(select(func.count()).where(JobRow.status == status)) or 0
         return {status.value: found.get(status.value, 0) for status in JobStatus}
 
     def active(self, key_id: str, limit: int = 50) -> list[Job]:
@@ -186,5 +196,4 @@ class JobStore:
             )
             outbox.delete_of_jobs(session, ids)
             idempotency.delete_of_jobs(session, ids)
-            result = session.execute(delete(JobRow).where(JobRow.id.in_(ids)))
-            return int(result.rowcount)  # type: ignore[attr-defined]
+            return delete_in(session, ids)

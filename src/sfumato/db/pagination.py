@@ -24,8 +24,12 @@ def paginate(
     and hands each row up as `record(row)`."""
     if after:
         created_at, item_id = decode_cursor(after)
+        # `created_at <= :c` lets the (owner, created_at, id) index seek to the cursor whatever the
+        # statistics say; the second condition breaks the tie on id. Without the first, a deep page
+        # reads every row above it (docs/architecture.md, "Cost as the data grows").
         query = query.where(
-            or_(model.created_at < created_at, and_(model.created_at == created_at, model.id < item_id))
+            model.created_at <= created_at,
+            or_(model.created_at < created_at, and_(model.created_at == created_at, model.id < item_id)),
         )
     rows = list(session.scalars(query.order_by(model.created_at.desc(), model.id.desc()).limit(limit + 1)))
     has_more = len(rows) > limit

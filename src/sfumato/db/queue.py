@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from sfumato.db import images, usage
 from sfumato.db.database import Database
 from sfumato.db.endings import ENDED, record_end
-from sfumato.db.jobs import job_of, new_row
+from sfumato.db.jobs import delete_in, job_of, new_row
 from sfumato.db.notify import JOB_ENDED, JOBS_QUEUED, notify
 from sfumato.db.tables import JobRow
 from sfumato.domain import batching
@@ -257,7 +257,7 @@ class JobQueue:
             if refunded(JobStatus(job.status), None):
                 usage.refund(session, [(job.key_id, job.charged_month, job.n)])
             images.delete_of_job(session, job_id)
-            session.execute(delete(JobRow).where(JobRow.id == job_id))
+            delete_in(session, [job_id])
             notify(session, JOB_ENDED, job_id)  # a waiter on it learns it is gone
         return True
 

@@ -47,7 +47,9 @@ class JobRow(Base):
     __tablename__ = "jobs"
     __table_args__ = (
         Index("ix_jobs_status_created", "status", "created_at"),
-        Index("ix_jobs_key_created", "key_id", "created_at"),
+        # A key's pages, newest first, seek to their cursor: (created_at, id) is the order (db.pagination).
+        Index("ix_jobs_key_created", "key_id", "created_at", "id"),
+        Index("ix_jobs_key_status_created", "key_id", "status", "created_at", "id"),
         Index("ix_jobs_status_batch_created", "status", "batch_key", "created_at"),
     )
 
@@ -78,8 +80,8 @@ class ImageRow(Base):
     __tablename__ = "images"
     __table_args__ = (
         UniqueConstraint("job_id", "job_index", name="uq_images_job_index"),
-        Index("ix_images_key_created", "key_id", "created_at"),
-        Index("ix_images_key_name_created", "key_id", "name", "created_at"),
+        Index("ix_images_key_created", "key_id", "created_at", "id"),
+        Index("ix_images_key_name_created", "key_id", "name", "created_at", "id"),
         Index("ix_images_expires", "expires_at"),
         Index("ix_images_access_token", "access_token", unique=True),
     )
@@ -121,12 +123,23 @@ class IdempotencyRow(Base):
     """A POST's `Idempotency-Key`, per API key: the request it came with and the job it created."""
 
     __tablename__ = "idempotency_keys"
+    __table_args__ = (Index("ix_idempotency_keys_job", "job_id"),)  # the sweeper deletes a job's
 
     key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id"), primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(String(255), primary_key=True)
     fingerprint: Mapped[str] = mapped_column(String(64))  # sha256 of the route and the request
     job_id: Mapped[str] = mapped_column(String(40))  # no foreign key: a deleted job frees the key
     created_at: Mapped[datetime]
+
+
+class TallyRow(Base):
+    """Jobs in the database that ended in a status (db.tallies): what /metrics reads instead of a count
+    of the whole history."""
+
+    __tablename__ = "job_tallies"
+
+    status: Mapped[str] = mapped_column(String(16), primary_key=True)  # succeeded, failed, canceled
+    jobs: Mapped[int] = mapped_column(BigInteger)
 
 
 class DeliveryRow(Base):
