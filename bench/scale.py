@@ -75,14 +75,36 @@ def measure(
 
 
 def sweep(
-    db: Database, folder: Path, storage_url: str, key: str, http: httpx.Client, count: int
+    db: Database, folder: Path, storage_url: str, key: str, http: httpx.Client, count: int, batch: int | None
 ) -> dict[str, Any]:
     """Sweep a backlog of `count` with the service's own sweeper while submitting every 20 ms."""
     now = datetime.now(UTC)
     retention = timedelta(days=RETENTION_DAYS)
     made = scale_data.add_backlog(db, key, count, now, retention, folder / "images")
+    sized = {"batch": batch} if batch else {}
+    images, jobs = ImageStore(db), JobStore(db)
+    steps: list[
+        tuple[str, float, float, int]
+    ] = []  # (phase, start, seconds, rows): one write transaction each
+
+    def timed(phase: str, method: Callable[..., int]) -> Callable[..., int]:
+        def run(*args: Any) -> int:
+            begun = time.perf_counter()
+            rows = method(*args)
+            steps.append((phase, begun, time.perf_counter() - begun, rows))
+            return rows
+
+        return run
+
+    images.delete_expired = timed("images", images.delete_expired)  # type: ignore[method-assign]
+    jobs.purge = timed("jobs", jobs.purge)  # type: ignore[method-assign]
     sweeper = RetentionSweeper(
-        ImageStore(db), JobStore(db), open_storage(storage_url), SystemClock(), retention_days=RETENTION_DAYS
+        images,
+        jobs,
+        open_storage(storage_url),
+        SystemClock(),
+        retention_days=RETENTION_DAYS,
+        **sized,
     )
     waits: list[float] = []
     done = threading.Event()
@@ -108,6 +130,7 @@ def sweep(
     files_left = sum(1 for path in (folder / "images").rglob("*") if path.is_file())
     return {
         "backlog": made,
+        "batch": sweeper.batch,
         "seconds": round(seconds, 2),
         "images_deleted": swept.images,
         "jobs_deleted": swept.jobs,
@@ -116,10 +139,30 @@ def sweep(
         "submissions": len(waits),
         "submission_p50_ms": round(median(waits) * 1000, 1),
         "submission_max_ms": round(max(waits) * 1000, 1) if waits else None,
+        # The write transactions (lock wait included): the longest, and each phase's rate in its first and
+        # last fifth of steps; a sweep that slows as it goes has a last fifth slower than its first.
+        "longest_step_ms": round(max(step[2] for step in steps) * 1000, 1) if steps else None,
+        "rates": {
+            phase: fifths([step for step in steps if step[0] == phase]) for phase in ("images", "jobs")
+        },
     }
 
 
-def one_size(count: int, url: str, folder: Path, requests: int) -> dict[str, Any]:
+def fifths(steps: list[tuple[str, float, float, int]]) -> dict[str, float]:
+    """Rows a second over the first and the last fifth of a phase's steps (from the first's start to the
+    last's end)."""
+    if len(steps) < 10:
+        return {}
+    fifth = len(steps) // 5
+
+    def rate(part: list[tuple[str, float, float, int]]) -> float:
+        span = part[-1][1] + part[-1][2] - part[0][1]
+        return round(sum(step[3] for step in part) / span, 1)
+
+    return {"first_fifth": rate(steps[:fifth]), "last_fifth": rate(steps[-fifth:])}
+
+
+def one_size(count: int, url: str, folder: Path, requests: int, batch: int | None) -> dict[str, Any]:
     db = Database(url)
     upgrade(db)
     clock = SystemClock()
@@ -138,6 +181,7 @@ def one_size(count: int, url: str, folder: Path, requests: int) -> dict[str, Any
         "SFUMATO_PORT": str(port),
         "SFUMATO_RETENTION_DAYS": str(RETENTION_DAYS),
         "SFUMATO_SWEEP_SECONDS": "100000000",  # the server's own sweep runs at start, before the backlog
+        "SFUMATO_MAX_QUEUED_JOBS": "1000000",  # no worker takes the submissions made during a long sweep
         "PYTHONUNBUFFERED": "1",
     }
     server = Running(
@@ -149,7 +193,9 @@ def one_size(count: int, url: str, folder: Path, requests: int) -> dict[str, Any
             base_url=server.url, headers={"Authorization": f"Bearer {raw}"}, timeout=60
         ) as http:
             measured = {name: measure(http, ask, requests) for name, ask in routes(built).items()}
-            swept = sweep(db, folder, (folder / "images").as_uri(), main_key.id, http, max(count // 10, 1))
+            swept = sweep(
+                db, folder, (folder / "images").as_uri(), main_key.id, http, max(count // 10, 1), batch
+            )
     finally:
         server.stop()
         db.dispose()
@@ -178,7 +224,8 @@ def table(runs: list[dict[str, Any]]) -> str:
             f"sweep at {run['jobs']:,}: {s['backlog']:,} expired jobs in {s['seconds']} s "
             f"({s['jobs_per_s']} jobs/s), "
             f"left {s['left']}; {s['submissions']} submissions meanwhile, p50 {s['submission_p50_ms']} ms, "
-            f"longest {s['submission_max_ms']} ms"
+            f"longest {s['submission_max_ms']} ms; longest write transaction {s.get('longest_step_ms')} ms; "
+            f"rows/s in the first and last fifth: {s.get('rates')}"
         )
     lines.append(f"worst growth {first['jobs']}→{last['jobs']}: {worst:.1f}x")
     return "\n".join(lines)
@@ -192,6 +239,9 @@ def main(argv: list[str] | None = None) -> Path:
     parser.add_argument("--requests", type=int, default=30, help="requests per route, in a row")
     parser.add_argument("--postgres", action="store_true", help="start a throwaway PostgreSQL cluster")
     parser.add_argument("--database-url", default=None, help="a PostgreSQL database to wipe and use")
+    parser.add_argument(
+        "--sweep-batch", type=int, default=None, help="the sweeper's step (its default if not)"
+    )
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
     sizes = [int(size) for size in args.sizes.split(",")]
@@ -212,7 +262,7 @@ def main(argv: list[str] | None = None) -> Path:
                 wipe(url)
             else:
                 url = f"sqlite:///{folder / 'sfumato.db'}"
-            runs.append(one_size(count, url, folder, args.requests))
+            runs.append(one_size(count, url, folder, args.requests, args.sweep_batch))
             print(json.dumps({"jobs": count, "sweep": runs[-1]["sweep"]}), file=sys.stderr)
     database = "postgresql" if (args.postgres or args.database_url) else "sqlite"
     report = table(runs)

@@ -24,8 +24,8 @@ def record_end(
 ) -> None:
     """`ended`: rows of ENDED, jobs that just moved from `before` to `after` in this transaction."""
     enqueue_events(session, clock, ended, ended_event(after))
-    tallies.ended(session, after, len(ended))
     if refunded(before, after):
         usage.refund(session, [(row.key_id, row.charged_month, row.n) for row in ended])
+    tallies.ended(session, after, len(ended))  # the last row this transaction locks (db.tallies)
     for row in ended:
         notify(session, JOB_ENDED, row.id)

@@ -148,7 +148,7 @@ class DeliveryRow(Base):
     __tablename__ = "webhook_deliveries"
     __table_args__ = (
         Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
-        Index("ix_webhook_deliveries_job", "job_id"),
+        Index("ix_webhook_deliveries_job", "job_id", "status"),  # the sweeper's check for a pending one
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)  # msg_…: the `webhook-id`, every attempt

@@ -2,8 +2,9 @@
 reads three rows instead of counting the whole history at each scrape (the live states, queued and
 processing, are counted from their index, which holds only the jobs not yet ended).
 
-Every change is written in the transaction that ends or deletes the jobs; a transaction touches the rows
-in the order of their status, so two of them never wait on each other in a circle.
+Every change is written in the transaction that ends or deletes the jobs, as the last rows it locks, and in
+the order of their status: a transaction holding a tally waits on nothing but another tally, taken in the same
+order, so two of them never wait on each other in a circle.
 """
 
 from collections import Counter

@@ -12,6 +12,7 @@ between the two leaves a row the next sweep finishes, never a file no row points
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -67,11 +68,17 @@ class RetentionSweeper:
         return Swept(images, jobs)
 
     def _drain(self, step: Callable[[], int]) -> int:
-        """Run a step of at most `batch` deletions until one deletes fewer."""
+        """Run a step of at most `batch` deletions until one deletes fewer. Between two steps the sweeper
+        rests as long as the last one took: on SQLite a submission waiting for the write lock (its busy
+        handler tries again every few ms) gets in before the next step, instead of behind a whole backlog."""
         total = 0
-        while (done := step()) >= self.batch:
+        while True:
+            began = time.monotonic()
+            done = step()
             total += done
-        return total + done
+            if done < self.batch:
+                return total
+            time.sleep(time.monotonic() - began)
 
     def _images(self) -> int:
         now = self.clock.now()

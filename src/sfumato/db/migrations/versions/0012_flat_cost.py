@@ -3,7 +3,8 @@
 - A key's pages seek to their cursor: the listing indexes end with the id, the tie-breaker of the order,
   so `created_at <= :c` and the (created_at, id) bound read only the page's rows.
 - `?status=` has an index of its own: (key_id, status, created_at, id).
-- The sweeper's deletion of a job's idempotency keys finds them by job_id.
+- The sweeper's deletion of a job's idempotency keys finds them by job_id, and its check for a job's pending
+  webhook reads (job_id, status).
 - `/metrics` reads the ended jobs' counts from job_tallies, kept with every end and deletion of a job
   (db.tallies), instead of counting the whole history at each scrape.
 
@@ -31,6 +32,8 @@ _REPLACED = {
         ["key_id", "name", "created_at"],
         ["key_id", "name", "created_at", "id"],
     ),
+    # A job's pending deliveries by both columns: on (job_id) alone a planner may walk every pending one.
+    "ix_webhook_deliveries_job": ("webhook_deliveries", ["job_id"], ["job_id", "status"]),
 }
 _ENDED = ("succeeded", "failed", "canceled")
 
