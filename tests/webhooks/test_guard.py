@@ -33,6 +33,16 @@ REFUSED = [
     ("[::ffff:a9fe:a9fe]", "cloud metadata"),  # 169.254.169.254, mapped, in hex
     ("[64:ff9b::a00:1]", "private"),  # NAT64 of 10.0.0.1
     ("[2002:7f00:1::]", "loopback"),  # 6to4 of 127.0.0.1
+    ("[::7f00:1]", "loopback"),  # IPv4-compatible 127.0.0.1, in hex
+    ("[::127.0.0.1]", "loopback"),  # the same, dotted
+    ("[::a9fe:a9fe]", "cloud metadata"),  # IPv4-compatible 169.254.169.254
+    ("[::a00:1]", "private"),  # IPv4-compatible 10.0.0.1
+    ("[64:ff9b:1::a00:1]", "local-use NAT64"),  # RFC 8215: the network's own translator
+    ("[64:ff9b:1:ffff::1]", "local-use NAT64"),
+    # Refused by the catch-all "not global" rule alone: no named range holds them.
+    ("192.0.2.1", "not a public address"),  # TEST-NET-1
+    ("198.18.0.1", "not a public address"),  # benchmarking
+    ("[2001:db8::1]", "not a public address"),  # documentation
     ("[fe80::1]", "link-local"),
     ("[fc00::1]", "private"),
     ("[fd00:ec2::254]", "cloud metadata"),

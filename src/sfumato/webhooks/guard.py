@@ -40,14 +40,21 @@ _RANGES: list[tuple[str, str]] = [
 ]
 _NETWORKS = [(ipaddress.ip_network(network), name) for network, name in _RANGES]
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# Deprecated IPv4-compatible addresses (`::a.b.c.d`, RFC 4291 2.5.5.1): a stack may still reach the IPv4 one.
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+# Local-use NAT64 (RFC 8215): the network's own translator, which puts the IPv4 address wherever its prefix
+# length says, so no one place to read it from: refused whole.
+_LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")
 
 
 def blocked(address: IPAddress) -> str | None:
     """Why webhooks may not reach this address, or None for a public one."""
     if isinstance(address, ipaddress.IPv6Address):
         # IPv4 inside IPv6 reaches the IPv4 address: judge that one.
+        if address in _LOCAL_NAT64:
+            return "local-use NAT64"
         embedded = address.ipv4_mapped or address.sixtofour
-        if embedded is None and address in _NAT64:
+        if embedded is None and (address in _NAT64 or (address in _IPV4_COMPATIBLE and int(address) > 1)):
             embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
         if embedded is not None:
             return blocked(embedded)
