@@ -61,6 +61,26 @@ def test_a_bad_plan_is_one_line_not_a_traceback(env: dict[str, str]) -> None:
     assert result.stderr.strip() == "sfumato: plan must be one of starter, professional, enterprise"
 
 
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--rpm", "100000000000000000000"), ("--rpm", "0"), ("--monthly-images", "2147483648")],
+)
+def test_counts_past_what_the_database_holds_are_refused_in_one_line(
+    env: dict[str, str], option: str, value: str
+) -> None:
+    result = run(env, "keys", "create", "--name", "me", option, value)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and option in result.output
+    assert json.loads(run(env, "keys", "list", "--json").stdout) == []
+
+
+def test_a_key_name_that_cannot_be_stored_is_one_line(env: dict[str, str]) -> None:
+    # A name in bytes that are not UTF-8 reaches Python as lone surrogates (surrogateescape).
+    result = run(env, "keys", "create", "--name", "caf\udce9")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "sfumato: name is not valid Unicode (a lone UTF-16 surrogate)"
+
+
 def test_revoking_an_unknown_key_says_so(env: dict[str, str]) -> None:
     result = run(env, "keys", "revoke", "key_nope")
     assert result.exit_code == 1 and result.stderr.strip() == "sfumato: no key 'key_nope'"

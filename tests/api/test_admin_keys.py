@@ -1,5 +1,7 @@
 """Admin keys manage keys over HTTP (/v1/admin/keys); a revoked key is refused at its next request."""
 
+import pytest
+
 from tests.conftest import SMALL, Live
 
 
@@ -45,6 +47,46 @@ def test_bad_key_terms_are_400_naming_the_field(live: Live) -> None:
         answer = live.client.post("/v1/admin/keys", json=body, headers=admin)
         assert answer.status_code == 400, body
         assert answer.json()["error"]["param"] == param
+
+
+BEYOND = 10**30  # past every integer column: 500 before, not stored anywhere
+
+
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [
+        ({"name": "x", "rpm": BEYOND}, "rpm"),
+        ({"name": "x", "monthly_images": BEYOND}, "monthly_images"),
+        ({"name": "x", "rpm": 2**31}, "rpm"),
+        ({"name": "x", "admin": "yes"}, "admin"),  # booleans are booleans
+        ({"name": "x", "admin": 1}, "admin"),
+        ({"name": "x", "monthly_images": False}, "monthly_images"),  # numbers are numbers
+        ({"name": "x", "rpm": "60"}, "rpm"),
+        ({"name": "x", "rpm": 60.0}, "rpm"),
+    ],
+)
+def test_integers_past_the_database_and_loose_types_are_400(live: Live, body: dict, param: str) -> None:
+    admin = live.key("admin", admin=True)
+    live.key("target")
+    created = live.client.post("/v1/admin/keys", json=body, headers=admin)
+    assert created.status_code == 400, created.text
+    assert created.json()["error"]["param"] == param
+    assert created.json()["error"]["code"] == "parameter_invalid"
+    if param != "admin":
+        key_id = live.client.get("/v1/admin/keys", headers=admin).json()["data"][0]["id"]
+        changed = live.client.patch(f"/v1/admin/keys/{key_id}", json={param: body[param]}, headers=admin)
+        assert changed.status_code == 400, changed.text
+        assert changed.json()["error"]["param"] == param
+    names = [key["name"] for key in live.client.get("/v1/admin/keys", headers=admin).json()["data"]]
+    assert "x" not in names
+
+
+def test_the_largest_counts_the_database_holds_are_kept(live: Live) -> None:
+    admin = live.key("admin", admin=True)
+    body = {"name": "big", "rpm": 2**31 - 1, "monthly_images": 2**31 - 1}
+    created = live.client.post("/v1/admin/keys", json=body, headers=admin)
+    assert created.status_code == 201, created.text
+    assert (created.json()["rpm"], created.json()["monthly_images"]) == (2**31 - 1, 2**31 - 1)
 
 
 def test_keys_are_listed_newest_first_with_cursor_pages(live: Live) -> None:

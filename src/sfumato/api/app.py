@@ -15,7 +15,7 @@ from sfumato import __version__
 from sfumato.api import errors
 from sfumato.api.deps import RATE_LIMIT_STATE
 from sfumato.api.dialects import a1111, job_style, openai, sync_style
-from sfumato.api.middleware import BodySizeLimit, RateLimitHeaders
+from sfumato.api.middleware import BodySizeLimit, RateLimitHeaders, TextGuard
 from sfumato.api.openapi import build_openapi
 from sfumato.api.routes import account, catalog, events, generation, health, images, public, webhooks
 from sfumato.api.schemas import job_json
@@ -83,6 +83,7 @@ def create_app(
         strict_content_type=False,  # a JSON body sent with no Content-Type at all is still read
     )
     errors.install(app)
+    app.add_middleware(TextGuard)  # inside the size limit: it reads only what the limit let through
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,

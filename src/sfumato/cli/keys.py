@@ -7,6 +7,7 @@ import typer
 
 from sfumato.cli.common import db_app, fail, keys_app, settings_from
 from sfumato.domain.errors import SfumatoError
+from sfumato.domain.rules import MAX_COUNT
 
 if TYPE_CHECKING:
     from sfumato.services.keys import KeyService
@@ -17,9 +18,12 @@ def keys_create(
     name: Annotated[str, typer.Option("--name", help="who or what the key is for")],
     plan: Annotated[str | None, typer.Option(help="starter, professional or enterprise")] = None,
     admin: Annotated[bool, typer.Option("--admin", help="may manage keys over HTTP")] = False,
-    rpm: Annotated[int | None, typer.Option("--rpm", help="override the plan's requests a minute")] = None,
+    rpm: Annotated[
+        int | None,
+        typer.Option("--rpm", min=1, max=MAX_COUNT, help="override the plan's requests a minute"),
+    ] = None,
     monthly_images: Annotated[
-        int | None, typer.Option("--monthly-images", help="override the plan's quota")
+        int | None, typer.Option("--monthly-images", min=0, max=MAX_COUNT, help="override the plan's quota")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help='one line: {"id","key","name","plan"}')] = False,
 ) -> None:

@@ -8,6 +8,7 @@ from pydantic import AfterValidator
 MAX_PROMPT = 1000
 MAX_NAME = 200
 MAX_SEED = 2**31 - 1
+MAX_COUNT = 2**31 - 1  # a key's rpm and monthly images: what the database's integer columns hold
 MAX_IMAGES = 10
 DEFAULT_SIZE = 1024
 DEFAULT_NAME = "untitled"

@@ -4,12 +4,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from sfumato.db.keys import KeyStore
+from sfumato.domain import text
 from sfumato.domain.clock import Clock
 from sfumato.domain.errors import AuthenticationFailed, InvalidParameter, NotFound
 from sfumato.domain.ids import new_api_key, new_id, new_webhook_secret
 from sfumato.domain.keys import PREFIX_CHARS, ApiKey, hash_key
 from sfumato.domain.pages import Page
 from sfumato.domain.plans import Plan
+from sfumato.domain.rules import MAX_COUNT
 
 
 class KeyService:
@@ -24,10 +26,10 @@ class KeyService:
     def _check_terms(self, plan: str | None, rpm: int | None, monthly_images: int | None) -> None:
         if plan is not None and plan not in self.plans:
             raise InvalidParameter(f"plan must be one of {', '.join(self.plans)}", param="plan")
-        if rpm is not None and rpm < 1:
-            raise InvalidParameter("rpm must be at least 1", param="rpm")
-        if monthly_images is not None and monthly_images < 0:
-            raise InvalidParameter("monthly_images must be 0 or more", param="monthly_images")
+        if rpm is not None and not 1 <= rpm <= MAX_COUNT:
+            raise InvalidParameter(f"rpm must be 1 to {MAX_COUNT}", param="rpm")
+        if monthly_images is not None and not 0 <= monthly_images <= MAX_COUNT:
+            raise InvalidParameter(f"monthly_images must be 0 to {MAX_COUNT}", param="monthly_images")
 
     def create(
         self,
@@ -41,6 +43,7 @@ class KeyService:
         """The stored key and its plaintext, which is never kept and cannot be shown again."""
         if not name.strip() or len(name) > 200:
             raise InvalidParameter("name must be 1 to 200 characters", param="name")
+        text.check({"name": name})
         plan = plan or self.default_plan
         self._check_terms(plan, rpm, monthly_images)
         raw = new_api_key()
@@ -79,6 +82,7 @@ class KeyService:
             raise InvalidParameter("plan cannot be null", param="plan")
         if "name" in terms and (not terms["name"] or not terms["name"].strip() or len(terms["name"]) > 200):
             raise InvalidParameter("name must be 1 to 200 characters", param="name")
+        text.check({"name": terms.get("name") or ""})
         self._check_terms(terms.get("plan"), terms.get("rpm"), terms.get("monthly_images"))
         return _found(self.store.change(key_id, terms), key_id)
 

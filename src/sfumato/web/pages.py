@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 
 from sfumato.api.deps import ServicesDep, in_thread
 from sfumato.api.errors import status_of
+from sfumato.domain import text
 from sfumato.domain.errors import NotFound, SfumatoError
 from sfumato.domain.keys import ApiKey
 from sfumato.services.container import Services
@@ -132,6 +133,7 @@ async def form_of(request: Request, page: Annotated[Page, Depends(any_page)]) ->
     fields = {name: value for name, value in form.items() if isinstance(value, str)}
     if page.fresh or not page.session.valid(fields.get("csrf_token")):
         raise FormRefused()
+    text.check(fields, "the form")  # a NUL, which no database column holds, is refused before any use
     return fields
 
 

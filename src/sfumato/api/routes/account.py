@@ -9,6 +9,7 @@ from sfumato.api.deps import CurrentKey, ServicesDep, in_thread
 from sfumato.api.schemas import ListPublic, Timestamp
 from sfumato.domain.errors import PermissionDenied
 from sfumato.domain.keys import ApiKey
+from sfumato.domain.rules import MAX_COUNT
 from sfumato.services.usage import Usage
 
 router = APIRouter(tags=["account"])
@@ -107,24 +108,24 @@ class KeyCreated(KeyPublic):
 
 
 class KeyCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # {"admin": "yes"} is not a yes
 
     name: str = Field(min_length=1, max_length=200)
     plan: str | None = Field(None, description="default: the server's default plan")
     admin: bool = False
-    rpm: int | None = Field(None, ge=1)
-    monthly_images: int | None = Field(None, ge=0)
+    rpm: int | None = Field(None, ge=1, le=MAX_COUNT)
+    monthly_images: int | None = Field(None, ge=0, le=MAX_COUNT)
 
 
 class KeyChange(BaseModel):
     """Only the fields sent change; null clears an override (rpm, monthly_images)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     name: str | None = Field(None, min_length=1, max_length=200)
     plan: str | None = None
-    rpm: int | None = Field(None, ge=1)
-    monthly_images: int | None = Field(None, ge=0)
+    rpm: int | None = Field(None, ge=1, le=MAX_COUNT)
+    monthly_images: int | None = Field(None, ge=0, le=MAX_COUNT)
 
 
 @router.post("/v1/admin/keys", status_code=201, response_model=KeyCreated)

@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import Request
 from starlette.datastructures import UploadFile
 
+from sfumato.domain import text
 from sfumato.domain.errors import InvalidParameter, MissingParameter, PayloadTooLarge
 
 IMAGE_FIELDS = ("image", "image[]")
@@ -41,6 +42,7 @@ async def read_upload(request: Request, *, max_bytes: int) -> Upload:
                 images.append(data_url)
         elif not isinstance(value, UploadFile):
             fields[name] = value
+    text.check(fields)  # a form's text may carry a NUL, which no database column holds
     return Upload(fields, images, mask)
 
 
