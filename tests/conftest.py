@@ -114,6 +114,7 @@ def make_settings(folder: Path, **overrides: object) -> Settings:
         "model": "tiny",
         "lease_seconds": 5.0,
         "poll_seconds": 0.2,
+        "allowed_hosts": "testserver",  # TestClient's name for the server
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

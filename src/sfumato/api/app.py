@@ -15,7 +15,7 @@ from sfumato import __version__
 from sfumato.api import errors
 from sfumato.api.deps import RATE_LIMIT_STATE
 from sfumato.api.dialects import a1111, job_style, openai, sync_style
-from sfumato.api.middleware import BodySizeLimit, RateLimitHeaders, TextGuard
+from sfumato.api.middleware import AllowedHosts, BodySizeLimit, RateLimitHeaders, TextGuard, allowed_hosts
 from sfumato.api.openapi import build_openapi
 from sfumato.api.routes import account, catalog, events, generation, health, images, public, webhooks
 from sfumato.api.schemas import job_json
@@ -90,6 +90,12 @@ def create_app(
         larger=(IMAGE_ROUTES, image_body_bytes(settings)),
     )
     app.add_middleware(RateLimitHeaders, state_key=RATE_LIMIT_STATE)
+    app.add_middleware(
+        AllowedHosts,
+        hosts=allowed_hosts(
+            settings.allowed_hosts, bound=settings.host, public_base_url=settings.public_base_url
+        ),
+    )
     app.add_middleware(SecurityHeaders)
     for router in (
         health.router,

@@ -43,13 +43,15 @@ _bearer = HTTPBearer(auto_error=False)
 
 
 def authenticate(services: Services, raw: str | None, address: str) -> ApiKey:
-    """The key of `raw`. Wrong keys are counted per client address; past the minute's allowance
-    that address is refused (429) before any key it sends is looked at."""
-    services.limits.check_address(address)
+    """The key of `raw`. A valid key is never refused for what others sent from its address (behind a
+    proxy, every client may share one). Wrong keys are counted per client address (the real client's,
+    from the forwarded headers of the proxies the operator lists); past the minute's allowance a wrong
+    key from that address is answered 429, not 401, so guessing goes no faster than the allowance."""
     try:
         return services.keys.authenticate(raw)
     except AuthenticationFailed:
         if raw:  # a key was tried and was wrong: a guess
+            services.limits.check_address(address)
             services.limits.failed_attempt(address)
         raise
 

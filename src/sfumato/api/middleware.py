@@ -3,7 +3,7 @@ stored (400) before any route sees it."""
 
 import json
 import re
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
@@ -132,3 +132,52 @@ def _check_target(scope: Scope) -> None:
     if "%00" in query or "\x00" in query:
         for name, value in parse_qsl(query, keep_blank_values=True):
             text.check({name: value}, "the query")
+
+
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+ANY_HOST_PATHS = ("/healthz", "/readyz", "/metrics")  # probes and scrapers come by address; no URLs in them
+
+
+def allowed_hosts(listed: str, *, bound: str, public_base_url: str) -> frozenset[str] | None:
+    """The Host names answered (lower case, no port), or None for any (`*`). Unset: the loopback names,
+    the address the server listens on (unless every address) and the public base URL's host."""
+    names = [name.strip().lower() for name in listed.split(",") if name.strip()]
+    if "*" in names:
+        return None
+    if not names:
+        names = [*LOOPBACK_NAMES, bound.strip("[]").lower()]
+        if public_base_url:
+            names.append((urlsplit(public_base_url).hostname or "").lower())
+    return frozenset(name.strip("[]") for name in names if name and name not in ("0.0.0.0", "::"))
+
+
+def host_name(header: str) -> str:
+    """A Host header's name: lower case, without its port; an IPv6 address without its brackets."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        return header[1:].split("]", 1)[0]
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+
+
+class AllowedHosts:
+    """400 for a Host the operator did not allow: the URLs the service hands out are built from it, so a
+    stranger's `Host: attacker.example` must never reach a route."""
+
+    def __init__(self, app: ASGIApp, *, hosts: frozenset[str] | None) -> None:
+        self.app = app
+        self.hosts = hosts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self.hosts is None or scope["path"] in ANY_HOST_PATHS:
+            await self.app(scope, receive, send)
+            return
+        header = dict(scope["headers"]).get(b"host", b"").decode("latin-1")
+        if host_name(header) not in self.hosts:
+            error = InvalidParameter(
+                "this server does not answer to that host name (SFUMATO_ALLOWED_HOSTS)",
+                param="Host",
+                code="host_not_allowed",
+            )
+            await error_response(error)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)

@@ -31,7 +31,22 @@ def serve(
         f"(data in {settings.data_dir}; make a key with `sfumato keys create --name me`)",
         err=True,
     )
-    uvicorn.run(create_app(settings, with_worker=not no_worker), host=settings.host, port=settings.port)
+    from sfumato.api.server import bounded_protocol
+
+    uvicorn.run(
+        create_app(settings, with_worker=not no_worker),
+        host=settings.host,
+        port=settings.port,
+        # Forwarded headers only from the proxies the operator lists: otherwise anyone could name their
+        # own address (docs/deployment.md).
+        proxy_headers=bool(settings.forwarded_allow_ips),
+        forwarded_allow_ips=settings.forwarded_allow_ips or "",
+        http=bounded_protocol(
+            max_head_bytes=settings.max_header_bytes,
+            head_seconds=settings.header_timeout_seconds,
+            body_seconds=settings.body_timeout_seconds,
+        ),
+    )
 
 
 @app.command()
