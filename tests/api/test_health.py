@@ -37,12 +37,15 @@ def test_readyz_is_503_until_the_model_is_loaded(loading: tuple[TestClient, thre
     assert client.get("/healthz").status_code == 200
     response = client.get("/readyz")
     assert response.status_code == 503
-    assert response.json()["checks"] == {"database": "ok", "model": "loading"}
+    assert response.json()["checks"] == {"database": "ok", "storage": "ok", "model": "loading"}
     assert response.json()["error"]["code"] == "not_ready"
     release.set()
     app = client.app
     assert app.state.services.worker.ready.wait(30)  # type: ignore[attr-defined]
-    assert client.get("/readyz").json() == {"status": "ok", "checks": {"database": "ok", "model": "ok"}}
+    assert client.get("/readyz").json() == {
+        "status": "ok",
+        "checks": {"database": "ok", "storage": "ok", "model": "ok"},
+    }
 
 
 def test_an_api_without_a_worker_is_ready_with_its_database(deployment: Deployment, tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 the original stays as it was."""
 
 import io
+import time
 
 import pytest
 from PIL import Image
@@ -106,3 +107,46 @@ def test_another_keys_image_cannot_be_transformed(live: Live, made: tuple[dict[s
         f"/v1/images/{original['id']}/transform", json={"format": "jpeg"}, headers=live.key("stranger")
     )
     assert answer.status_code == 404
+
+
+def _one_image(live: Live, headers: dict[str, str]) -> dict:
+    job = live.client.post(
+        "/v1/jobs",
+        json={"prompt": "a kite", "width": 256, "height": 256},
+        headers=headers | {"Prefer": "wait=60"},
+    ).json()
+    assert job["status"] == "succeeded", job
+    return job["images"][0]
+
+
+def test_a_transform_is_an_image_counted_against_the_month(live: Live) -> None:
+    headers = live.key("counted", monthly_images=3)
+    original = _one_image(live, headers)
+    assert live.client.get("/v1/usage", headers=headers).json()["images_used"] == 1
+    transform(live, headers, original["id"], {"width": 1024})
+    transform(live, headers, original["id"], {"format": "jpeg"})
+    assert live.client.get("/v1/usage", headers=headers).json()["images_used"] == 3
+    refused = live.client.post(
+        f"/v1/images/{original['id']}/transform", json={"width": 2048}, headers=headers
+    )
+    assert refused.status_code == 429, refused.text
+    assert refused.json()["error"]["code"] == "quota_exceeded" and "Retry-After" in refused.headers
+    assert len(live.client.get("/v1/images", headers=headers).json()["data"]) == 3  # nothing more made
+    assert live.client.get("/v1/usage", headers=headers).json()["images_used"] == 3
+
+
+def test_a_transform_counts_against_the_generation_requests_a_minute(live: Live) -> None:
+    headers = live.key("limited", plan="professional", rpm=3)
+    original = _one_image(live, headers)
+    path = f"/v1/images/{original['id']}/transform"
+    for _ in range(3):  # the real clock: a window that turns mid-way is waited out and tried again
+        answers = [live.client.post(path, json={"width": 64}, headers=headers) for _ in range(4)]
+        spent = next((a for a in answers if a.headers.get("RateLimit-Remaining") == "0"), None)
+        if spent is None or int(spent.headers["RateLimit-Reset"]) < 2:
+            time.sleep(int(answers[-1].headers.get("RateLimit-Reset", "1")) + 1)
+            continue
+        after = answers[answers.index(spent) + 1]
+        assert spent.status_code == 201, spent.text
+        assert after.status_code == 429 and after.json()["error"]["code"] == "rate_limit_exceeded"
+        return
+    raise AssertionError("the window never held still for four requests")

@@ -1,7 +1,13 @@
-import pytest
-from sqlalchemy import text
+from pathlib import Path
+from typing import Any
 
-from sfumato.db.database import Database, normalize_url
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.exc import OperationalError
+
+from sfumato.db.database import Database, normalize_url, read_only, unreachable
+from sfumato.db.migrate import upgrade
+from sfumato.domain.errors import DatabaseReadOnly
 from tests.conftest import all_at_once
 
 
@@ -44,3 +50,54 @@ def test_reads_do_not_wait_for_a_writer(db: Database) -> None:
 def test_postgresql_urls_use_psycopg_3() -> None:
     assert normalize_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
     assert normalize_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+class _DriverError(Exception):
+    def __init__(self, message: str, sqlstate: str | None = None) -> None:
+        super().__init__(message)
+        self.sqlstate = sqlstate
+
+
+@pytest.mark.parametrize(
+    ("driver_error", "fault"),
+    [
+        (_DriverError("could not extend file: No space left on device", "53100"), "full"),
+        (_DriverError("cannot execute INSERT in a read-only transaction", "25006"), "read-only"),
+        (_DriverError("database or disk is full"), "full"),
+        (_DriverError("attempt to write a readonly database"), "read-only"),
+        (_DriverError("server closed the connection unexpectedly", "08006"), None),
+        (_DriverError('syntax error at or near "SELEC"', "42601"), None),
+    ],
+)
+def test_a_database_that_takes_no_writes_is_told_from_one_that_is_away(
+    driver_error: _DriverError, fault: str | None
+) -> None:
+    error = OperationalError("INSERT …", {}, driver_error)
+    assert read_only(error) == fault
+    if fault is not None:
+        assert not unreachable(error)  # it answers: retrying at once, as for an outage, changes nothing
+
+
+def test_a_full_sqlite_file_is_database_read_only_and_remembered_until_a_write_works(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'full.db'}")
+    upgrade(db)
+    limit = {"pages": 0}
+
+    @event.listens_for(db.engine, "connect")
+    def _cap(dbapi_connection: Any, _record: object) -> None:
+        if limit["pages"]:
+            dbapi_connection.execute(f"PRAGMA max_page_count = {limit['pages']}")
+
+    with db.read() as session:
+        limit["pages"] = session.execute(text("PRAGMA page_count")).scalar_one()
+    db.engine.dispose()
+    with pytest.raises(DatabaseReadOnly), db.write() as session:
+        session.execute(text("CREATE TABLE filler (data BLOB)"))
+        session.execute(text("INSERT INTO filler VALUES (zeroblob(1000000))"))
+    assert db.write_fault == "full"
+    limit["pages"] = 0
+    db.engine.dispose()
+    with db.write() as session:
+        session.execute(text("SELECT 1"))
+    assert db.write_fault is None
+    db.dispose()

@@ -165,7 +165,7 @@ def test_one_failing_job_fails_alone(
     assert (failed.status, failed.error_code, failed.error_message) == (
         "failed",
         "generation_failed",
-        "RuntimeError: out of memory",
+        "the GPU ran out of memory for this job; a smaller size or fewer images may fit",
     )
     assert images_of(db, bad) == []
     assert job_of(db, good).status == "succeeded"
@@ -408,17 +408,32 @@ def test_the_next_batch_is_claimed_while_the_last_step_runs(
 
     monkeypatch.setattr(queue, "claim_batch", recorded)
 
+    release = threading.Event()
+
     def hook(job: RenderJob) -> None:
         events.append(f"rendering {job.prompt}")
+        if job.prompt == "first":  # held until "second" waits in the queue: no race with the test
+            assert release.wait(60)
 
-    worker = make_worker(hook)
-    first = submit(queue, key_id, prompt="first", width=1024, height=1024, steps=8)
+    def after(jobs: Sequence[RenderJob]) -> None:
+        events.extend(f"left {job.prompt}" for job in jobs)
+
+    worker = make_worker(hook, after=after)
+    first = submit(queue, key_id, prompt="first", steps=8)
     worker.wake()
-    wait_until(lambda: job_of(db, first).progress > 0)
+    wait_until(lambda: "rendering first" in events)
     second = submit(queue, key_id, prompt="second")
+    release.set()
     wait_until(ended(db, second))
     # "second" was claimed before "first" left the engine, not after: no database turn between the calls.
-    assert events == ["claimed first", "rendering first", "claimed second", "rendering second"]
+    assert events == [
+        "claimed first",
+        "rendering first",
+        "claimed second",
+        "left first",
+        "rendering second",
+        "left second",
+    ]
     assert job_of(db, first).status == "succeeded"
 
 

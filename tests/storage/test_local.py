@@ -1,7 +1,10 @@
+import errno
+import os
 from pathlib import Path
 
 import pytest
 
+from sfumato.domain.errors import StorageFull, StorageUnavailable
 from sfumato.storage import LocalStorage, StorageError, open_storage
 
 
@@ -60,3 +63,31 @@ def test_file_urls_open_local_storage(tmp_path: Path) -> None:
 def test_unknown_storage_urls_are_refused() -> None:
     with pytest.raises(StorageError, match="unsupported storage URL"):
         open_storage("ftp://example.com/images")
+
+
+@pytest.mark.parametrize(
+    ("number", "error", "fault"),
+    [(errno.ENOSPC, StorageFull, "full"), (errno.EROFS, StorageUnavailable, "unwritable")],
+)
+def test_a_write_that_fails_says_full_or_unwritable_without_its_path(
+    storage: LocalStorage, monkeypatch: pytest.MonkeyPatch, number: int, error: type, fault: str
+) -> None:
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise OSError(number, os.strerror(number), str(storage.root / "secret"))
+
+    monkeypatch.setattr("sfumato.storage.local.tempfile.mkstemp", refuse)
+    with pytest.raises(error) as raised:
+        storage.put("job_1/a.png", b"x")
+    assert str(storage.root) not in raised.value.message and "Errno" not in raised.value.message
+    assert storage.fault == fault
+    monkeypatch.undo()
+    storage.put("job_1/a.png", b"x")  # room again: the fault is forgotten at the next write that works
+    assert storage.fault is None
+
+
+def test_a_folder_that_cannot_be_made_is_unwritable(storage: LocalStorage) -> None:
+    storage.root.mkdir(parents=True, exist_ok=True)
+    (storage.root / "job_1").write_bytes(b"a file where the folder would go")
+    with pytest.raises(StorageUnavailable):
+        storage.put("job_1/a.png", b"x")
+    assert storage.fault == "unwritable"

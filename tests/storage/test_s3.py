@@ -6,6 +6,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from sfumato.domain.errors import StorageUnavailable
 from sfumato.storage import S3Storage, StorageError, open_storage
 from tests.conftest import BUCKET
 from tests.servers import S3Server
@@ -101,3 +102,11 @@ def test_an_unreachable_endpoint_fails_the_check(s3: S3Server) -> None:
 def test_an_s3_url_needs_a_bucket() -> None:
     with pytest.raises(StorageError, match="needs a bucket"):
         open_storage("s3:///prefix")
+
+
+def test_a_write_the_bucket_refuses_is_unwritable_without_the_bucket_s_words(s3: S3Server) -> None:
+    storage = open_storage("s3://no-such-bucket/x", **s3_options(s3))
+    with pytest.raises(StorageUnavailable) as raised:
+        storage.put("job_1/a.png", b"x")
+    assert "NoSuchBucket" not in raised.value.message and "no-such-bucket" not in raised.value.message
+    assert storage.fault == "unwritable"

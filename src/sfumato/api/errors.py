@@ -28,6 +28,7 @@ STATUS: dict[type[domain.SfumatoError], tuple[int, str]] = {
     domain.Conflict: (409, "conflict_error"),
     domain.RateLimited: (429, "rate_limit_error"),
     domain.GenerationFailed: (500, "server_error"),
+    domain.StorageFull: (507, "server_error"),
     domain.Overloaded: (503, "server_error"),
     domain.ModelUnavailable: (503, "server_error"),
 }

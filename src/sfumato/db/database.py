@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from sfumato.domain.errors import DatabaseUnavailable
+from sfumato.domain.errors import DatabaseReadOnly, DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -48,6 +48,20 @@ def shown_url(url: str) -> str:
     return make_url(normalize_url(url)).render_as_string(hide_password=True).replace("+psycopg", "")
 
 
+def read_only(error: BaseException) -> str | None:
+    """ "full" or "read-only" when `error` says the database answers but takes no writes; None otherwise."""
+    if not isinstance(error, DBAPIError):
+        return None
+    state = getattr(error.orig, "sqlstate", None) or ""
+    text = str(error.orig).lower()
+    # SQLSTATE 53…: insufficient resources (disk_full among them); 25006: read_only_sql_transaction.
+    if state.startswith("53") or "database or disk is full" in text:
+        return "full"
+    if state == "25006" or "readonly database" in text:
+        return "read-only"
+    return None
+
+
 def unreachable(error: BaseException) -> bool:
     """Whether `error` says the database is away (restarting, failed over, the network), rather than
     that a statement was wrong: the same work may succeed once it is back."""
@@ -55,6 +69,8 @@ def unreachable(error: BaseException) -> bool:
         return True
     if isinstance(error, DBAPIError) and error.connection_invalidated:
         return True
+    if read_only(error):
+        return False  # it answers; trying again at once changes nothing
     return isinstance(error, OperationalError | InterfaceError) and "locked" not in str(error)
 
 
@@ -76,18 +92,26 @@ def retry(call: Callable[[], T], *, seconds: float, stop: Callable[[], bool] = l
 
 
 @contextmanager
-def _translated() -> Iterator[None]:
-    """A database that is away becomes DatabaseUnavailable, which the layers above understand (the API
-    answers 503 with Retry-After); the driver's own error stays in the log and as the cause."""
+def _translated(faults: "Database | None" = None) -> Iterator[None]:
+    """A database that is away becomes DatabaseUnavailable, one that takes no writes DatabaseReadOnly,
+    which the layers above understand (the API answers 503 with Retry-After); the driver's own error stays
+    in the log and as the cause. A write's outcome is remembered on `faults` (for /readyz)."""
     try:
         yield
     except IntegrityError as error:
         raise WriteConflict(str(error.orig)) from error
     except (OperationalError, InterfaceError, DBAPIError) as error:
+        if (fault := read_only(error)) is not None:
+            log.error("the database takes no writes (%s): %s", fault, error)
+            if faults is not None:
+                faults.write_fault = fault
+            raise DatabaseReadOnly() from error
         if not unreachable(error):
             raise
         log.warning("the database is unreachable: %s", error)
         raise DatabaseUnavailable() from error
+    if faults is not None:
+        faults.write_fault = None
 
 
 class Database:
@@ -102,6 +126,7 @@ class Database:
             self.engine = create_engine(self.url, pool_pre_ping=True, pool_size=10, max_overflow=POOL_SIZE)
             self._writer = self.engine
         self._read = sessionmaker(self.engine, expire_on_commit=False)
+        self.write_fault: str | None = None  # "full" or "read-only" after a write that failed so
         self._write = sessionmaker(self._writer, expire_on_commit=False)
 
     def _sqlite_engine(self, busy_timeout: float) -> Engine:
@@ -142,7 +167,7 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A session in one write transaction: committed on exit, rolled back on error."""
-        with _translated(), self._write.begin() as session:
+        with _translated(self), self._write.begin() as session:
             yield session
 
     @contextmanager

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, Select, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from sfumato.db import usage
 from sfumato.db.database import Database, WriteConflict
 from sfumato.db.pagination import paginate
 from sfumato.db.tables import ImageRow
@@ -141,6 +142,22 @@ class ImageStore:
         except WriteConflict:
             return False
         return True
+
+    def insert_charged(self, image: Image, month: str, quota: int | None) -> bool | None:
+        """Store the row and count it against its key's month, together: True; False when that would
+        pass `quota` (nothing stored or counted); None when its job was deleted meanwhile."""
+        try:
+            with self.db.write() as session:
+                if not usage.charge(session, image.key_id, month, 1, quota):
+                    return False
+                session.add(row_of(image))
+        except WriteConflict:
+            return None
+        return True
+
+    def used(self, key_id: str, month: str) -> int:
+        with self.db.read() as session:
+            return usage.used(session, key_id, month)
 
     def delete(self, key_id: str, image_id: str) -> bool:
         with self.db.write() as session:

@@ -110,6 +110,37 @@ class DatabaseUnavailable(Overloaded):
         super().__init__(message, retry_after=retry_after)
 
 
+class DatabaseReadOnly(Overloaded):
+    """The database answers but takes no writes (its disk is full, or it is read-only): reads still work."""
+
+    code = "database_read_only"
+
+    def __init__(
+        self,
+        message: str = "the database cannot take writes now (full or read-only); reading still works",
+        *,
+        retry_after: int = 30,
+    ) -> None:
+        super().__init__(message, retry_after=retry_after)
+
+
+class StorageFull(SfumatoError):
+    """The image store has no room for another file."""
+
+    code = "storage_full"
+
+
+class StorageUnavailable(Overloaded):
+    """The image store cannot be written (read-only, no permission, unreachable)."""
+
+    code = "storage_unavailable"
+
+    def __init__(
+        self, message: str = "the image store cannot be written now", *, retry_after: int = 30
+    ) -> None:
+        super().__init__(message, retry_after=retry_after)
+
+
 class ModelUnavailable(SfumatoError):
     """The model cannot be served here: missing weights, no network, unknown name."""
 

@@ -1,12 +1,14 @@
 """Plans, what they allow a key, and what a job costs (docs/plans.md). The figures are operator settings
 (SFUMATO_PLANS)."""
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
 from pydantic import BaseModel, Field
 
+from sfumato.domain.errors import QuotaExceeded
 from sfumato.domain.jobs import JobStatus
 
 
@@ -73,6 +75,17 @@ def month_bounds(moment: datetime) -> tuple[datetime, datetime]:
     start = datetime(moment.year, moment.month, 1, tzinfo=UTC)
     end = datetime(moment.year + moment.month // 12, moment.month % 12 + 1, 1, tzinfo=UTC)
     return start, end
+
+
+def quota_exceeded(quota: int | None, used: int, asked: int, now: datetime) -> QuotaExceeded:
+    """The answer when `asked` more images would pass the month's quota."""
+    month, next_month = month_of(now), month_bounds(now)[1]
+    left = max(0, (quota or 0) - used)
+    return QuotaExceeded(
+        f"this key's {quota} images for {month} are spent "
+        f"({left} left, {asked} asked); the quota renews on {next_month:%Y-%m-%d} (UTC)",
+        retry_after=max(1, math.ceil((next_month - now).total_seconds())),
+    )
 
 
 @dataclass(frozen=True)

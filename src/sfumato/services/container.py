@@ -93,9 +93,11 @@ class Services:
         checks = {}
         try:
             self.db.ping()
-            checks["database"] = "ok"
+            # The last write's outcome: a database that answers but takes no writes is not ready.
+            checks["database"] = f"cannot write: {self.db.write_fault}" if self.db.write_fault else "ok"
         except Exception as error:
             checks["database"] = f"unreachable: {type(error).__name__}"
+        checks["storage"] = f"cannot write: {self.storage.fault}" if self.storage.fault else "ok"
         if self.worker is None:
             checks["model"] = "ok"  # no worker here: the workers elsewhere answer for the model
         elif self.worker.error:
@@ -206,6 +208,7 @@ def build_services(
             delivery=settings.image_delivery,
             public_url=settings.storage_public_url,
             presign_seconds=settings.presign_seconds,
+            limits_of=generation.limits_of,
         ),
         worker=worker,
         outbox=outbox,

@@ -1,7 +1,6 @@
 """Submitting work, reading and canceling jobs, and waiting for one to end."""
 
 import asyncio
-import math
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import suppress
@@ -23,7 +22,6 @@ from sfumato.domain.errors import (
     NotFound,
     Overloaded,
     PlanForbidden,
-    QuotaExceeded,
 )
 from sfumato.domain.generation import GenerationRequest, JobParams
 from sfumato.domain.idempotency import KEPT_FOR, Idempotency
@@ -33,7 +31,7 @@ from sfumato.domain.jobs import Job, JobStatus
 from sfumato.domain.keys import ApiKey
 from sfumato.domain.models import MODELS
 from sfumato.domain.pages import Page
-from sfumato.domain.plans import Limits, month_bounds, month_of
+from sfumato.domain.plans import Limits, month_of, quota_exceeded
 from sfumato.services.events import JobEvents
 from sfumato.services.inputs import InputService
 from sfumato.storage import Storage
@@ -180,13 +178,7 @@ class GenerationService:
         now = self.clock.now()
         month = month_of(now)
         if not usage.charge(tx, key.id, month, images, limits.monthly_images):
-            next_month = month_bounds(now)[1]
-            left = max(0, (limits.monthly_images or 0) - usage.used(tx, key.id, month))
-            raise QuotaExceeded(
-                f"this key's {limits.monthly_images} images for {month} are spent "
-                f"({left} left, {images} asked); the quota renews on {next_month:%Y-%m-%d} (UTC)",
-                retry_after=max(1, math.ceil((next_month - now).total_seconds())),
-            )
+            raise quota_exceeded(limits.monthly_images, usage.used(tx, key.id, month), images, now)
         return month
 
     def _replay(self, key: ApiKey, idempotency: Idempotency, tx: Transaction | None = None) -> JobView | None:

@@ -1,6 +1,7 @@
 """Stored images of a key: listing, reading, deleting, publishing, transforming (docs/api.md §7)."""
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -13,6 +14,7 @@ from sfumato.domain.ids import new_id, new_public_token
 from sfumato.domain.images import Image, StoredFile, storage_key
 from sfumato.domain.keys import ApiKey
 from sfumato.domain.pages import Page
+from sfumato.domain.plans import Limits, month_of, quota_exceeded
 from sfumato.imaging.transform import transformed
 from sfumato.services.inputs import discard_pictures
 from sfumato.storage import Storage
@@ -62,6 +64,7 @@ class ImageService:
         delivery: str = "api",
         public_url: str = "",
         presign_seconds: int = 300,
+        limits_of: Callable[[ApiKey], Limits] | None = None,
     ) -> None:
         self.store = store
         self.storage = storage
@@ -70,6 +73,7 @@ class ImageService:
         self.delivery = delivery
         self.public_url = public_url
         self.presign_seconds = presign_seconds
+        self.limits_of = limits_of
 
     def list_images(self, key: ApiKey, *, name: str | None, limit: int, after: str | None) -> Page[Image]:
         return self.store.page(key.id, self.clock.now(), name=name, limit=limit, after=after)
@@ -132,7 +136,12 @@ class ImageService:
 
     def transform(self, key: ApiKey, image_id: str, change: Transform) -> Image:
         """A new image from this one, converted, resized or recompressed; the original stays. It keeps
-        the original's name, prompt, seed and job, and has its own URLs and retention."""
+        the original's name, prompt, seed and job, and has its own URLs and retention. It is an image like
+        any other: it counts against the key's month (QuotaExceeded, nothing made, when that is spent)."""
+        quota = self.limits_of(key).monthly_images if self.limits_of is not None else None
+        now = self.clock.now()
+        if quota is not None and (used := self.store.used(key.id, month_of(now))) >= quota:
+            raise quota_exceeded(quota, used, 1, now)  # before any work; the insert counts for certain
         source = self.get(key, image_id)
         fmt = change.check(source.format)
         _, data = self._read(source)
@@ -160,7 +169,10 @@ class ImageService:
         file = StoredFile(storage_key(source.job_id, new, fmt), fmt, width, height, len(output))
         self.storage.put(file.storage_key, output)  # the file first; the row, or nothing, after it
         image = source.derive(new, file, now=self.clock.now(), retention=self.retention)
-        if not self.store.insert(image):  # its job was deleted meanwhile
+        stored = self.store.insert_charged(image, month_of(image.created_at), quota)
+        if not stored:  # the quota was spent meanwhile, or its job was deleted
             self.storage.delete(file.storage_key)
+            if stored is False:
+                raise quota_exceeded(quota, self.store.used(key.id, month_of(now)), 1, now)
             raise NotFound(f"no image {image_id!r}")
         return image

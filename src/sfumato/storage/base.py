@@ -1,7 +1,15 @@
 """The storage interface: opaque keys to bytes."""
 
+import errno
+import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Protocol
+
+from sfumato.domain.errors import StorageFull, StorageUnavailable
+
+log = logging.getLogger(__name__)
 
 _KEY = re.compile(r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_.-]+)*$")
 
@@ -17,7 +25,37 @@ def check_key(key: str) -> str:
     return key
 
 
+_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+
+
+class WriteFaults:
+    """What the last write to a store said: None after one that worked, "full" or "unwritable" after one
+    that failed (for /readyz). Every backend's `put` writes inside `writing()`, which turns the system's
+    error into the one a client may see (StorageFull, StorageUnavailable: no path, no errno); the log keeps
+    the detail."""
+
+    fault: str | None = None
+
+    @contextmanager
+    def writing(self, key: str) -> Iterator[None]:
+        try:
+            yield
+        except OSError as error:
+            full = error.errno in _FULL
+            self.fault = "full" if full else "unwritable"
+            log.error("storage: cannot write %s: %s", key, error)
+            if full:
+                raise StorageFull("the image store is full; no image can be stored now") from error
+            raise StorageUnavailable() from error
+        except StorageUnavailable:
+            self.fault = "unwritable"
+            raise
+        self.fault = None
+
+
 class Storage(Protocol):
+    fault: str | None  # see WriteFaults
+
     def put(self, key: str, data: bytes) -> None:
         """Store durably; when this returns, a crash cannot leave a partial file under `key`."""
         ...

@@ -5,10 +5,10 @@ import tempfile
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from sfumato.storage.base import StorageError, check_key
+from sfumato.storage.base import StorageError, WriteFaults, check_key
 
 
-class LocalStorage:
+class LocalStorage(WriteFaults):
     def __init__(self, root: Path) -> None:
         self.root = root
 
@@ -24,17 +24,18 @@ class LocalStorage:
 
     def put(self, key: str, data: bytes) -> None:
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with self.writing(key):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    f.write(data)
+                    f.flush()
+                    os.fsync(f.fileno())
+                os.replace(tmp, path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
 
     def get(self, key: str) -> bytes:
         return self._path(key).read_bytes()

@@ -5,15 +5,19 @@ temporary name. The client comes from boto3, which is thread-safe for calls on o
 worker's encoder threads and the API's request threads share it.
 """
 
+import logging
 import mimetypes
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlparse
 
-from sfumato.storage.base import StorageError, check_key
+from sfumato.domain.errors import StorageUnavailable
+from sfumato.storage.base import StorageError, WriteFaults, check_key
+
+log = logging.getLogger(__name__)
 
 
-class S3Storage:
+class S3Storage(WriteFaults):
     def __init__(self, client: Any, bucket: str, prefix: str = "") -> None:
         self.client = client
         self.bucket = bucket
@@ -59,9 +63,16 @@ class S3Storage:
         return name[len(self.prefix) + 1 :] if self.prefix else name
 
     def put(self, key: str, data: bytes) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
         content_type, _ = mimetypes.guess_type(key)
         extra = {"ContentType": content_type} if content_type else {}
-        self.client.put_object(Bucket=self.bucket, Key=self._name(key), Body=data, **extra)
+        with self.writing(key):
+            try:
+                self.client.put_object(Bucket=self.bucket, Key=self._name(key), Body=data, **extra)
+            except (BotoCoreError, ClientError) as error:  # refused, unreachable, out of space
+                log.error("storage: cannot write %s to s3://%s: %s", key, self.bucket, error)
+                raise StorageUnavailable() from error
 
     def get(self, key: str) -> bytes:
         try:

@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from sfumato.api.deps import BaseUrl, CurrentKey, ServicesDep, in_thread
+from sfumato.api.deps import BaseUrl, CurrentKey, GenerationKey, ServicesDep, in_thread
 from sfumato.api.schemas import Deleted, ImagePublic, ListPublic
 from sfumato.imaging.formats import CONTENT_TYPES
 from sfumato.services.images import Transform
@@ -75,9 +75,10 @@ class TransformRequest(BaseModel):
 
 @router.post("/v1/images/{image_id}/transform", status_code=201, response_model=ImagePublic)
 async def transform_image(
-    image_id: str, body: TransformRequest, key: CurrentKey, services: ServicesDep, base_url: BaseUrl
+    image_id: str, body: TransformRequest, key: GenerationKey, services: ServicesDep, base_url: BaseUrl
 ) -> Any:
     """A new image with the same name: converted (`format`), resized (`width`, `height`: one keeps the
-    proportions, both crop to cover), or recompressed (`quality`). The original stays."""
+    proportions, both crop to cover), or recompressed (`quality`). The original stays. A transform is an
+    image: it counts against the month's quota and the generation requests a minute."""
     change = Transform(**body.model_dump())
     return ImagePublic.of(await in_thread(services.images.transform, key, image_id, change), base_url)

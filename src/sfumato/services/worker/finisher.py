@@ -19,6 +19,7 @@ from PIL.Image import Image as PILImage
 from sfumato.db.database import retry
 from sfumato.db.queue import JobQueue
 from sfumato.domain.clock import Clock
+from sfumato.domain.errors import SfumatoError
 from sfumato.domain.images import Image, StoredFile, storage_key
 from sfumato.engine.base import Rendered
 from sfumato.imaging.formats import encode_image, file_parameters
@@ -80,10 +81,12 @@ class Finisher:
                 except Exception as error:
                     log.exception("worker %s: could not store %s", self.owner, held.job.id)
                     self._discard(files)
+                    # The client reads the job's error: a code and words, never a path or the system's text.
+                    code, message = "storage_failed", "the images could not be stored"
+                    if isinstance(error, SfumatoError):
+                        code, message = error.code, error.message
                     try:
-                        self.queue.fail(
-                            self.owner, held.job.id, "storage_failed", f"{type(error).__name__}: {error}"
-                        )
+                        self.queue.fail(self.owner, held.job.id, code, message)
                     except Exception:
                         log.exception(
                             "worker %s: could not fail %s; its lease will lapse", self.owner, held.job.id

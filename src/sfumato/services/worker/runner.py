@@ -15,6 +15,7 @@ from PIL.Image import Image
 
 from sfumato.db.queue import JobQueue
 from sfumato.domain.clock import Clock
+from sfumato.domain.errors import SfumatoError
 from sfumato.engine.base import Engine, GenerationCanceled, Outcome, Rendered, RenderJob
 from sfumato.services.metrics import Metrics
 from sfumato.services.worker.held import Held, HeldJobs
@@ -86,9 +87,7 @@ class Runner:
                     handed_back.append(job_id)
             else:
                 log.error("worker %s: %s failed: %r", self.owner, job_id, outcome)
-                if self.queue.fail(
-                    self.owner, job_id, "generation_failed", f"{type(outcome).__name__}: {outcome}"
-                ):
+                if self.queue.fail(self.owner, job_id, "generation_failed", failure_message(outcome)):
                     self.metrics.job_ended("failed", (self.clock.now() - held.job.created_at).total_seconds())
                 self.on_finished(job_id)
         if handed_back:  # another worker, or this one restarted, takes them
@@ -120,3 +119,12 @@ class Runner:
         self.metrics.generation_seconds.observe(time.monotonic() - started)
         self.metrics.batch_images.observe(sum(len(render.seeds) for render in renders))
         return outcomes
+
+
+def failure_message(error: BaseException) -> str:
+    """What a client reads of a failed generation: words, never the exception's text (the log has it)."""
+    if "out of memory" in str(error).lower():
+        return "the GPU ran out of memory for this job; a smaller size or fewer images may fit"
+    if isinstance(error, SfumatoError):
+        return error.message
+    return "the model could not make this job's images"
