@@ -75,7 +75,7 @@ def test_another_keys_job_is_404_in_the_envelope(live: Live) -> None:
 
 def test_a_client_that_goes_away_leaves_nothing_behind(live: Live) -> None:
     headers = live.key()
-    body = {"prompt": "long", "width": 768, "height": 768, "steps": 30}
+    body = {"prompt": "long", "width": 512, "height": 512, "steps": 16}
     job = live.client.post("/v1/jobs", json=body, headers=headers).json()
     with live.client.stream("GET", f"/v1/jobs/{job['id']}/events", headers=headers) as stream:
         next(stream.iter_lines())  # the first event's first line, then gone
@@ -90,13 +90,13 @@ def test_a_client_that_goes_away_leaves_nothing_behind(live: Live) -> None:
 
 def test_a_job_that_asks_for_previews_shows_them_as_it_goes(live: Live) -> None:
     headers = live.key()
-    body = {"prompt": "slowly", "width": 768, "height": 768, "steps": 30, "previews": True}
+    body = {"prompt": "slowly", "width": 512, "height": 512, "steps": 16, "previews": True}
     job = live.client.post("/v1/jobs", json=body, headers=headers).json()
     assert "previews" not in job["params"]  # how it is watched is not what it makes
     events = events_of(live, job["id"], headers)
     shown = [data["preview"] for kind, data in events if kind == "progress" and data["preview"]]
     assert shown, [kind for kind, _ in events]
-    assert Image.open(io.BytesIO(base64.b64decode(shown[0]))).size == (96, 96)  # the latents' size
+    assert Image.open(io.BytesIO(base64.b64decode(shown[0]))).size == (64, 64)  # the latents' size
     plain = live.client.post("/v1/jobs", json=body | {"previews": False}, headers=headers).json()
     assert all(
         data["preview"] is None for kind, data in events_of(live, plain["id"], headers) if kind == "progress"

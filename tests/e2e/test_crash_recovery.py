@@ -5,7 +5,7 @@ from pathlib import Path
 
 from tests.e2e.harness import Server, environment, unlimited_key, wait_until
 
-SLOW = {"prompt": "a slow one", "width": 768, "height": 768, "steps": 16}
+SLOW = {"prompt": "a slow one", "width": 512, "height": 512, "steps": 16}
 
 
 def test_every_job_ends_succeeded_with_exactly_its_images(tmp_path: Path) -> None:

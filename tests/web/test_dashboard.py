@@ -51,7 +51,7 @@ def test_signing_in_takes_an_api_key_and_signing_out_ends_the_session(
 def test_two_images_are_made_with_live_progress_then_shown(admin_page: Page) -> None:
     page = admin_page
     screenshot(page, "02-playground")
-    generate(page, "two foxes in the snow", n=2, size=768, steps=16, name="foxes")
+    generate(page, "two foxes in the snow", n=2, size=512, steps=16, name="foxes")
     # The page first says step 0 (or that it waits); only the events stream moves it on.
     expect(page.get_by_text(re.compile(r"Step [1-9]\d* of 16"))).to_be_visible()
     screenshot(page, "03-job-in-progress")

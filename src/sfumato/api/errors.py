@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from sfumato.domain import errors as domain
 from sfumato.domain.plans import Window
@@ -126,6 +127,22 @@ def _message(kind: str, name: str, msg: str, ctx: dict[str, Any]) -> str:
     return f"{name}: {msg[:1].lower()}{msg[1:]}"
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route answers at the request's path (routers included by FastAPI wrap theirs)."""
+    scope = {**request.scope, "method": "GET"}
+    methods: set[str] = set()
+
+    def walk(routes: list[Any]) -> None:
+        for route in routes:
+            if (included := getattr(route, "original_router", None)) is not None:
+                walk(included.routes)
+            elif getattr(route, "methods", None) and route.matches(scope)[0] is not Match.NONE:
+                methods.update(route.methods)
+
+    walk(request.app.router.routes)
+    return sorted(methods)
+
+
 PAGE = "sfumato.page"  # in a request's scope when the dashboard answers it: its errors are pages
 
 
@@ -156,7 +173,10 @@ def install(app: FastAPI) -> None:
         default = ("invalid_request_error" if error.status_code < 500 else "server_error", "http_error", "")
         type_, code, template = _HTTP.get(error.status_code, default)
         message = template.format(method=request.method, path=request.url.path) or str(error.detail)
-        return JSONResponse(envelope(message, type_, code), error.status_code, headers=error.headers)
+        headers = dict(error.headers or {})
+        if error.status_code == 405:  # every method the path answers, not only the first route's
+            headers["Allow"] = ", ".join(allowed_methods(request))
+        return JSONResponse(envelope(message, type_, code), error.status_code, headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> Response:

@@ -104,7 +104,16 @@ class TextGuard:
             return
         messages: list[Message] = []
         while True:
-            message = await receive()
+            try:
+                message = await receive()
+            except HTTPException as error:  # the size limit outside, counting a chunked body as it came
+                if error.status_code != 413:
+                    raise
+                response = JSONResponse(
+                    envelope(TOO_LARGE, "invalid_request_error", "payload_too_large"), 413
+                )
+                await response(scope, receive, send)
+                return
             messages.append(message)
             if message["type"] != "http.request" or not message.get("more_body", False):
                 break

@@ -7,11 +7,36 @@ from fastapi.openapi.utils import get_openapi
 
 from sfumato.api.schemas import ErrorEnvelope
 
-_ERRORS = {
-    "400": "invalid request: `error.param` names the field",
-    "401": "missing or invalid API key",
-    "404": "no such object, or another key's",
+# Each error status, what it means, and which operations may answer it (docs/api.md §4).
+_ERRORS: dict[str, tuple[str, str]] = {
+    "400": ("invalid request: `error.param` names the field (or the Host, if not allowed)", "all"),
+    "401": ("missing or invalid API key", "keyed"),
+    "403": ("the key may not: an admin route, its plan, the content policy", "keyed"),
+    "404": ("no such object, or another key's", "keyed"),
+    "409": ("the job is canceled, or the Idempotency-Key came with another request", "conflicting"),
+    "413": ("the request body is too large", "body"),
+    "429": ("a rate limit or the month's quota is spent: see `Retry-After` and `RateLimit-*`", "keyed"),
+    "500": ("internal error or a failed generation; no detail of the server's", "all"),
+    "503": (
+        "not ready, overloaded, or the database or image store cannot be used now (`Retry-After`)",
+        "all",
+    ),
+    "507": ("the image store is full", "body"),
 }
+
+
+def _applies(to: str, path: str, method: str, operation: dict[str, Any]) -> bool:
+    keyed = bool(operation.get("security")) or path.startswith(("/v1/", "/api/"))
+    if to == "keyed":
+        return keyed
+    if to == "body":
+        return method in ("post", "put", "patch")
+    if to == "conflicting":
+        headers = {
+            p.get("name", "").lower() for p in operation.get("parameters", []) if p.get("in") == "header"
+        }
+        return "idempotency-key" in headers or path.endswith("/cancel")
+    return True
 
 
 def build_openapi(app: FastAPI) -> dict[str, Any]:
@@ -26,12 +51,11 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     components["ErrorEnvelope"] = definition
     reference = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}}
     for path, operations in schema.get("paths", {}).items():
-        for operation in operations.values():
+        for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
             responses.pop("422", None)
-            keyed = path.startswith("/v1/")
-            for status, description in _ERRORS.items():
-                if status != "401" or keyed:
+            for status, (description, to) in _ERRORS.items():
+                if _applies(to, path, method, operation):
                     responses.setdefault(status, {"description": description, "content": reference})
     app.openapi_schema = schema
     return schema
