@@ -1,5 +1,6 @@
 """The OpenAPI document at /openapi.json, telling the truth about errors: 400 with the envelope, never 422."""
 
+import re
 from typing import Any
 
 from fastapi import FastAPI
@@ -25,8 +26,11 @@ _ERRORS: dict[str, tuple[str, str]] = {
 }
 
 
+KEY_FREE = ("/healthz", "/readyz", "/metrics", "/p/", "/i/")  # every other operation reads a key
+
+
 def _applies(to: str, path: str, method: str, operation: dict[str, Any]) -> bool:
-    keyed = bool(operation.get("security")) or path.startswith(("/v1/", "/api/"))
+    keyed = not path.startswith(KEY_FREE)
     if to == "keyed":
         return keyed
     if to == "body":
@@ -52,6 +56,12 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     reference = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}}
     for path, operations in schema.get("paths", {}).items():
         for method, operation in operations.items():
+            # A route shared by two paths (the Azure form of a dialect) takes its path's names unread.
+            declared = {p["name"] for p in operation.get("parameters", []) if p.get("in") == "path"}
+            for name in re.findall(r"{(\w+)}", path):
+                if name not in declared:
+                    parameter = {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                    operation.setdefault("parameters", []).append(parameter)
             responses = operation.setdefault("responses", {})
             responses.pop("422", None)
             for status, (description, to) in _ERRORS.items():

@@ -130,7 +130,18 @@ async def _serve(
     return await _answer(services, key, images, request, response_format(body), base_url, described)
 
 
-@router.post("/v1/images/generations", response_model=OpenAIImagesResponse, response_model_exclude_none=True)
+# With `stream`, the answer is Server-Sent Events (docs/api.md): the schema says so beside the JSON.
+STREAMED: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/event-stream": {"schema": {"type": "string", "description": "SSE events"}}}}
+}
+
+
+@router.post(
+    "/v1/images/generations",
+    response_model=OpenAIImagesResponse,
+    response_model_exclude_none=True,
+    responses=STREAMED,
+)
 async def generations(
     body: OpenAIImageRequest,
     key: GenerationKey,
@@ -152,6 +163,7 @@ async def generations(
     "/openai/deployments/{deployment}/images/generations",
     response_model=OpenAIImagesResponse,
     response_model_exclude_none=True,
+    responses=STREAMED,
 )
 async def azure_generations(
     deployment: str,
@@ -171,6 +183,7 @@ async def azure_generations(
     "/v1/images/edits",
     response_model=OpenAIImagesResponse,
     response_model_exclude_none=True,
+    responses=STREAMED,
     openapi_extra=_multipart(_EDIT_FIELDS, ("image", "prompt")),
 )
 async def edits(
@@ -208,6 +221,7 @@ router.add_api_route(
     methods=["POST"],
     response_model=OpenAIImagesResponse,
     response_model_exclude_none=True,
+    responses=STREAMED,
     openapi_extra=_multipart(_EDIT_FIELDS, ("image", "prompt")),
     summary="Azure Edits",
 )
