@@ -41,10 +41,11 @@ def test_the_same_key_with_another_body_is_409(live: Live) -> None:
 
 
 def test_the_same_key_on_another_route_is_another_request(live: Live) -> None:
-    headers = live.key() | {"Idempotency-Key": "order-3"}
-    assert live.client.post("/v1/jobs", json=BODY, headers=headers).status_code == 202
-    imagine = live.client.post("/v1/images/imagine", json=BODY | {"name": "n"}, headers=headers)
-    assert imagine.status_code == 409
+    # The very same body on both routes: only the route tells the two requests apart.
+    headers, body = live.key() | {"Idempotency-Key": "order-3"}, BODY | {"name": "n"}
+    assert live.client.post("/v1/jobs", json=body, headers=headers).status_code == 202
+    imagine = live.client.post("/v1/images/imagine", json=body, headers=headers)
+    assert imagine.status_code == 409 and imagine.json()["error"]["code"] == "idempotency_key_reused"
 
 
 def test_keys_are_per_api_key(live: Live) -> None:

@@ -60,3 +60,27 @@ def test_the_owner_still_has_everything_after_the_strangers_tries(live: Live, ow
     assert live.client.get(f"/v1/jobs/{owned['queued']}", headers=owner).json()["status"] != "canceled"
     assert len(live.client.get("/v1/images", headers=owner).json()["data"]) == 2
     live.client.post(f"/v1/jobs/{owned['queued']}/cancel", headers=owner)
+
+
+def test_a_stranger_changes_nothing_of_a_published_image_on_any_mutating_route(live: Live) -> None:
+    owner = live.key("publisher", plan="professional")
+    job = live.client.post(
+        "/v1/jobs", json={"prompt": "public", **SMALL}, headers=owner | {"Prefer": "wait=60"}
+    )
+    image = job.json()["images"][0]["id"]
+    url = live.client.post(f"/v1/images/{image}/publish", headers=owner).json()["url"]
+    stranger = live.key("vandal")
+    for method, path, body in [
+        ("POST", f"/v1/images/{image}/unpublish", None),
+        ("POST", f"/v1/images/{image}/publish", None),
+        ("POST", f"/v1/images/{image}/transform", {"format": "jpeg"}),
+        ("DELETE", f"/v1/images/{image}", None),
+        ("POST", f"/v1/jobs/{job.json()['id']}/cancel", None),
+    ]:
+        answer = live.client.request(method, path, json=body, headers=stranger)
+        assert answer.status_code == 404, (method, path, answer.text)
+    # Still published at the same address, still the owner's only image, nothing made for anyone.
+    assert live.client.get(f"/v1/images/{image}", headers=owner).json()["url"] == url
+    assert live.client.get(url.removeprefix("http://testserver")).status_code == 200
+    assert [i["id"] for i in live.client.get("/v1/images", headers=owner).json()["data"]] == [image]
+    assert live.client.get("/v1/images", headers=stranger).json()["data"] == []

@@ -4,6 +4,7 @@ the original stays as it was."""
 import io
 import time
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -150,3 +151,16 @@ def test_a_transform_counts_against_the_generation_requests_a_minute(live: Live)
         assert after.status_code == 429 and after.json()["error"]["code"] == "rate_limit_exceeded"
         return
     raise AssertionError("the window never held still for four requests")
+
+
+def test_both_sides_crop_the_centre_rather_than_stretch(
+    live: Live, made: tuple[dict[str, str], dict]
+) -> None:
+    headers, original = made  # 512x256: to 256x256 it covers at scale 1, so the crop is the middle half
+    source = Image.open(io.BytesIO(content(live, headers, original["id"])[0])).convert("RGB")
+    new = transform(live, headers, original["id"], {"width": 256, "height": 256})
+    made_now = Image.open(io.BytesIO(content(live, headers, new["id"])[0])).convert("RGB")
+    centre = source.crop((128, 0, 384, 256))
+    stretched = source.resize((256, 256))
+    assert np.array_equal(np.asarray(made_now), np.asarray(centre))
+    assert not np.array_equal(np.asarray(made_now), np.asarray(stretched))

@@ -267,3 +267,26 @@ def test_the_end_of_a_job_with_a_webhook_writes_its_delivery_in_the_same_transac
         clock.advance(seconds=LEASE + 1)
         queue.requeue_expired()
     assert status(queue, lost).status == "failed" and deliveries(queue, lost) == ["job.failed"]
+
+
+@pytest.mark.scaled_out
+def test_a_claim_skips_a_job_another_claim_holds_instead_of_waiting_for_it(
+    queue: JobQueue, key_id: str
+) -> None:
+    """SKIP LOCKED: while another transaction holds the oldest job's row (a claim in flight elsewhere), a
+    claim takes the next job at once. Without it, the claim would wait on that lock until it is let go."""
+    first, second = enqueue(queue, key_id, 2)
+    held = queue.db.engine.connect()
+    transaction = held.begin()
+    held.execute(select(JobRow.id).where(JobRow.id == first).with_for_update())  # another claim's lock
+    claimed: list[list[str]] = []
+    claimer = threading.Thread(target=lambda: claimed.append([j.id for j in queue.claim_batch("w1", 1)]))
+    try:
+        claimer.start()
+        claimer.join(30)  # the lock is still held here: only a claim that skips it can have returned
+        assert not claimer.is_alive(), "the claim waited on the other transaction's lock"
+        assert claimed == [[second]]
+    finally:
+        transaction.rollback()
+        held.close()
+        claimer.join(30)

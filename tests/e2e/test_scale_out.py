@@ -197,7 +197,15 @@ def test_a_postgresql_restart_mid_run_loses_no_job(
         load = threading.Thread(target=client_load)
         load.start()
         wait_until(lambda: len(accepted) >= 20, 120, "the run to be under way")
-        server.restart()
+        server.stop()
+        # While it is down, a request is told so, and when to try again (README, docs/api.md §4).
+        outage = cluster.apis[0].client.post(
+            "/v1/jobs", json={"prompt": "during the outage", **SMALL}, headers=headers
+        )
+        assert outage.status_code == 503, outage.text
+        assert outage.json()["error"]["code"] == "database_unavailable"
+        assert outage.headers["Retry-After"] == "1"
+        server.start()
         for process in [*cluster.apis, *cluster.workers]:  # every process lost its connections, and is back
             process.wait_for_output("listening to PostgreSQL again", 60)
         load.join(300)

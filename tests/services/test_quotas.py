@@ -43,6 +43,19 @@ def test_twenty_concurrent_requests_for_the_last_image_let_exactly_one_through(s
     assert used(services, key) == 50 and services.queue.depth() == 50
 
 
+def test_a_job_of_n_images_fits_only_if_all_n_fit(services: Services) -> None:
+    key, _ = services.keys.create("exact", plan="professional", monthly_images=3)
+    services.generation.submit(key, request(n=2))
+    with pytest.raises(QuotaExceeded, match=r"\(1 left, 2 asked\)"):
+        services.generation.submit(key, request(n=2))  # 2 used + 2 > 3, though 2 < 3
+    assert used(services, key) == 2
+    services.generation.submit(key, request(n=1))  # exactly to the quota: 2 + 1 = 3
+    assert used(services, key) == 3
+    with pytest.raises(QuotaExceeded):
+        services.generation.submit(key, request(n=1))
+    assert used(services, key) == 3 and services.queue.depth() == 2
+
+
 def test_a_failed_job_is_not_charged(services: Services) -> None:
     key, _ = services.keys.create("fails", plan="professional", monthly_images=10)
     job = services.generation.submit(key, request(n=4)).job

@@ -3,7 +3,6 @@ verifies every signature with the key's secret, as a Standard Webhooks library d
 
 import json
 import threading
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -18,7 +17,7 @@ from sfumato.db.database import Database
 from sfumato.db.outbox import WebhookOutbox
 from sfumato.db.tables import DeliveryRow as WebhookDelivery
 from sfumato.engine.pipeline import DiffusersEngine
-from sfumato.services.webhooks import SCHEDULE, WebhookDispatcher
+from sfumato.services.webhooks import WebhookDispatcher
 from tests.conftest import SMALL, Deployment, Live, ManualClock, start_live, wait_until
 
 
@@ -84,6 +83,15 @@ def test_a_finished_job_is_delivered_signed_with_the_job_itself(app: Live, recei
     assert receiver.received[0][0]["webhook-id"].startswith("msg_")
 
 
+def marker(app: Live, receiver: Receiver, headers: dict[str, str]) -> None:
+    """A job whose delivery arrives after the dispatcher has looked at everything due before it."""
+    before = len(receiver.received)
+    body = {"prompt": "marker", "webhook_url": receiver.url, **SMALL}
+    marker_id = app.client.post("/v1/jobs", json=body, headers=headers).json()["id"]
+    wait_until(lambda: len(receiver.received) > before)
+    assert json.loads(receiver.received[-1][1])["data"]["id"] == marker_id
+
+
 def test_a_failed_attempt_is_retried_later_with_the_same_id_and_body(
     app: Live, receiver: Receiver, clock: ManualClock
 ) -> None:
@@ -94,15 +102,16 @@ def test_a_failed_attempt_is_retried_later_with_the_same_id_and_body(
     ).json()["id"]
     wait_until(lambda: len(receiver.received) == 1)
     wait_until(lambda: [d.attempts for d in app.services.outbox.of_job(job_id)] == [1])
-    time.sleep(0.3)  # several polls: nothing more until the backoff has passed
-    assert len(receiver.received) == 1
+    # Nothing more before the backoff: proven by a later delivery arriving while the first is not sent again.
+    marker(app, receiver, headers)
+    assert len(receiver.received) == 2
     (delivery,) = app.services.outbox.of_job(job_id)
     assert (delivery.status, delivery.attempts, delivery.last_status) == ("pending", 1, 500)
     clock.advance(seconds=6)
-    wait_until(lambda: len(receiver.received) == 2)
-    (first_headers, first_body), (second_headers, second_body) = receiver.received
+    wait_until(lambda: len(receiver.received) == 3)
+    (first_headers, first_body), _, (second_headers, second_body) = receiver.received
     assert first_headers["webhook-id"] == second_headers["webhook-id"] and first_body == second_body
-    assert verified(app, headers, receiver.received[1])["type"] == "job.succeeded"
+    assert verified(app, headers, receiver.received[2])["type"] == "job.succeeded"
     wait_until(lambda: app.services.outbox.of_job(job_id)[0].status == "delivered")
 
 
@@ -113,8 +122,8 @@ def test_410_stops_the_deliveries(app: Live, receiver: Receiver, clock: ManualCl
     ).json()["id"]
     wait_until(lambda: [d.status for d in app.services.outbox.of_job(job_id)] == ["gone"])
     clock.advance(hours=30)
-    time.sleep(0.3)
-    assert len(receiver.received) == 1
+    marker(app, receiver, app.key())  # a later delivery arrives; the stopped one is not sent again
+    assert len(receiver.received) == 2
     assert 'sfumato_webhook_deliveries_total{result="gone"} 1.0' in app.client.get("/metrics").text
 
 
@@ -223,7 +232,16 @@ def add_delivery(
 async def test_retries_last_a_day_then_the_delivery_fails(
     db: Database, clock: ManualClock, key_id: str
 ) -> None:
-    assert sum(SCHEDULE, timedelta()) >= timedelta(hours=24)
+    # The figures docs/webhooks.md promises, written out here: not read from the code under test.
+    documented = [
+        timedelta(seconds=5),
+        timedelta(minutes=5),
+        timedelta(minutes=30),
+        timedelta(hours=2),
+        timedelta(hours=5),
+        timedelta(hours=10),
+        timedelta(hours=10),
+    ]
     add_delivery(db, clock, key_id, "job_1", "job.failed")
     outbox = WebhookOutbox(db, clock)
     sent: list[str] = []
@@ -240,15 +258,18 @@ async def test_retries_last_a_day_then_the_delivery_fails(
         transport=httpx.MockTransport(answer),
     )
     statuses = []
-    for wait in (timedelta(), *SCHEDULE):
-        clock.advance(seconds=wait.total_seconds())
+    for wait in (timedelta(), *documented):
+        if wait:
+            clock.advance(seconds=wait.total_seconds() - 1)
+            assert outbox.claim(10) == []  # a second early: not yet due
+            clock.advance(seconds=1)
         (due,) = outbox.claim(10)
         statuses.append(await dispatcher.deliver(due))
         assert outbox.claim(10) == []  # not due again before its backoff
-    assert statuses == ["pending"] * len(SCHEDULE) + ["failed"]
-    assert sent == ["msg_1"] * (len(SCHEDULE) + 1)
+    assert statuses == ["pending"] * 7 + ["failed"]
+    assert sent == ["msg_1"] * 8
     (delivery,) = outbox.of_job("job_1")
-    assert (delivery.attempts, delivery.last_error) == (len(SCHEDULE) + 1, "HTTP 500")
+    assert (delivery.attempts, delivery.last_error) == (8, "HTTP 500")
     assert json.loads(delivery.body or "")["data"] == {"id": "job_1", "object": "job", "status": "failed"}
 
 
@@ -269,3 +290,19 @@ async def test_redirects_are_not_followed(db: Database, clock: ManualClock, key_
     assert await dispatcher.deliver(due) == "pending"  # a redirect is a failed attempt, retried later
     assert asked == ["https://hooks.example/moved"]
     assert outbox.of_job("job_2")[0].last_error == "HTTP 302"
+
+
+@pytest.mark.anyio
+async def test_the_dispatcher_itself_connects_only_through_the_guard(
+    db: Database, clock: ManualClock, key_id: str, receiver: Receiver
+) -> None:
+    """A delivery row that names this machine (written before a name changed its answer, say) is refused as
+    it connects: the dispatcher's own client goes through the guarded transport, not a plain one."""
+    add_delivery(db, clock, key_id, "job_1", "job.failed", url=receiver.url)  # http://127.0.0.1:…
+    outbox = WebhookOutbox(db, clock)
+    dispatcher = WebhookDispatcher(outbox, clock, render=lambda job, key: None, allow_private=False)
+    (due,) = outbox.claim(10)
+    assert await dispatcher.deliver(due) == "pending"
+    assert receiver.received == []  # deliver() has returned: nothing reached the receiver, nor will
+    (delivery,) = outbox.of_job("job_1")
+    assert "(loopback)" in (delivery.last_error or "")

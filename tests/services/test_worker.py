@@ -1,7 +1,6 @@
 """The worker over the real tiny engine: jobs end once, with their images, whatever happens meanwhile."""
 
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -195,16 +194,17 @@ def test_a_worker_that_lost_its_lease_discards_its_work(
     clock: ManualClock,
 ) -> None:
     hold = threading.Event()
-    make_worker(lambda job: hold.wait(10))
+    worker = make_worker(lambda job: hold.wait(10))
     job_id = submit(queue, key_id)
     wait_until(lambda: job_of(db, job_id).status == "processing")
     clock.advance(seconds=LEASE + 1)  # the worker looks dead: its job goes to another
     queue.requeue_expired()
     (taken,) = queue.claim("other-worker")
     hold.set()
-    time.sleep(1.5)  # a heartbeat or two: the first worker learns it lost the job
+    # Waited for the first worker to let the job go (not a sleep): only then is "it kept nothing" proven.
+    wait_until(lambda: job_id not in worker._held.progress(), 60)
+    assert files(storage) == []
     assert queue.complete("other-worker", job_id, [])
-    wait_until(lambda: files(storage) == [], 5)
     assert job_of(db, job_id).lease_owner == "other-worker"
     assert taken.attempts == 2
 
