@@ -3,8 +3,8 @@
 A batch is one pipeline call. Each job's prompt is encoded on its own, exactly as the pipeline would
 encode it alone, and the embeddings are stacked, one row per image; one CPU `torch.Generator` per
 image makes its starting noise. So an image made in a batch equals the same request made alone, up
-to the rounding of batched kernels. The VAE decodes one image at a time (slicing): a batch of
-1024x1024 images needs no more decoder memory than one, and each decode is the lone one's.
+to the rounding of batched kernels. The VAE decodes the batch in one call when it fits the memory
+budget (engine/decoding.py), one image at a time past it.
 """
 
 import logging
@@ -18,7 +18,7 @@ from PIL.Image import Image
 from sfumato.domain import batching
 from sfumato.domain.inputs import INPAINT
 from sfumato.domain.models import ModelSpec
-from sfumato.engine import modes, previews
+from sfumato.engine import decoding, modes, previews
 from sfumato.engine.base import (
     GenerationCanceled,
     KeepCheck,
@@ -42,7 +42,6 @@ class DiffusersEngine:
         self.spec = spec
         self.compiled = compiled
         pipe.set_progress_bar_config(disable=True)
-        pipe.vae.enable_slicing()
         self.modes = modes.Modes(pipe)
 
     @property
@@ -126,7 +125,8 @@ class DiffusersEngine:
                 **{name: tensors[name][embed_rows] for name in _ROW_TENSORS[1:]},
             }
 
-        # 5. Denoise and decode, all rows at once.
+        # 5. Denoise and decode, all rows at once (the decoder too, within its memory budget).
+        self._decode_budget(len(owner), first.width, first.height)
         with torch.inference_mode():
             output = self.modes.pipeline(first.mode)(
                 prompt_embeds=prompt,
@@ -149,6 +149,21 @@ class DiffusersEngine:
             if wanted(index):
                 outcomes[index] = Rendered(made, warnings[index])
         return outcomes
+
+    def _decode_budget(self, images: int, width: int, height: int) -> None:
+        vae = self.pipe.vae
+        fits = decoding.at_once(
+            images,
+            width,
+            height,
+            widest_channels=max(vae.config.block_out_channels),
+            dtype=vae.dtype,
+            free=decoding.free_bytes(self.device),
+        )
+        if fits:
+            vae.disable_slicing()
+        else:
+            vae.enable_slicing()
 
     def generate(
         self,
