@@ -70,7 +70,7 @@ def test_the_scale_benchmark_measures_every_route_and_sweeps_its_backlog_to_noth
 
 def test_the_soak_mixes_generation_polling_and_listing_and_reports_errors_and_memory(tmp_path: Path) -> None:
     out = tmp_path / "soak.json"
-    soak.main(["--clients", "4", "--keys", "1", "--minutes", "0.1", "--warmup", "2", "--json", str(out)])
+    soak.main(["--clients", "4", "--keys", "1", "--minutes", "0.05", "--warmup", "1", "--json", str(out)])
     result = json.loads(out.read_text())
     assert result["server_errors"] == 0 and result["transport_errors"] == 0, result
     assert result["images_made"] > 0 and result["polls"] > 0
