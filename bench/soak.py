@@ -76,7 +76,7 @@ async def client(http: httpx.AsyncClient, key: str, index: int, until: float, re
                 content = await http.get(f"/v1/images/{images[0]['id']}/content", headers=headers)
                 record["statuses"][content.status_code] += 1
         except httpx.HTTPError as error:
-            record["transport_errors"].append(type(error).__name__)
+            record["transport_errors"].append(f"{type(error).__name__} on {error.request.url.path}")
 
 
 async def soak(url: str, keys: list[str], clients: int, seconds: float, record: dict[str, Any]) -> None:
@@ -117,6 +117,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "statuses": {str(code): count for code, count in sorted(statuses.items())},
         "server_errors": sum(count for code, count in statuses.items() if code >= 500),
         "transport_errors": len(record["transport_errors"]),
+        "transport_error_kinds": dict(Counter(record["transport_errors"]).most_common(10)),
         "memory_start_mib": round(memory_start, 1),
         "memory_end_mib": round(memory_end, 1),
         "memory_growth": round(memory_end / memory_start - 1, 3) if memory_start else None,

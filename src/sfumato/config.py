@@ -99,6 +99,13 @@ class Settings(BaseSettings):
     header_timeout_seconds: float = Field(
         10, gt=0, le=3600, description="a request's line and headers must arrive within this (408 past it)"
     )
+    keep_alive_seconds: int = Field(
+        75,
+        ge=1,
+        le=3600,
+        description="an idle connection waits this long for its next request: longer than clients keep "
+        "theirs (httpx 5 s), so a client never sends on a connection the server is closing",
+    )
     body_timeout_seconds: float = Field(
         60, gt=0, le=3600, description="a request's body must arrive within this of its headers"
     )

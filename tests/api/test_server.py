@@ -151,3 +151,20 @@ def test_forwarded_addresses_count_only_from_listed_proxies(tmp_path: Path) -> N
         assert running.client.get("/v1/jobs", headers=second).status_code == 401
     finally:
         running.stop()
+
+
+def test_an_idle_kept_alive_connection_is_not_cut_at_the_head_deadline(server: tuple[Server, str]) -> None:
+    """Between requests the keep-alive (75 s) governs, not the head deadline: a client's pooled connection
+    is never answered 408 or closed under it while it waits (the soak's ReadErrors, bench/soak.py)."""
+    running, _ = server
+    connection = connect(running)
+    request = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    connection.sendall(request)
+    assert connection.recv(65536).startswith(b"HTTP/1.1 200")
+    connection.settimeout(3 * SECONDS)
+    with pytest.raises(TimeoutError):  # three head deadlines pass: nothing is sent, nothing is closed
+        connection.recv(65536)
+    connection.sendall(request)
+    connection.settimeout(10)
+    assert connection.recv(65536).startswith(b"HTTP/1.1 200")
+    connection.close()

@@ -1,6 +1,7 @@
 """The HTTP server's own bounds, before any request reaches the app: a request line and headers of at most
 `max_head_bytes` (431 past it), sent within `head_seconds`; a body within `body_seconds` of its headers
-(408 when a client stalls before its headers, the connection closed when it stalls in its body). Without
+(408 when a client stalls before its headers, the connection closed when it stalls in its body); an idle
+connection between requests is closed, silently, after the keep-alive (`SFUMATO_KEEP_ALIVE_SECONDS`). Without
 these, one client holding 300 connections open a byte at a time, or sending a 256 MiB header, ties up the
 server for good. A subclass of uvicorn's httptools protocol: the parser stays uvicorn's."""
 
@@ -113,7 +114,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         self._reading = True
         self._parsed = 0
-        if self._deadline is None:  # a pipelined request, begun while the one before was answered
+        if self._deadline is None:  # the next request on a kept-alive connection, or a pipelined one
             self._arm(self.head_seconds)
         super().on_message_begin()
 
@@ -130,10 +131,9 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         super().on_message_complete()
 
     def on_response_complete(self) -> None:
+        # An idle keep-alive connection is uvicorn's keep-alive timer's to close, silently; the next
+        # request's head deadline starts at its first byte (on_message_begin).
         super().on_response_complete()
-        if not self.transport.is_closing() and not self._reading:
-            self._reading = True
-            self._arm(self.head_seconds)
 
 
 def bounded_protocol(
