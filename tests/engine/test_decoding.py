@@ -14,6 +14,11 @@ def test_sdxl_at_1024_in_bf16_is_estimated_at_six_gib_an_image() -> None:
     assert decoding.peak_bytes(512, 1024, 1024, torch.bfloat16) == 6 * 2**30
 
 
+def test_on_cpu_the_decoder_goes_one_image_at_a_time(tiny_engine: DiffusersEngine) -> None:
+    tiny_engine.render([RenderJob("two", None, 256, 256, 1, 0.0, [1, 2])])
+    assert tiny_engine.pipe.vae.use_slicing  # measured faster there (engine/decoding.py)
+
+
 def test_a_batch_decodes_at_once_only_within_half_of_the_free_memory() -> None:
     one = decoding.peak_bytes(512, 1024, 1024, torch.bfloat16)
     assert decoding.at_once(8, 1024, 1024, widest_channels=512, dtype=torch.bfloat16, free=16 * one)
@@ -26,6 +31,7 @@ def test_the_engine_slices_the_decoder_only_past_the_budget(
     tiny_engine: DiffusersEngine, monkeypatch: pytest.MonkeyPatch, free: int
 ) -> None:
     monkeypatch.setattr(decoding, "free_bytes", lambda device: free)
+    monkeypatch.setattr(decoding, "BATCHED_DEVICES", frozenset({"cuda", "cpu"}))  # as on a GPU
     seen: list[int] = []
     decode = tiny_engine.pipe.vae._decode  # one call a slice when slicing
 

@@ -14,6 +14,9 @@ import torch
 
 LIVE_ACTIVATIONS = 6
 SHARE_OF_FREE = 0.5
+# Where a batch decodes at once. On CPU one at a time was measured faster (tiny, 256x256, batch 8 on 2 EPYC
+# cores: 8.45 images/s sliced against 7.07 at once; docs/benchmarks.md): a sliced decode stays in cache.
+BATCHED_DEVICES = frozenset({"cuda"})
 
 
 def free_bytes(device: torch.device) -> int:

@@ -3,8 +3,8 @@
 A batch is one pipeline call. Each job's prompt is encoded on its own, exactly as the pipeline would
 encode it alone, and the embeddings are stacked, one row per image; one CPU `torch.Generator` per
 image makes its starting noise. So an image made in a batch equals the same request made alone, up
-to the rounding of batched kernels. The VAE decodes the batch in one call when it fits the memory
-budget (engine/decoding.py), one image at a time past it.
+to the rounding of batched kernels. On a GPU the VAE decodes the batch in one call when it fits the
+memory budget (engine/decoding.py), one image at a time past it and on CPU.
 """
 
 import logging
@@ -152,7 +152,7 @@ class DiffusersEngine:
 
     def _decode_budget(self, images: int, width: int, height: int) -> None:
         vae = self.pipe.vae
-        fits = decoding.at_once(
+        fits = self.device.type in decoding.BATCHED_DEVICES and decoding.at_once(
             images,
             width,
             height,
