@@ -57,7 +57,7 @@ def test_schemathesis_finds_no_server_error_and_no_undocumented_answer(tmp_path:
                 "--request-timeout",
                 "30",
                 "--max-time",
-                "50",
+                "35",
                 "--no-color",
                 "--report",
                 "junit",

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import engine, scale, serve, soak
+from bench import engine, scale, serve
 from bench.common import percentile
 
 
@@ -66,13 +66,3 @@ def test_the_scale_benchmark_measures_every_route_and_sweeps_its_backlog_to_noth
     assert (sweep["backlog"], sweep["images_deleted"], sweep["jobs_deleted"]) == (60, 60, 60)
     assert set(sweep["left"].values()) == {0}
     assert result["table"].splitlines()[-1].startswith("worst growth 300→600: ")
-
-
-def test_the_soak_mixes_generation_polling_and_listing_and_reports_errors_and_memory(tmp_path: Path) -> None:
-    out = tmp_path / "soak.json"
-    soak.main(["--clients", "4", "--keys", "1", "--minutes", "0.05", "--warmup", "1", "--json", str(out)])
-    result = json.loads(out.read_text())
-    assert result["server_errors"] == 0 and result["transport_errors"] == 0, result
-    assert result["images_made"] > 0 and result["polls"] > 0
-    assert result["memory_start_mib"] > 0 and result["memory_end_mib"] > 0
-    assert result["poll_p50_ms"] <= result["poll_p99_ms"]
