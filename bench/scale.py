@@ -36,7 +36,7 @@ from sfumato.db.jobs import JobStore
 from sfumato.db.migrate import upgrade
 from sfumato.domain.clock import SystemClock
 from sfumato.services.container import key_service
-from sfumato.services.retention import RetentionSweeper
+from sfumato.services.retention import BATCH, RetentionSweeper
 from sfumato.storage import open_storage
 
 RETENTION_DAYS = 30
@@ -81,7 +81,6 @@ def sweep(
     now = datetime.now(UTC)
     retention = timedelta(days=RETENTION_DAYS)
     made = scale_data.add_backlog(db, key, count, now, retention, folder / "images")
-    sized = {"batch": batch} if batch else {}
     images, jobs = ImageStore(db), JobStore(db)
     steps: list[
         tuple[str, float, float, int]
@@ -104,7 +103,7 @@ def sweep(
         open_storage(storage_url),
         SystemClock(),
         retention_days=RETENTION_DAYS,
-        **sized,
+        batch=batch or BATCH,
     )
     waits: list[float] = []
     done = threading.Event()

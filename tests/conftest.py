@@ -315,7 +315,11 @@ class Deployment:
         return make_settings(folder, **(values | overrides))
 
 
-@pytest.fixture(scope="session", params=["embedded", "scaled-out"])
+# SFUMATO_TEST_DEPLOYMENTS=embedded runs the embedded deployment only (scripts/mutation, docs/testing.md).
+DEPLOYMENTS = os.environ.get("SFUMATO_TEST_DEPLOYMENTS", "embedded,scaled-out").split(",")
+
+
+@pytest.fixture(scope="session", params=DEPLOYMENTS)
 def deployment(request: pytest.FixtureRequest) -> Deployment:
     """Every test that asks for it runs twice: on the embedded default and on the scaled-out services."""
     if request.param == "embedded":

@@ -27,7 +27,13 @@ def test_every_setting_is_on_the_settings_page_and_nothing_else() -> None:
 def test_every_setting_the_manual_names_exists() -> None:
     known = {f"SFUMATO_{name.upper()}" for name in Settings.model_fields}
     # the scripts' and tests' own
-    known |= {"SFUMATO_VENV", "SFUMATO_TORCH_SPEC", "SFUMATO_ARTIFACTS", "SFUMATO_TEST_PROCESSES"}
+    known |= {
+        "SFUMATO_VENV",
+        "SFUMATO_TORCH_SPEC",
+        "SFUMATO_ARTIFACTS",
+        "SFUMATO_TEST_PROCESSES",
+        "SFUMATO_TEST_DEPLOYMENTS",
+    }
     named = {name for page in PAGES for name in re.findall(r"SFUMATO_[A-Z0-9_]+[A-Z0-9]", page.read_text())}
     assert named - known == set()
 

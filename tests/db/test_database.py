@@ -1,13 +1,16 @@
+import logging
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import event, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
-from sfumato.db.database import Database, normalize_url, read_only, unreachable
+from sfumato.db.database import Database, normalize_url, read_only, retry, shown_url, unreachable
 from sfumato.db.migrate import upgrade
-from sfumato.domain.errors import DatabaseReadOnly
+from sfumato.db.tables import KeyRow
+from sfumato.domain.errors import DatabaseReadOnly, DatabaseUnavailable
 from tests.conftest import all_at_once
 
 
@@ -49,7 +52,49 @@ def test_reads_do_not_wait_for_a_writer(db: Database) -> None:
 
 def test_postgresql_urls_use_psycopg_3() -> None:
     assert normalize_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalize_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalize_url("postgresql://u@h/db?options=x://y") == "postgresql+psycopg://u@h/db?options=x://y"
+    assert normalize_url("postgresql+psycopg://u@h/db") == "postgresql+psycopg://u@h/db"
     assert normalize_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_a_database_url_is_shown_without_its_password() -> None:
+    assert (
+        shown_url("postgresql://sfumato:s3cret@db:5432/sfumato") == "postgresql://sfumato:***@db:5432/sfumato"
+    )
+    assert shown_url("sqlite:////data/sfumato.db") == "sqlite:////data/sfumato.db"
+
+
+def test_an_sqlite_file_in_folders_that_do_not_exist_yet_is_created_with_them(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'a' / 'b' / 'sfumato.db'}")
+    db.ping()
+    assert (tmp_path / "a" / "b" / "sfumato.db").exists()
+    db.dispose()
+
+
+@pytest.mark.embedded
+def test_a_pooled_sqlite_connection_serves_any_thread(db: Database) -> None:
+    db.ping()  # the connection goes back to the pool, opened in this thread
+    errors: list[BaseException] = []
+
+    def elsewhere() -> None:
+        try:
+            with db.write() as session:
+                session.execute(text("SELECT 1"))
+        except BaseException as error:
+            errors.append(error)
+
+    worker = threading.Thread(target=elsewhere)
+    worker.start()
+    worker.join(30)
+    assert errors == []
+
+
+def test_what_a_write_returned_stays_readable_after_its_commit(db: Database, key_id: str) -> None:
+    with db.write() as session:
+        row = session.get(KeyRow, key_id)
+    assert row is not None
+    assert row.id == key_id and row.name == "k"  # no DetachedInstanceError: nothing expired at commit
 
 
 class _DriverError(Exception):
@@ -101,3 +146,99 @@ def test_a_full_sqlite_file_is_database_read_only_and_remembered_until_a_write_w
         session.execute(text("SELECT 1"))
     assert db.write_fault is None
     db.dispose()
+
+
+class _FakeTime:
+    """`retry`'s clock: sleeping moves it on, and every pause is recorded."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.pauses: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.pauses.append(round(seconds, 3))
+        self.now += seconds
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+def _failing(times: int, error: Exception, answer: int = 7) -> tuple[list[int], Any]:
+    calls: list[int] = []
+
+    def call() -> int:
+        calls.append(1)
+        if len(calls) <= times:
+            raise error
+        return answer
+
+    return calls, call
+
+
+def test_retry_tries_again_while_the_database_is_away_with_pauses_doubling_to_two_seconds() -> None:
+    clock = _FakeTime()
+    calls, call = _failing(7, DatabaseUnavailable())
+    assert retry(call, seconds=60, sleep=clock.sleep, monotonic=clock.monotonic) == 7
+    assert len(calls) == 8
+    assert clock.pauses == [0.1, 0.2, 0.4, 0.8, 1.6, 2.0, 2.0]
+
+
+def test_retry_gives_up_when_the_next_pause_would_pass_its_deadline() -> None:
+    clock = _FakeTime()
+    calls, call = _failing(100, DatabaseUnavailable())
+    with pytest.raises(DatabaseUnavailable):
+        retry(call, seconds=1.0, sleep=clock.sleep, monotonic=clock.monotonic)
+    # 0.1 + 0.2 + 0.4 = 0.7 s waited; a pause of 0.8 more would end past 1 s
+    assert clock.pauses == [0.1, 0.2, 0.4]
+    assert len(calls) == 4
+
+
+def test_retry_never_repeats_a_call_that_failed_for_another_reason() -> None:
+    clock = _FakeTime()
+    for error in (ValueError("a wrong statement"), OperationalError("UPDATE", {}, Exception("locked"))):
+        calls, call = _failing(1, error)
+        with pytest.raises(type(error)):
+            retry(call, seconds=60, sleep=clock.sleep, monotonic=clock.monotonic)
+        assert len(calls) == 1
+    assert clock.pauses == []
+
+
+def test_retry_stops_when_told_to() -> None:
+    clock = _FakeTime()
+    calls, call = _failing(5, DatabaseUnavailable())
+    with pytest.raises(DatabaseUnavailable):
+        retry(call, seconds=60, stop=lambda: len(calls) >= 2, sleep=clock.sleep, monotonic=clock.monotonic)
+    assert len(calls) == 2
+    assert clock.pauses == [0.1]
+
+
+def test_retry_gives_up_only_past_its_deadline_not_at_it() -> None:
+    clock = _FakeTime()
+    clock.now = 0.0
+    calls, call = _failing(100, DatabaseUnavailable())
+    with pytest.raises(DatabaseUnavailable):
+        # the second pause (0.2 s) ends exactly at the deadline: it is still taken
+        retry(call, seconds=0.1 + 0.2, sleep=clock.sleep, monotonic=clock.monotonic)
+    assert clock.pauses == [0.1, 0.2]
+    assert len(calls) == 3
+
+
+def test_retry_says_what_failed_and_how_long_it_waits(caplog: pytest.LogCaptureFixture) -> None:
+    clock = _FakeTime()
+    _, call = _failing(1, DatabaseUnavailable())
+    with caplog.at_level(logging.WARNING, logger="sfumato.db.database"):
+        retry(call, seconds=60, sleep=clock.sleep, monotonic=clock.monotonic)
+    assert [record.getMessage() for record in caplog.records] == [
+        "the database is away (DatabaseUnavailable); trying again in 0.1 s"
+    ]
+
+
+def test_a_connection_the_driver_lost_is_the_database_away() -> None:
+    error = OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+    assert unreachable(error)
+    invalidated = DBAPIError("SELECT 1", {}, Exception("terminating connection"), connection_invalidated=True)
+    assert unreachable(invalidated)
+    assert not unreachable(DBAPIError("SELECT 1", {}, Exception("division by zero")))
+    assert unreachable(DatabaseUnavailable())
+    assert not unreachable(OperationalError("UPDATE", {}, Exception("database is locked")))
+    assert not unreachable(ValueError("no"))

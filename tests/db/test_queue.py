@@ -4,9 +4,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from sfumato.db import usage
+from sfumato.db.database import retry
 from sfumato.db.outbox import WebhookOutbox
 from sfumato.db.queue import JobQueue
 from sfumato.db.tables import ImageRow, JobRow
+from sfumato.db.usage import UsageStore
+from sfumato.domain.errors import DatabaseUnavailable
 from sfumato.domain.generation import GenerationRequest
 from sfumato.domain.ids import new_id
 from sfumato.domain.images import Image, StoredFile
@@ -290,3 +294,180 @@ def test_a_claim_skips_a_job_another_claim_holds_instead_of_waiting_for_it(
         transaction.rollback()
         held.close()
         claimer.join(30)
+
+
+def images_of(queue: JobQueue, job_id: str) -> list[str]:
+    with queue.db.read() as session:
+        return list(session.scalars(select(ImageRow.id).where(ImageRow.job_id == job_id)))
+
+
+def test_completing_again_after_a_lost_answer_recognises_its_own_landed_commit(
+    queue: JobQueue, key_id: str, clock: ManualClock
+) -> None:
+    """The worker retries `complete` through a database restart: a try whose commit landed but whose
+    answer was lost must answer True again (the images are the job's), and store nothing twice."""
+    (job_id,) = enqueue(queue, key_id)
+    (job,) = queue.claim_batch("w", 1)
+    made = [image_row(job, 0, clock), image_row(job, 1, clock)]
+    tries: list[bool] = []
+
+    def complete_losing_the_first_answer() -> bool:
+        done = queue.complete("w", job_id, made)
+        tries.append(done)
+        if len(tries) == 1:
+            raise DatabaseUnavailable()  # the commit landed; its answer did not reach the worker
+        return done
+
+    assert retry(complete_losing_the_first_answer, seconds=5, sleep=lambda _: None)
+    assert tries == [True, True]
+    assert sorted(images_of(queue, job_id)) == sorted(image.id for image in made)
+    assert status(queue, job_id).status == "succeeded"
+
+
+def test_completing_a_job_whose_images_did_not_land_is_refused(
+    queue: JobQueue, key_id: str, clock: ManualClock
+) -> None:
+    """Another worker's images, a subset of them, or none at all do not make a later `complete` succeed."""
+    (job_id,) = enqueue(queue, key_id)
+    (job,) = queue.claim_batch("w", 1)
+    landed = [image_row(job, 0, clock), image_row(job, 1, clock)]
+    assert queue.complete("w", job_id, landed)
+    assert not queue.complete("w", job_id, [image_row(job, 0, clock)])  # an image that never landed
+    assert not queue.complete("w", job_id, [*landed, image_row(job, 2, clock)])  # one of three missing
+    assert not queue.complete("w", job_id, [])  # nothing to recognise
+    assert queue.complete("w", job_id, landed[:1])  # every one of these did land
+    assert len(images_of(queue, job_id)) == 2
+
+
+def charged(queue: JobQueue, key_id: str, n: int = 2) -> str:
+    """A job of n images charged to the key's month, as the generation service enqueues it."""
+    params = GenerationRequest(prompt="p", width=256, height=256, n=n).resolve(MODELS["tiny"], seed=0)
+    with queue.db.write() as session:
+        usage.charge(session, key_id, "2026-01", n, quota=None)
+        return queue.add(
+            session, job_id=new_id("job"), key_id=key_id, params=params, charged_month="2026-01"
+        ).id
+
+
+def used(queue: JobQueue, key_id: str) -> int:
+    return UsageStore(queue.db).used(key_id, "2026-01")
+
+
+def test_a_claim_starts_the_progress_afresh_and_keeps_the_first_attempts_start(
+    queue: JobQueue, key_id: str, clock: ManualClock
+) -> None:
+    (job_id,) = enqueue(queue, key_id)
+    (first,) = queue.claim("w1")
+    queue.renew("w1", {job_id: 0.7})
+    clock.advance(seconds=LEASE + 1)
+    queue.requeue_expired()
+    requeued = status(queue, job_id)
+    assert (requeued.progress, requeued.lease_expires_at, requeued.lease_owner) == (0.0, None, None)
+    clock.advance(seconds=5)
+    (second,) = queue.claim("w2")
+    assert second.started_at == first.started_at  # the job started at its first attempt
+    assert second.progress == 0.0 and second.lease_owner == "w2"
+    assert second.lease_expires_at is not None and second.lease_expires_at > clock.now()
+
+
+def test_a_lapsed_jobs_last_attempt_fails_with_words(
+    queue: JobQueue, key_id: str, clock: ManualClock
+) -> None:
+    (job_id,) = enqueue(queue, key_id)
+    for attempt in range(3):
+        queue.claim(f"w{attempt}")
+        clock.advance(seconds=LEASE + 1)
+        queue.requeue_expired()
+    job = status(queue, job_id)
+    assert job.error_message == "the workers running this job stopped answering on every attempt"
+    assert job.lease_expires_at is None
+    assert deliveries(queue, job_id) == []  # no webhook asked for: none written
+
+
+def test_only_lapsed_leases_are_taken_back(queue: JobQueue, key_id: str, clock: ManualClock) -> None:
+    early, late = enqueue(queue, key_id, 2)
+    queue.claim("w1")
+    clock.advance(seconds=LEASE / 2)
+    queue.claim("w2")
+    clock.advance(seconds=LEASE / 2 + 1)
+    assert queue.requeue_expired().requeued == [early]
+    assert status(queue, late).status == "processing"
+
+
+def test_renewal_clamps_progress_sets_previews_given_and_answers_only_jobs_still_held(
+    queue: JobQueue, key_id: str
+) -> None:
+    mine, also_mine, theirs = enqueue(queue, key_id, 3)
+    queue.claim("w1", 2)
+    queue.claim("w2", 1)
+    held = queue.renew("w1", {mine: 1.7, also_mine: -0.2, theirs: 0.5}, {mine: "cHJldmlldw=="})
+    assert held == {mine, also_mine}
+    assert (status(queue, mine).progress, status(queue, mine).preview) == (1.0, "cHJldmlldw==")
+    assert (status(queue, also_mine).progress, status(queue, also_mine).preview) == (0.0, None)
+    assert status(queue, theirs).progress == 0.0  # w2's job: untouched by w1
+    queue.renew("w1", {mine: 0.5})
+    assert status(queue, mine).preview == "cHJldmlldw=="  # no new preview: the last one stays
+
+
+def test_a_release_hands_back_only_the_owners_jobs_and_clears_what_the_run_left(
+    queue: JobQueue, key_id: str
+) -> None:
+    mine, theirs = enqueue(queue, key_id, 2)
+    queue.claim("w1", 1)
+    queue.claim("w2", 1)
+    queue.renew("w1", {mine: 0.5}, {mine: "cHJldmlldw=="})
+    queue.release("w1", [mine, theirs])
+    job = status(queue, mine)
+    assert (job.status, job.lease_expires_at, job.progress, job.preview) == ("queued", None, 0.0, None)
+    assert (status(queue, theirs).status, status(queue, theirs).attempts) == ("processing", 1)
+    queue.release("w1", [])  # nothing to hand back: no write at all
+
+
+def test_canceling_a_running_job_ends_it_now_and_keeps_its_charge(
+    queue: JobQueue, key_id: str, clock: ManualClock
+) -> None:
+    job_id = charged(queue, key_id)
+    queue.claim("w1")
+    queue.renew("w1", {job_id: 0.5}, {job_id: "cHJldmlldw=="})
+    assert queue.cancel(job_id, key_id)
+    job = status(queue, job_id)
+    assert (job.status, job.lease_expires_at, job.preview) == ("canceled", None, None)
+    assert job.completed_at is not None
+    assert used(queue, key_id) == 2  # it had its GPU time
+
+
+def test_canceling_a_queued_job_gives_its_images_back(queue: JobQueue, key_id: str) -> None:
+    job_id = charged(queue, key_id)
+    assert not queue.cancel(job_id, "key_someone_else")
+    assert used(queue, key_id) == 2
+    assert queue.cancel(job_id, key_id)
+    assert used(queue, key_id) == 0
+
+
+def test_deleting_a_job_takes_its_images_and_refunds_only_one_that_never_ran(
+    queue: JobQueue, key_id: str, clock: ManualClock
+) -> None:
+    waiting, done = charged(queue, key_id), charged(queue, key_id)
+    assert used(queue, key_id) == 4
+    queue.claim_batch("w", 1)  # the older one, `waiting`, is taken first: cancel it so `done` runs
+    assert queue.cancel(waiting, key_id) and used(queue, key_id) == 4
+    waiting = charged(queue, key_id)
+    (job,) = queue.claim("w", 1)
+    assert job.id == done
+    assert queue.complete("w", done, [image_row(job, 0, clock), image_row(job, 1, clock)])
+    assert not queue.delete(done, "key_someone_else")
+    assert len(images_of(queue, done)) == 2
+    assert queue.delete(done, key_id)
+    assert images_of(queue, done) == [] and used(queue, key_id) == 6  # a succeeded job stays charged
+    assert queue.delete(waiting, key_id)
+    assert used(queue, key_id) == 4  # a queued job never ran: its two images come back
+    with queue.db.read() as session:
+        assert session.get(JobRow, done) is None and session.get(JobRow, waiting) is None
+    assert not queue.delete(done, key_id)  # already gone
+
+
+def test_an_idle_worker_finds_nothing_to_claim_without_a_write(queue: JobQueue, key_id: str) -> None:
+    assert not queue.has_queued() and queue.depth() == 0
+    assert queue.claim_batch("w", 4) == []
+    enqueue(queue, key_id)
+    assert queue.has_queued()

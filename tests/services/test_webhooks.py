@@ -186,6 +186,7 @@ def test_without_the_operators_leave_private_addresses_are_refused_at_submission
         ("https://127.0.0.1:9/hook", "(loopback)"),
         ("https://2130706433/hook", "(loopback)"),
         ("https://[::ffff:169.254.169.254]/hook", "(cloud metadata)"),
+        ("https://a..example/hook", "is not a valid host name"),  # the resolver's UnicodeError, once a 500
     ]:
         answer = live.client.post(
             "/v1/jobs", json={"prompt": "x", "webhook_url": url, **SMALL}, headers=live.key()

@@ -74,20 +74,28 @@ def unreachable(error: BaseException) -> bool:
     return isinstance(error, OperationalError | InterfaceError) and "locked" not in str(error)
 
 
-def retry(call: Callable[[], T], *, seconds: float, stop: Callable[[], bool] = lambda: False) -> T:
-    """`call`, again after each error that says the database is away, for up to `seconds`.
+def retry(
+    call: Callable[[], T],
+    *,
+    seconds: float,
+    stop: Callable[[], bool] = lambda: False,
+    sleep: Callable[[float], None] = time.sleep,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> T:
+    """`call`, again after each error that says the database is away, for up to `seconds`: pauses of
+    0.1 s doubling to 2 s between tries (`sleep` and `monotonic` are the tests' to replace).
 
     Only for calls that are safe to repeat: a commit whose answer was lost may have landed."""
-    deadline = time.monotonic() + seconds
+    deadline = monotonic() + seconds
     pause = 0.1
     while True:
         try:
             return call()
         except Exception as error:
-            if not unreachable(error) or time.monotonic() + pause > deadline or stop():
+            if not unreachable(error) or monotonic() + pause > deadline or stop():
                 raise
             log.warning("the database is away (%s); trying again in %.1f s", type(error).__name__, pause)
-            time.sleep(pause)
+            sleep(pause)
             pause = min(pause * 2, 2.0)
 
 
@@ -130,7 +138,7 @@ class Database:
         self._write = sessionmaker(self._writer, expire_on_commit=False)
 
     def _sqlite_engine(self, busy_timeout: float) -> Engine:
-        if self.url.database and self.url.database != ":memory:":
+        if self.url.database:  # a file (the pool settings below rule out ":memory:")
             Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
             self.url,

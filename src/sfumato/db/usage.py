@@ -7,26 +7,28 @@ through. A job that fails, or is canceled before it ran, gives its images back t
 paid for them, in the transaction that ends it.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import Insert as PgInsert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from sfumato.db.database import Database
 from sfumato.db.tables import UsageRow
 
+# The two databases Sfumato runs on, each with its own INSERT … ON CONFLICT DO NOTHING.
+_INSERT: dict[str, Callable[[type[UsageRow]], PgInsert | SqliteInsert]] = {
+    "postgresql": pg_insert,
+    "sqlite": sqlite_insert,
+}
+
 
 def _ensure_row(session: Session, key_id: str, month: str) -> None:
-    values = {"key_id": key_id, "month": month, "images": 0}
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        session.execute(pg_insert(UsageRow).values(values).on_conflict_do_nothing())
-    elif dialect == "sqlite":
-        session.execute(sqlite_insert(UsageRow).values(values).on_conflict_do_nothing())
-    elif session.get(UsageRow, (key_id, month)) is None:
-        session.execute(insert(UsageRow).values(values))
+    insert = _INSERT[session.get_bind().dialect.name](UsageRow)
+    session.execute(insert.values(key_id=key_id, month=month, images=0).on_conflict_do_nothing())
 
 
 def charge(session: Session, key_id: str, month: str, images: int, quota: int | None) -> bool:

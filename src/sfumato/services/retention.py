@@ -25,6 +25,7 @@ from sfumato.domain.clock import Clock
 from sfumato.storage import Storage
 
 log = logging.getLogger(__name__)
+BATCH = 200  # deletions a step: each step is one short write transaction
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,9 @@ class RetentionSweeper:
         clock: Clock,
         *,
         retention_days: int,
-        batch: int = 200,
+        batch: int = BATCH,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.images = images
         self.jobs = jobs
@@ -50,6 +53,7 @@ class RetentionSweeper:
         self.clock = clock
         self.retention = timedelta(days=retention_days)
         self.batch = batch
+        self._sleep, self._monotonic = sleep, monotonic  # the tests' to replace
 
     async def run_every(self, seconds: float) -> None:
         """Sweep every `seconds`, the first time at once; every API process does it (safe: see above)."""
@@ -73,12 +77,12 @@ class RetentionSweeper:
         handler tries again every few ms) gets in before the next step, instead of behind a whole backlog."""
         total = 0
         while True:
-            began = time.monotonic()
+            began = self._monotonic()
             done = step()
             total += done
             if done < self.batch:
                 return total
-            time.sleep(time.monotonic() - began)
+            self._sleep(self._monotonic() - began)
 
     def _images(self) -> int:
         now = self.clock.now()

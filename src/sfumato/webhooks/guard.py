@@ -74,6 +74,10 @@ def system_resolver(host: str, port: int) -> list[str]:
         raise InvalidParameter(
             f"webhook_url's host {host!r} does not resolve: {error}", param="webhook_url"
         ) from None
+    except UnicodeError:  # a label empty or over 63 characters: no name the resolver can encode
+        raise InvalidParameter(
+            f"webhook_url's host {host!r} is not a valid host name", param="webhook_url"
+        ) from None
     return [str(answer[4][0]).split("%")[0] for answer in answers]
 
 

@@ -47,11 +47,12 @@ def guarded_transport(
     *, allow_private: bool, resolve: Resolver = system_resolver
 ) -> httpx.AsyncHTTPTransport:
     """httpx's transport over a connection pool that connects through GuardedBackend."""
-    transport = httpx.AsyncHTTPTransport(retries=0)
-    # httpx builds its pool without a way to pass a network backend: replace it with one that has ours.
+    transport = httpx.AsyncHTTPTransport()
+    # httpx builds its pool without a way to pass a network backend: replace it with one that has ours
+    # (httpx's certificate store, no retries: the outbox retries on its schedule).
     transport._pool = httpcore.AsyncConnectionPool(
         ssl_context=httpx.create_ssl_context(),
-        max_connections=100,
+        retries=0,
         network_backend=GuardedBackend(allow_private=allow_private, resolve=resolve),
     )
     return transport

@@ -1,0 +1,154 @@
+"""The retention sweeper's own rules, over stores that record what they are asked (the database's part
+is proven in tests/api/test_retention.py and tests/db/test_scale.py)."""
+
+import asyncio
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from sfumato.services.retention import RetentionSweeper, Swept
+from tests.conftest import ManualClock
+
+
+class Stores:
+    """Expired images and sweepable jobs handed out `batch` at a time, and every call in order."""
+
+    def __init__(self, images: int, jobs: int) -> None:
+        self.images = [(f"img_{i}", f"job_{i}/{i}.png") for i in range(images)]
+        self.jobs = [f"job_{i}" for i in range(jobs)]
+        self.calls: list[tuple[Any, ...]] = []
+
+    # ImageStore
+    def expired(self, now: datetime, limit: int) -> list[tuple[str, str]]:
+        self.calls.append(("expired", now, limit))
+        return self.images[:limit]
+
+    def delete_expired(self, image_ids: Sequence[str], now: datetime) -> int:
+        self.calls.append(("delete_expired", list(image_ids), now))
+        self.images = [image for image in self.images if image[0] not in image_ids]
+        return len(image_ids)
+
+    # JobStore
+    def sweepable(self, before: datetime, limit: int) -> list[str]:
+        self.calls.append(("sweepable", before, limit))
+        return self.jobs[:limit]
+
+    def purge(self, job_ids: Sequence[str], before: datetime) -> int:
+        self.calls.append(("purge", list(job_ids), before))
+        self.jobs = [job for job in self.jobs if job not in job_ids]
+        return len(job_ids)
+
+    # Storage
+    def delete(self, key: str) -> None:
+        self.calls.append(("delete", key))
+
+    def delete_prefix(self, prefix: str) -> None:
+        self.calls.append(("delete_prefix", prefix))
+
+
+class Ticks:
+    """monotonic() moves on 0.25 s at each reading; sleep() records its pauses."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.pauses: list[float] = []
+
+    def monotonic(self) -> float:
+        self.now += 0.25
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.pauses.append(seconds)
+
+
+def sweeper(stores: Stores, clock: ManualClock, ticks: Ticks, batch: int = 2) -> RetentionSweeper:
+    return RetentionSweeper(
+        stores,  # type: ignore[arg-type]
+        stores,  # type: ignore[arg-type]
+        stores,  # type: ignore[arg-type]
+        clock,
+        retention_days=30,
+        batch=batch,
+        sleep=ticks.sleep,
+        monotonic=ticks.monotonic,
+    )
+
+
+def test_a_sweep_deletes_in_steps_of_a_batch_until_a_step_finds_fewer(clock: ManualClock) -> None:
+    stores, ticks = Stores(images=5, jobs=4), Ticks()
+    assert sweeper(stores, clock, ticks).sweep() == Swept(images=5, jobs=4)
+    deleted = [call[1] for call in stores.calls if call[0] == "delete_expired"]
+    assert deleted == [["img_0", "img_1"], ["img_2", "img_3"], ["img_4"]]
+    purged = [call[1] for call in stores.calls if call[0] == "purge"]
+    assert purged == [["job_0", "job_1"], ["job_2", "job_3"], []] or purged == [
+        ["job_0", "job_1"],
+        ["job_2", "job_3"],
+    ]
+    assert stores.images == [] and stores.jobs == []
+
+
+def test_between_two_full_steps_the_sweeper_rests_as_long_as_the_last_step_took(clock: ManualClock) -> None:
+    stores, ticks = Stores(images=4, jobs=0), Ticks()
+    sweeper(stores, clock, ticks).sweep()
+    # two full image steps (each read began then ended: 0.25 s apart), then one that finds none
+    assert ticks.pauses == [0.25, 0.25]
+
+
+def test_each_file_goes_before_its_row(clock: ManualClock) -> None:
+    stores, ticks = Stores(images=2, jobs=0), Ticks()
+    sweeper(stores, clock, ticks, batch=10).sweep()
+    order = [call[0] for call in stores.calls if call[0] in ("delete", "delete_expired")]
+    assert order == ["delete", "delete", "delete_expired"]
+    assert [call[1] for call in stores.calls if call[0] == "delete"] == ["job_0/0.png", "job_1/1.png"]
+
+
+def test_old_jobs_are_judged_against_the_retention_and_their_leftover_files_go_first(
+    clock: ManualClock,
+) -> None:
+    stores, ticks = Stores(images=0, jobs=2), Ticks()
+    started = clock.now()
+    assert sweeper(stores, clock, ticks, batch=10).sweep() == Swept(images=0, jobs=2)
+    (expired,) = [call for call in stores.calls if call[0] == "expired"]
+    assert expired[2] == 10 and timedelta(0) < expired[1] - started < timedelta(seconds=1)
+    before = next(call[1] for call in stores.calls if call[0] == "sweepable")
+    assert timedelta(0) < before - (started - timedelta(days=30)) < timedelta(seconds=1)
+    jobs = [call for call in stores.calls if call[0] in ("sweepable", "delete_prefix", "purge")]
+    assert jobs == [
+        ("sweepable", before, 10),
+        ("delete_prefix", "job_0"),
+        ("delete_prefix", "job_1"),
+        ("purge", ["job_0", "job_1"], before),
+    ]
+
+
+def test_nothing_to_sweep_deletes_nothing(clock: ManualClock) -> None:
+    stores, ticks = Stores(images=0, jobs=0), Ticks()
+    assert sweeper(stores, clock, ticks).sweep() == Swept(0, 0)
+    assert [call[0] for call in stores.calls] == ["expired", "sweepable"]
+    assert ticks.pauses == []
+
+
+@pytest.mark.anyio
+async def test_the_sweeper_runs_at_once_then_every_interval_and_outlives_a_failed_sweep(
+    clock: ManualClock,
+) -> None:
+    stores, ticks = Stores(images=0, jobs=0), Ticks()
+    running = sweeper(stores, clock, ticks)
+    sweeps: list[str] = []
+
+    def sweep() -> Swept:
+        sweeps.append("sweep")
+        if len(sweeps) == 1:
+            raise RuntimeError("the database went away")
+        return Swept(0, 0)
+
+    running.sweep = sweep  # type: ignore[method-assign]
+    task = asyncio.ensure_future(running.run_every(0.01))
+    for _ in range(500):
+        if len(sweeps) >= 3:
+            break
+        await asyncio.sleep(0.01)
+    task.cancel()
+    assert len(sweeps) >= 3  # the failure did not end the loop
