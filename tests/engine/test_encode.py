@@ -1,9 +1,12 @@
 import io
 import json
+import os
 
 import pytest
 from PIL import Image
+from pydantic import ValidationError
 
+from sfumato.config import Settings
 from sfumato.imaging.formats import CONTENT_TYPES, encode_image
 
 PARAMETERS = {"prompt": "a cat", "seed": 7, "steps": 4}
@@ -48,3 +51,17 @@ def test_encoding_is_deterministic(image: Image.Image) -> None:
 
 def test_every_format_has_a_content_type() -> None:
     assert CONTENT_TYPES == {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
+
+
+def test_the_png_level_is_a_zlib_level_and_the_encoders_follow_the_cpus(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert Settings().png_compress_level == 4
+    assert Settings(png_compress_level=0).png_compress_level == 0
+    for wrong in (-1, 10):
+        with pytest.raises(ValidationError):
+            Settings(png_compress_level=wrong)
+    for cpus, threads in ((2, 2), (16, 8), (1, 1)):
+        monkeypatch.setattr(os, "sched_getaffinity", lambda _pid, n=cpus: set(range(n)), raising=False)
+        assert Settings().encode_threads == threads
+    assert Settings(encode_threads=3).encode_threads == 3
