@@ -3,9 +3,13 @@
     python -m bench.engine --model tiny --size 512                  # CPU
     python -m bench.engine --model sdxl-random --size 1024 --compile both   # a GPU
     python -m bench.engine --model tiny --size 512 --modes text,image,inpaint   # images in, beside text
+    python -m bench.engine --model sdxl-random --size 1024 --compile on --compile-cache /tmp/cc  # a restart
 
 Each batch is one call of the engine the worker uses (DiffusersEngine.render), with one job of one
-image per slot, every prompt and seed different, timed to the PIL images (so a GPU has finished).
+image per slot, every prompt and seed different, timed to the PIL images (so a GPU has finished). On
+CUDA each row also says the most memory the calls of its batch size held (`peak_mib`). Each start's
+load and warm-up times are kept (`starts`): with `--compile-cache` a second run reads the first one's
+kernels, which is what a restart of the service with SFUMATO_COMPILE does (docs/benchmarks.md).
 """
 
 import argparse
@@ -32,8 +36,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     mask = Image.new("L", (args.size, args.size), 0)
     mask.paste(255, (args.size // 4, args.size // 4, 3 * args.size // 4, 3 * args.size // 4))
     rows: list[dict[str, Any]] = []
+    starts: list[dict[str, Any]] = []
     for compiled in {"off": [False], "on": [True], "both": [False, True]}[args.compile]:
-        options = EngineOptions(device=args.device, dtype=args.dtype, compile=compiled)
+        options = EngineOptions(
+            device=args.device,
+            dtype=args.dtype,
+            compile=compiled,
+            precision=args.precision,
+            compile_cache=args.compile_cache,
+        )
         with Timer() as load:
             engine = load_engine(args.model, options)
         with Timer() as warm:
@@ -41,6 +52,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         print(
             f"{args.model} on {engine.device} (compile {'on' if compiled else 'off'}): "
             f"loaded in {load.seconds:.1f} s, warmed up in {warm.seconds:.1f} s"
+        )
+        starts.append(
+            {"compile": compiled, "load_s": round(load.seconds, 2), "warmup_s": round(warm.seconds, 2)}
         )
         counter = 0
         for mode in args.modes:
@@ -66,6 +80,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                         for i in range(batch)
                     ]
 
+                if torch.cuda.is_available():
+                    torch.cuda.reset_peak_memory_stats()
                 with Timer() as first:  # a new batch size: compiled graphs may trace again
                     engine.render(jobs())
                 times = []
@@ -74,6 +90,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                         engine.render(jobs())
                     times.append(call.seconds)
                 p50 = median(times)
+                peak = torch.cuda.max_memory_allocated() / 2**20 if torch.cuda.is_available() else None
                 rows.append(
                     {
                         "compile": compiled,
@@ -85,6 +102,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                         "per_image_ms": round(p50 / batch * 1000, 1),
                         "images_per_s": round(batch / p50, 3),
                         "repeats": args.repeats,
+                        "peak_mib": round(peak) if peak is not None else None,
                     }
                 )
                 print(f"  {mode}, batch {batch}: {p50 * 1000:.0f} ms a call, {batch / p50:.2f} images/s")
@@ -101,6 +119,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "strength": args.strength,
         "device": device,
         "dtype": dtype,
+        "precision": args.precision,
+        "starts": starts,
         "rows": rows,
     }
 
@@ -116,7 +136,17 @@ def table(result: dict[str, Any]) -> None:
         f"({machine['cpu_cores']} cores)"
     )
     out = Table(title=title)
-    for column in ("compile", "mode", "batch", "ms a call (p50)", "ms an image", "images/s", "first call s"):
+    columns = (
+        "compile",
+        "mode",
+        "batch",
+        "ms a call (p50)",
+        "ms an image",
+        "images/s",
+        "first call s",
+        "peak MiB",
+    )
+    for column in columns:
         out.add_column(column, justify="right")
     for row in result["rows"]:
         out.add_row(
@@ -127,6 +157,7 @@ def table(result: dict[str, Any]) -> None:
             f"{row['per_image_ms']:.0f}",
             f"{row['images_per_s']:.2f}",
             f"{row['first_call_s']:.1f}",
+            str(row.get("peak_mib") or ""),
         )
     Console().print(out)
 
@@ -137,7 +168,11 @@ def main(argv: list[str] | None = None) -> Path:
     parser.add_argument("--size", type=int, default=512, help="width and height")
     parser.add_argument("--steps", type=int, default=None, help="the model's default when absent")
     parser.add_argument(
-        "--batches", type=lambda text: [int(b) for b in text.split(",")], default=[1, 2, 4, 8]
+        "--batches",
+        "--batch-sweep",
+        type=lambda text: [int(b) for b in text.split(",")],
+        default=[1, 2, 4, 8],
+        help="the batch sizes, each timed in turn (1,2,4,8,16)",
     )
     parser.add_argument("--repeats", type=int, default=5, help="timed calls per batch size")
     parser.add_argument(
@@ -150,6 +185,13 @@ def main(argv: list[str] | None = None) -> Path:
     parser.add_argument("--compile", choices=["off", "on", "both"], default="off")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--dtype", default="auto")
+    parser.add_argument("--precision", choices=["bf16", "fp8"], default="bf16", help="SFUMATO_PRECISION")
+    parser.add_argument(
+        "--compile-cache",
+        type=Path,
+        default=None,
+        help="keep compiled kernels in this folder, as the service does in $SFUMATO_DATA_DIR/compile-cache",
+    )
     parser.add_argument("--json", type=Path, default=None, help="where to write the result")
     args = parser.parse_args(argv)
     result = run(args)

@@ -29,7 +29,7 @@ import httpx
 
 from bench import scale_data
 from bench.common import median, percentile, write_result
-from bench.serve import Running, free_port
+from bench.servers import Running, free_port
 from sfumato.db.database import Database
 from sfumato.db.images import ImageStore
 from sfumato.db.jobs import JobStore

@@ -1,13 +1,16 @@
 """End to end: N concurrent clients against a running Sfumato, and against the plain server, in one run.
 
     python -m bench.serve --model tiny --clients 8 --duration 30 --size 512
+    python -m bench.serve --model tiny --size 256 --sweep 1,2,4,8,16,32 --plot docs/serve-sweep.png
 
 Each server is started fresh as its own process (Sfumato: `sfumato serve` on a temporary folder;
 the baseline: bench/plain_server.py), warmed up, then loaded by `--clients` clients that each send a
 request, wait for the image's bytes, and send the next, for `--duration` seconds. A Sfumato request is
 what its clients do: `POST /v1/images/imagine` (waits for the image) then `GET /v1/images/{id}/content`;
 a baseline request is one `POST /generate` answered with the PNG. Latency is from sending the request
-to holding the bytes. Only one server runs at a time, so both have the whole machine.
+to holding the bytes. Only one server runs at a time, so both have the whole machine. With `--sweep`,
+each server is started once and loaded at each client count in turn (warm-up, then the measured
+seconds); `--plot` draws images/s and latency against the clients (bench/plot.py).
 """
 
 import argparse
@@ -15,8 +18,6 @@ import asyncio
 import json
 import os
 import re
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,48 +28,8 @@ from typing import Any
 
 import httpx
 
-from bench.common import median, percentile, write_result
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Running:
-    """A server process, its address, and its log."""
-
-    def __init__(self, command: list[str], env: dict[str, str], log: Path, port: int) -> None:
-        self.log = log
-        self.url = f"http://127.0.0.1:{port}"
-        self._file = log.open("wb")
-        self.popen = subprocess.Popen(command, env=env, cwd=ROOT, stdout=self._file, stderr=subprocess.STDOUT)
-
-    def wait(self, path: str, seconds: float = 600) -> None:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if self.popen.poll() is not None:
-                raise SystemExit(f"the server exited:\n{self.log.read_text()[-3000:]}")
-            try:
-                if httpx.get(self.url + path, timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise SystemExit(f"the server was not ready in {seconds:.0f} s:\n{self.log.read_text()[-3000:]}")
-
-    def stop(self) -> None:
-        if self.popen.poll() is None:
-            self.popen.send_signal(signal.SIGTERM)
-            try:
-                self.popen.wait(60)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait()
-        self._file.close()
+from bench.common import Timer, median, percentile, write_result
+from bench.servers import ROOT, Running, free_port
 
 
 async def load(
@@ -115,7 +76,32 @@ async def load(
     }
 
 
-def bench_sfumato(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
+def calls_logged(log: Path) -> list[int]:
+    """The images of each pipeline call the worker logged ("generating N images for ..."), warm-up too."""
+    return [int(n) for n in re.findall(r"generating (\d+) images for", log.read_text())]
+
+
+def sweep(
+    request: Callable[[httpx.AsyncClient, int], Awaitable[int]],
+    server: Running,
+    headers: dict[str, str],
+    args: argparse.Namespace,
+    log: Path | None = None,
+) -> list[dict[str, Any]]:
+    """One row per client count, each after its own warm-up; with the worker's log, its batches' sizes."""
+    rows = []
+    for clients in args.sweep:
+        before = len(calls_logged(log)) if log else 0
+        row = asyncio.run(load(request, server.url, headers, clients, args.duration, args.warmup))
+        if log is not None:
+            calls = calls_logged(log)[before:]
+            row["pipeline_calls"] = len(calls)
+            row["images_per_call"] = round(sum(calls) / len(calls), 2) if calls else 0.0
+        rows.append(row)
+    return rows
+
+
+def bench_sfumato(args: argparse.Namespace, folder: Path) -> list[dict[str, Any]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SFUMATO_")}
     env |= {"SFUMATO_DATA_DIR": str(folder / "sfumato"), "SFUMATO_MODEL": args.model, "PYTHONUNBUFFERED": "1"}
     env |= {f"SFUMATO_{name.upper()}": value for name, value in (s.split("=", 1) for s in args.setting)}
@@ -146,7 +132,8 @@ def bench_sfumato(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     port = free_port()
     server = Running([*sfumato, "serve", "--port", str(port)], env, folder / "sfumato.log", port)
     try:
-        server.wait("/readyz")
+        with Timer() as ready:
+            server.wait("/readyz")
 
         async def request(http: httpx.AsyncClient, i: int) -> int:
             body = {
@@ -165,25 +152,20 @@ def bench_sfumato(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
             content.raise_for_status()
             return len(content.content)
 
-        result = asyncio.run(
-            load(request, server.url, {"x-api-key": key}, args.clients, args.duration, args.warmup)
-        )
+        rows = sweep(request, server, {"x-api-key": key}, args, server.log)
     finally:
         server.stop()
-    # The worker logs each pipeline call ("generating N images for ..."), warm-up load included.
-    calls = [int(n) for n in re.findall(r"generating (\d+) images for", server.log.read_text())]
-    result["pipeline_calls"] = len(calls)
-    result["images_per_call"] = round(sum(calls) / len(calls), 2) if calls else 0.0
-    return result
+    return [row | {"ready_s": round(ready.seconds, 2)} for row in rows]
 
 
-def bench_plain(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
+def bench_plain(args: argparse.Namespace, folder: Path) -> list[dict[str, Any]]:
     port = free_port()
     env = dict(os.environ) | {"PYTHONUNBUFFERED": "1"}
     command = [sys.executable, "-m", "bench.plain_server", "--model", args.model, "--port", str(port)]
     server = Running(command, env, folder / "plain.log", port)
     try:
-        server.wait("/healthz")
+        with Timer() as ready:
+            server.wait("/healthz")
 
         async def request(http: httpx.AsyncClient, i: int) -> int:
             body = {
@@ -197,9 +179,10 @@ def bench_plain(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
             answer.raise_for_status()
             return len(answer.content)
 
-        return asyncio.run(load(request, server.url, {}, args.clients, args.duration, args.warmup))
+        rows = sweep(request, server, {}, args)
     finally:
         server.stop()
+    return [row | {"ready_s": round(ready.seconds, 2)} for row in rows]
 
 
 def table(result: dict[str, Any]) -> None:
@@ -209,18 +192,17 @@ def table(result: dict[str, Any]) -> None:
     machine = result["machine"]
     out = Table(
         title=(
-            f"end to end: {result['model']} {result['size']}x{result['size']}, "
-            f"{result['clients']} clients, {result['duration_s']:.0f} s | "
-            f"{machine['gpu'] or machine['cpu']} ({machine['cpu_cores']} cores)"
+            f"end to end: {result['model']} {result['size']}x{result['size']}, {result['duration_s']:.0f} s "
+            f"a row | {machine['gpu'] or machine['cpu']} ({machine['cpu_cores']} cores)"
         )
     )
-    for column in ("server", "images", "images/s", "p50 ms", "p95 ms", "errors"):
+    for column in ("server", "clients", "images", "images/s", "p50 ms", "p95 ms", "errors"):
         out.add_column(column, justify="right")
     for name in ("sfumato", "plain"):
-        if name in result:
-            row = result[name]
+        for row in rows_of(result, name):
             out.add_row(
                 name,
+                str(row["clients"]),
                 str(row["images"]),
                 f"{row['images_per_s']:.2f}",
                 f"{row['p50_ms']:.0f}",
@@ -228,8 +210,20 @@ def table(result: dict[str, Any]) -> None:
                 str(row["errors"]),
             )
     Console().print(out)
-    if "speedup" in result:
-        print(f"sfumato / plain, images/s: {result['speedup']:.2f}x")
+    speedups = result.get("speedup")
+    if speedups is None:  # one server only
+        return
+    for clients, speedup in zip(
+        result["sweep"], speedups if isinstance(speedups, list) else [speedups], strict=True
+    ):
+        if speedup is not None:
+            print(f"sfumato / plain, images/s, {clients} clients: {speedup:.2f}x")
+
+
+def rows_of(result: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    """A server's rows: a list with --sweep, one row without."""
+    rows = result.get(name, [])
+    return rows if isinstance(rows, list) else [rows]
 
 
 def main(argv: list[str] | None = None) -> Path:
@@ -238,6 +232,13 @@ def main(argv: list[str] | None = None) -> Path:
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--steps", type=int, default=None)
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument(
+        "--sweep",
+        type=lambda text: [int(c) for c in text.split(",")],
+        default=None,
+        help="client counts, each loaded in turn on one start of each server (1,2,4,8,16,32)",
+    )
+    parser.add_argument("--plot", type=Path, default=None, help="with --sweep: draw it into this PNG")
     parser.add_argument("--duration", type=float, default=30.0, help="measured seconds per server")
     parser.add_argument("--warmup", type=float, default=5.0, help="unmeasured seconds of load first")
     parser.add_argument("--only", choices=["sfumato", "plain"], default=None)
@@ -250,10 +251,13 @@ def main(argv: list[str] | None = None) -> Path:
     )
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
+    swept = args.sweep is not None
+    args.sweep = args.sweep or [args.clients]
     result: dict[str, Any] = {
         "model": args.model,
         "size": args.size,
-        "clients": args.clients,
+        "clients": args.sweep if swept else args.clients,
+        "sweep": args.sweep,
         "duration_s": args.duration,
         "settings": args.setting,
     }
@@ -262,11 +266,27 @@ def main(argv: list[str] | None = None) -> Path:
             result["sfumato"] = bench_sfumato(args, Path(folder))
         if args.only in (None, "plain"):
             result["plain"] = bench_plain(args, Path(folder))
-    if "sfumato" in result and "plain" in result and result["plain"]["images_per_s"]:
-        result["speedup"] = round(result["sfumato"]["images_per_s"] / result["plain"]["images_per_s"], 2)
+    if "sfumato" in result and "plain" in result:
+        result["speedup"] = [
+            round(ours["images_per_s"] / theirs["images_per_s"], 2) if theirs["images_per_s"] else None
+            for ours, theirs in zip(result["sfumato"], result["plain"], strict=True)
+        ]
+    if not swept:  # one client count: one row a server, as before the sweep existed
+        for name in ("sfumato", "plain", "speedup"):
+            if name in result:
+                result[name] = result[name][0]
     path = write_result("serve", result, args.json)
     table({**result, "machine": json.loads(path.read_text())["machine"]})
     print(f"written to {path}")
+    if args.plot is not None:
+        from bench.plot import plot_sweep
+
+        plot_sweep(json.loads(path.read_text()), args.plot)
+        print(f"drawn into {args.plot}")
+    for name in ("sfumato", "plain"):
+        for row in rows_of(result, name):
+            if not row["images"]:  # a run of errors only measured nothing: say so, and fail
+                raise SystemExit(f"{name} made no image at {row['clients']} clients: {row['first_errors']}")
     return path
 
 

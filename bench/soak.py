@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 
 from bench.common import percentile, write_result
-from bench.serve import ROOT, Running, free_port
+from bench.servers import ROOT, Running, free_port
 
 
 def resident_mib(pid: int) -> float:

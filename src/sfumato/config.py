@@ -5,6 +5,7 @@ Each field's description is its documentation: docs/settings.md is generated fro
 states it, where the value itself would mislead (a path filled in from another setting).
 """
 
+import os
 from pathlib import Path
 from typing import Any, Literal
 
@@ -16,6 +17,11 @@ from sfumato.domain.plans import DEFAULT_PLANS, Plan
 
 def _shown(text: str) -> dict[str, Any]:
     return {"shown": text}
+
+
+def _cpus() -> int:
+    """The CPUs this process may run on (a container's share), not the machine's count."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 class Settings(BaseSettings):
@@ -53,8 +59,7 @@ class Settings(BaseSettings):
     image_delivery: Literal["api", "presigned", "public"] = Field(
         "api",
         description="how the key-free URLs (`/p/…` published, `/i/…` of the hosted dialects) answer: `api` "
-        "sends "
-        "the bytes; `presigned` answers 307 to a presigned S3 URL; `public` answers 307 to "
+        "sends the bytes; `presigned` answers 307 to a presigned S3 URL; `public` answers 307 to "
         "`SFUMATO_STORAGE_PUBLIC_URL/<key>`",
     )
     storage_public_url: str = Field(
@@ -117,8 +122,7 @@ class Settings(BaseSettings):
     plans: dict[str, Plan] = Field(
         default_factory=lambda: dict(DEFAULT_PLANS),
         description='JSON: each plan\'s figures (`{"starter": {"monthly_images": 100}}`); given fields '
-        "replace "
-        "the defaults, a new name adds a plan",
+        "replace the defaults, a new name adds a plan",
         json_schema_extra=_shown("the table in docs/plans.md"),
     )
     default_plan: str = Field("starter", description="the plan of keys created without `--plan`")
@@ -196,8 +200,7 @@ class Settings(BaseSettings):
     webhooks_allow_private: bool = Field(
         False,
         description="`1` lets webhooks use plain http and reach loopback and private addresses: for "
-        "development "
-        "and tests only",
+        "development and tests only",
     )
 
     # The engine (docs/models.md).
@@ -220,8 +223,20 @@ class Settings(BaseSettings):
     compile: bool = Field(
         False,
         description="`torch.compile` the UNet and the VAE decoder, with fused QKV projections and "
-        "channels-last "
-        "memory: each new size (and the first two batch sizes) compiles at its first call, about a minute",
+        "channels-last memory: each warm-up size compiles at start (minutes the first time; kernels are kept "
+        "in `$SFUMATO_DATA_DIR/compile-cache` for the next start unless `TORCHINDUCTOR_CACHE_DIR` is set)",
+    )
+    warmup_sizes: str = Field(
+        "",
+        pattern=r"^(\d+x\d+(,\d+x\d+)*)?$",
+        description="the sizes (`1024x1024,832x1216`) made once before `/readyz` answers, so that with "
+        "`SFUMATO_COMPILE` no request waits for a compilation",
+        json_schema_extra=_shown("the model's native size"),
+    )
+    precision: Literal["bf16", "fp8"] = Field(
+        "bf16",
+        description="`bf16`: the UNet in `SFUMATO_DTYPE`; `fp8`: its linear layers in FP8 (torchao: `pip "
+        "install sfumato[fp8]`), on CUDA GPUs of compute capability 8.9 or newer; refused at start elsewhere",
     )
 
     # The worker's batches (docs/architecture.md, "Batches").
@@ -240,10 +255,18 @@ class Settings(BaseSettings):
         "last batch held several jobs)",
     )
     encode_threads: int = Field(
-        2,
+        default_factory=lambda: min(8, _cpus()),
         ge=1,
         le=32,
         description="threads that encode and store finished images while the engine makes the next batch",
+        json_schema_extra=_shown("the CPUs this process may use, at most 8"),
+    )
+    png_compress_level: int = Field(
+        4,
+        ge=0,
+        le=9,
+        description="zlib level of the PNG files made, 0 (none, fastest) to 9: 4 made files as small as 6 "
+        "in 80% of its time, and 12% smaller than 1 in 1.8 times its time (docs/benchmarks.md)",
     )
 
     @model_validator(mode="after")

@@ -1,12 +1,23 @@
 """The benchmarks run as documented and write what they measured, with the machine's description."""
 
+import argparse
 import json
+import subprocess
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
+import httpx
 import pytest
+from PIL import Image
 
-from bench import engine, scale, serve
+from bench import engine, png, scale, serve
 from bench.common import percentile
+from bench.plot import plot_sweep
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_percentiles_are_nearest_rank_on_sorted_values() -> None:
@@ -18,7 +29,7 @@ def test_percentiles_are_nearest_rank_on_sorted_values() -> None:
 def test_the_engine_benchmark_writes_a_row_per_batch_size(tmp_path: Path) -> None:
     out = tmp_path / "engine.json"
     engine.main(
-        ["--model", "tiny", "--size", "256", "--batches", "1,2", "--repeats", "2", "--json", str(out)]
+        ["--model", "tiny", "--size", "256", "--batch-sweep", "1,2", "--repeats", "2", "--json", str(out)]
     )
     result = json.loads(out.read_text())
     assert (result["benchmark"], result["model"], result["device"], result["dtype"]) == (
@@ -31,6 +42,9 @@ def test_the_engine_benchmark_writes_a_row_per_batch_size(tmp_path: Path) -> Non
     for row in result["rows"]:
         assert row["images_per_s"] == pytest.approx(row["batch"] / row["batch_p50_s"], rel=0.01)
     assert result["machine"]["cpu_cores"] >= 1 and result["machine"]["torch"]
+    assert all(row["peak_mib"] is None for row in result["rows"])  # CUDA's figure: none on a CPU
+    ((start),) = result["starts"]
+    assert start["compile"] is False and start["load_s"] > 0 and start["warmup_s"] > 0
 
 
 @pytest.mark.e2e
@@ -66,3 +80,111 @@ def test_the_scale_benchmark_measures_every_route_and_sweeps_its_backlog_to_noth
     assert (sweep["backlog"], sweep["images_deleted"], sweep["jobs_deleted"]) == (60, 60, 60)
     assert set(sweep["left"].values()) == {0}
     assert result["table"].splitlines()[-1].startswith("worst growth 300→600: ")
+
+
+class Quick(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+
+def test_a_sweep_loads_one_server_at_each_client_count_in_turn(tmp_path: Path) -> None:
+    http = ThreadingHTTPServer(("127.0.0.1", 0), Quick)
+    threading.Thread(target=http.serve_forever, daemon=True).start()
+    log = tmp_path / "worker.log"
+    log.write_text("generating 5 images for an earlier run\n")
+
+    async def request(client: httpx.AsyncClient, i: int) -> int:
+        with log.open("a") as file:  # as the worker logs each pipeline call
+            file.write(f"generating {1 + i % 2} images for request {i}\n")
+        return len((await client.get("/")).content)
+
+    server = SimpleNamespace(url=f"http://127.0.0.1:{http.server_address[1]}")
+    args = argparse.Namespace(sweep=[1, 3], duration=0.3, warmup=0.1)
+    try:
+        rows = serve.sweep(request, server, {}, args, log)  # type: ignore[arg-type]
+    finally:
+        http.shutdown()
+    assert [row["clients"] for row in rows] == [1, 3]
+    for row in rows:
+        assert row["images"] > 0 and row["errors"] == 0 and row["p50_ms"] <= row["p95_ms"]
+        assert (
+            row["pipeline_calls"] >= row["images"] and 1 <= row["images_per_call"] <= 2
+        )  # its own calls only
+    assert sum(row["pipeline_calls"] for row in rows) == len(serve.calls_logged(log)) - 1
+
+
+def test_a_sweep_run_keeps_a_row_per_client_count_and_draws_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def measured(speed: float) -> Any:
+        return lambda args, folder: [
+            {
+                "clients": c,
+                "images": 9,
+                "images_per_s": speed * c,
+                "p50_ms": 10.0,
+                "p95_ms": 12.0,
+                "errors": 0,
+            }
+            for c in args.sweep
+        ]
+
+    monkeypatch.setattr(serve, "bench_sfumato", measured(3.0))
+    monkeypatch.setattr(serve, "bench_plain", measured(2.0))
+    out, drawn = tmp_path / "sweep.json", tmp_path / "sweep.png"
+    serve.main(["--sweep", "1,2,4", "--json", str(out), "--plot", str(drawn)])
+    result = json.loads(out.read_text())
+    assert result["sweep"] == result["clients"] == [1, 2, 4]
+    assert [row["images_per_s"] for row in result["sfumato"]] == [3.0, 6.0, 12.0]
+    assert result["speedup"] == [1.5, 1.5, 1.5]
+    assert Image.open(drawn).format == "PNG"
+
+
+def test_a_sweep_that_made_no_image_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    failing = [
+        {"clients": 1, "images": 0, "images_per_s": 0.0, "p50_ms": 0.0, "p95_ms": 0.0, "errors": 4}
+        | {"first_errors": ["RuntimeError: imagine answered 400"]}
+    ]
+    monkeypatch.setattr(serve, "bench_sfumato", lambda args, folder: failing)
+    with pytest.raises(SystemExit, match=r"sfumato made no image at 1 clients: .*answered 400"):
+        serve.main(["--only", "sfumato", "--clients", "1", "--json", str(tmp_path / "out.json")])
+
+
+def test_a_sweep_is_drawn_as_throughput_and_latency_against_clients(tmp_path: Path) -> None:
+    def rows(speed: float) -> list[dict[str, float]]:
+        return [
+            {"clients": c, "images_per_s": speed * c**0.5, "p50_ms": 100.0 * c, "p95_ms": 130.0 * c}
+            for c in (1, 2, 4)
+        ]
+
+    result = {"model": "tiny", "size": 256, "duration_s": 30, "sweep": [1, 2, 4]}
+    result |= {"sfumato": rows(10), "plain": rows(5), "machine": {"cpu": "Test CPU", "cpu_cores": 2}}
+    path = plot_sweep(result, tmp_path / "deep" / "sweep.png")
+    with Image.open(path) as image:
+        assert image.format == "PNG" and image.size == (1100, 420)
+        assert len(image.convert("RGB").getcolors(1 << 16) or []) > 20  # lines and text, not a blank page
+
+
+def test_the_png_benchmark_times_each_level_on_photograph_like_pictures(tmp_path: Path) -> None:
+    out = tmp_path / "png.json"
+    png.main(["--images", "2", "--size", "128", "--levels", "0,9", "--json", str(out)])
+    stored, smallest = json.loads(out.read_text())["rows"]
+    assert (stored["level"], smallest["level"]) == (0, 9)
+    assert smallest["bytes_mean"] < stored["bytes_mean"] * 0.9  # smooth fields compress; pure noise would not
+    assert all(row["ms_p50"] > 0 for row in (stored, smallest))
+
+
+@pytest.mark.parametrize("script", ["bench/gpu.sh", "bench/wheels.sh"])
+def test_the_gpu_scripts_parse(script: str) -> None:
+    subprocess.run(["bash", "-n", str(ROOT / script)], check=True)
+
+
+def test_the_gpu_script_refuses_what_it_does_not_know(tmp_path: Path) -> None:
+    ran = subprocess.run(["bash", str(ROOT / "bench/gpu.sh"), "--fast"], capture_output=True, text=True)
+    assert ran.returncode == 2 and ran.stderr.startswith("usage: bash bench/gpu.sh")

@@ -1,11 +1,13 @@
 """The worker over the real tiny engine: jobs end once, with their images, whatever happens meanwhile."""
 
+import io
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 from sqlalchemy import select
 
 from sfumato.db.database import Database
@@ -459,3 +461,20 @@ def test_stopping_hands_back_a_batch_claimed_ahead(
     stopping.join()
     assert (job_of(db, first).status, job_of(db, first).attempts) == ("succeeded", 1)
     assert (job_of(db, second).status, job_of(db, second).attempts) == ("queued", 0)
+
+
+def test_png_files_are_compressed_at_the_operators_level(
+    make_worker: Callable[..., Worker], queue: JobQueue, db: Database, storage: LocalStorage, key_id: str
+) -> None:
+    """SFUMATO_PNG_COMPRESS_LEVEL reaches the encoder threads: the same image, stored at zlib 0 and 9."""
+    stored = {}
+    for level in (0, 9):
+        worker = make_worker(png_compress_level=level)
+        job_id = submit(queue, key_id, seed=21, format="png")
+        wait_until(ended(db, job_id))
+        worker.stop()
+        (image,) = images_of(db, job_id)
+        stored[level] = storage.get(image.storage_key)
+    assert len(stored[9]) < len(stored[0]) * 0.8
+    pixels = {level: Image.open(io.BytesIO(data)).tobytes() for level, data in stored.items()}
+    assert pixels[0] == pixels[9]

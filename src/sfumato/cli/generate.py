@@ -104,7 +104,11 @@ def generate(
     for warning in params.notes() + outcome.warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False, soft_wrap=True)
     data = encode_image(
-        made, params.format, quality=params.quality, parameters=file_parameters(params, params.seed)
+        made,
+        params.format,
+        quality=params.quality,
+        parameters=file_parameters(params, params.seed),
+        compress_level=settings.png_compress_level,
     )
     output.write_bytes(data)
     typer.echo(str(output))

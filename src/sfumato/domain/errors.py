@@ -147,6 +147,10 @@ class ModelUnavailable(SfumatoError):
     code = "model_unavailable"
 
 
+class PrecisionUnavailable(ModelUnavailable):
+    """The precision asked for (SFUMATO_PRECISION) cannot run on this device or without its library."""
+
+
 class GenerationFailed(SfumatoError):
     """A job ended `failed`; raised to a client that waited for it synchronously."""
 

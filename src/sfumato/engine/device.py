@@ -4,6 +4,8 @@ from typing import Any
 
 import torch
 
+from sfumato.engine import precision as precisions
+
 
 def pick_device(setting: str = "auto") -> torch.device:
     if setting != "auto":
@@ -26,21 +28,24 @@ def pick_dtype(setting: str, device: torch.device) -> torch.dtype:
     return torch.float32
 
 
-def tune(pipe: Any, *, compile: bool) -> None:
-    """What makes an SDXL pipeline faster without changing its images beyond rounding.
+def tune(pipe: Any, *, compile: bool, precision: str = "bf16") -> None:
+    """What makes an SDXL pipeline faster: beyond rounding, only with `precision` fp8 (engine/precision.py).
 
     On CUDA: TF32 matmuls where anything runs in float32 (bf16 and fp16 run on tensor cores anyway).
     With `compile`: fused QKV projections, channels-last UNet and VAE, and torch.compile of the UNet
     and the VAE decoder (the two costs of an image), as diffusers' guide to SDXL speed describes.
     Compilation happens at the first call of each shape: the warm-up pays it, not a request.
+    FP8 quantizes after the fusion (which concatenates weights) and before the compilation (which then
+    fuses the quantization of activations into the kernels around the FP8 matmuls).
     """
     if pipe.device.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
-    if not compile:
-        return
-    pipe.fuse_qkv_projections()
-    pipe.unet.to(memory_format=torch.channels_last)
-    pipe.vae.to(memory_format=torch.channels_last)
-    pipe.unet.compile()
-    pipe.vae.decoder.compile()
+    if compile:
+        pipe.fuse_qkv_projections()
+        pipe.unet.to(memory_format=torch.channels_last)
+        pipe.vae.to(memory_format=torch.channels_last)
+    precisions.apply(pipe, precision)
+    if compile:
+        pipe.unet.compile()
+        pipe.vae.decoder.compile()

@@ -1,6 +1,7 @@
 """What an engine is built from, handed down by whoever reads the settings (services.container)."""
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -15,9 +16,20 @@ class WeightSources:
 
 @dataclass(frozen=True)
 class EngineOptions:
-    """How to build an engine (docs/settings.md: SFUMATO_DEVICE, SFUMATO_DTYPE, SFUMATO_COMPILE)."""
+    """How to build an engine (docs/settings.md: SFUMATO_DEVICE, SFUMATO_DTYPE, SFUMATO_COMPILE,
+    SFUMATO_PRECISION, SFUMATO_WARMUP_SIZES). `compile_cache`: where compiled kernels are kept between starts
+    (engine/compile_cache.py); None leaves PyTorch's own folders."""
 
     device: str = "auto"
     dtype: str = "auto"
     compile: bool = False
+    precision: str = "bf16"
+    compile_cache: Path | None = None
+    warmup_sizes: tuple[tuple[int, int], ...] = ()
     weights: WeightSources = field(default_factory=WeightSources)
+
+
+def parse_sizes(text: str) -> tuple[tuple[int, int], ...]:
+    """`1024x1024,832x1216` as (width, height) pairs; empty text: none."""
+    pairs = (part.strip().lower().split("x") for part in text.split(",") if part.strip())
+    return tuple((int(width), int(height)) for width, height in pairs)

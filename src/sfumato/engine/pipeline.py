@@ -37,10 +37,18 @@ _ROW_TENSORS = ["latents", "prompt_embeds", "add_text_embeds", "add_time_ids"]
 
 
 class DiffusersEngine:
-    def __init__(self, pipe: StableDiffusionXLPipeline, spec: ModelSpec, *, compiled: bool = False) -> None:
+    def __init__(
+        self,
+        pipe: StableDiffusionXLPipeline,
+        spec: ModelSpec,
+        *,
+        compiled: bool = False,
+        warmup_sizes: Sequence[tuple[int, int]] = (),
+    ) -> None:
         self.pipe = pipe
         self.spec = spec
         self.compiled = compiled
+        self.warmup_sizes = tuple(warmup_sizes) or ((spec.native_size, spec.native_size),)
         pipe.set_progress_bar_config(disable=True)
         self.modes = modes.Modes(pipe)
 
@@ -182,11 +190,13 @@ class DiffusersEngine:
         return outcome.images
 
     def warmup(self) -> None:
-        size = self.spec.native_size
+        """One call of each warm-up size (SFUMATO_WARMUP_SIZES). Compiled, a batch of one and one of two:
+        PyTorch specialises a batch of one, and the second batch size makes the batch dimension dynamic
+        (its automatic dynamic shapes), so every larger batch reuses that graph, compiling nothing more."""
         guidance = self.spec.default_guidance_scale
-        # A compiled graph is traced again for a second batch size, once, with the batch dimension dynamic.
-        for seeds in ([0], [0, 1]) if self.compiled else ([0],):
-            self.render([RenderJob("warm-up", None, size, size, 1, guidance, seeds)])
+        for width, height in self.warmup_sizes:
+            for seeds in ([0], [0, 1]) if self.compiled else ([0],):
+                self.render([RenderJob("warm-up", None, width, height, 1, guidance, seeds)])
 
     def _encode(self, job: RenderJob) -> tuple[torch.Tensor, ...]:
         """(prompt, negative, pooled, negative pooled) embeddings, a row per image.

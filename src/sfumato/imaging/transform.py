@@ -17,6 +17,7 @@ def transformed(
     height: int | None,
     quality: int,
     parameters: dict[str, Any],
+    compress_level: int,
 ) -> tuple[bytes, int, int]:
     """An image file converted, resized and recompressed: its bytes, width and height.
 
@@ -33,4 +34,5 @@ def transformed(
             else (max(1, round(picture.width * (height or 0) / picture.height)), height or 0)
         )
         picture = picture.resize(size, PILImage.Resampling.LANCZOS)
-    return encode_image(picture, fmt, quality=quality, parameters=parameters), picture.width, picture.height
+    data = encode_image(picture, fmt, quality=quality, parameters=parameters, compress_level=compress_level)
+    return data, picture.width, picture.height

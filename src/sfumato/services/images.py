@@ -65,6 +65,7 @@ class ImageService:
         public_url: str = "",
         presign_seconds: int = 300,
         limits_of: Callable[[ApiKey], Limits] | None = None,
+        png_compress_level: int = 4,
     ) -> None:
         self.store = store
         self.storage = storage
@@ -74,6 +75,7 @@ class ImageService:
         self.public_url = public_url
         self.presign_seconds = presign_seconds
         self.limits_of = limits_of
+        self.png_compress_level = png_compress_level
 
     def list_images(self, key: ApiKey, *, name: str | None, limit: int, after: str | None) -> Page[Image]:
         return self.store.page(key.id, self.clock.now(), name=name, limit=limit, after=after)
@@ -161,6 +163,7 @@ class ImageService:
                 height=change.height,
                 quality=change.quality or DEFAULT_QUALITY,
                 parameters=parameters,
+                compress_level=self.png_compress_level,
             )
         except (UnidentifiedImageError, OSError) as error:
             log.error("image %s: stored file unreadable: %s", source.id, error)

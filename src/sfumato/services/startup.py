@@ -9,7 +9,8 @@ from sfumato.db.database import Database, shown_url
 from sfumato.db.migrate import upgrade
 from sfumato.domain.content_policy import ContentPolicy, read_rules
 from sfumato.domain.errors import SfumatoError
-from sfumato.engine.options import EngineOptions, WeightSources
+from sfumato.engine.compile_cache import FOLDER as COMPILE_CACHE
+from sfumato.engine.options import EngineOptions, WeightSources, parse_sizes
 from sfumato.storage import Storage, StorageError, open_storage
 
 
@@ -22,6 +23,9 @@ def engine_options(settings: Settings) -> EngineOptions:
         device=settings.device,
         dtype=settings.dtype,
         compile=settings.compile,
+        precision=settings.precision,
+        compile_cache=settings.data_dir / COMPILE_CACHE,
+        warmup_sizes=parse_sizes(settings.warmup_sizes),
         weights=WeightSources(settings.base_model, settings.lightning_repo, settings.allow_download),
     )
 

@@ -43,6 +43,7 @@ class Finisher:
         owner: str,
         retention: timedelta,
         encode_threads: int,
+        png_compress_level: int,
         on_finished: Callable[[str], None],
     ) -> None:
         self.queue = queue
@@ -53,6 +54,7 @@ class Finisher:
         self.owner = owner
         self.retention = retention
         self.on_finished = on_finished
+        self.png_compress_level = png_compress_level
         self._inbox: Queue[Made | None] = Queue(maxsize=1)  # the engine waits when a whole batch behind
         self._encoders = ThreadPoolExecutor(encode_threads, thread_name_prefix="sfumato-encode")
         self._thread = threading.Thread(target=self._run, name="sfumato-finisher", daemon=True)
@@ -108,7 +110,11 @@ class Finisher:
         """Encode and store one image; its record, for the job's transaction."""
         job, params = held.job, held.params
         data = encode_image(
-            picture, params.format, quality=params.quality, parameters=file_parameters(params, seed)
+            picture,
+            params.format,
+            quality=params.quality,
+            parameters=file_parameters(params, seed),
+            compress_level=self.png_compress_level,
         )
         key = storage_key(job.id, f"{job.attempts}-{index}", params.format)
         self.storage.put(key, data)

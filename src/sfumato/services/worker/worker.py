@@ -30,13 +30,14 @@ def worker_name() -> str:
 @dataclass(frozen=True)
 class WorkerOptions:
     """The worker's settings (docs/settings.md): SFUMATO_RETENTION_DAYS, _POLL_SECONDS, _BATCH_IMAGES,
-    _BATCH_WAIT_MS, _ENCODE_THREADS."""
+    _BATCH_WAIT_MS, _ENCODE_THREADS, _PNG_COMPRESS_LEVEL."""
 
     retention_days: int = 30
     poll_seconds: float = 1.0
     batch_images: int = 8
     batch_wait_seconds: float = 0.01
     encode_threads: int = 2
+    png_compress_level: int = 4
 
 
 class Worker:
@@ -94,6 +95,7 @@ class Worker:
             owner=self.name,
             retention=timedelta(days=options.retention_days),
             encode_threads=options.encode_threads,
+            png_compress_level=options.png_compress_level,
             on_finished=on_finished,
         )
         self._leases = LeaseKeeper(queue, held, owner=self.name)

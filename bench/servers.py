@@ -1,0 +1,53 @@
+"""A server process for a benchmark: started on a free port, waited for, stopped; its output in a log."""
+
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Running:
+    """A server process, its address, and its log."""
+
+    def __init__(self, command: list[str], env: dict[str, str], log: Path, port: int) -> None:
+        self.log = log
+        self.url = f"http://127.0.0.1:{port}"
+        self._file = log.open("wb")
+        self.popen = subprocess.Popen(command, env=env, cwd=ROOT, stdout=self._file, stderr=subprocess.STDOUT)
+
+    def wait(self, path: str, seconds: float = 600) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.popen.poll() is not None:
+                raise SystemExit(f"the server exited:\n{self.log.read_text()[-3000:]}")
+            try:
+                if httpx.get(self.url + path, timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise SystemExit(f"the server was not ready in {seconds:.0f} s:\n{self.log.read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        if self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGTERM)
+            try:
+                self.popen.wait(60)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait()
+        self._file.close()
