@@ -94,6 +94,13 @@ def test_the_queue_signals_work_and_each_end_with_the_job_s_id(pg: Database, clo
         assert heard.get(timeout=5) == (JOB_ENDED, first)
         assert queue.cancel(second, "key_n")
         assert heard.get(timeout=5) == (JOB_ENDED, second)
+        (third,) = enqueue(queue, "key_n")
+        assert heard.get(timeout=5) == (JOBS_QUEUED, "")
+        queue.claim("w1")
+        queue.release("w1", [third])  # handed back: another worker may take it now
+        assert heard.get(timeout=5) == (JOBS_QUEUED, "")
+        assert queue.delete(third, "key_n")  # a waiter on it learns it is gone
+        assert heard.get(timeout=5) == (JOB_ENDED, third)
         assert nothing_more(heard)
     finally:
         listener.stop()

@@ -1,13 +1,13 @@
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from sfumato.db import usage
-from sfumato.db.database import retry
+from sfumato.db.database import Database, retry
 from sfumato.db.outbox import WebhookOutbox
-from sfumato.db.queue import JobQueue
+from sfumato.db.queue import Expired, JobQueue
 from sfumato.db.tables import ImageRow, JobRow
 from sfumato.db.usage import UsageStore
 from sfumato.domain.errors import DatabaseUnavailable
@@ -471,3 +471,120 @@ def test_an_idle_worker_finds_nothing_to_claim_without_a_write(queue: JobQueue, 
     assert queue.claim_batch("w", 4) == []
     enqueue(queue, key_id)
     assert queue.has_queued()
+
+
+def test_a_failure_records_its_code_and_its_words(queue: JobQueue, key_id: str) -> None:
+    (job_id,) = enqueue(queue, key_id)
+    queue.claim("w1")
+    assert queue.fail("w1", job_id, "generation_failed", "the model could not make this job's images")
+    job = status(queue, job_id)
+    assert (job.status, job.error_code) == ("failed", "generation_failed")
+    assert job.error_message == "the model could not make this job's images"
+
+
+def test_a_release_hands_back_only_the_jobs_named_and_never_an_ended_one(
+    queue: JobQueue, key_id: str
+) -> None:
+    kept, handed_back, canceled = enqueue(queue, key_id, 3)
+    queue.claim("w1", 3)
+    assert queue.cancel(canceled, key_id)
+    queue.release("w1", [handed_back, canceled])
+    assert status(queue, kept).status == "processing"
+    assert status(queue, handed_back).status == "queued"
+    assert status(queue, canceled).status == "canceled"
+
+
+def test_a_canceled_job_is_no_longer_held_by_the_worker_running_it(queue: JobQueue, key_id: str) -> None:
+    (job_id,) = enqueue(queue, key_id)
+    queue.claim("w1")
+    assert queue.cancel(job_id, key_id)
+    assert queue.renew("w1", {job_id: 0.5}) == set()  # the worker stops at its next renewal
+    assert status(queue, job_id).progress == 0.0
+
+
+def test_a_lease_lapses_after_its_end_not_at_it(queue: JobQueue, key_id: str, clock: ManualClock) -> None:
+    (job_id,) = enqueue(queue, key_id)
+    (job,) = queue.claim("w1")
+    assert job.lease_expires_at is not None
+    read = clock.now()  # each reading ticks 1 ms: the next one is exactly the lease's end
+    clock.advance(seconds=(job.lease_expires_at - read).total_seconds() - 0.001)
+    assert queue.requeue_expired().requeued == []
+    assert queue.requeue_expired().requeued == [job_id]  # a tick later
+
+
+def test_of_two_lapsed_jobs_the_one_with_attempts_left_is_queued_and_the_other_fails(
+    queue: JobQueue, key_id: str, clock: ManualClock
+) -> None:
+    veteran, newcomer = enqueue(queue, key_id, 2)
+    for attempt in range(2):  # the veteran spends two of its three attempts alone
+        queue.claim(f"w{attempt}", 1)
+        clock.advance(seconds=LEASE + 1)
+        queue.requeue_expired()
+    assert {job.id for job in queue.claim("w", 2)} == {veteran, newcomer}
+    clock.advance(seconds=LEASE + 1)
+    assert queue.requeue_expired() == Expired(requeued=[newcomer], failed=[veteran])
+    assert (status(queue, veteran).status, status(queue, newcomer).status) == ("failed", "queued")
+    assert queue.requeue_expired() == Expired([], [])  # nothing lapsed any more
+
+
+def test_a_completed_job_shows_all_its_progress(queue: JobQueue, key_id: str) -> None:
+    (job_id,) = enqueue(queue, key_id)
+    queue.claim("w1")
+    queue.renew("w1", {job_id: 0.25})
+    assert queue.complete("w1", job_id, [])
+    assert status(queue, job_id).progress == 1.0
+
+
+def test_topping_up_never_passes_the_budget_even_with_nothing_in_hand(queue: JobQueue, key_id: str) -> None:
+    """A fresh batch may start with a job larger than the budget (else it would wait for ever); a batch in
+    hand is only topped up within what is left of it."""
+    enqueue_params(queue, key_id)
+    (first,) = queue.claim_batch("w", 8)
+    large = enqueue_params(queue, key_id, prompt="large", n=4)
+    assert queue.claim_batch("w", 3, batch_key=first.batch_key) == []
+    assert status(queue, large).status == "queued"
+    assert [job.id for job in queue.claim_batch("w2", 3)] == [large]  # a fresh batch takes it
+
+
+@pytest.mark.embedded
+def test_an_idle_worker_looks_for_work_without_waiting_for_the_write_lock(
+    queue: JobQueue, key_id: str
+) -> None:
+    answers: list[list[Job]] = []
+    looker = threading.Thread(target=lambda: answers.append(queue.claim_batch("w", 4)))
+    with queue.db.write_connection() as writer:  # BEGIN IMMEDIATE: a long write holds SQLite's one lock
+        writer.execute(text("SELECT 1"))
+        looker.start()
+        looker.join(10)  # the lock is still held: only a look that takes no write lock has returned
+        alive = looker.is_alive()
+    looker.join(30)
+    assert not alive, "an idle claim waited for the write lock"
+    assert answers == [[]]
+
+
+class _StillClock:
+    """Time that does not move: every job is created at the same instant."""
+
+    def now(self) -> datetime:
+        return datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+
+
+def test_jobs_created_at_the_same_instant_are_claimed_in_the_order_of_their_ids(
+    db: Database, key_id: str
+) -> None:
+    queue = JobQueue(db, _StillClock(), lease_seconds=LEASE, max_attempts=3)
+    ids = enqueue(queue, key_id, 5)
+    claimed = [job.id for _ in ids for job in queue.claim("w", 1)]
+    assert claimed == sorted(ids)
+
+
+def test_an_ended_job_keeps_neither_its_lease_nor_its_preview(queue: JobQueue, key_id: str) -> None:
+    done, failed = enqueue(queue, key_id, 2)
+    queue.claim("w1", 2)
+    queue.renew("w1", {done: 0.5, failed: 0.5}, {done: "cHJldmlldw==", failed: "cHJldmlldw=="})
+    assert queue.complete("w1", done, []) and queue.fail("w1", failed, "generation_failed", "no")
+    for job_id in (done, failed):
+        job = status(queue, job_id)
+        assert (job.lease_expires_at, job.preview) == (None, None)
+        assert job.completed_at is not None and job.started_at is not None
+        assert job.completed_at >= job.started_at

@@ -279,14 +279,14 @@ class JobQueue:
             if requeued:
                 session.execute(
                     update(JobRow)
-                    .where(JobRow.id.in_(requeued), *lapsed)
+                    .where(JobRow.id.in_(requeued))  # rows this transaction has locked
                     .values(status=JobStatus.QUEUED, lease_owner=None, lease_expires_at=None, progress=0.0)
                 )
                 notify(session, JOBS_QUEUED)
             if failed:
                 ended = session.execute(
                     update(JobRow)
-                    .where(JobRow.id.in_(failed), *lapsed)
+                    .where(JobRow.id.in_(failed))
                     .values(
                         status=JobStatus.FAILED,
                         completed_at=now,
