@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from sfumato.db.database import Database, normalize_url, read_only, retry, shown_url, unreachable
+from sfumato.db.database import POOL_SIZE, Database, normalize_url, read_only, retry, shown_url, unreachable
 from sfumato.db.migrate import upgrade
 from sfumato.db.tables import KeyRow
 from sfumato.domain.errors import DatabaseReadOnly, DatabaseUnavailable
@@ -242,3 +242,21 @@ def test_a_connection_the_driver_lost_is_the_database_away() -> None:
     assert unreachable(DatabaseUnavailable())
     assert not unreachable(OperationalError("UPDATE", {}, Exception("database is locked")))
     assert not unreachable(ValueError("no"))
+
+
+def test_a_postgresql_database_pools_its_connections_and_pings_each_before_use() -> None:
+    """The pool's settings, read from the engine (nothing connects until a query): a connection
+    PostgreSQL dropped while idle (a restart, a failover) is replaced, not handed to a request."""
+    db = Database("postgresql://sfumato@127.0.0.1:9/nowhere")
+    pool = db.engine.pool
+    assert db.engine.dialect.driver == "psycopg"
+    assert (pool.size(), pool._max_overflow, pool._pre_ping) == (10, POOL_SIZE, True)  # type: ignore[attr-defined]
+    with db.write() as session:  # writes need no BEGIN IMMEDIATE there: the same engine
+        assert session.get_bind() is db.engine
+    db.dispose()
+
+
+@pytest.mark.embedded
+def test_an_sqlite_database_pools_as_many_connections_as_threads_may_hold(db: Database) -> None:
+    pool = db.engine.pool
+    assert (pool.size(), pool._max_overflow) == (POOL_SIZE, POOL_SIZE)  # type: ignore[attr-defined]

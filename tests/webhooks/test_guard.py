@@ -257,8 +257,9 @@ async def test_the_backend_connects_to_the_first_allowed_address_with_the_caller
 @pytest.mark.anyio
 async def test_the_backend_never_opens_a_unix_socket() -> None:
     backend = GuardedBackend(allow_private=True)
-    with pytest.raises(httpcore.ConnectError, match="webhooks do not go to unix sockets"):
+    with pytest.raises(httpcore.ConnectError) as refused:
         await backend.connect_unix_socket("/run/docker.sock")
+    assert str(refused.value) == "webhooks do not go to unix sockets"
 
 
 def test_the_transport_sends_through_the_guarded_backend_without_retrying() -> None:

@@ -140,9 +140,10 @@ class Database:
     def _sqlite_engine(self, busy_timeout: float) -> Engine:
         if self.url.database:  # a file (the pool settings below rule out ":memory:")
             Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
+        # SQLAlchemy opens a pooled file with check_same_thread=False (any thread may hold a connection);
+        # the busy timeout is set by the first pragma below.
         engine = create_engine(
             self.url,
-            connect_args={"timeout": busy_timeout, "check_same_thread": False},
             # As many as the threads that may hold one (anyio's pool of 40, the worker's, the CLI's):
             # a connection opened past the pool is closed on return, and opening one costs its pragmas.
             pool_size=POOL_SIZE,
@@ -153,10 +154,10 @@ class Database:
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, below
             cursor = dbapi_connection.cursor()
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")  # first: WAL may wait
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
             cursor.close()
 
         @event.listens_for(engine, "begin")
