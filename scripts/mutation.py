@@ -59,7 +59,15 @@ GROUPS = {
         ("tests/domain/test_idempotency.py", "tests/db/test_idempotency.py", "tests/api/test_idempotency.py"),
     ),
     "guard": Group(("webhooks/guard.py", "webhooks/transport.py"), ("tests/webhooks/test_guard.py",)),
-    "isolation": Group(("db/jobs.py", "db/images.py"), ("tests/api/test_isolation.py",)),
+    "isolation": Group(
+        ("db/jobs.py", "db/images.py"),
+        (
+            "tests/db/test_jobs.py",
+            "tests/db/test_images.py",
+            "tests/db/test_tallies.py",
+            "tests/api/test_isolation.py",
+        ),
+    ),
     "retention": Group(
         ("services/retention.py",), ("tests/services/test_retention.py", "tests/api/test_retention.py")
     ),
