@@ -141,6 +141,7 @@ def sweep(
         # The write transactions (lock wait included): the longest, and each phase's rate in its first and
         # last fifth of steps; a sweep that slows as it goes has a last fifth slower than its first.
         "longest_step_ms": round(max(step[2] for step in steps) * 1000, 1) if steps else None,
+        "rows_per_step_p50": median([step[3] for step in steps]) if steps else None,
         "rates": {
             phase: fifths([step for step in steps if step[0] == phase]) for phase in ("images", "jobs")
         },
@@ -195,6 +196,9 @@ def one_size(count: int, url: str, folder: Path, requests: int, batch: int | Non
             swept = sweep(
                 db, folder, (folder / "images").as_uri(), main_key.id, http, max(count // 10, 1), batch
             )
+            # What the sweep added to the longest submission: beyond a submission's p50 with no sweep.
+            quiet = measured["POST /v1/jobs"]["p50_ms"]
+            swept["submission_delay_ms"] = round(swept["submission_max_ms"] - quiet, 1)
     finally:
         server.stop()
         db.dispose()
@@ -223,7 +227,8 @@ def table(runs: list[dict[str, Any]]) -> str:
             f"sweep at {run['jobs']:,}: {s['backlog']:,} expired jobs in {s['seconds']} s "
             f"({s['jobs_per_s']} jobs/s), "
             f"left {s['left']}; {s['submissions']} submissions meanwhile, p50 {s['submission_p50_ms']} ms, "
-            f"longest {s['submission_max_ms']} ms; longest write transaction {s.get('longest_step_ms')} ms; "
+            f"longest {s['submission_max_ms']} ms (the sweep's delay: {s.get('submission_delay_ms')} ms); "
+            f"longest write {s.get('longest_step_ms')} ms, {s.get('rows_per_step_p50')} rows a step; "
             f"rows/s in the first and last fifth: {s.get('rates')}"
         )
     lines.append(f"worst growth {first['jobs']}→{last['jobs']}: {worst:.1f}x")

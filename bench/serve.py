@@ -29,7 +29,7 @@ from typing import Any
 import httpx
 
 from bench.common import Timer, median, percentile, write_result
-from bench.servers import ROOT, Running, free_port
+from bench.servers import ROOT, Running, free_port, sfumato_env
 
 
 async def load(
@@ -71,6 +71,7 @@ async def load(
         "images_per_s": round(len(latencies) / duration, 3),
         "p50_ms": round(median(latencies) * 1000, 1),
         "p95_ms": round(percentile(latencies, 0.95) * 1000, 1),
+        "p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
         "errors": len(errors),
         "first_errors": errors[:3],
     }
@@ -102,9 +103,7 @@ def sweep(
 
 
 def bench_sfumato(args: argparse.Namespace, folder: Path) -> list[dict[str, Any]]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SFUMATO_")}
-    env |= {"SFUMATO_DATA_DIR": str(folder / "sfumato"), "SFUMATO_MODEL": args.model, "PYTHONUNBUFFERED": "1"}
-    env |= {f"SFUMATO_{name.upper()}": value for name, value in (s.split("=", 1) for s in args.setting)}
+    env = sfumato_env(folder, args.model, args.setting)
     sfumato = [sys.executable, "-m", "sfumato"]
     created = subprocess.run(
         # The benchmark measures the service, not its limits: a key never rate-limited nor out of quota.

@@ -1,5 +1,6 @@
 """A server process for a benchmark: started on a free port, waited for, stopped; its output in a log."""
 
+import os
 import signal
 import socket
 import subprocess
@@ -11,13 +12,18 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def sfumato_env(folder: Path, model: str, settings: list[str]) -> dict[str, str]:
+    """The environment of a `sfumato` process of a benchmark: the caller's, but none of its SFUMATO_
+    settings, a data folder of its own, this model, and `settings` (NAME=VALUE, e.g. batch_wait_ms=20)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SFUMATO_")}
+    env |= {"SFUMATO_DATA_DIR": str(folder / "sfumato"), "SFUMATO_MODEL": model, "PYTHONUNBUFFERED": "1"}
+    return env | {f"SFUMATO_{name.upper()}": value for name, value in (s.split("=", 1) for s in settings)}
 
 
 class Running:

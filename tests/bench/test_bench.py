@@ -13,7 +13,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from bench import engine, png, scale, serve
+from bench import engine, png, polls, scale, serve
 from bench.common import percentile
 from bench.plot import plot_sweep
 
@@ -60,6 +60,22 @@ def test_the_end_to_end_benchmark_compares_sfumato_with_the_plain_server(tmp_pat
     )
 
 
+@pytest.mark.e2e
+def test_the_polls_benchmark_polls_a_finished_job_and_the_health_route(tmp_path: Path) -> None:
+    out = tmp_path / "polls.json"
+    polls.main(["--connections", "2,3", "--duration", "1", "--warmup", "0.5", "--json", str(out)])
+    rows = json.loads(out.read_text())["rows"]
+    assert [(row["route"], row["connections"]) for row in rows] == [
+        ("GET /v1/jobs/{id}", 2),
+        ("GET /v1/jobs/{id}", 3),
+        ("GET /healthz", 2),
+        ("GET /healthz", 3),
+    ]
+    for row in rows:
+        assert row["requests"] > 0 and row["errors"] == 0, row
+        assert row["per_s"] == pytest.approx(row["requests"], rel=0.01) and row["p50_ms"] <= row["p99_ms"]
+
+
 def test_the_engine_benchmark_measures_image_jobs_beside_text_jobs(tmp_path: Path) -> None:
     out = tmp_path / "engine.json"
     arguments = ["--model", "tiny", "--size", "256", "--batches", "2", "--repeats", "1"]
@@ -79,6 +95,9 @@ def test_the_scale_benchmark_measures_every_route_and_sweeps_its_backlog_to_noth
     sweep = last["sweep"]
     assert (sweep["backlog"], sweep["images_deleted"], sweep["jobs_deleted"]) == (60, 60, 60)
     assert set(sweep["left"].values()) == {0}
+    quiet = last["routes"]["POST /v1/jobs"]["p50_ms"]
+    assert sweep["submission_delay_ms"] == pytest.approx(sweep["submission_max_ms"] - quiet, abs=0.11)
+    assert 1 <= sweep["rows_per_step_p50"] <= 200
     assert result["table"].splitlines()[-1].startswith("worst growth 300→600: ")
 
 

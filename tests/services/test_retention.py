@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from sfumato.services.retention import RetentionSweeper, Swept
+from sfumato.services.retention import REST_SECONDS, RetentionSweeper, Swept
 from tests.conftest import ManualClock
 
 
@@ -94,6 +94,79 @@ def test_between_two_full_steps_the_sweeper_rests_as_long_as_the_last_step_took(
     sweeper(stores, clock, ticks).sweep()
     # two full image steps (each read began then ended: 0.25 s apart), then one that finds none
     assert ticks.pauses == [0.25, 0.25]
+
+
+class Slowing(Stores):
+    """Stores whose deletions take `per_row` seconds a row, on a clock of their own."""
+
+    def __init__(self, images: int, per_row: float) -> None:
+        super().__init__(images, jobs=0)
+        self.per_row, self.now = per_row, 0.0
+        self.pauses: list[float] = []
+
+    def delete_expired(self, image_ids: Sequence[str], now: datetime) -> int:
+        self.now += self.per_row * len(image_ids)
+        return super().delete_expired(image_ids, now)
+
+    def expired(self, now: datetime, limit: int) -> list[tuple[str, str]]:
+        self.now += 5.0  # a slow read, which holds no write lock: neither rested for nor judged
+        return super().expired(now, limit)
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.pauses.append(seconds)
+
+    def asked(self) -> list[int]:
+        return [call[2] for call in self.calls if call[0] == "expired"]
+
+
+def slowing_sweeper(stores: Slowing, clock: ManualClock) -> RetentionSweeper:
+    return RetentionSweeper(
+        stores,  # type: ignore[arg-type]
+        stores,  # type: ignore[arg-type]
+        stores,  # type: ignore[arg-type]
+        clock,
+        retention_days=30,
+        batch=200,
+        step_seconds=0.02,
+        sleep=stores.sleep,
+        monotonic=stores.monotonic,
+    )
+
+
+def test_slow_deletions_make_smaller_steps_not_longer_ones(clock: ManualClock) -> None:
+    stores = Slowing(images=300, per_row=0.001)  # 200 rows: 0.2 s, ten times the step's 0.02 s
+    assert slowing_sweeper(stores, clock).sweep() == Swept(images=300, jobs=0)
+    assert stores.asked()[:4] == [200, 20, 20, 20]
+    # Each rest lasts the last write, or REST_SECONDS if longer; the slow reads count for neither.
+    assert stores.pauses[:3] == pytest.approx([0.2, REST_SECONDS, REST_SECONDS])
+
+
+def test_steps_grow_back_to_the_batch_when_deletions_get_fast_again(clock: ManualClock) -> None:
+    stores = Slowing(images=2000, per_row=0.001)
+    running = slowing_sweeper(stores, clock)
+    real = stores.delete_expired
+
+    def faster_after_the_first(image_ids: Sequence[str], now: datetime) -> int:
+        deleted = real(image_ids, now)
+        stores.per_row = 0.00001  # from now on 20 rows take 0.2 ms: under half a step
+        return deleted
+
+    stores.delete_expired = faster_after_the_first  # type: ignore[method-assign]
+    assert running.sweep() == Swept(images=2000, jobs=0)
+    assert stores.asked()[:6] == [200, 20, 40, 80, 160, 200]
+    assert running._next(100, 0.015) == 100  # between half the step's time and all of it: kept
+    assert running._next(15, 10.0) == 10  # never below FEWEST
+
+
+def test_a_batch_smaller_than_the_fewest_steps_is_kept(clock: ManualClock) -> None:
+    stores = Slowing(images=5, per_row=1.0)
+    running = slowing_sweeper(stores, clock)
+    running.batch = 2
+    assert running.sweep() == Swept(images=5, jobs=0)
+    assert stores.asked() == [2, 2, 2]
 
 
 def test_each_file_goes_before_its_row(clock: ManualClock) -> None:

@@ -1,6 +1,14 @@
-"""API keys: created by the operator, stored as hashes, checked on every request (docs/api.md §3)."""
+"""API keys: created by the operator, stored as hashes, checked on every request (docs/api.md §3).
 
-from collections.abc import Mapping
+A key found is remembered for LOOKUP_SECONDS, so that a client polling many times a second costs one
+database read a second, not one a request. A revocation or a change of terms made through this process
+forgets the key at once (its very next request sees it); one made by another process (another API
+process, `sfumato keys revoke`) is seen within LOOKUP_SECONDS.
+"""
+
+import threading
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sfumato.db.keys import KeyStore
@@ -13,15 +21,30 @@ from sfumato.domain.pages import Page
 from sfumato.domain.plans import Plan
 from sfumato.domain.rules import MAX_COUNT
 
+LOOKUP_SECONDS = 1.0
+LOOKUPS_KEPT = 10_000  # distinct keys remembered at once; past it, the oldest lookups go first
+
 
 class KeyService:
     def __init__(
-        self, store: KeyStore, clock: Clock, *, plans: Mapping[str, Plan], default_plan: str
+        self,
+        store: KeyStore,
+        clock: Clock,
+        *,
+        plans: Mapping[str, Plan],
+        default_plan: str,
+        lookup_seconds: float = LOOKUP_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store
         self.clock = clock
         self.plans = plans
         self.default_plan = default_plan
+        self.lookup_seconds = lookup_seconds
+        self._monotonic = monotonic
+        self._found: dict[str, tuple[ApiKey, float]] = {}  # key hash -> (key, when it was read); oldest first
+        self._lock = threading.Lock()  # requests authenticate in many threads at once
+        self._forgotten = 0  # how many times a key was forgotten: a read begun before is not remembered
 
     def _check_terms(self, plan: str | None, rpm: int | None, monthly_images: int | None) -> None:
         if plan is not None and plan not in self.plans:
@@ -84,20 +107,47 @@ class KeyService:
             raise InvalidParameter("name must be 1 to 200 characters", param="name")
         text.check({"name": terms.get("name") or ""})
         self._check_terms(terms.get("plan"), terms.get("rpm"), terms.get("monthly_images"))
-        return _found(self.store.change(key_id, terms), key_id)
+        changed = self.store.change(key_id, terms)
+        self._forget(key_id)
+        return _found(changed, key_id)
 
     def revoke(self, key_id: str) -> ApiKey:
-        return _found(self.store.revoke(key_id, self.clock.now()), key_id)
+        revoked = self.store.revoke(key_id, self.clock.now())
+        self._forget(key_id)
+        return _found(revoked, key_id)
 
     def authenticate(self, raw: str | None) -> ApiKey:
         if not raw:
             raise AuthenticationFailed(
                 "no API key: send it as `x-api-key: KEY` or `Authorization: Bearer KEY`"
             )
-        key = self.store.by_hash(hash_key(raw))
+        key = self._lookup(hash_key(raw))
         if key is None or key.revoked:
             raise AuthenticationFailed("invalid API key")
         return key
+
+    def _lookup(self, digest: str) -> ApiKey | None:
+        """The key of this hash, read at most LOOKUP_SECONDS ago. A hash that matches no key is not
+        remembered: each wrong key is read, and counted as a guess (api.deps)."""
+        now = self._monotonic()
+        with self._lock:
+            found, forgotten = self._found.get(digest), self._forgotten
+        if found is not None and now - found[1] < self.lookup_seconds:
+            return found[0]
+        key = self.store.by_hash(digest)
+        with self._lock:
+            self._found.pop(digest, None)
+            if key is not None and forgotten == self._forgotten:  # no change made meanwhile
+                while len(self._found) >= LOOKUPS_KEPT:
+                    del self._found[next(iter(self._found))]
+                self._found[digest] = (key, now)
+        return key
+
+    def _forget(self, key_id: str) -> None:
+        with self._lock:
+            self._forgotten += 1
+            for digest in [digest for digest, (key, _) in self._found.items() if key.id == key_id]:
+                del self._found[digest]
 
 
 def _found(key: ApiKey | None, key_id: str) -> ApiKey:

@@ -25,7 +25,12 @@ from sfumato.domain.clock import Clock
 from sfumato.storage import Storage
 
 log = logging.getLogger(__name__)
-BATCH = 200  # deletions a step: each step is one short write transaction
+BATCH = 200  # deletions a step at most: each step is one short write transaction
+STEP_SECONDS = 0.02  # how long a step's write should take: on SQLite, about the longest a submission waits
+FEWEST = 10  # deletions a step at least, however slow the steps
+# The shortest rest between two steps. SQLite's busy handler makes a waiting writer sleep 1, 2, 5, 10, 15, 20,
+# then 25 ms between its tries: a rest shorter than its sleep would let it miss the lock's free time.
+REST_SECONDS = 0.03
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,7 @@ class RetentionSweeper:
         *,
         retention_days: int,
         batch: int = BATCH,
+        step_seconds: float = STEP_SECONDS,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -53,6 +59,7 @@ class RetentionSweeper:
         self.clock = clock
         self.retention = timedelta(days=retention_days)
         self.batch = batch
+        self.step_seconds = step_seconds
         self._sleep, self._monotonic = sleep, monotonic  # the tests' to replace
 
     async def run_every(self, seconds: float) -> None:
@@ -71,34 +78,49 @@ class RetentionSweeper:
             log.info("retention: deleted %d expired images and %d old jobs", images, jobs)
         return Swept(images, jobs)
 
-    def _drain(self, step: Callable[[], int]) -> int:
-        """Run a step of at most `batch` deletions until one deletes fewer. Between two steps the sweeper
-        rests as long as the last one took: on SQLite a submission waiting for the write lock (its busy
-        handler tries again every few ms) gets in before the next step, instead of behind a whole backlog."""
-        total = 0
+    def _drain(self, step: Callable[[int], tuple[int, float]]) -> int:
+        """Run steps until one deletes fewer than it was asked. Each step asks for as many rows as its write
+        transaction should take `step_seconds` to delete, judged by the last one's (at most `batch`, at
+        least FEWEST): a large table's slow deletions make smaller transactions, not longer ones. Between
+        two steps the sweeper rests as long as the last write took: on SQLite a submission waiting for the
+        write lock (its busy handler tries again every few ms) gets in before the next step, instead of
+        behind a whole backlog."""
+        total, asked = 0, self.batch
         while True:
-            began = self._monotonic()
-            done = step()
+            done, took = step(asked)
             total += done
-            if done < self.batch:
+            if done < asked:
                 return total
-            self._sleep(self._monotonic() - began)
+            self._sleep(max(took, REST_SECONDS))
+            asked = self._next(asked, took)
 
-    def _images(self) -> int:
+    def _next(self, asked: int, took: float) -> int:
+        if took > self.step_seconds:
+            return max(min(FEWEST, self.batch), round(asked * self.step_seconds / took))
+        if took < self.step_seconds / 2:
+            return min(self.batch, asked * 2)
+        return asked
+
+    def _timed(self, write: Callable[[], int]) -> tuple[int, float]:
+        began = self._monotonic()
+        done = write()
+        return done, self._monotonic() - began
+
+    def _images(self, limit: int) -> tuple[int, float]:
         now = self.clock.now()
-        expired = self.images.expired(now, self.batch)
+        expired = self.images.expired(now, limit)
         if not expired:
-            return 0
+            return 0, 0.0
         for _, key in expired:
             self.storage.delete(key)  # first: a crash here leaves the row for the next sweep
-        return self.images.delete_expired([image_id for image_id, _ in expired], now)
+        return self._timed(lambda: self.images.delete_expired([image_id for image_id, _ in expired], now))
 
-    def _jobs(self) -> int:
+    def _jobs(self, limit: int) -> tuple[int, float]:
         """Ended jobs older than the retention, with no image left and no webhook still to send."""
         before = self.clock.now() - self.retention
-        ids = self.jobs.sweepable(before, self.batch)
+        ids = self.jobs.sweepable(before, limit)
         if not ids:
-            return 0
+            return 0, 0.0
         for job_id in ids:
             self.storage.delete_prefix(job_id)  # leftovers of attempts that never got a row
-        return self.jobs.purge(ids, before)
+        return self._timed(lambda: self.jobs.purge(ids, before))
