@@ -1,5 +1,8 @@
+from typing import Any
+
 import pytest
 
+from sfumato.api import deps
 from tests.conftest import Live
 
 
@@ -50,3 +53,26 @@ def test_a_revoked_key_is_refused_from_the_next_request(live: Live) -> None:
 def test_health_checks_need_no_key(live: Live) -> None:
     assert live.client.get("/healthz").json() == {"status": "ok"}
     assert live.client.get("/readyz").status_code == 200
+
+
+def test_a_key_read_a_moment_ago_costs_its_next_request_no_thread_hop(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hops: list[str] = []
+    real = deps.in_thread
+
+    async def counted(function: Any, *args: Any, **kwargs: Any) -> Any:
+        hops.append(getattr(function, "__name__", "?"))
+        return await real(function, *args, **kwargs)
+
+    monkeypatch.setattr(deps, "in_thread", counted)
+    key, raw = live.services.keys.create("poller")
+    headers = {"x-api-key": raw}
+    assert live.client.get("/v1/usage", headers=headers).status_code == 200
+    assert hops == ["authorize"]  # read from the database, in a thread
+    assert live.client.get("/v1/usage", headers=headers).status_code == 200
+    # Remembered: on the embedded deployment (counters in memory) the key costs no hop at all; with
+    # Redis the counter is a round trip, so it still goes to a thread.
+    assert hops == (["authorize", "authorize"] if live.services.limits.remote else ["authorize"])
+    live.services.keys.revoke(key.id)
+    assert live.client.get("/v1/usage", headers=headers).status_code == 401  # forgotten at once

@@ -181,3 +181,23 @@ def test_wrong_keys_are_read_each_time_and_lookups_are_bounded(
     assert store.reads == 6
     keys.authenticate(raws[0])  # the oldest went first
     assert store.reads == 7
+
+
+def test_a_remembered_key_is_answered_without_reading_only_while_fresh_and_valid(
+    db: Database, clock: ManualClock
+) -> None:
+    ticks = Ticks()
+    keys, store = remembering(db, clock, ticks)
+    key, raw = keys.create("me")
+    assert keys.remembered(raw) is None  # never read yet
+    keys.authenticate(raw)
+    assert keys.remembered(raw) == key and keys.remembered(None) is None and keys.remembered("") is None
+    assert keys.remembered("sfm_wrong") is None
+    ticks.now += LOOKUP_SECONDS
+    assert keys.remembered(raw) is None  # stale: authenticate reads it again
+    elsewhere = KeyService(KeyStore(db), clock, plans=DEFAULT_PLANS, default_plan="starter")
+    elsewhere.revoke(key.id)
+    with pytest.raises(AuthenticationFailed):
+        keys.authenticate(raw)  # read again, revoked: remembered as revoked
+    assert keys.remembered(raw) is None
+    assert store.reads == 2

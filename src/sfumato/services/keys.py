@@ -126,6 +126,17 @@ class KeyService:
             raise AuthenticationFailed("invalid API key")
         return key
 
+    def remembered(self, raw: str | None) -> ApiKey | None:
+        """The valid key of `raw` if it was read less than `lookup_seconds` ago, without reading it: no
+        database, so a caller on the event loop may ask. None otherwise (then `authenticate`)."""
+        if not raw:
+            return None
+        with self._lock:
+            found = self._found.get(hash_key(raw))
+        if found is None or self._monotonic() - found[1] >= self.lookup_seconds or found[0].revoked:
+            return None
+        return found[0]
+
     def _lookup(self, digest: str) -> ApiKey | None:
         """The key of this hash, read at most LOOKUP_SECONDS ago. A hash that matches no key is not
         remembered: each wrong key is read, and counted as a guess (api.deps)."""
