@@ -158,6 +158,8 @@ def test_steps_grow_back_to_the_batch_when_deletions_get_fast_again(clock: Manua
     assert running.sweep() == Swept(images=2000, jobs=0)
     assert stores.asked()[:6] == [200, 20, 40, 80, 160, 200]
     assert running._next(100, 0.015) == 100  # between half the step's time and all of it: kept
+    assert running._next(100, 0.01) == 100  # exactly half: kept
+    assert running._next(50, 0.008) == 100  # under half (0.4 of it): doubled
     assert running._next(15, 10.0) == 10  # never below FEWEST
 
 
