@@ -16,7 +16,8 @@ from sfumato.domain.ids import new_id
 from sfumato.domain.images import Image
 from sfumato.domain.jobs import Job
 from tests.conftest import ManualClock
-from tests.db.test_jobs import DAY, another_key, made
+from tests.db.test_idempotency import second_key
+from tests.db.test_jobs import DAY, made
 from tests.db.test_queue import enqueue
 
 
@@ -80,7 +81,7 @@ def test_an_image_is_gone_by_every_way_the_moment_it_expires(
 def test_a_key_reads_and_changes_only_its_own_images(
     db: Database, queue: JobQueue, key_id: str, clock: ManualClock
 ) -> None:
-    other = another_key(db, key_id)
+    other = second_key(db, key_id)
     mine = made(job_of(queue, key_id), 0, clock)
     theirs = replace(made(job_of(queue, other), 0, clock), public_token="pub_theirs")
     store = ImageStore(db)
@@ -158,7 +159,7 @@ def test_an_image_of_a_job_deleted_meanwhile_is_not_stored(
 def test_a_charged_image_is_stored_and_counted_together_or_not_at_all(
     db: Database, queue: JobQueue, key_id: str, clock: ManualClock
 ) -> None:
-    other = another_key(db, key_id)
+    other = second_key(db, key_id)
     job = job_of(queue, key_id)
     first, second, third = (made(job, None, clock) for _ in range(3))
     store = ImageStore(db)
@@ -197,7 +198,7 @@ def test_the_sweeper_finds_only_expired_images_and_deletes_only_those_still_expi
 def test_images_made_since_a_moment_count_every_keys(
     db: Database, queue: JobQueue, key_id: str, clock: ManualClock
 ) -> None:
-    other = another_key(db, key_id)
+    other = second_key(db, key_id)
     old = made(job_of(queue, key_id), 0, clock)
     mine = made(job_of(queue, key_id), 0, clock)
     theirs = made(job_of(queue, other), 0, clock)

@@ -12,7 +12,6 @@ from sfumato.db import idempotency
 from sfumato.db.database import Database
 from sfumato.db.images import ImageStore
 from sfumato.db.jobs import JobStore, WorkerSeen
-from sfumato.db.keys import KeyStore
 from sfumato.db.queue import JobQueue
 from sfumato.db.tables import DeliveryRow, JobRow
 from sfumato.domain import batching
@@ -22,17 +21,10 @@ from sfumato.domain.images import Image, StoredFile
 from sfumato.domain.jobs import Job, JobStatus
 from sfumato.domain.models import MODELS
 from tests.conftest import ManualClock
+from tests.db.test_idempotency import second_key
 from tests.db.test_queue import _StillClock, enqueue, enqueue_params
 
 DAY = timedelta(days=1)
-
-
-def another_key(db: Database, key_id: str) -> str:
-    key = KeyStore(db).get(key_id)
-    assert key is not None
-    other = new_id("key")
-    KeyStore(db).insert(replace(key, id=other), key_hash=new_id("hash"))
-    return other
 
 
 def made(job: Job, index: int | None, clock: ManualClock, retention: timedelta = DAY) -> Image:
@@ -111,7 +103,7 @@ def test_a_succeeded_job_carries_its_warnings_and_its_images_in_order(
 
 
 def test_a_job_is_its_own_keys_alone(db: Database, queue: JobQueue, key_id: str, clock: ManualClock) -> None:
-    other = another_key(db, key_id)
+    other = second_key(db, key_id)
     (mine,) = enqueue(queue, key_id)
     (theirs,) = enqueue(queue, other)
     jobs = JobStore(db)
@@ -176,7 +168,7 @@ def test_active_jobs_are_the_running_ones_then_the_queued_oldest_first(
 def test_images_per_day_sums_the_succeeded_jobs_n_by_their_utc_day_within_the_range(
     db: Database, queue: JobQueue, key_id: str, clock: ManualClock
 ) -> None:
-    other = another_key(db, key_id)
+    other = second_key(db, key_id)
     start = clock.now()  # 2026-01-15, just after noon UTC
 
     def job(n: int, owner: str = key_id, succeeded: bool = True) -> str:
