@@ -131,20 +131,23 @@ class KeyService:
         database, so a caller on the event loop may ask. None otherwise (then `authenticate`)."""
         if not raw:
             return None
+        key = self._fresh(hash_key(raw), self._monotonic())
+        return None if key is None or key.revoked else key
+
+    def _fresh(self, digest: str, now: float) -> ApiKey | None:
+        """The key of this hash if it was read less than `lookup_seconds` before `now`."""
         with self._lock:
-            found = self._found.get(hash_key(raw))
-        if found is None or self._monotonic() - found[1] >= self.lookup_seconds or found[0].revoked:
-            return None
-        return found[0]
+            found = self._found.get(digest)
+        return found[0] if found is not None and now - found[1] < self.lookup_seconds else None
 
     def _lookup(self, digest: str) -> ApiKey | None:
         """The key of this hash, read at most LOOKUP_SECONDS ago. A hash that matches no key is not
         remembered: each wrong key is read, and counted as a guess (api.deps)."""
         now = self._monotonic()
         with self._lock:
-            found, forgotten = self._found.get(digest), self._forgotten
-        if found is not None and now - found[1] < self.lookup_seconds:
-            return found[0]
+            forgotten = self._forgotten
+        if (key := self._fresh(digest, now)) is not None:
+            return key
         key = self.store.by_hash(digest)
         with self._lock:
             self._found.pop(digest, None)
