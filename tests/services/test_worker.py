@@ -91,10 +91,22 @@ def make_worker(
 
 
 def submit(queue: JobQueue, key_id: str, **fields: object) -> str:
-    values = {"prompt": "a cat", "width": 256, "height": 256, "seed": 5} | fields
-    params = GenerationRequest(**values).resolve(MODELS["tiny"], seed=0)  # type: ignore[arg-type]
+    return submit_together(queue, key_id, [fields])[0]
+
+
+def submit_together(queue: JobQueue, key_id: str, each: Sequence[dict[str, object]]) -> list[str]:
+    """Queue one job per entry in one transaction: a worker's claim sees all of them or none."""
+    defaults: dict[str, object] = {"prompt": "a cat", "width": 256, "height": 256, "seed": 5}
     with queue.db.write() as session:
-        return queue.add(session, job_id=new_id("job"), key_id=key_id, params=params).id
+        return [
+            queue.add(
+                session,
+                job_id=new_id("job"),
+                key_id=key_id,
+                params=GenerationRequest(**(defaults | fields)).resolve(MODELS["tiny"], seed=0),  # type: ignore[arg-type]
+            ).id
+            for fields in each
+        ]
 
 
 def job_of(db: Database, job_id: str) -> JobRow:
@@ -297,7 +309,8 @@ def test_under_load_a_short_wait_lets_a_batch_fill(
     lone = submit(queue, key_id, prompt="lone")
     worker.wake()
     wait_until(ended(db, lone), 120)  # no load seen yet: it started without the wait
-    busy = [submit(queue, key_id, prompt=f"busy {i}") for i in range(2)]
+    # Both in one transaction: a poll between two separate submissions would claim the first alone.
+    busy = submit_together(queue, key_id, [{"prompt": f"busy {i}"} for i in range(2)])
     worker.wake()
     wait_until(ended(db, busy[1]), 120)  # two at once fill the batch: no wait either
     first = submit(queue, key_id, prompt="first")
