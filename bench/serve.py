@@ -43,12 +43,13 @@ async def load(
     """Closed loop: each client sends its next request when the last one's bytes have arrived."""
     latencies: list[float] = []
     errors: list[str] = []
+    answered = 0  # successful answers in the window, those that arrived after it too
     counter = 0
     limits = httpx.Limits(max_connections=clients * 2)
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=300, limits=limits) as http:
 
         async def client(until: float, record: bool) -> None:
-            nonlocal counter
+            nonlocal counter, answered
             while time.perf_counter() < until:
                 counter += 1
                 start = time.perf_counter()
@@ -58,8 +59,10 @@ async def load(
                     errors.append(f"{type(error).__name__}: {error}"[:200])
                     continue
                 end = time.perf_counter()
-                if record and end <= until:
-                    latencies.append(end - start)
+                if record:
+                    answered += 1
+                    if end <= until:
+                        latencies.append(end - start)
 
         await asyncio.gather(*(client(time.perf_counter() + warmup, False) for _ in range(clients)))
         started = time.perf_counter()
@@ -68,6 +71,7 @@ async def load(
         "clients": clients,
         "duration_s": duration,
         "images": len(latencies),
+        "answered": answered,
         "images_per_s": round(len(latencies) / duration, 3),
         "p50_ms": round(median(latencies) * 1000, 1),
         "p95_ms": round(percentile(latencies, 0.95) * 1000, 1),
@@ -284,7 +288,9 @@ def main(argv: list[str] | None = None) -> Path:
         print(f"drawn into {args.plot}")
     for name in ("sfumato", "plain"):
         for row in rows_of(result, name):
-            if not row["images"]:  # a run of errors only measured nothing: say so, and fail
+            # A run of errors only measured nothing: say so, and fail. (An image slower than a short window
+            # is a measurement, 0 images/s, not a failure.)
+            if not row["answered"]:
                 raise SystemExit(f"{name} made no image at {row['clients']} clients: {row['first_errors']}")
     return path
 

@@ -1,6 +1,8 @@
 """The benchmarks run as documented and write what they measured, with the machine's description."""
 
 import argparse
+import asyncio
+import gc
 import json
 import subprocess
 import threading
@@ -53,11 +55,14 @@ def test_the_end_to_end_benchmark_compares_sfumato_with_the_plain_server(tmp_pat
     serve.main(["--size", "256", "--clients", "2", "--duration", "3", "--warmup", "1", "--json", str(out)])
     result = json.loads(out.read_text())
     for name in ("sfumato", "plain"):
-        assert result[name]["images"] > 0 and result[name]["errors"] == 0, result[name]
-        assert result[name]["p50_ms"] <= result[name]["p95_ms"]
-    assert result["speedup"] == pytest.approx(
-        result["sfumato"]["images_per_s"] / result["plain"]["images_per_s"], abs=0.01
-    )
+        # Every request answered: how many finished inside the 3 s window depends on the machine's speed.
+        assert result[name]["answered"] > 0 and result[name]["errors"] == 0, result[name]
+        assert result[name]["images"] <= result[name]["answered"]
+    plain = result["plain"]["images_per_s"]
+    if plain:  # none in the window on a slow machine: no ratio to draw
+        assert result["speedup"] == pytest.approx(result["sfumato"]["images_per_s"] / plain, abs=0.01)
+    else:
+        assert result["speedup"] is None
 
 
 @pytest.mark.e2e
@@ -98,6 +103,11 @@ def test_the_scale_benchmark_measures_every_route_and_sweeps_its_backlog_to_noth
     quiet = last["routes"]["POST /v1/jobs"]["p50_ms"]
     assert sweep["submission_delay_ms"] == pytest.approx(sweep["submission_max_ms"] - quiet, abs=0.11)
     assert 1 <= sweep["rows_per_step_p50"] <= 200
+    assert sweep["submission_p50_ms"] <= sweep["submission_p99_ms"] <= sweep["submission_max_ms"]
+    assert 0 <= sweep["submissions_delayed_over_50_ms"] <= sweep["submissions"]
+    assert sweep["step_p99_ms"] <= sweep["longest_step_ms"]
+    assert 0 <= sweep["steps_over_50_ms"] <= sweep["steps"]
+    assert gc.get_freeze_count() == 0  # the sweep's freeze, as the server's, is undone for what follows
     assert result["table"].splitlines()[-1].startswith("worst growth 300→600: ")
 
 
@@ -131,9 +141,9 @@ def test_a_sweep_loads_one_server_at_each_client_count_in_turn(tmp_path: Path) -
         http.shutdown()
     assert [row["clients"] for row in rows] == [1, 3]
     for row in rows:
-        assert row["images"] > 0 and row["errors"] == 0 and row["p50_ms"] <= row["p95_ms"]
+        assert row["answered"] > 0 and row["errors"] == 0 and row["images"] <= row["answered"]
         assert (
-            row["pipeline_calls"] >= row["images"] and 1 <= row["images_per_call"] <= 2
+            row["pipeline_calls"] >= row["answered"] and 1 <= row["images_per_call"] <= 2
         )  # its own calls only
     assert sum(row["pipeline_calls"] for row in rows) == len(serve.calls_logged(log)) - 1
 
@@ -146,6 +156,7 @@ def test_a_sweep_run_keeps_a_row_per_client_count_and_draws_them(
             {
                 "clients": c,
                 "images": 9,
+                "answered": 9,
                 "images_per_s": speed * c,
                 "p50_ms": 10.0,
                 "p95_ms": 12.0,
@@ -167,12 +178,22 @@ def test_a_sweep_run_keeps_a_row_per_client_count_and_draws_them(
 
 def test_a_sweep_that_made_no_image_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     failing = [
-        {"clients": 1, "images": 0, "images_per_s": 0.0, "p50_ms": 0.0, "p95_ms": 0.0, "errors": 4}
+        {"clients": 1, "images": 0, "answered": 0, "images_per_s": 0.0, "p50_ms": 0.0, "p95_ms": 0.0}
+        | {"errors": 4}
         | {"first_errors": ["RuntimeError: imagine answered 400"]}
     ]
     monkeypatch.setattr(serve, "bench_sfumato", lambda args, folder: failing)
     with pytest.raises(SystemExit, match=r"sfumato made no image at 1 clients: .*answered 400"):
         serve.main(["--only", "sfumato", "--clients", "1", "--json", str(tmp_path / "out.json")])
+
+
+def test_an_answer_slower_than_the_window_is_counted_answered_not_failed() -> None:
+    async def slow(http: httpx.AsyncClient, i: int) -> int:
+        await asyncio.sleep(0.2)  # longer than the 0.05 s window: it ends after the window closes
+        return 1
+
+    row = asyncio.run(serve.load(slow, "http://127.0.0.1:9", {}, clients=1, duration=0.05, warmup=0))
+    assert (row["images"], row["answered"], row["errors"]) == (0, 1, 0)
 
 
 def test_a_sweep_is_drawn_as_throughput_and_latency_against_clients(tmp_path: Path) -> None:
