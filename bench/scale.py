@@ -13,6 +13,7 @@ route's growth from the smallest N; its last line is `worst growth <smallest>→
 """
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import event
 
 from bench import scale_data
 from bench.common import median, percentile, write_result
@@ -36,6 +38,7 @@ from sfumato.db.jobs import JobStore
 from sfumato.db.migrate import upgrade
 from sfumato.domain.clock import SystemClock
 from sfumato.services.container import key_service
+from sfumato.services.heap import freeze_startup_heap
 from sfumato.services.retention import BATCH, RetentionSweeper
 from sfumato.storage import open_storage
 
@@ -75,9 +78,17 @@ def measure(
 
 
 def sweep(
-    db: Database, folder: Path, storage_url: str, key: str, http: httpx.Client, count: int, batch: int | None
+    db: Database,
+    folder: Path,
+    storage_url: str,
+    key: str,
+    http: httpx.Client,
+    count: int,
+    batch: int | None,
+    quiet_ms: float,
 ) -> dict[str, Any]:
-    """Sweep a backlog of `count` with the service's own sweeper while submitting every 20 ms."""
+    """Sweep a backlog of `count` with the service's own sweeper while submitting every 20 ms; `quiet_ms`
+    is a submission's p50 with no sweep, from which each submission's delay is counted."""
     now = datetime.now(UTC)
     retention = timedelta(days=RETENTION_DAYS)
     made = scale_data.add_backlog(db, key, count, now, retention, folder / "images")
@@ -86,14 +97,36 @@ def sweep(
         tuple[str, float, float, int]
     ] = []  # (phase, start, seconds, rows): one write transaction each
 
+    # Where a slow step's time went: waiting for the write lock (its BEGIN IMMEDIATE), its statements, and
+    # the rest (the commit, Python). Only the sweeper uses `db` in this process meanwhile.
+    parts = {"begin": 0.0, "statements": 0.0}
+    slow: list[dict[str, Any]] = []
+
+    def before(conn: Any, _cursor: Any, _statement: str, *_: Any) -> None:
+        conn.info["statement_began"] = time.perf_counter()
+
+    def after(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        took = time.perf_counter() - conn.info.pop("statement_began")
+        parts["begin" if statement.startswith("BEGIN") else "statements"] += took
+
     def timed(phase: str, method: Callable[..., int]) -> Callable[..., int]:
         def run(*args: Any) -> int:
+            parts.update(begin=0.0, statements=0.0)
             begun = time.perf_counter()
             rows = method(*args)
-            steps.append((phase, begun, time.perf_counter() - begun, rows))
+            took = time.perf_counter() - begun
+            steps.append((phase, begun, took, rows))
+            if took > 0.05:
+                rest = took - parts["begin"] - parts["statements"]
+                shares = {f"{name}_ms": round(part * 1000, 1) for name, part in parts.items()}
+                slow.append({"phase": phase, "ms": round(took * 1000, 1), "rows": rows} | shares)
+                slow[-1]["rest_ms"] = round(rest * 1000, 1)
             return rows
 
         return run
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    event.listen(db.engine, "after_cursor_execute", after)
 
     images.delete_expired = timed("images", images.delete_expired)  # type: ignore[method-assign]
     jobs.purge = timed("jobs", jobs.purge)  # type: ignore[method-assign]
@@ -116,12 +149,28 @@ def sweep(
             answer.raise_for_status()
             time.sleep(0.02)
 
+    pauses: list[float] = []  # this process's garbage collections, which stop a step holding the lock too
+    collecting: list[float] = []
+
+    def collected(phase: str, _info: dict[str, int]) -> None:
+        if phase == "start":
+            collecting[:] = [time.perf_counter()]
+        elif collecting:
+            pauses.append(time.perf_counter() - collecting[0])
+
+    # This process's sweeper stands for the server's, whose start-up objects are frozen (services/heap.py).
+    freeze_startup_heap()
     submitter = threading.Thread(target=submit)
     submitter.start()
     start = time.perf_counter()
+    gc.callbacks.append(collected)
     try:
         swept = sweeper.sweep()
     finally:
+        gc.callbacks.remove(collected)
+        gc.unfreeze()
+        event.remove(db.engine, "before_cursor_execute", before)
+        event.remove(db.engine, "after_cursor_execute", after)
         done.set()
         submitter.join()
     seconds = time.perf_counter() - start
@@ -137,10 +186,22 @@ def sweep(
         "left": left | {"files": files_left},
         "submissions": len(waits),
         "submission_p50_ms": round(median(waits) * 1000, 1),
+        "submission_p99_ms": round(percentile(waits, 0.99) * 1000, 1),
         "submission_max_ms": round(max(waits) * 1000, 1) if waits else None,
+        "submission_delay_ms": round(max(waits) * 1000 - quiet_ms, 1) if waits else None,
+        "submissions_delayed_over_50_ms": sum(1 for wait in waits if wait * 1000 - quiet_ms > 50),
         # The write transactions (lock wait included): the longest, and each phase's rate in its first and
         # last fifth of steps; a sweep that slows as it goes has a last fifth slower than its first.
         "longest_step_ms": round(max(step[2] for step in steps) * 1000, 1) if steps else None,
+        "step_p99_ms": round(percentile([step[2] for step in steps], 0.99) * 1000, 1) if steps else None,
+        "steps": len(steps),
+        "steps_over_50_ms": sum(1 for step in steps if step[2] > 0.05),
+        "gc_pause_max_ms": round(max(pauses) * 1000, 1) if pauses else 0.0,
+        "slowest_steps": sorted(slow, key=lambda step: -step["ms"])[:10],
+        "slow_steps_in_all": {
+            name: round(sum(step[name] for step in slow), 1)
+            for name in ("begin_ms", "statements_ms", "rest_ms")
+        },
         "rows_per_step_p50": median([step[3] for step in steps]) if steps else None,
         "rates": {
             phase: fifths([step for step in steps if step[0] == phase]) for phase in ("images", "jobs")
@@ -193,12 +254,11 @@ def one_size(count: int, url: str, folder: Path, requests: int, batch: int | Non
             base_url=server.url, headers={"Authorization": f"Bearer {raw}"}, timeout=60
         ) as http:
             measured = {name: measure(http, ask, requests) for name, ask in routes(built).items()}
-            swept = sweep(
-                db, folder, (folder / "images").as_uri(), main_key.id, http, max(count // 10, 1), batch
-            )
-            # What the sweep added to the longest submission: beyond a submission's p50 with no sweep.
+            # What the sweep added to a submission: beyond a submission's p50 with no sweep.
             quiet = measured["POST /v1/jobs"]["p50_ms"]
-            swept["submission_delay_ms"] = round(swept["submission_max_ms"] - quiet, 1)
+            swept = sweep(
+                db, folder, (folder / "images").as_uri(), main_key.id, http, max(count // 10, 1), batch, quiet
+            )
     finally:
         server.stop()
         db.dispose()
@@ -227,8 +287,12 @@ def table(runs: list[dict[str, Any]]) -> str:
             f"sweep at {run['jobs']:,}: {s['backlog']:,} expired jobs in {s['seconds']} s "
             f"({s['jobs_per_s']} jobs/s), "
             f"left {s['left']}; {s['submissions']} submissions meanwhile, p50 {s['submission_p50_ms']} ms, "
-            f"longest {s['submission_max_ms']} ms (the sweep's delay: {s.get('submission_delay_ms')} ms); "
-            f"longest write {s.get('longest_step_ms')} ms, {s.get('rows_per_step_p50')} rows a step; "
+            f"p99 {s['submission_p99_ms']} ms, longest {s['submission_max_ms']} ms (the sweep's delay: "
+            f"{s['submission_delay_ms']} ms; {s['submissions_delayed_over_50_ms']} delayed over 50 ms); "
+            f"writes: longest {s['longest_step_ms']} ms, p99 {s['step_p99_ms']} ms, "
+            f"{s['steps_over_50_ms']} of {s['steps']} over 50 ms, {s['rows_per_step_p50']} rows a step; "
+            "this process's longest "
+            f"garbage collection {s['gc_pause_max_ms']} ms; "
             f"rows/s in the first and last fifth: {s.get('rates')}"
         )
     lines.append(f"worst growth {first['jobs']}→{last['jobs']}: {worst:.1f}x")

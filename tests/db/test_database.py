@@ -21,6 +21,55 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(db: Database) -> None:
         assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 30000
 
 
+@pytest.mark.embedded
+def test_commits_leave_the_wal_to_the_checkpoint_which_copies_all_of_it(db: Database) -> None:
+    with db.write() as session:
+        session.execute(text("CREATE TABLE blobs (b BLOB)"))
+    for _ in range(
+        30
+    ):  # about 1,500 pages of 4 KiB: past SQLite's own bound of 1,000, where a commit would copy
+        with db.write() as session:
+            session.execute(text("INSERT INTO blobs VALUES (randomblob(200000))"))
+    result = db.checkpoint()
+    assert result is not None
+    frames, copied = result
+    assert frames > 1_400  # no commit copied the WAL back and started it over
+    assert copied == frames
+    with db.read() as session:
+        assert session.execute(text("SELECT count(*) FROM blobs")).scalar() == 30
+
+
+@pytest.mark.embedded
+def test_a_checkpoint_does_not_wait_for_a_writer_holding_the_lock(db: Database) -> None:
+    with db.write() as session:
+        session.execute(text("CREATE TABLE rows (n INTEGER)"))
+        session.execute(text("INSERT INTO rows VALUES (1)"))
+    writing, release = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        with db.write() as session:
+            session.execute(text("INSERT INTO rows VALUES (2)"))
+            writing.set()
+            assert release.wait(30)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert writing.wait(30)
+        result = db.checkpoint()  # while the writer holds the lock: a checkpoint that waited would hang here
+        assert result is not None and result[1] == result[0]  # what was committed before it is copied
+    finally:
+        release.set()
+        thread.join()
+    with db.read() as session:
+        assert session.execute(text("SELECT count(*) FROM rows")).scalar() == 2
+
+
+@pytest.mark.scaled_out
+def test_postgresql_takes_no_checkpoint_from_the_service(db: Database) -> None:
+    assert db.checkpoint() is None
+
+
 @pytest.mark.embedded  # PostgreSQL's READ COMMITTED does not serialize these: the code locks rows instead
 def test_concurrent_read_then_write_transactions_never_fail_with_locked(db: Database) -> None:
     # Each transaction reads, then writes: without BEGIN IMMEDIATE, SQLite fails some of these

@@ -21,6 +21,7 @@ from sfumato.api.routes import account, catalog, events, generation, health, ima
 from sfumato.api.schemas import job_json
 from sfumato.config import Settings
 from sfumato.services.container import Services, build_services
+from sfumato.services.heap import freeze_once_started
 from sfumato.web import install as web
 from sfumato.web.headers import SecurityHeaders
 
@@ -43,8 +44,11 @@ def create_app(
     *,
     with_worker: bool = True,
     services_factory: Callable[[], Services] | None = None,
+    freeze_heap: bool = False,
 ) -> FastAPI:
-    """The API; with `with_worker`, a worker thread in the same process generates the images."""
+    """The API; with `with_worker`, a worker thread in the same process generates the images. With
+    `freeze_heap` (`sfumato serve`), what the process made while starting is frozen once its model is loaded
+    (services/heap.py)."""
     settings = settings or Settings()
     factory = services_factory or partial(
         build_services, settings, with_worker=with_worker, job_json=job_json
@@ -61,7 +65,10 @@ def create_app(
                 settings.a1111_anonymous_key,
             )
         services.start()
-        tasks = [asyncio.create_task(work) for work in services.background()]
+        background = services.background()
+        if freeze_heap:
+            background.append(freeze_once_started(services.worker))
+        tasks = [asyncio.create_task(work) for work in background]
         try:
             yield
         finally:

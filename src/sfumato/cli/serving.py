@@ -34,7 +34,7 @@ def serve(
     from sfumato.api.server import bounded_protocol
 
     uvicorn.run(
-        create_app(settings, with_worker=not no_worker),
+        create_app(settings, with_worker=not no_worker, freeze_heap=True),
         host=settings.host,
         port=settings.port,
         # Forwarded headers only from the proxies the operator lists: otherwise anyone could name their
@@ -54,6 +54,7 @@ def serve(
 def worker(model: ModelOption = None) -> None:
     """Run a worker only: it claims jobs from the shared database until SIGTERM or Ctrl-C."""
     from sfumato.services.container import build_services
+    from sfumato.services.heap import freeze_startup_heap, started
 
     settings = settings_from(model=model)
     setup_logging()
@@ -69,8 +70,12 @@ def worker(model: ModelOption = None) -> None:
         start_http_server(settings.metrics_port, addr=settings.host, registry=services.metrics.registry)
     services.start()
     typer.echo(f"sfumato: worker {services.worker.name} on {settings.model}; Ctrl-C to stop", err=True)
+    frozen = False
     while not stop.wait(0.5):
         if services.worker.error:
             services.close()
             fail(services.worker.error)
+        if not frozen and started(services.worker):
+            freeze_startup_heap()
+            frozen = True
     services.close()

@@ -34,6 +34,11 @@ class WriteConflict(Exception):
 
 
 POOL_SIZE = 48
+# SQLite checkpoints its WAL inside whichever commit grows it past this many pages, a submission's included,
+# and on a large database that copy takes longer than the write. The service copies it sooner from a
+# background task (Database.checkpoint, services/checkpoints.py); this bound only holds the WAL of a process
+# that does not (the command line's) to about 40 MB.
+AUTOCHECKPOINT_PAGES = 10_000
 
 
 def normalize_url(url: str) -> str:
@@ -157,6 +162,7 @@ class Database:
             cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")  # first: WAL may wait
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
 
@@ -184,6 +190,21 @@ class Database:
         """A connection in one write transaction, for migrations."""
         with self._writer.begin() as connection:
             yield connection
+
+    def checkpoint(self) -> tuple[int, int] | None:
+        """SQLite: copy the WAL's pages into the database file as far as no reader still needs them; returns
+        the pages the WAL holds and how many of them are copied now. A passive checkpoint: it neither waits
+        for nor holds up a writer. None on PostgreSQL, which checkpoints by itself."""
+        if not self.is_sqlite:
+            return None
+        connection = self.engine.raw_connection()  # no BEGIN: a checkpoint runs outside any transaction
+        try:
+            cursor = connection.cursor()
+            _, frames, copied = cursor.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            cursor.close()
+        finally:
+            connection.close()
+        return frames, copied
 
     def ping(self) -> None:
         with self.engine.connect() as connection:

@@ -26,6 +26,7 @@ from sfumato.domain.keys import ApiKey
 from sfumato.domain.plans import Limits
 from sfumato.engine.base import Engine
 from sfumato.imaging.inputs import InputLimits
+from sfumato.services.checkpoints import checkpoint_every
 from sfumato.services.client_options import ClientOptions
 from sfumato.services.events import JobEvents
 from sfumato.services.generation import GenerationService, JobView
@@ -79,10 +80,13 @@ class Services:
             self.worker.start()
 
     def background(self) -> list[Coroutine[Any, Any, None]]:
-        """What an API process runs on its event loop: webhook deliveries and the retention sweeper."""
+        """What an API process runs on its event loop: webhook deliveries, the retention sweeper and, on
+        SQLite, the WAL's checkpoints."""
         work = [self.retention.run_every(self.settings.sweep_seconds)]
         if self.dispatcher is not None:
             work.insert(0, self.dispatcher.run())
+        if self.db.is_sqlite:
+            work.append(checkpoint_every(self.db))
         return work
 
     def limits_of(self, key: ApiKey) -> Limits:
