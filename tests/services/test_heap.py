@@ -34,7 +34,9 @@ def test_start_up_garbage_is_collected_and_what_lives_is_frozen(unfrozen: None) 
     frozen = heap.freeze_startup_heap()
 
     assert gone() is None
-    assert frozen == gc.get_freeze_count() > 0
+    # What is frozen may still be freed by its reference count (another thread of this process may drop some
+    # meanwhile), and nothing joins the frozen generation but a freeze: its count only shrinks from `frozen`.
+    assert 0 < gc.get_freeze_count() <= frozen
     assert not any(thing is alive for thing in gc.get_objects())  # out of every generation collections walk
     gc.unfreeze()
     assert any(thing is alive for thing in gc.get_objects())

@@ -1,4 +1,4 @@
-"""SQLite's WAL checkpoints taken off the requests (docs/deployment.md, "SQLite").
+"""SQLite's WAL checkpoints taken off the requests (docs/architecture.md, "Cost as the data grows").
 
 In WAL mode each commit appends pages to the WAL, and SQLite copies them back into the database file
 in the commit that grows the WAL past a bound: whichever commit that is, a submission's included, waits
