@@ -108,6 +108,7 @@ def test_the_scale_benchmark_measures_every_route_and_sweeps_its_backlog_to_noth
     assert sweep["step_p99_ms"] <= sweep["longest_step_ms"]
     assert 0 <= sweep["steps_over_50_ms"] <= sweep["steps"]
     assert gc.get_freeze_count() == 0  # the sweep's freeze, as the server's, is undone for what follows
+    assert all(run["sweep"]["wal_mib"] > 0 for run in result["runs"])  # SQLite's WAL, its size measured
     assert result["table"].splitlines()[-1].startswith("worst growth 300→600: ")
 
 

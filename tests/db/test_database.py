@@ -39,6 +39,80 @@ def test_commits_leave_the_wal_to_the_checkpoint_which_copies_all_of_it(db: Data
         assert session.execute(text("SELECT count(*) FROM blobs")).scalar() == 30
 
 
+def write_1500_pages(db: Database) -> None:
+    """Thirty commits of about 50 pages each."""
+    upgrade(db)
+    with db.write() as session:
+        session.execute(text("CREATE TABLE blobs (b BLOB)"))
+    for _ in range(30):
+        with db.write() as session:
+            session.execute(text("INSERT INTO blobs VALUES (randomblob(200000))"))
+
+
+def wal_after_1500_pages(db: Database) -> tuple[int, int]:
+    """The WAL's frames since it last started over, and how many are copied, after 1,500 pages written."""
+    write_1500_pages(db)
+    result = db.checkpoint()
+    assert result is not None
+    return result
+
+
+def test_a_commit_past_the_bound_checkpoints_and_a_bound_of_0_never_does(tmp_path: Path) -> None:
+    bounded = Database(f"sqlite:///{tmp_path / 'bounded.db'}", autocheckpoint=500)
+    never = Database(f"sqlite:///{tmp_path / 'never.db'}", autocheckpoint=0)
+    try:
+        # Past 500 frames a commit copied the WAL back, and the next one started it over: fewer frames now.
+        assert wal_after_1500_pages(bounded)[0] < 1_000
+        # With none in commits, every frame waited for the checkpoint: the one just taken copied all of them.
+        frames, copied = wal_after_1500_pages(never)
+        assert frames > 1_400 and copied == frames
+        with never.engine.connect() as connection:
+            assert connection.execute(text("PRAGMA wal_autocheckpoint")).scalar() == 0
+    finally:
+        bounded.dispose()
+        never.dispose()
+
+
+def test_past_its_bound_a_checkpoint_restarts_the_wal_waiting_briefly_for_readers(tmp_path: Path) -> None:
+    # A busy timeout of ten minutes: a RESTART that waited for the reader as long would not end in this test.
+    db = Database(f"sqlite:///{tmp_path / 'restart.db'}", busy_timeout=600, autocheckpoint=0)
+    statements: list[str] = []
+    event.listen(db.engine, "connect", lambda connection, _: connection.set_trace_callback(statements.append))
+    try:
+        write_1500_pages(db)  # none of it copied yet
+        reading, release = threading.Event(), threading.Event()
+
+        def reader() -> None:
+            with db.read() as session:  # a snapshot that reads from the WAL as it is now
+                session.execute(text("SELECT count(*) FROM blobs")).scalar()
+                reading.set()
+                assert release.wait(60)
+
+        thread = threading.Thread(target=reader)
+        thread.start()
+        try:
+            assert reading.wait(30)
+            done: list[tuple[int, int] | None] = []
+            checking = threading.Thread(target=lambda: done.append(db.checkpoint(restart_past=1_000)))
+            checking.start()
+            checking.join(60)
+            assert done, "the checkpoint waited for the reader"  # it gave up after RESTART_WAIT_MS
+            assert statements.count("PRAGMA wal_checkpoint(RESTART)") == 1
+        finally:
+            release.set()
+            thread.join()
+        with db.engine.connect() as connection:  # the pool's connections wait as long as before
+            assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 600_000
+        assert db.checkpoint(restart_past=1_000_000) is not None  # under its bound: passive only
+        assert statements.count("PRAGMA wal_checkpoint(RESTART)") == 1
+        with db.write() as session:  # that one copied everything: the next writer starts the WAL over
+            session.execute(text("INSERT INTO blobs VALUES (randomblob(10))"))
+        after = db.checkpoint(restart_past=1_000)
+        assert after is not None and after[0] < 10
+    finally:
+        db.dispose()
+
+
 @pytest.mark.embedded
 def test_a_checkpoint_does_not_wait_for_a_writer_holding_the_lock(db: Database) -> None:
     with db.write() as session:

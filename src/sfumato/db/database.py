@@ -34,11 +34,13 @@ class WriteConflict(Exception):
 
 
 POOL_SIZE = 48
-# SQLite checkpoints its WAL inside whichever commit grows it past this many pages, a submission's included,
-# and on a large database that copy takes longer than the write. The service copies it sooner from a
-# background task (Database.checkpoint, services/checkpoints.py); this bound only holds the WAL of a process
-# that does not (the command line's) to about 40 MB.
+# Past this many frames in the WAL since it last started over (not frames still to copy), SQLite checkpoints
+# after every commit, two fsyncs that the committing caller waits for: on a busy database, every commit.
+# SQLite runs that checkpoint after the write lock is released: only that caller waits. An API process opens
+# its database with 0, none in commits (services/container.py); its sweeper's handle, a worker process and
+# the command line keep this bound, a WAL of about 40 MB.
 AUTOCHECKPOINT_PAGES = 10_000
+RESTART_WAIT_MS = 10  # the longest a RESTART checkpoint waits for the writer, then for readers (checkpoint)
 
 
 def normalize_url(url: str) -> str:
@@ -128,12 +130,16 @@ def _translated(faults: "Database | None" = None) -> Iterator[None]:
 
 
 class Database:
-    def __init__(self, url: str, *, busy_timeout: float = 30.0) -> None:
+    def __init__(
+        self, url: str, *, busy_timeout: float = 30.0, autocheckpoint: int = AUTOCHECKPOINT_PAGES
+    ) -> None:
+        """`autocheckpoint`: SQLite's WAL frames past which a commit checkpoints, 0 for never."""
         self.url = make_url(normalize_url(url))
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        self._busy_ms = int(busy_timeout * 1000)
         self._writer: Engine
         if self.is_sqlite:
-            self.engine = self._sqlite_engine(busy_timeout)
+            self.engine = self._sqlite_engine(autocheckpoint)
             self._writer = self.engine.execution_options(sqlite_begin="IMMEDIATE")
         else:
             self.engine = create_engine(self.url, pool_pre_ping=True, pool_size=10, max_overflow=POOL_SIZE)
@@ -142,7 +148,7 @@ class Database:
         self.write_fault: str | None = None  # "full" or "read-only" after a write that failed so
         self._write = sessionmaker(self._writer, expire_on_commit=False)
 
-    def _sqlite_engine(self, busy_timeout: float) -> Engine:
+    def _sqlite_engine(self, autocheckpoint: int) -> Engine:
         if self.url.database:  # a file (the pool settings below rule out ":memory:")
             Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
         # SQLAlchemy opens a pooled file with check_same_thread=False (any thread may hold a connection);
@@ -159,10 +165,10 @@ class Database:
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, below
             cursor = dbapi_connection.cursor()
-            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")  # first: WAL may wait
+            cursor.execute(f"PRAGMA busy_timeout={self._busy_ms}")  # first: WAL may wait
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
+            cursor.execute(f"PRAGMA wal_autocheckpoint={int(autocheckpoint)}")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
 
@@ -191,16 +197,27 @@ class Database:
         with self._writer.begin() as connection:
             yield connection
 
-    def checkpoint(self) -> tuple[int, int] | None:
+    def checkpoint(self, *, restart_past: int | None = None) -> tuple[int, int] | None:
         """SQLite: copy the WAL's pages into the database file as far as no reader still needs them; returns
-        the pages the WAL holds and how many of them are copied now. A passive checkpoint: it neither waits
-        for nor holds up a writer. None on PostgreSQL, which checkpoints by itself."""
+        the frames the WAL holds and how many of them are copied now. A passive checkpoint: it neither waits
+        for nor holds up a writer. None on PostgreSQL, which checkpoints by itself.
+
+        Under a steady stream of commits a passive checkpoint never ends with everything copied, and only then
+        does the next writer start the WAL over: it grows without end. Past `restart_past` frames, a RESTART
+        checkpoint follows, which holds writers off while it copies the little the passive one left and waits
+        for readers; it waits at most RESTART_WAIT_MS for either, and gives up (to try again next time)."""
         if not self.is_sqlite:
             return None
         connection = self.engine.raw_connection()  # no BEGIN: a checkpoint runs outside any transaction
         try:
             cursor = connection.cursor()
             _, frames, copied = cursor.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            if restart_past is not None and frames > restart_past:
+                cursor.execute(f"PRAGMA busy_timeout={RESTART_WAIT_MS}")
+                try:
+                    _, frames, copied = cursor.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
+                finally:
+                    cursor.execute(f"PRAGMA busy_timeout={self._busy_ms}")
             cursor.close()
         finally:
             connection.close()

@@ -10,7 +10,7 @@ from typing import Any
 
 from sfumato.config import Settings
 from sfumato.db.client_options import ClientOptionsStore
-from sfumato.db.database import Database
+from sfumato.db.database import AUTOCHECKPOINT_PAGES, Database
 from sfumato.db.images import ImageStore
 from sfumato.db.jobs import JobStore
 from sfumato.db.keys import KeyStore
@@ -71,6 +71,7 @@ class Services:
     session_secret: str = ""  # signs the dashboard's sessions (SFUMATO_SESSION_SECRET, or made and shared)
     listener: Listener | None = None  # PostgreSQL only: signals from the other processes
     dispatcher: WebhookDispatcher | None = None  # API processes: delivers the outbox's webhooks
+    sweeper_db: Database | None = None  # SQLite API processes: the sweeper's handle (build_services)
 
     def start(self) -> None:
         """Start the threads: listening first, so no signal sent after the worker starts is missed."""
@@ -115,6 +116,8 @@ class Services:
             self.worker.stop()
         if self.listener is not None:
             self.listener.stop()
+        if self.sweeper_db is not None:
+            self.sweeper_db.dispose()
         self.db.dispose()
 
 
@@ -144,7 +147,11 @@ def build_services(
     `job_json` (an API process), the webhook dispatcher too."""
     clock = clock or SystemClock()
     policy = checked_policy(settings)  # a bad file stops the start, before anything is opened
-    db = open_database(settings)
+    # SQLite's checkpoints (docs/architecture.md, "Cost as the data grows"): in an API process (`job_json`)
+    # no commit a client waits for takes one; the sweeper's commits do, through a handle of its own, after
+    # they release the write lock, and a task (`background`) takes the rest.
+    db = open_database(settings, autocheckpoint=0 if job_json else AUTOCHECKPOINT_PAGES)
+    sweeper_db = Database(settings.database_url) if db.is_sqlite and job_json else None
     storage = checked_storage(settings)
     queue = JobQueue(db, clock, lease_seconds=settings.lease_seconds, max_attempts=settings.max_attempts)
     jobs, images = JobStore(db), ImageStore(db)
@@ -220,11 +227,18 @@ def build_services(
         outbox=outbox,
         limits=limits,
         usage=UsageService(UsageStore(db), clock, limits, limits_of=generation.limits_of),
-        retention=RetentionSweeper(images, jobs, storage, clock, retention_days=settings.retention_days),
+        retention=RetentionSweeper(
+            ImageStore(sweeper_db or db),
+            JobStore(sweeper_db or db),
+            storage,
+            clock,
+            retention_days=settings.retention_days,
+        ),
         metrics=metrics,
         status=ServiceStatus(jobs, images, clock),
         client_options=ClientOptions(ClientOptionsStore(db), clock),
         dispatcher=dispatcher,
+        sweeper_db=sweeper_db,
         session_secret=settings.session_secret
         or shared_secret(db, clock, "session", lambda: secrets.token_urlsafe(32)),
     )

@@ -5,7 +5,7 @@ Each check raises StartupError with a message an operator can act on: no traceba
 """
 
 from sfumato.config import Settings
-from sfumato.db.database import Database, shown_url
+from sfumato.db.database import AUTOCHECKPOINT_PAGES, Database, shown_url
 from sfumato.db.migrate import upgrade
 from sfumato.domain.content_policy import ContentPolicy, read_rules
 from sfumato.domain.errors import SfumatoError
@@ -70,10 +70,10 @@ def checked_policy(settings: Settings) -> ContentPolicy:
         raise StartupError(str(error)) from None
 
 
-def open_database(settings: Settings) -> Database:
-    """Connect and apply the migrations."""
+def open_database(settings: Settings, *, autocheckpoint: int = AUTOCHECKPOINT_PAGES) -> Database:
+    """Connect and apply the migrations; `autocheckpoint` as `Database`'s."""
     try:
-        db = Database(settings.database_url)
+        db = Database(settings.database_url, autocheckpoint=autocheckpoint)
         upgrade(db)
     except Exception as error:
         shown = shown_url(settings.database_url)
