@@ -1,5 +1,7 @@
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,27 @@ def test_commits_leave_the_wal_to_the_checkpoint_which_copies_all_of_it(db: Data
     assert copied == frames
     with db.read() as session:
         assert session.execute(text("SELECT count(*) FROM blobs")).scalar() == 30
+
+
+@contextmanager
+def held_open(db: Database, statement: str, *, write: bool) -> Iterator[None]:
+    """A read or write transaction that ran `statement`, open in another thread until the block ends."""
+    began, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with db.write() if write else db.read() as session:
+            session.execute(text(statement))  # in the transaction db.read() or db.write() began
+            began.set()
+            assert release.wait(60)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    try:
+        assert began.wait(30)
+        yield
+    finally:
+        release.set()
+        thread.join()
 
 
 def write_1500_pages(db: Database) -> None:
@@ -80,27 +103,13 @@ def test_past_its_bound_a_checkpoint_restarts_the_wal_waiting_briefly_for_reader
     event.listen(db.engine, "connect", lambda connection, _: connection.set_trace_callback(statements.append))
     try:
         write_1500_pages(db)  # none of it copied yet
-        reading, release = threading.Event(), threading.Event()
-
-        def reader() -> None:
-            with db.read() as session:  # a snapshot that reads from the WAL as it is now
-                session.execute(text("SELECT count(*) FROM blobs")).scalar()
-                reading.set()
-                assert release.wait(60)
-
-        thread = threading.Thread(target=reader)
-        thread.start()
-        try:
-            assert reading.wait(30)
+        with held_open(db, "SELECT count(*) FROM blobs", write=False):  # a snapshot reading from the WAL
             done: list[tuple[int, int] | None] = []
             checking = threading.Thread(target=lambda: done.append(db.checkpoint(restart_past=1_000)))
             checking.start()
             checking.join(60)
             assert done, "the checkpoint waited for the reader"  # it gave up after RESTART_WAIT_MS
             assert statements.count("PRAGMA wal_checkpoint(RESTART)") == 1
-        finally:
-            release.set()
-            thread.join()
         with db.engine.connect() as connection:  # the pool's connections wait as long as before
             assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 600_000
         assert db.checkpoint(restart_past=1_000_000) is not None  # under its bound: passive only
@@ -118,23 +127,9 @@ def test_a_checkpoint_does_not_wait_for_a_writer_holding_the_lock(db: Database) 
     with db.write() as session:
         session.execute(text("CREATE TABLE rows (n INTEGER)"))
         session.execute(text("INSERT INTO rows VALUES (1)"))
-    writing, release = threading.Event(), threading.Event()
-
-    def writer() -> None:
-        with db.write() as session:
-            session.execute(text("INSERT INTO rows VALUES (2)"))
-            writing.set()
-            assert release.wait(30)
-
-    thread = threading.Thread(target=writer)
-    thread.start()
-    try:
-        assert writing.wait(30)
+    with held_open(db, "INSERT INTO rows VALUES (2)", write=True):
         result = db.checkpoint()  # while the writer holds the lock: a checkpoint that waited would hang here
         assert result is not None and result[1] == result[0]  # what was committed before it is copied
-    finally:
-        release.set()
-        thread.join()
     with db.read() as session:
         assert session.execute(text("SELECT count(*) FROM rows")).scalar() == 2
 
