@@ -151,3 +151,18 @@ class ErrorBody(BaseModel):
 
 class ErrorEnvelope(BaseModel):
     error: ErrorBody
+
+
+# A `text/event-stream` answer's schema describes one event as an EventSource parses it (OpenAPI 3.2's
+# `itemSchema`, which 3.0 and 3.1 tools read from `schema`): its `data` is a JSON document, as a string.
+SSE_EVENT: dict[str, Any] = {
+    "type": "object",
+    "description": "One Server-Sent Event",
+    "required": ["data"],
+    "properties": {
+        "event": {"type": "string"},
+        "data": {"type": "string", "description": "a JSON document"},
+        "id": {"type": "string"},
+        "retry": {"type": "integer"},
+    },
+}
