@@ -44,24 +44,21 @@ def test_a_wrong_method_says_every_method_the_path_answers(live: Live) -> None:
 
 
 def test_each_streamed_event_matches_its_documented_schema(live: Live) -> None:
-    # schemathesis (ST108) parses a text/event-stream answer into events and checks each against the schema,
-    # as OpenAPI 3.2's itemSchema: a schema of the whole stream as one string failed on a real stream.
-    import jsonschema
+    # schemathesis (ST108, specs/openapi/adapter/responses.py) parses a text/event-stream answer into events
+    # and reads the media type as OpenAPI 3.2 does: `itemSchema` is one event, and beside it `schema` is the
+    # whole stream as an array. Failed on real streams: the stream as one string, then a per-event `schema`
+    # beside the `itemSchema` FastAPI writes for an EventSourceResponse. schemathesis itself judges here.
+    import schemathesis
 
-    schema = live.client.get("/openapi.json").json()
-    documented = [
-        schema["paths"]["/v1/jobs/{job_id}/events"]["get"],
-        schema["paths"]["/v1/images/generations"]["post"],
-    ]
+    spec = schemathesis.openapi.from_dict(live.client.get("/openapi.json").json())
     headers = live.key()
     body = {"prompt": "a kite", "width": 256, "height": 256}
     job_id = live.client.post("/v1/jobs", json=body, headers=headers).json()["id"]
     live.client.post(f"/v1/jobs/{job_id}/cancel", headers=headers)
-    with live.client.stream("GET", f"/v1/jobs/{job_id}/events", headers=headers) as stream:
-        blocks = "".join(stream.iter_text()).strip().split("\n\n")
-    events = [dict(line.split(": ", 1) for line in block.splitlines()) for block in blocks if block]
-    assert events and events[-1]["event"] in ("canceled", "succeeded")
-    for operation in documented:
-        per_event = operation["responses"]["200"]["content"]["text/event-stream"]["schema"]
-        for event in events:
-            jsonschema.validate(event, per_event)
+    answer = live.client.get(f"/v1/jobs/{job_id}/events", headers=headers)
+    assert "event: canceled" in answer.text or "event: succeeded" in answer.text, answer.text
+    spec["/v1/jobs/{job_id}/events"]["GET"].validate_response(answer)
+    streamed = {"prompt": "a kite", "size": "256x256", "stream": True, "partial_images": 1}
+    answer = live.client.post("/v1/images/generations", json=streamed, headers=headers)
+    assert answer.headers["content-type"].startswith("text/event-stream") and "data: " in answer.text
+    spec["/v1/images/generations"]["POST"].validate_response(answer)

@@ -153,8 +153,9 @@ class ErrorEnvelope(BaseModel):
     error: ErrorBody
 
 
-# A `text/event-stream` answer's schema describes one event as an EventSource parses it (OpenAPI 3.2's
-# `itemSchema`, which 3.0 and 3.1 tools read from `schema`): its `data` is a JSON document, as a string.
+# A `text/event-stream` answer is documented event by event, as an EventSource parses it: its `data` is a
+# JSON document, as a string. The schema is OpenAPI 3.2's `itemSchema` (one event), never `schema`: FastAPI
+# writes an `itemSchema` for an EventSourceResponse, and beside one, `schema` describes the whole stream.
 SSE_EVENT: dict[str, Any] = {
     "type": "object",
     "description": "One Server-Sent Event",
@@ -163,6 +164,7 @@ SSE_EVENT: dict[str, Any] = {
         "event": {"type": "string"},
         "data": {"type": "string", "description": "a JSON document"},
         "id": {"type": "string"},
-        "retry": {"type": "integer"},
+        "retry": {"type": "integer", "minimum": 0},
     },
 }
+SSE_CONTENT: dict[str, Any] = {"text/event-stream": {"itemSchema": SSE_EVENT}}

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from sfumato.api.deps import BaseUrl, ServicesDep, WatchingKey, in_thread
 from sfumato.api.errors import envelope
-from sfumato.api.schemas import SSE_EVENT, JobPublic
+from sfumato.api.schemas import SSE_CONTENT, JobPublic
 from sfumato.domain.errors import NotFound
 from sfumato.services.generation import JobView
 
@@ -49,7 +49,7 @@ EVENTS = {
     200: {
         "description": "`event: progress` with a ProgressEvent as it moves, then one `event: succeeded`, "
         "`failed` or `canceled` whose data is the Job; the stream then ends",
-        "content": {"text/event-stream": {"schema": SSE_EVENT}},
+        "content": SSE_CONTENT,
     }
 }
 

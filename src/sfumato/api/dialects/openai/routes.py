@@ -27,7 +27,7 @@ from sfumato.api.dialects.openai.translate import (
 )
 from sfumato.api.dialects.openai.uploads import IMAGE_FIELDS, first_image, read_upload
 from sfumato.api.outcome import generate_and_wait
-from sfumato.api.schemas import SSE_EVENT, access_url
+from sfumato.api.schemas import SSE_CONTENT, access_url
 from sfumato.domain.generation import GenerationRequest
 from sfumato.domain.idempotency import Idempotency
 from sfumato.domain.images import Image
@@ -131,7 +131,7 @@ async def _serve(
 
 
 # With `stream`, the answer is Server-Sent Events (docs/api.md): the schema says so beside the JSON.
-STREAMED: dict[int | str, dict[str, Any]] = {200: {"content": {"text/event-stream": {"schema": SSE_EVENT}}}}
+STREAMED: dict[int | str, dict[str, Any]] = {200: {"content": SSE_CONTENT}}
 
 
 @router.post(
