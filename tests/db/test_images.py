@@ -2,7 +2,7 @@
 key too, and the sweeper's reads take only what expired; on both databases."""
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -185,14 +185,42 @@ def test_the_sweeper_finds_only_expired_images_and_deletes_only_those_still_expi
     for image in [*short, kept]:
         assert store.insert(image)
     at = max(image.expires_at for image in short)
-    assert sorted(store.expired(at, 10)) == sorted((image.id, image.storage_key) for image in short)
-    assert store.expired(at - timedelta(microseconds=1), 10) == [
-        (image.id, image.storage_key) for image in short[:2]
-    ]
+    assert store.expired(at, 10) == [(image.id, image.storage_key, image.expires_at) for image in short]
+    assert ids(store.expired(at - timedelta(microseconds=1), 10)) == [image.id for image in short[:2]]
     assert len(store.expired(at, 2)) == 2
     assert store.delete_expired([short[0].id, kept.id], at) == 1  # kept has not expired
     assert store.delete_expired([short[1].id, short[2].id], short[1].expires_at) == 1  # nor had short[2] then
     assert stored(db) == {short[2].id, kept.id}
+
+
+def test_the_sweeper_gets_the_first_images_to_expire_first_from_just_after_where_it_asks(
+    db: Database, queue: JobQueue, key_id: str, clock: ManualClock
+) -> None:
+    # The sweeper's steps each read on from the last one's last image (services/retention.py), so that no
+    # step walks again over the index entries of the rows deleted before it.
+    job = job_of(queue, key_id)
+    hours = [3, 1, 2, 1]  # made a tick apart: they expire in the order 1, 3, 2, 0
+    images = [made(job, i, clock, retention=timedelta(hours=h)) for i, h in enumerate(hours)]
+    store = ImageStore(db)
+    for image in images:
+        assert store.insert(image)
+    in_order = [images[1], images[3], images[2], images[0]]
+    now = clock.now() + timedelta(hours=4)
+    place = [(image.expires_at, image.id) for image in in_order]
+    assert ids(store.expired(now, 10)) == [image.id for image in in_order]
+    assert ids(store.expired(now, 2)) == [images[1].id, images[3].id]
+    assert ids(store.expired(now, 10, place[1])) == [images[2].id, images[0].id]
+    assert ids(store.expired(images[2].expires_at, 10, place[0])) == [images[3].id, images[2].id]
+    # Of one moment, the ids tell them apart.
+    assert ids(store.expired(now, 10, (images[3].expires_at, ""))) == [
+        images[3].id,
+        images[2].id,
+        images[0].id,
+    ]
+
+
+def ids(found: list[tuple[str, str, datetime]]) -> list[str]:
+    return [image_id for image_id, _, _ in found]
 
 
 def test_images_made_since_a_moment_count_every_keys(

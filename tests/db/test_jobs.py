@@ -6,12 +6,12 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from sfumato.db import idempotency
 from sfumato.db.database import Database
 from sfumato.db.images import ImageStore
-from sfumato.db.jobs import JobStore, WorkerSeen
+from sfumato.db.jobs import JobStore, SweepWindow, WorkerSeen
 from sfumato.db.queue import JobQueue
 from sfumato.db.tables import DeliveryRow, JobRow
 from sfumato.domain import batching
@@ -275,9 +275,9 @@ def test_the_sweeper_takes_only_old_ended_jobs_with_no_image_and_no_delivery_to_
         idempotency.remember(session, key_id, "retry-2", "e" * 64, live, clock.now())
     jobs = JobStore(db)
     before = young_created - timedelta(microseconds=1)  # every job but the youngest is old enough
-    assert sorted(jobs.sweepable(before, 10)) == sorted([ended, sent_hook])
-    assert len(jobs.sweepable(before, 1)) == 1
-    assert sorted(jobs.sweepable(young_created, 10)) == sorted([ended, sent_hook, young])  # inclusive
+    assert sorted(ids(jobs.sweepable(before, 10))) == sorted([ended, sent_hook])
+    assert ids(jobs.sweepable(before, 1)) == [ended]  # the oldest
+    assert sorted(ids(jobs.sweepable(young_created, 10))) == sorted([ended, sent_hook, young])  # inclusive
 
     # Asked for every job, purge deletes only those still sweepable, with their deliveries and keys.
     assert jobs.purge([ended, with_image, waiting_hook, sent_hook, live, young], before) == 2
@@ -373,6 +373,48 @@ def test_purge_deletes_only_the_jobs_it_is_given(
         assert queue.cancel(job_id, key_id)
     before = clock.now()
     jobs = JobStore(db)
-    assert sorted(jobs.sweepable(before, 10)) == sorted([given, other])
+    assert sorted(ids(jobs.sweepable(before, 10))) == sorted([given, other])
     assert jobs.purge([given], before) == 1
-    assert jobs.sweepable(before, 10) == [other]
+    assert ids(jobs.sweepable(before, 10)) == [other]
+
+
+def test_the_sweepers_window_is_the_next_old_ended_jobs_in_creation_order_of_every_ended_status(
+    db: Database, queue: JobQueue, key_id: str, clock: ManualClock
+) -> None:
+    # The sweeper's steps each read on from the last one's window (services/retention.py), so that no step
+    # walks again over the index entries of the rows deleted before it.
+    statuses = ["canceled", "failed", "succeeded", "processing", "canceled", "failed"]
+    made_ids = enqueue(queue, key_id, len(statuses))  # created a tick apart, in this order
+    with db.write() as session:
+        for job_id, status in zip(made_ids, statuses, strict=True):
+            session.execute(update(JobRow).where(JobRow.id == job_id).values(status=status))
+        created = {row.id: row.created_at for row in session.execute(select(JobRow.id, JobRow.created_at))}
+    jobs, before = JobStore(db), clock.now()
+    ended = [job_id for job_id, status in zip(made_ids, statuses, strict=True) if status != "processing"]
+    place = [(created[job_id], job_id) for job_id in ended]
+    assert jobs.sweepable(before, 10) == SweepWindow(ended, None)  # all of it: nothing follows
+    assert jobs.sweepable(before, 2) == SweepWindow(ended[:2], place[1])  # the oldest two, of two statuses
+    assert jobs.sweepable(before, 2, place[1]) == SweepWindow(ended[2:4], place[3])  # just after it
+    assert jobs.sweepable(before, 2, place[3]) == SweepWindow(ended[4:], None)
+    assert jobs.sweepable(created[ended[1]], 10, place[0]) == SweepWindow(ended[1:2], None)  # not younger
+    # Of one moment, the ids tell them apart: just after the first is the second, never the first again.
+    same = (created[ended[2]], "")
+    assert jobs.sweepable(before, 1, same) == SweepWindow([ended[2]], place[2])
+    assert jobs.sweepable(before, 1, place[2]).sweepable == [ended[3]]
+
+
+def test_the_sweepers_window_holds_the_old_jobs_that_may_not_go_without_handing_them_out(
+    db: Database, queue: JobQueue, key_id: str, clock: ManualClock
+) -> None:
+    with_image, waiting_hook, free = enqueue(queue, key_id, 3)
+    succeed(queue, with_image, clock)
+    assert queue.cancel(waiting_hook, key_id) and queue.cancel(free, key_id)
+    pending_delivery(db, clock, key_id, waiting_hook, "pending")
+    jobs = JobStore(db)
+    window = jobs.sweepable(clock.now(), 3)
+    assert window.sweepable == [free] and window.last is not None  # a full window: the sweep reads on
+    assert jobs.sweepable(clock.now(), 3, window.last) == SweepWindow([], None)
+
+
+def ids(window: SweepWindow) -> list[str]:
+    return window.sweepable

@@ -64,7 +64,7 @@ def test_the_sweeper_takes_the_jobs_it_deletes_off_the_counts(
         queue.fail("w1", job.id, "generation_failed", "no")
     queue.cancel(ids[2], key_id)
     clock.advance(days=40)
-    assert jobs.purge(jobs.sweepable(clock.now(), 10), clock.now()) == 3
+    assert jobs.purge(jobs.sweepable(clock.now(), 10).sweepable, clock.now()) == 3
     assert jobs.purge(ids, clock.now()) == 0  # a second sweeper finds nothing left to count
     assert jobs.counts() == counted(db) == {status.value: 0 for status in JobStatus}
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from sfumato.db import usage
 from sfumato.db.database import Database, WriteConflict
-from sfumato.db.pagination import paginate
+from sfumato.db.pagination import paginate, past
 from sfumato.db.tables import ImageRow
 from sfumato.domain.images import Image
 from sfumato.domain.pages import Page
@@ -194,13 +194,21 @@ class ImageStore:
 
     # Retention.
 
-    def expired(self, now: datetime, limit: int) -> list[tuple[str, str]]:
-        """Up to `limit` expired images: (id, storage key)."""
+    def expired(
+        self, now: datetime, limit: int, after: tuple[datetime, str] | None = None
+    ) -> list[tuple[str, str, datetime]]:
+        """Up to `limit` expired images in the order they expired, from just `after` an (expires_at, id):
+        (id, storage key, expires_at). A sweep's step reads on from the last one's last image, so that it
+        walks the index from there, not again over the entries of the rows it deleted (PostgreSQL keeps
+        them until a vacuum)."""
+        query = select(ImageRow.id, ImageRow.storage_key, ImageRow.expires_at).where(
+            ImageRow.expires_at <= now
+        )
+        if after is not None:
+            query = query.where(past(ImageRow.expires_at, ImageRow.id, after))
         with self.db.read() as session:
-            rows = session.execute(
-                select(ImageRow.id, ImageRow.storage_key).where(ImageRow.expires_at <= now).limit(limit)
-            ).all()
-            return [(row.id, row.storage_key) for row in rows]
+            rows = session.execute(query.order_by(ImageRow.expires_at, ImageRow.id).limit(limit)).all()
+            return [(row.id, row.storage_key, row.expires_at) for row in rows]
 
     def delete_expired(self, image_ids: Sequence[str], now: datetime) -> int:
         """Delete these images if they are still expired; how many this call deleted."""

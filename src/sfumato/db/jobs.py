@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from sfumato.db import idempotency, images, outbox, tallies
 from sfumato.db.database import Database
-from sfumato.db.pagination import paginate
+from sfumato.db.pagination import paginate, past
 from sfumato.db.tables import ImageRow, JobRow
 from sfumato.domain import batching
 from sfumato.domain.generation import JobParams
@@ -20,6 +20,15 @@ from sfumato.domain.jobs import TERMINAL, Job, JobStatus
 from sfumato.domain.pages import Page
 
 JobWithImages = tuple[Job, list[Image]]
+
+
+@dataclass(frozen=True)
+class SweepWindow:
+    """One step of the sweeper's read: the jobs of its window that may go, and the window's last job
+    (created_at, id) when it was full, the next step reading on from there; None when nothing follows."""
+
+    sweepable: list[str]
+    last: tuple[datetime, str] | None
 
 
 @dataclass
@@ -183,9 +192,30 @@ class JobStore:
             ~outbox.pending_of(JobRow.id),
         )
 
-    def sweepable(self, before: datetime, limit: int) -> list[str]:
+    def sweepable(
+        self, before: datetime, limit: int, after: tuple[datetime, str] | None = None
+    ) -> "SweepWindow":
+        """The next `limit` ended jobs created at or before `before`, in creation order from just `after` a
+        (created_at, id), and which of them may go. The window is read alone, one ordered range of the
+        (status, created_at) index per ended status, and judged after: asked as one query, PostgreSQL's
+        planner (which cannot tell how many old jobs have no image left) sorted every old job at each step."""
+        window: list[tuple[datetime, str]] = []
         with self.db.read() as session:
-            return list(session.scalars(select(JobRow.id).where(*self._sweepable(before)).limit(limit)))
+            for status in sorted(TERMINAL):
+                query = select(JobRow.created_at, JobRow.id).where(
+                    JobRow.status == status, JobRow.created_at <= before
+                )
+                if after is not None:
+                    query = query.where(past(JobRow.created_at, JobRow.id, after))
+                rows = session.execute(query.order_by(JobRow.created_at, JobRow.id).limit(limit)).all()
+                window += [(row.created_at, row.id) for row in rows]
+            window = sorted(window)[:limit]
+            ids = [job_id for _, job_id in window]
+            allowed = set(
+                session.scalars(select(JobRow.id).where(JobRow.id.in_(ids), *self._sweepable(before)))
+            )
+        last = window[-1] if len(window) == limit else None
+        return SweepWindow([job_id for job_id in ids if job_id in allowed], last)
 
     def purge(self, job_ids: Sequence[str], before: datetime) -> int:
         """Delete those of these jobs still sweepable, with their deliveries and idempotency keys;

@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, and_, or_
+from sqlalchemy import ColumnElement, Select, and_, or_
 from sqlalchemy.orm import Session
 
 from sfumato.domain.pages import Page, decode_cursor, encode_cursor
@@ -36,3 +36,10 @@ def paginate(
     rows = rows[:limit]
     cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if has_more and rows else None
     return Page([record(row) for row in rows], has_more, cursor)
+
+
+def past(moment: Any, row_id: Any, place: tuple[Any, str]) -> ColumnElement[bool]:
+    """Rows after `place` (a moment and an id) in ascending (moment, id) order, in the form an index on the
+    moment seeks to whatever the statistics say (as above): the sweeper's steps each read on from there."""
+    at, after_id = place
+    return and_(moment >= at, or_(moment > at, and_(moment == at, row_id > after_id)))

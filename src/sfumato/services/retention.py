@@ -15,7 +15,8 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import partial
 
 import anyio
 
@@ -37,6 +38,15 @@ REST_SECONDS = 0.03
 class Swept:
     images: int
     jobs: int
+
+
+@dataclass
+class _Place:
+    """Where one phase of a sweep has read to, in the order it reads (expiry or creation, then id): the next
+    step reads on from just after it, so that the database never walks again over what the steps before
+    deleted. A row that comes to be behind it while the sweep runs is the next sweep's."""
+
+    last: tuple[datetime, str] | None = None
 
 
 class RetentionSweeper:
@@ -73,23 +83,24 @@ class RetentionSweeper:
 
     def sweep(self) -> Swept:
         """Delete everything expired now; returns what this call deleted (not another sweeper)."""
-        images, jobs = self._drain(self._images), self._drain(self._jobs)
+        images = self._drain(partial(self._images, _Place()))
+        jobs = self._drain(partial(self._jobs, _Place()))
         if images or jobs:
             log.info("retention: deleted %d expired images and %d old jobs", images, jobs)
         return Swept(images, jobs)
 
-    def _drain(self, step: Callable[[int], tuple[int, float]]) -> int:
-        """Run steps until one deletes fewer than it was asked. Each step asks for as many rows as its write
-        transaction should take `step_seconds` to delete, judged by the last one's (at most `batch`, at
-        least FEWEST): a large table's slow deletions make smaller transactions, not longer ones. Between
-        two steps the sweeper rests as long as the last write took: on SQLite a submission waiting for the
-        write lock (its busy handler tries again every few ms) gets in before the next step, instead of
-        behind a whole backlog."""
+    def _drain(self, step: Callable[[int], tuple[int, float, bool]]) -> int:
+        """Run steps until one reads the end of what there is to delete. Each step asks for as many rows as
+        its write transaction should take `step_seconds` to delete, judged by the last one's (at most
+        `batch`, at least FEWEST): a large table's slow deletions make smaller transactions, not longer
+        ones. Between two steps the sweeper rests as long as the last write took: on SQLite a submission
+        waiting for the write lock (its busy handler tries again every few ms) gets in before the next
+        step, instead of behind a whole backlog."""
         total, asked = 0, self.batch
         while True:
-            done, took = step(asked)
+            done, took, more = step(asked)
             total += done
-            if done < asked:
+            if not more:
                 return total
             self._sleep(max(took, REST_SECONDS))
             asked = self._next(asked, took)
@@ -101,26 +112,29 @@ class RetentionSweeper:
             return min(self.batch, asked * 2)
         return asked
 
-    def _timed(self, write: Callable[[], int]) -> tuple[int, float]:
+    def _timed(self, write: Callable[[], int], more: bool) -> tuple[int, float, bool]:
         began = self._monotonic()
         done = write()
-        return done, self._monotonic() - began
+        return done, self._monotonic() - began, more
 
-    def _images(self, limit: int) -> tuple[int, float]:
+    def _images(self, place: _Place, limit: int) -> tuple[int, float, bool]:
         now = self.clock.now()
-        expired = self.images.expired(now, limit)
+        expired = self.images.expired(now, limit, place.last)
         if not expired:
-            return 0, 0.0
-        for _, key in expired:
+            return 0, 0.0, False
+        place.last = (expired[-1][2], expired[-1][0])
+        for _, key, _ in expired:
             self.storage.delete(key)  # first: a crash here leaves the row for the next sweep
-        return self._timed(lambda: self.images.delete_expired([image_id for image_id, _ in expired], now))
+        ids = [image_id for image_id, _, _ in expired]
+        return self._timed(lambda: self.images.delete_expired(ids, now), len(expired) == limit)
 
-    def _jobs(self, limit: int) -> tuple[int, float]:
+    def _jobs(self, place: _Place, limit: int) -> tuple[int, float, bool]:
         """Ended jobs older than the retention, with no image left and no webhook still to send."""
         before = self.clock.now() - self.retention
-        ids = self.jobs.sweepable(before, limit)
-        if not ids:
-            return 0, 0.0
-        for job_id in ids:
+        window = self.jobs.sweepable(before, limit, place.last)
+        place.last = window.last
+        for job_id in window.sweepable:
             self.storage.delete_prefix(job_id)  # leftovers of attempts that never got a row
-        return self._timed(lambda: self.jobs.purge(ids, before))
+        if not window.sweepable:
+            return 0, 0.0, window.last is not None
+        return self._timed(lambda: self.jobs.purge(window.sweepable, before), window.last is not None)
