@@ -197,8 +197,9 @@ class JobStore:
     ) -> "SweepWindow":
         """The next `limit` ended jobs created at or before `before`, in creation order from just `after` a
         (created_at, id), and which of them may go. The window is read alone, one ordered range of the
-        (status, created_at) index per ended status, and judged after: asked as one query, PostgreSQL's
-        planner (which cannot tell how many old jobs have no image left) sorted every old job at each step."""
+        (status, created_at) index per ended status, and judged after: asked as one ordered query,
+        PostgreSQL's planner (which cannot tell how many old jobs have no image left) sorted every old job at
+        each step."""
         window: list[tuple[datetime, str]] = []
         with self.db.read() as session:
             for status in sorted(TERMINAL):
