@@ -110,8 +110,14 @@ def test_publishing_twice_keeps_the_first_token_and_unpublishing_clears_it(
     store.publish(key_id, image.id, "pub_second")
     assert store.by_public_token("pub_first", clock.now()) == replace(image, public_token="pub_first")
     assert store.by_public_token("pub_second", clock.now()) is None
+    other = made(job_of(queue, key_id), 0, clock)
+    assert store.insert(other)
+    store.publish(key_id, other.id, "pub_other")
     store.unpublish(key_id, image.id)
     assert store.by_public_token("pub_first", clock.now()) is None
+    assert store.by_public_token("pub_other", clock.now()) == replace(
+        other, public_token="pub_other"
+    )  # only it
     assert store.get(key_id, image.id, clock.now()) == image
     store.publish(key_id, image.id, "pub_third")  # published again: a new URL
     assert store.by_public_token("pub_third", clock.now()) == replace(image, public_token="pub_third")
@@ -217,6 +223,18 @@ def test_the_sweeper_gets_the_first_images_to_expire_first_from_just_after_where
         images[2].id,
         images[0].id,
     ]
+
+
+def test_images_that_expire_at_one_moment_go_in_the_order_of_their_ids(
+    db: Database, queue: JobQueue, key_id: str, clock: ManualClock
+) -> None:
+    job = job_of(queue, key_id)
+    store = ImageStore(db)
+    moment = clock.now()
+    for i, image_id in enumerate(["img_c", "img_b", "img_a"]):  # written last id first
+        assert store.insert(replace(made(job, i, clock), id=image_id, expires_at=moment))
+    assert ids(store.expired(moment, 1)) == ["img_a"]
+    assert ids(store.expired(moment, 2, (moment, "img_a"))) == ["img_b", "img_c"]
 
 
 def ids(found: list[tuple[str, str, datetime]]) -> list[str]:

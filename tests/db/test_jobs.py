@@ -397,10 +397,36 @@ def test_the_sweepers_window_is_the_next_old_ended_jobs_in_creation_order_of_eve
     assert jobs.sweepable(before, 2, place[1]) == SweepWindow(ended[2:4], place[3])  # just after it
     assert jobs.sweepable(before, 2, place[3]) == SweepWindow(ended[4:], None)
     assert jobs.sweepable(created[ended[1]], 10, place[0]) == SweepWindow(ended[1:2], None)  # not younger
+    assert jobs.sweepable(created[ended[1]], 2, place[0]) == SweepWindow(
+        ended[1:2], None
+    )  # nor in the window
     # Of one moment, the ids tell them apart: just after the first is the second, never the first again.
     same = (created[ended[2]], "")
     assert jobs.sweepable(before, 1, same) == SweepWindow([ended[2]], place[2])
     assert jobs.sweepable(before, 1, place[2]).sweepable == [ended[3]]
+
+
+def test_the_sweepers_window_takes_the_oldest_of_a_status_and_of_one_moment_the_first_ids(
+    db: Database, queue: JobQueue, key_id: str, clock: ManualClock
+) -> None:
+    # Ids against the order of creation, and same-instant ones written last id first: neither an order by id
+    # alone nor by time alone gives these windows.
+    start = clock.now()
+    second = timedelta(seconds=1)
+    moments = {"job_z": start, "job_y": start + second, "job_x": start + 2 * second}
+    moments |= {job_id: start + 3 * second for job_id in ("job_c", "job_b", "job_a")}
+    params = GenerationRequest(prompt="p").resolve(MODELS["tiny"], seed=0)
+    with db.write() as session:
+        for job_id, moment in moments.items():
+            queue.add(session, job_id=job_id, key_id=key_id, params=params)
+            session.execute(
+                update(JobRow).where(JobRow.id == job_id).values(status="canceled", created_at=moment)
+            )
+    jobs, before = JobStore(db), start + 10 * second
+    assert jobs.sweepable(before, 1).sweepable == ["job_z"]
+    assert jobs.sweepable(before, 3).sweepable == ["job_z", "job_y", "job_x"]
+    assert jobs.sweepable(before, 1, (moments["job_x"], "job_x")).sweepable == ["job_a"]
+    assert jobs.sweepable(before, 2, (moments["job_a"], "job_a")).sweepable == ["job_b", "job_c"]
 
 
 def test_the_sweepers_window_holds_the_old_jobs_that_may_not_go_without_handing_them_out(
