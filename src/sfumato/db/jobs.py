@@ -194,7 +194,7 @@ class JobStore:
 
     def sweepable(
         self, before: datetime, limit: int, after: tuple[datetime, str] | None = None
-    ) -> "SweepWindow":
+    ) -> SweepWindow:
         """The next `limit` ended jobs created at or before `before`, in creation order from just `after` a
         (created_at, id), and which of them may go. The window is read alone, one ordered range of the
         (status, created_at) index per ended status, and judged after: asked as one ordered query,

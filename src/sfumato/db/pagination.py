@@ -27,10 +27,7 @@ def paginate(
         # `created_at <= :c` lets the (owner, created_at, id) index seek to the cursor whatever the
         # statistics say; the second condition breaks the tie on id. Without the first, a deep page
         # reads every row above it (docs/architecture.md, "Cost as the data grows").
-        query = query.where(
-            model.created_at <= created_at,
-            or_(model.created_at < created_at, and_(model.created_at == created_at, model.id < item_id)),
-        )
+        query = query.where(past(model.created_at, model.id, (created_at, item_id), newest_first=True))
     rows = list(session.scalars(query.order_by(model.created_at.desc(), model.id.desc()).limit(limit + 1)))
     has_more = len(rows) > limit
     rows = rows[:limit]
@@ -38,8 +35,13 @@ def paginate(
     return Page([record(row) for row in rows], has_more, cursor)
 
 
-def past(moment: Any, row_id: Any, place: tuple[Any, str]) -> ColumnElement[bool]:
-    """Rows after `place` (a moment and an id) in ascending (moment, id) order, in the form an index on the
-    moment seeks to whatever the statistics say (as above): the sweeper's steps each read on from there."""
-    at, after_id = place
-    return and_(moment >= at, or_(moment > at, and_(moment == at, row_id > after_id)))
+def past(
+    moment: Any, row_id: Any, place: tuple[Any, str], *, newest_first: bool = False
+) -> ColumnElement[bool]:
+    """Rows past `place` (a moment and an id) in (moment, id) order, oldest first unless `newest_first`:
+    the pages' cursor and the sweeper's steps. The bound on the moment alone lets an index on it seek to
+    `place` whatever the statistics say; the rest breaks the tie on id."""
+    at, place_id = place
+    if newest_first:
+        return and_(moment <= at, or_(moment < at, and_(moment == at, row_id < place_id)))
+    return and_(moment >= at, or_(moment > at, and_(moment == at, row_id > place_id)))
