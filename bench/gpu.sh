@@ -60,7 +60,7 @@ fi
 cache=$(mktemp -d /tmp/sfumato-compile-cache.XXXX)
 # Everything the steps import, first: a missing or too old package stops the run in seconds, not per step.
 if ! "$python" -c '
-import sys, torch, diffusers, fastapi, pydantic, sqlalchemy, uvicorn, matplotlib, sfumato.api.app, bench.engine
+import sys, torch, diffusers, fastapi, pydantic, sqlalchemy, uvicorn, matplotlib, sfumato.app, bench.engine
 print("torch", torch.__version__, "diffusers", diffusers.__version__, "cuda", torch.cuda.is_available(),
       torch.cuda.get_device_name(0) if torch.cuda.is_available() else "", file=sys.stderr)' 2>> "$log"; then
     say "the steps cannot import what they need (see $log); bench/wheels.sh fetches it"

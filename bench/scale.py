@@ -37,7 +37,7 @@ from sfumato.db.images import ImageStore
 from sfumato.db.jobs import JobStore
 from sfumato.db.migrate import upgrade
 from sfumato.domain.clock import SystemClock
-from sfumato.services.container import key_service
+from sfumato.roots.parts import key_service
 from sfumato.services.heap import freeze_startup_heap
 from sfumato.services.retention import BATCH, RetentionSweeper
 from sfumato.storage import open_storage

@@ -29,11 +29,13 @@ def sfumato_env(folder: Path, model: str, settings: list[str]) -> dict[str, str]
 class Running:
     """A server process, its address, and its log."""
 
-    def __init__(self, command: list[str], env: dict[str, str], log: Path, port: int) -> None:
+    def __init__(
+        self, command: list[str], env: dict[str, str], log: Path, port: int, *, cwd: Path = ROOT
+    ) -> None:
         self.log = log
         self.url = f"http://127.0.0.1:{port}"
         self._file = log.open("wb")
-        self.popen = subprocess.Popen(command, env=env, cwd=ROOT, stdout=self._file, stderr=subprocess.STDOUT)
+        self.popen = subprocess.Popen(command, env=env, cwd=cwd, stdout=self._file, stderr=subprocess.STDOUT)
 
     def wait(self, path: str, seconds: float = 600) -> None:
         deadline = time.monotonic() + seconds

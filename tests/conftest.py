@@ -13,8 +13,7 @@ from typing import TypeVar
 import pytest
 from fastapi.testclient import TestClient
 
-from sfumato.api.app import create_app
-from sfumato.api.schemas import job_json
+from sfumato.app import create_app
 from sfumato.config import Settings
 from sfumato.db.database import Database
 from sfumato.db.keys import KeyStore
@@ -24,7 +23,7 @@ from sfumato.domain.ids import new_id, new_webhook_secret
 from sfumato.domain.keys import ApiKey
 from sfumato.engine.pipeline import DiffusersEngine
 from sfumato.engine.registry import load_engine
-from sfumato.services.container import Services, build_services
+from sfumato.roots.api import ApiRoot, build_api_root
 from tests.servers import PostgresServer, RedisServer, S3Server
 
 
@@ -184,7 +183,7 @@ class Live:
     """A running app (its worker thread included) and a way to make keys for it."""
 
     client: TestClient
-    services: Services
+    services: ApiRoot
 
     def key(self, name: str = "test", **options: object) -> dict[str, str]:
         """Headers carrying a fresh key: each test works under its own key, so tests never see each other."""
@@ -204,19 +203,19 @@ def start_live(
     with_worker: bool = True,
     seeds: Callable[[], int] | None = None,
 ) -> Iterator[Live]:
-    def factory() -> Services:
+    def factory() -> ApiRoot:
         extra: dict[str, object] = {}
         if clock is not None:
             extra["clock"] = clock
         if seeds is not None:
             extra["seeds"] = seeds
-        return build_services(  # type: ignore[arg-type]
-            settings, with_worker=with_worker, engine_factory=lambda: engine, job_json=job_json, **extra
+        return build_api_root(  # type: ignore[arg-type]
+            settings, worker=with_worker, engine_factory=lambda: engine, **extra
         )
 
-    app = create_app(settings, services_factory=factory)
+    app = create_app(settings, root_factory=factory)
     with TestClient(app, raise_server_exceptions=False) as client:
-        services: Services = app.state.services
+        services: ApiRoot = app.state.root
         if services.worker is not None:
             assert services.worker.ready.wait(60), services.worker.error
         yield Live(client, services)

@@ -55,8 +55,11 @@ def test_only_db_speaks_sql() -> None:
 @pytest.mark.parametrize(
     ("below", "forbidden"),
     [
-        ("api", ("sfumato.db",)),  # the API gets domain records from the services
-        ("web", ("sfumato.db",)),  # so do the dashboard's pages
+        # The two HTTP edges are siblings on the kernel: neither imports the other, nor the roots above.
+        ("api", ("sfumato.db", "sfumato.web.", "sfumato.roots", "sfumato.app")),
+        ("web", ("sfumato.db", "sfumato.api", "sfumato.roots", "sfumato.app")),
+        # The kernel below both edges knows neither, nor the database.
+        ("http", ("sfumato.api", "sfumato.web.", "sfumato.db", "sfumato.roots", "sfumato.app")),
         (
             "domain",
             (
@@ -68,11 +71,14 @@ def test_only_db_speaks_sql() -> None:
                 "sfumato.webhooks",
                 "sfumato.imaging",
                 "sfumato.config",
+                "sfumato.http",
+                "sfumato.web.",
+                "sfumato.roots",
             ),
         ),
         ("engine", ("sfumato.api", "sfumato.services", "sfumato.db", "sfumato.config", "sfumato.imaging")),
-        ("db", ("sfumato.api", "sfumato.services", "sfumato.engine", "sfumato.config")),
-        ("services", ("sfumato.api",)),
+        ("db", ("sfumato.api", "sfumato.services", "sfumato.engine", "sfumato.config", "sfumato.http")),
+        ("services", ("sfumato.api", "sfumato.web.", "sfumato.http", "sfumato.roots", "sfumato.app")),
         ("storage", ("sfumato.api", "sfumato.services", "sfumato.db")),
         ("imaging", ("sfumato.api", "sfumato.services", "sfumato.db", "sfumato.engine")),
         ("webhooks", ("sfumato.api", "sfumato.services", "sfumato.db")),
@@ -84,6 +90,18 @@ def test_imports_flow_downward(below: str, forbidden: tuple[str, ...]) -> None:
         for path in modules(SOURCE / below)
     }
     assert {path: names for path, names in wrong.items() if names} == {}
+
+
+def test_only_the_command_line_and_the_app_build_a_process() -> None:
+    """A composition root per process (sfumato/roots/): only `create_app` and the command line build one;
+    the layers below receive what they need."""
+    building = [
+        str(path.relative_to(ROOT))
+        for path in modules()
+        if layer(path) not in ("roots", "cli", "app")
+        and any(name == "sfumato.roots" or name.startswith("sfumato.roots.") for name in imports(path))
+    ]
+    assert building == []
 
 
 def code_tokens(path: Path) -> Iterator[tuple[int, str]]:
@@ -107,7 +125,8 @@ HTTP = re.compile(r"^(fastapi|starlette|status_code)$|Retry-After|RateLimit-|Ide
 
 
 def test_http_stays_in_the_api() -> None:
-    """Status codes and header names belong to api/: the layers below raise errors that carry data.
+    """Status codes and header names belong to the HTTP edges and their kernel (api/, web/, http/): the
+    layers below raise errors that carry data.
     (The webhook dispatcher is an HTTP client: it reads the status its receivers answer.)"""
     leaking = [
         f"{path.relative_to(ROOT)}:{line}: {text}"

@@ -13,6 +13,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sfumato.domain.plans import DEFAULT_PLANS, Plan
+from sfumato.storage import BACKENDS, StorageError, backend_of
 
 
 def _shown(text: str) -> dict[str, Any]:
@@ -278,13 +279,18 @@ class Settings(BaseSettings):
             self.storage_url = (self.data_dir / "images").as_uri()
         self.public_base_url = self.public_base_url.rstrip("/")
         self.storage_public_url = self.storage_public_url.rstrip("/")
-        if self.image_delivery == "presigned" and not self.storage_url.startswith("s3://"):
-            raise ValueError("image_delivery=presigned needs s3:// storage (SFUMATO_STORAGE_URL)")
+        if self.image_delivery == "presigned" and not _presigns(self.storage_url):
+            schemes = " or ".join(f"{name}://" for name, backend in BACKENDS.items() if backend.presigns)
+            raise ValueError(f"image_delivery=presigned needs {schemes} storage (SFUMATO_STORAGE_URL)")
         if self.image_delivery == "public" and not self.storage_public_url:
             raise ValueError("image_delivery=public needs SFUMATO_STORAGE_PUBLIC_URL")
         if self.default_plan not in self.plans:
             raise ValueError(f"default_plan must be one of {', '.join(self.plans)}")
         return self
+
+    def storage_options(self) -> dict[str, str]:
+        """What the storage backend is opened with: the SFUMATO_S3_* settings without their prefix."""
+        return {name.removeprefix("s3_"): str(value) for name, value in self if name.startswith("s3_")}
 
     @field_validator("plans", mode="before")
     @classmethod
@@ -298,3 +304,10 @@ class Settings(BaseSettings):
                 figures = figures.model_dump()
             merged[name] = {**merged.get(name, {}), **figures} if isinstance(figures, dict) else figures
         return merged
+
+
+def _presigns(url: str) -> bool:
+    try:
+        return backend_of(url).presigns
+    except StorageError:
+        return False  # an unknown scheme is refused where the storage is opened, with its own words

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from sfumato.api.app import create_app
-from sfumato.api.middleware import allowed_hosts, host_name
+from sfumato.app import create_app
+from sfumato.http.hosts import allowed_hosts, host_name
 from tests.conftest import make_settings
 
 

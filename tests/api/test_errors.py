@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from sfumato.api.errors import error_response
 from sfumato.domain import errors as domain
+from sfumato.http.errors import error_response
 from tests.conftest import Live
 
 ENVELOPE_KEYS = {"message", "type", "param", "code"}

@@ -101,3 +101,25 @@ def test_a_job_that_asks_for_previews_shows_them_as_it_goes(live: Live) -> None:
     assert all(
         data["preview"] is None for kind, data in events_of(live, plain["id"], headers) if kind == "progress"
     )
+
+
+def test_a_key_past_its_plans_open_streams_is_429_and_another_key_is_not(live: Live) -> None:
+    headers, other = live.key(), live.key()  # starter keys: 10 streams each
+    job = live.client.post("/v1/jobs", json={"prompt": "held", **SMALL}, headers=headers).json()
+    key = live.services.access.remembered(headers["x-api-key"]) or live.services.keys.authenticate(
+        headers["x-api-key"]
+    )
+    held = [live.services.watches.stream_of(key) for _ in range(10)]
+    for slot in held:
+        slot.__enter__()  # ten streams of this key open elsewhere in this process
+    try:
+        refused = live.client.get(f"/v1/jobs/{job['id']}/events", headers=headers)
+        assert refused.status_code == 429 and refused.json()["error"]["code"] == "too_many_streams"
+        assert int(refused.headers["retry-after"]) > 0
+        theirs = live.client.post("/v1/jobs", json={"prompt": "free", **SMALL}, headers=other).json()
+        assert events_of(live, theirs["id"], other)[-1][0] == "succeeded"
+    finally:
+        for slot in held:
+            slot.__exit__(None, None, None)
+    assert events_of(live, job["id"], headers)[-1][0] == "succeeded"  # a place again
+    assert live.services.watches.open_streams(key.id) == 0  # each stream gave its place back

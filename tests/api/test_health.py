@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from sfumato.api.app import create_app
+from sfumato.app import create_app
 from sfumato.engine.pipeline import DiffusersEngine
-from sfumato.services.container import build_services
+from sfumato.roots.api import build_api_root
 from tests.conftest import Deployment
 
 
@@ -25,7 +25,7 @@ def loading(
     settings = deployment.settings(tmp_path / "data")
     app = create_app(
         settings,
-        services_factory=lambda: build_services(settings, with_worker=True, engine_factory=slow_engine),
+        root_factory=lambda: build_api_root(settings, worker=True, engine_factory=slow_engine),
     )
     with TestClient(app) as client:
         yield client, release
@@ -41,7 +41,7 @@ def test_readyz_is_503_until_the_model_is_loaded(loading: tuple[TestClient, thre
     assert response.json()["error"]["code"] == "not_ready"
     release.set()
     app = client.app
-    assert app.state.services.worker.ready.wait(30)  # type: ignore[attr-defined]
+    assert app.state.root.worker.ready.wait(30)  # type: ignore[attr-defined]
     assert client.get("/readyz").json() == {
         "status": "ok",
         "checks": {"database": "ok", "storage": "ok", "model": "ok"},
@@ -61,10 +61,10 @@ def test_new_work_is_refused_with_503_when_the_model_cannot_start(
 
     settings = deployment.settings(tmp_path / "data")
     app = create_app(
-        settings, services_factory=lambda: build_services(settings, with_worker=True, engine_factory=broken)
+        settings, root_factory=lambda: build_api_root(settings, worker=True, engine_factory=broken)
     )
     with TestClient(app) as client:
-        services = app.state.services
+        services = app.state.root
         _, raw = services.keys.create("me")
         for _ in range(100):
             if services.worker.error:

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from sfumato.api.app import IMAGE_ROUTES
+from sfumato.app import IMAGE_ROUTES
 from sfumato.engine.pipeline import DiffusersEngine
 from tests.api.test_errors import assert_envelope
 from tests.conftest import SMALL, Deployment, Live, start_live

@@ -26,6 +26,7 @@ def test_a_key_without_overrides_has_its_plans_limits() -> None:
         reads_per_minute=600,
         monthly_images=500,
         max_images_per_request=1,
+        max_streams=10,
     )
 
 
@@ -54,7 +55,12 @@ def test_a_key_whose_plan_was_removed_keeps_the_smallest_plans_limits_under_its_
     }
     limits = Limits.of(Terms("gone"), plans)
     assert limits == Limits(
-        plan="gone", requests_per_minute=5, reads_per_minute=60, monthly_images=9, max_images_per_request=2
+        plan="gone",
+        requests_per_minute=5,
+        reads_per_minute=60,
+        monthly_images=9,
+        max_images_per_request=2,
+        max_streams=20,  # a plan that names no figure for streams holds 20
     )
 
 

@@ -11,20 +11,20 @@ from sfumato.domain.errors import QuotaExceeded
 from sfumato.domain.generation import GenerationRequest
 from sfumato.domain.keys import ApiKey
 from sfumato.domain.plans import month_of
-from sfumato.services.container import Services, build_services
+from sfumato.roots.api import ApiRoot, build_api_root
 from tests.conftest import Deployment, ManualClock, all_at_once
 
 
 @pytest.fixture
-def services(deployment: Deployment, tmp_path: Path, clock: ManualClock) -> Iterator[Services]:
-    built = build_services(
-        deployment.settings(tmp_path / "data", lease_seconds=30.0), with_worker=False, clock=clock
+def services(deployment: Deployment, tmp_path: Path, clock: ManualClock) -> Iterator[ApiRoot]:
+    built = build_api_root(
+        deployment.settings(tmp_path / "data", lease_seconds=30.0), worker=False, clock=clock
     )
     yield built
     built.close()
 
 
-def used(services: Services, key: ApiKey) -> int:
+def used(services: ApiRoot, key: ApiKey) -> int:
     with services.db.read() as session:
         return usage.used(session, key.id, month_of(services.clock.now()))
 
@@ -33,7 +33,7 @@ def request(n: int = 1) -> GenerationRequest:
     return GenerationRequest(prompt="x", width=256, height=256, n=n)
 
 
-def test_twenty_concurrent_requests_for_the_last_image_let_exactly_one_through(services: Services) -> None:
+def test_twenty_concurrent_requests_for_the_last_image_let_exactly_one_through(services: ApiRoot) -> None:
     key, _ = services.keys.create("racer", monthly_images=50)
     for _ in range(49):
         services.generation.submit(key, request())
@@ -43,7 +43,7 @@ def test_twenty_concurrent_requests_for_the_last_image_let_exactly_one_through(s
     assert used(services, key) == 50 and services.queue.depth() == 50
 
 
-def test_a_job_of_n_images_fits_only_if_all_n_fit(services: Services) -> None:
+def test_a_job_of_n_images_fits_only_if_all_n_fit(services: ApiRoot) -> None:
     key, _ = services.keys.create("exact", plan="professional", monthly_images=3)
     services.generation.submit(key, request(n=2))
     with pytest.raises(QuotaExceeded, match=r"\(1 left, 2 asked\)"):
@@ -56,7 +56,7 @@ def test_a_job_of_n_images_fits_only_if_all_n_fit(services: Services) -> None:
     assert used(services, key) == 3 and services.queue.depth() == 2
 
 
-def test_a_failed_job_is_not_charged(services: Services) -> None:
+def test_a_failed_job_is_not_charged(services: ApiRoot) -> None:
     key, _ = services.keys.create("fails", plan="professional", monthly_images=10)
     job = services.generation.submit(key, request(n=4)).job
     assert used(services, key) == 4
@@ -66,7 +66,7 @@ def test_a_failed_job_is_not_charged(services: Services) -> None:
     assert used(services, key) == 0
 
 
-def test_a_job_whose_workers_all_died_is_not_charged(services: Services, clock: ManualClock) -> None:
+def test_a_job_whose_workers_all_died_is_not_charged(services: ApiRoot, clock: ManualClock) -> None:
     key, _ = services.keys.create("lost", plan="professional")
     job = services.generation.submit(key, request(n=3)).job
     for attempt in range(services.queue.max_attempts):
@@ -77,7 +77,7 @@ def test_a_job_whose_workers_all_died_is_not_charged(services: Services, clock: 
     assert used(services, key) == 0
 
 
-def test_a_job_canceled_while_running_stays_charged(services: Services) -> None:
+def test_a_job_canceled_while_running_stays_charged(services: ApiRoot) -> None:
     key, _ = services.keys.create("runs", plan="professional")
     job = services.generation.submit(key, request(n=2)).job
     services.queue.claim("w1")
@@ -85,7 +85,7 @@ def test_a_job_canceled_while_running_stays_charged(services: Services) -> None:
     assert used(services, key) == 2  # it had its GPU time
 
 
-def test_a_succeeded_job_stays_charged_and_a_replay_charges_nothing(services: Services) -> None:
+def test_a_succeeded_job_stays_charged_and_a_replay_charges_nothing(services: ApiRoot) -> None:
     from sfumato.domain.idempotency import Idempotency
 
     key, _ = services.keys.create("replays", plan="professional")
@@ -97,7 +97,7 @@ def test_a_succeeded_job_stays_charged_and_a_replay_charges_nothing(services: Se
     assert used(services, key) == 2
 
 
-def test_a_refund_goes_to_the_month_that_paid(services: Services, clock: ManualClock) -> None:
+def test_a_refund_goes_to_the_month_that_paid(services: ApiRoot, clock: ManualClock) -> None:
     key, _ = services.keys.create("months", monthly_images=1)
     job = services.generation.submit(key, request()).job
     january = month_of(clock.now())
@@ -109,7 +109,7 @@ def test_a_refund_goes_to_the_month_that_paid(services: Services, clock: ManualC
     assert used(services, key) == 1
 
 
-def test_an_unlimited_plan_counts_but_never_refuses(services: Services) -> None:
+def test_an_unlimited_plan_counts_but_never_refuses(services: ApiRoot) -> None:
     key, _ = services.keys.create("big")
     with services.db.write() as session:
         assert usage.charge(session, key.id, "2026-01", 10**6, None)

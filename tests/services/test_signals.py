@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sfumato.engine.pipeline import DiffusersEngine
-from sfumato.services.container import Services, build_services
+from sfumato.roots.worker import WorkerRoot, build_worker_root
 from tests.conftest import SMALL, Deployment, Live, start_live
 
 pytestmark = pytest.mark.scaled_out  # SQLite serves one process, whose threads wake each other directly
@@ -19,9 +19,9 @@ SLOW_POLL = 30.0
 @pytest.fixture
 def apart(
     deployment: Deployment, tmp_path: Path, tiny_engine: DiffusersEngine
-) -> Iterator[tuple[Live, Services]]:
+) -> Iterator[tuple[Live, WorkerRoot]]:
     settings = deployment.settings(tmp_path / "data", poll_seconds=SLOW_POLL)
-    worker = build_services(settings, with_worker=True, engine_factory=lambda: tiny_engine)
+    worker = build_worker_root(settings, engine_factory=lambda: tiny_engine)
     worker.start()
     try:
         assert worker.worker is not None and worker.worker.ready.wait(60)
@@ -35,7 +35,7 @@ def apart(
 
 
 def test_a_waiting_request_learns_of_the_end_from_a_worker_elsewhere_at_once(
-    apart: tuple[Live, Services],
+    apart: tuple[Live, WorkerRoot],
 ) -> None:
     api, _ = apart
     started = time.monotonic()
@@ -47,7 +47,7 @@ def test_a_waiting_request_learns_of_the_end_from_a_worker_elsewhere_at_once(
     assert took < 10, f"{took:.1f} s: the worker or the waiter waited for its poll"
 
 
-def test_asynchronous_jobs_wake_the_idle_worker(apart: tuple[Live, Services]) -> None:
+def test_asynchronous_jobs_wake_the_idle_worker(apart: tuple[Live, WorkerRoot]) -> None:
     api, _ = apart
     headers = api.key(plan="professional")
     ids = [

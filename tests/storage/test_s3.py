@@ -17,13 +17,13 @@ prefixes = itertools.count()
 @pytest.fixture
 def storage(s3: S3Server) -> Iterator[S3Storage]:
     """A prefix of its own in the tests' bucket, so tests never see each other's keys."""
-    store = open_storage(f"s3://{BUCKET}/storage-{next(prefixes)}", **s3_options(s3))
+    store = open_storage(f"s3://{BUCKET}/storage-{next(prefixes)}", s3_options(s3))
     assert isinstance(store, S3Storage)
     yield store
 
 
 def s3_options(s3: S3Server) -> dict[str, str]:
-    """open_storage's keywords: the SFUMATO_S3_* settings without their prefix."""
+    """open_storage's options: the SFUMATO_S3_* settings without their prefix."""
     return {name.removeprefix("s3_"): value for name, value in s3.settings().items()}
 
 
@@ -34,27 +34,6 @@ def test_put_then_get_returns_the_bytes_under_the_prefix(storage: S3Storage, s3:
     assert stored["ContentType"] == "image/png"
 
 
-def test_missing_keys_raise_file_not_found(storage: S3Storage) -> None:
-    with pytest.raises(FileNotFoundError):
-        storage.get("job_1/1-0.png")
-
-
-def test_delete_is_idempotent(storage: S3Storage) -> None:
-    storage.put("job_1/1-0.png", b"x")
-    storage.delete("job_1/1-0.png")
-    storage.delete("job_1/1-0.png")  # already gone: no error
-    assert storage.keys() == []
-
-
-def test_delete_prefix_keeps_what_it_is_told_to_and_stays_in_its_folder(storage: S3Storage) -> None:
-    for key in ("job_1/1-0.png", "job_1/2-0.png", "job_10/1-0.png", "job_2/1-0.png"):
-        storage.put(key, b"x")
-    removed = storage.delete_prefix("job_1", keep=frozenset({"job_1/2-0.png"}))
-    assert removed == ["job_1/1-0.png"]  # job_10 shares the letters, not the folder
-    assert storage.keys() == ["job_1/2-0.png", "job_10/1-0.png", "job_2/1-0.png"]
-    assert storage.keys("job_2") == ["job_2/1-0.png"]
-
-
 def test_delete_prefix_takes_more_than_one_request_s_worth(storage: S3Storage) -> None:
     for index in range(1003):  # DeleteObjects takes at most 1000 keys a request
         storage.put(f"job_1/{index}.png", b"x")
@@ -63,19 +42,13 @@ def test_delete_prefix_takes_more_than_one_request_s_worth(storage: S3Storage) -
 
 
 def test_two_prefixes_in_one_bucket_never_see_each_other(s3: S3Server) -> None:
-    first = open_storage(f"s3://{BUCKET}/apart-a", **s3_options(s3))
-    second = open_storage(f"s3://{BUCKET}/apart-a2", **s3_options(s3))
+    first = open_storage(f"s3://{BUCKET}/apart-a", s3_options(s3))
+    second = open_storage(f"s3://{BUCKET}/apart-a2", s3_options(s3))
     first.put("job_1/1.png", b"a")
     second.put("job_1/1.png", b"b")
     assert first.keys() == ["job_1/1.png"] and first.get("job_1/1.png") == b"a"
     first.delete_prefix("job_1")
     assert second.get("job_1/1.png") == b"b"
-
-
-@pytest.mark.parametrize("key", ["../escape.png", "/abs.png", "a/../../b.png", "", "a//b"])
-def test_keys_cannot_leave_the_prefix(storage: S3Storage, key: str) -> None:
-    with pytest.raises(StorageError):
-        storage.put(key, b"x")
 
 
 def test_a_presigned_url_serves_the_object_without_credentials(storage: S3Storage) -> None:
@@ -88,13 +61,13 @@ def test_a_presigned_url_serves_the_object_without_credentials(storage: S3Storag
 
 
 def test_a_bucket_that_does_not_exist_fails_the_check(s3: S3Server) -> None:
-    storage = open_storage("s3://no-such-bucket/x", **s3_options(s3))
+    storage = open_storage("s3://no-such-bucket/x", s3_options(s3))
     with pytest.raises(StorageError, match="no-such-bucket"):
         storage.check()
 
 
 def test_an_unreachable_endpoint_fails_the_check(s3: S3Server) -> None:
-    storage = open_storage(f"s3://{BUCKET}/x", **(s3_options(s3) | {"endpoint_url": "http://127.0.0.1:9"}))
+    storage = open_storage(f"s3://{BUCKET}/x", s3_options(s3) | {"endpoint_url": "http://127.0.0.1:9"})
     with pytest.raises(StorageError, match=BUCKET):
         storage.check()
 
@@ -105,7 +78,7 @@ def test_an_s3_url_needs_a_bucket() -> None:
 
 
 def test_a_write_the_bucket_refuses_is_unwritable_without_the_bucket_s_words(s3: S3Server) -> None:
-    storage = open_storage("s3://no-such-bucket/x", **s3_options(s3))
+    storage = open_storage("s3://no-such-bucket/x", s3_options(s3))
     with pytest.raises(StorageUnavailable) as raised:
         storage.put("job_1/a.png", b"x")
     assert "NoSuchBucket" not in raised.value.message and "no-such-bucket" not in raised.value.message

@@ -5,15 +5,14 @@ Shared by imagine and the synchronous dialects (sync style, OpenAI), which all w
 
 from fastapi import Response
 
-from sfumato.api.deps import in_thread
 from sfumato.domain.errors import Conflict, GenerationFailed, Overloaded
 from sfumato.domain.generation import GenerationRequest
 from sfumato.domain.idempotency import Idempotency
 from sfumato.domain.images import Image
 from sfumato.domain.jobs import JobStatus
 from sfumato.domain.keys import ApiKey
-from sfumato.services.container import Services
-from sfumato.services.generation import JobView
+from sfumato.http.threads import in_thread
+from sfumato.services.generation import GenerationService, JobView
 
 
 def images_of_ended(view: JobView) -> list[Image] | None:
@@ -34,19 +33,20 @@ def replayed_header(view: JobView, response: Response) -> None:
 
 
 async def generate_and_wait(
-    services: Services,
+    generation: GenerationService,
     key: ApiKey,
     request: GenerationRequest,
     idempotency: Idempotency | None,
     response: Response,
     *,
+    seconds: float,
     alpha_mask: bool = False,
     ignored_images: int = 0,
 ) -> list[Image]:
-    """Submit (or find the job of an earlier try), wait up to SFUMATO_MAX_WAIT_SECONDS, answer the images.
-    `alpha_mask` and `ignored_images`: as GenerationService.submit takes them (OpenAI's edits)."""
+    """Submit (or find the job of an earlier try), wait up to `seconds` (SFUMATO_MAX_WAIT_SECONDS), answer
+    the images. `alpha_mask` and `ignored_images`: as GenerationService.submit takes them (OpenAI's edits)."""
     view = await in_thread(
-        services.generation.submit,
+        generation.submit,
         key,
         request,
         idempotency,
@@ -54,8 +54,7 @@ async def generate_and_wait(
         ignored_images=ignored_images,
     )
     replayed_header(view, response)
-    seconds = services.settings.max_wait_seconds
-    images = images_of_ended(await services.generation.wait(key, view.job.id, seconds))
+    images = images_of_ended(await generation.wait(key, view.job.id, seconds))
     if images is None:
         raise Overloaded(
             f"the image was not ready within {seconds:g} s; the job {view.job.id} goes on",

@@ -10,7 +10,7 @@ from sfumato.domain.errors import SfumatoError
 from sfumato.domain.rules import MAX_COUNT
 
 if TYPE_CHECKING:
-    from sfumato.services.keys import KeyService
+    from sfumato.roots.commands import CommandRoot
 
 
 @keys_app.command("create")
@@ -28,7 +28,7 @@ def keys_create(
     as_json: Annotated[bool, typer.Option("--json", help='one line: {"id","key","name","plan"}')] = False,
 ) -> None:
     """Create a key; it is printed once and cannot be shown again."""
-    keys = _keys()
+    keys = _root().keys
     try:
         key, raw = keys.create(name, plan=plan, admin=admin, rpm=rpm, monthly_images=monthly_images)
     except SfumatoError as error:
@@ -49,7 +49,7 @@ def keys_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from sfumato.api.schemas import iso_z
+    from sfumato.http.objects import iso_z
 
     rows = [
         {
@@ -63,7 +63,7 @@ def keys_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
             "created_at": iso_z(key.created_at),
             "revoked_at": iso_z(key.revoked_at) if key.revoked_at else None,
         }
-        for key in _keys().list_keys()
+        for key in _root().keys.list_keys()
     ]
     if as_json:
         typer.echo(json.dumps(rows))
@@ -88,23 +88,20 @@ def keys_revoke(
 ) -> None:
     """Revoke a key: it is refused from the next request on."""
     try:
-        key = _keys().revoke(key_id)
+        key = _root().keys.revoke(key_id)
     except SfumatoError as error:
         fail(error.message)
     typer.echo(f"revoked {key.id} ({key.name})")
 
 
-def _keys() -> "KeyService":
-    from sfumato.domain.clock import SystemClock
-    from sfumato.services.container import key_service
-    from sfumato.services.startup import StartupError, open_database
+def _root() -> "CommandRoot":
+    from sfumato.roots.commands import build_command_root
+    from sfumato.services.startup import StartupError
 
-    settings = settings_from()
     try:
-        db = open_database(settings)
+        return build_command_root(settings_from())
     except StartupError as error:
         fail(str(error))
-    return key_service(settings, db, SystemClock())
 
 
 @db_app.command("upgrade")

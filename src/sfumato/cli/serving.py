@@ -21,7 +21,7 @@ def serve(
     """Run the API server, with a worker in the same process unless --no-worker."""
     import uvicorn
 
-    from sfumato.api.app import create_app
+    from sfumato.app import create_app
 
     settings = settings_from(host=host, port=port, model=model)
     setup_logging()
@@ -31,7 +31,7 @@ def serve(
         f"(data in {settings.data_dir}; make a key with `sfumato keys create --name me`)",
         err=True,
     )
-    from sfumato.api.server import bounded_protocol
+    from sfumato.http.server import bounded_protocol
 
     uvicorn.run(
         create_app(settings, with_worker=not no_worker, freeze_heap=True),
@@ -53,29 +53,28 @@ def serve(
 @app.command()
 def worker(model: ModelOption = None) -> None:
     """Run a worker only: it claims jobs from the shared database until SIGTERM or Ctrl-C."""
-    from sfumato.services.container import build_services
+    from sfumato.roots.worker import build_worker_root
     from sfumato.services.heap import freeze_startup_heap, started
 
     settings = settings_from(model=model)
     setup_logging()
     preflight(settings, runs_model=True)
-    services = build_services(settings, with_worker=True)
-    assert services.worker is not None
+    root = build_worker_root(settings)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     if settings.metrics_port is not None:
         from prometheus_client import start_http_server
 
-        start_http_server(settings.metrics_port, addr=settings.host, registry=services.metrics.registry)
-    services.start()
-    typer.echo(f"sfumato: worker {services.worker.name} on {settings.model}; Ctrl-C to stop", err=True)
+        start_http_server(settings.metrics_port, addr=settings.host, registry=root.metrics.registry)
+    root.start()
+    typer.echo(f"sfumato: worker {root.worker.name} on {settings.model}; Ctrl-C to stop", err=True)
     frozen = False
     while not stop.wait(0.5):
-        if services.worker.error:
-            services.close()
-            fail(services.worker.error)
-        if not frozen and started(services.worker):
+        if root.worker.error:
+            root.close()
+            fail(root.worker.error)
+        if not frozen and started(root.worker):
             freeze_startup_heap()
             frozen = True
-    services.close()
+    root.close()

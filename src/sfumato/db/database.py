@@ -37,7 +37,7 @@ POOL_SIZE = 48
 # Past this many frames in the WAL since it last started over (not frames still to copy), SQLite checkpoints
 # after every commit, two fsyncs that the committing caller waits for: on a busy database, every commit.
 # SQLite runs that checkpoint after the write lock is released: only that caller waits. An API process opens
-# its database with 0, none in commits (services/container.py); its sweeper's handle, a worker process and
+# its database with 0, none in commits (sfumato/roots/api.py); its sweeper's handle, a worker process and
 # the command line keep this bound, a WAL of about 40 MB.
 AUTOCHECKPOINT_PAGES = 10_000
 RESTART_WAIT_MS = 10  # the longest a RESTART checkpoint waits for the writer, then for readers (checkpoint)

@@ -185,3 +185,15 @@ class ClientOptionsRow(Base):
     client: Mapped[str] = mapped_column(String(40), primary_key=True)  # "a1111"
     options: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_at: Mapped[datetime]
+
+
+class SessionRow(Base):
+    """A dashboard session signed in with a key (db.sessions): the cookie names it, and it is live while
+    this row is, so signing out ends every copy of the cookie."""
+
+    __tablename__ = "dashboard_sessions"
+    __table_args__ = (Index("ix_dashboard_sessions_created", "created_at"),)  # expired ones go by age
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id"))
+    created_at: Mapped[datetime]

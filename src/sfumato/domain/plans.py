@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from sfumato.domain.errors import QuotaExceeded
 from sfumato.domain.jobs import JobStatus
+from sfumato.domain.keys import ApiKey
 
 
 class Plan(BaseModel):
@@ -17,17 +18,30 @@ class Plan(BaseModel):
     requests_per_minute: int = Field(ge=1)  # generation requests
     reads_per_minute: int = Field(ge=1)  # every other request under /v1 and /api: polling, listing
     max_images_per_request: int = Field(ge=1, le=10)
+    max_streams: int = Field(20, ge=1)  # event streams a key holds open at once, in one API process
 
 
 DEFAULT_PLANS: dict[str, Plan] = {
     "starter": Plan(
-        monthly_images=500, requests_per_minute=10, reads_per_minute=600, max_images_per_request=1
+        monthly_images=500,
+        requests_per_minute=10,
+        reads_per_minute=600,
+        max_images_per_request=1,
+        max_streams=10,
     ),
     "professional": Plan(
-        monthly_images=2000, requests_per_minute=30, reads_per_minute=1200, max_images_per_request=10
+        monthly_images=2000,
+        requests_per_minute=30,
+        reads_per_minute=1200,
+        max_images_per_request=10,
+        max_streams=50,
     ),
     "enterprise": Plan(
-        monthly_images=5000, requests_per_minute=100, reads_per_minute=6000, max_images_per_request=10
+        monthly_images=5000,
+        requests_per_minute=100,
+        reads_per_minute=6000,
+        max_images_per_request=10,
+        max_streams=200,
     ),
 }
 
@@ -35,9 +49,12 @@ DEFAULT_PLANS: dict[str, Plan] = {
 class KeyTerms(Protocol):
     """What a key says about its own limits (domain.keys.ApiKey)."""
 
-    plan: str
-    rpm: int | None
-    monthly_images: int | None
+    @property
+    def plan(self) -> str: ...
+    @property
+    def rpm(self) -> int | None: ...
+    @property
+    def monthly_images(self) -> int | None: ...
 
 
 @dataclass(frozen=True)
@@ -49,6 +66,7 @@ class Limits:
     reads_per_minute: int
     monthly_images: int | None
     max_images_per_request: int
+    max_streams: int
 
     @classmethod
     def of(cls, key: KeyTerms, plans: dict[str, Plan]) -> "Limits":
@@ -61,7 +79,24 @@ class Limits:
             reads_per_minute=max(plan.reads_per_minute, key.rpm or 0),
             monthly_images=key.monthly_images if key.monthly_images is not None else plan.monthly_images,
             max_images_per_request=plan.max_images_per_request,
+            max_streams=plan.max_streams,
         )
+
+
+@dataclass(frozen=True)
+class PlanBook:
+    """The operator's plans (SFUMATO_PLANS) and the one for keys made without one: the one owner of what
+    a key's plan allows it, asked by every service that applies a limit."""
+
+    plans: dict[str, Plan]
+    default: str
+
+    def limits_of(self, key: ApiKey) -> Limits:
+        return Limits.of(key, self.plans)
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.plans)
 
 
 def month_of(moment: datetime) -> str:

@@ -1,4 +1,4 @@
-"""What an engine is built from, handed down by whoever reads the settings (services.container)."""
+"""What an engine is built from, handed down by whoever reads the settings (sfumato/roots/)."""
 
 from dataclasses import dataclass, field
 from pathlib import Path

@@ -3,7 +3,7 @@
 In WAL mode each commit appends pages to the WAL, and by default SQLite copies them back into the database
 file after any commit that finds the WAL past a bound of frames since it last started over: on a busy
 database, after every commit, a submission's included, which then waits for the copy's fsyncs. In an API
-process on SQLite no commit a client waits for takes one (services/container.py): the sweeper's commits do,
+process on SQLite no commit a client waits for takes one (sfumato/roots/api.py): the sweeper's commits do,
 and this task, every CHECKPOINT_SECONDS from a thread.
 """
 

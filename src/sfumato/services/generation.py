@@ -2,7 +2,7 @@
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 
@@ -36,8 +36,6 @@ from sfumato.services.events import JobEvents
 from sfumato.services.inputs import InputService
 from sfumato.storage import Storage
 from sfumato.webhooks.guard import check_url
-
-WATCH_SECONDS = 0.5  # how often a watched job's progress is read; the worker records it about every second
 
 
 class _Raced(Exception):
@@ -263,20 +261,3 @@ class GenerationService:
                 # Woken by the in-process worker at once; a worker elsewhere is seen at the next look.
                 with suppress(TimeoutError):
                     await asyncio.wait_for(ended.wait(), min(remaining, self.poll_seconds))
-
-    async def watch(self, key: ApiKey, job_id: str) -> AsyncIterator[JobView]:
-        """The job as it stands now, then each time its progress moves, then once ended; the iteration
-        stops after the end. Progress is what the worker records (about every second, in any process);
-        the end is seen at once from this process's worker, else at the next look. NotFound when the job
-        is not this key's, or is deleted meanwhile."""
-        last: tuple[JobStatus, float] | None = None
-        while True:
-            with self.events.subscribe(job_id) as ended:
-                view = await anyio.to_thread.run_sync(self.get, key, job_id)
-                if (view.status, view.job.progress) != last:
-                    last = (view.status, view.job.progress)
-                    yield view
-                if view.status.is_terminal():
-                    return
-                with suppress(TimeoutError):
-                    await asyncio.wait_for(ended.wait(), min(WATCH_SECONDS, self.poll_seconds))

@@ -1,5 +1,5 @@
 """What a process checks and opens before it serves: the same calls for `sfumato serve`, `sfumato worker`,
-the key commands and the container (services.container), so they fail alike, in one line each.
+the key commands and the composition roots (sfumato/roots/), so they fail alike, in one line each.
 
 Each check raises StartupError with a message an operator can act on: no traceback, no password.
 """
@@ -83,14 +83,8 @@ def open_database(settings: Settings, *, autocheckpoint: int = AUTOCHECKPOINT_PA
 
 
 def storage_of(settings: Settings) -> Storage:
-    """The storage SFUMATO_STORAGE_URL names, with the SFUMATO_S3_* settings for s3:// URLs."""
-    return open_storage(
-        settings.storage_url,
-        endpoint_url=settings.s3_endpoint_url,
-        region=settings.s3_region,
-        access_key_id=settings.s3_access_key_id,
-        secret_access_key=settings.s3_secret_access_key,
-    )
+    """The storage SFUMATO_STORAGE_URL names, with its options (settings.storage_options)."""
+    return open_storage(settings.storage_url, settings.storage_options())
 
 
 def checked_storage(settings: Settings) -> Storage:

@@ -1,30 +1,38 @@
-"""Where image files live: a local folder (the embedded default) or S3-compatible storage (scale-out)."""
+"""Where image files live: a local folder (the embedded default) or S3-compatible storage (scale-out).
+
+A backend is one module with a class behind `storage.base.Storage` and one line in BACKENDS, its URL scheme
+(docs/extending.md): `from_url(url, options)` builds it from SFUMATO_STORAGE_URL and the storage options
+(the SFUMATO_S3_* settings without their prefix: each backend reads the ones it knows), and `presigns` says
+whether it hands out addresses of its own (SFUMATO_IMAGE_DELIVERY=presigned)."""
+
+from collections.abc import Mapping
+from typing import Protocol
 
 from sfumato.storage.base import Storage, StorageError
 from sfumato.storage.local import LocalStorage
 from sfumato.storage.s3 import S3Storage
 
 
-def open_storage(
-    url: str,
-    *,
-    endpoint_url: str = "",
-    region: str = "",
-    access_key_id: str = "",
-    secret_access_key: str = "",
-) -> Storage:
-    """The storage for SFUMATO_STORAGE_URL; the s3 options matter only for s3:// URLs."""
-    if url.startswith("file://"):
-        return LocalStorage.from_url(url)
-    if url.startswith("s3://"):
-        return S3Storage.from_url(
-            url,
-            endpoint_url=endpoint_url,
-            region=region,
-            access_key_id=access_key_id,
-            secret_access_key=secret_access_key,
-        )
-    raise StorageError(f"unsupported storage URL {url!r}: use file:///path or s3://bucket/prefix")
+class Backend(Protocol):
+    presigns: bool
+
+    def from_url(self, url: str, options: Mapping[str, str]) -> Storage: ...
 
 
-__all__ = ["LocalStorage", "S3Storage", "Storage", "StorageError", "open_storage"]
+BACKENDS: dict[str, Backend] = {"file": LocalStorage, "s3": S3Storage}
+
+
+def backend_of(url: str) -> Backend:
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    if scheme not in BACKENDS:
+        forms = ", ".join(f"{name}://…" for name in BACKENDS)
+        raise StorageError(f"unsupported storage URL {url!r}: use one of {forms}")
+    return BACKENDS[scheme]
+
+
+def open_storage(url: str, options: Mapping[str, str] | None = None) -> Storage:
+    """The storage for SFUMATO_STORAGE_URL."""
+    return backend_of(url).from_url(url, options or {})
+
+
+__all__ = ["BACKENDS", "LocalStorage", "S3Storage", "Storage", "StorageError", "backend_of", "open_storage"]

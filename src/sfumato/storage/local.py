@@ -2,6 +2,7 @@
 
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -9,11 +10,14 @@ from sfumato.storage.base import StorageError, WriteFaults, check_key
 
 
 class LocalStorage(WriteFaults):
+    presigns = False  # the API serves a folder's files itself
+
     def __init__(self, root: Path) -> None:
         self.root = root
 
     @classmethod
-    def from_url(cls, url: str) -> "LocalStorage":
+    def from_url(cls, url: str, options: Mapping[str, str] | None = None) -> "LocalStorage":
+        """`file:///path`; a folder takes no options."""
         parsed = urlparse(url)
         if parsed.netloc not in ("", "localhost"):
             raise StorageError(f"file:// storage must be local, not on {parsed.netloc!r}")

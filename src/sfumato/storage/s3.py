@@ -7,7 +7,7 @@ worker's encoder threads and the API's request threads share it.
 
 import logging
 import mimetypes
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urlparse
 
@@ -18,22 +18,24 @@ log = logging.getLogger(__name__)
 
 
 class S3Storage(WriteFaults):
+    presigns = True  # SigV4 presigned GETs (SFUMATO_IMAGE_DELIVERY=presigned)
+
     def __init__(self, client: Any, bucket: str, prefix: str = "") -> None:
         self.client = client
         self.bucket = bucket
         self.prefix = prefix.strip("/")
 
     @classmethod
-    def from_url(
-        cls,
-        url: str,
-        *,
-        endpoint_url: str = "",
-        region: str = "",
-        access_key_id: str = "",
-        secret_access_key: str = "",
-    ) -> "S3Storage":
-        """Empty settings fall back to boto3's own chain: AWS_* variables, ~/.aws, the instance's role."""
+    def from_url(cls, url: str, options: Mapping[str, str] | None = None) -> "S3Storage":
+        """`s3://bucket/prefix`; `options`: `endpoint_url`, `region`, `access_key_id`, `secret_access_key`
+        (the SFUMATO_S3_* settings). Empty ones fall back to boto3's own chain: AWS_* variables, ~/.aws,
+        the instance's role."""
+        options = options or {}
+        endpoint_url, region = options.get("endpoint_url", ""), options.get("region", "")
+        access_key_id, secret_access_key = (
+            options.get("access_key_id", ""),
+            options.get("secret_access_key", ""),
+        )
         parsed = urlparse(url)
         if not parsed.netloc:
             raise StorageError(f"s3 storage needs a bucket: s3://bucket/prefix, not {url!r}")

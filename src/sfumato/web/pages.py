@@ -12,13 +12,13 @@ from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from sfumato.api.deps import ServicesDep, in_thread
-from sfumato.api.errors import status_of
 from sfumato.domain import text
 from sfumato.domain.errors import NotFound, SfumatoError
 from sfumato.domain.keys import ApiKey
-from sfumato.services.container import Services
-from sfumato.web.session import Session, Sessions, new_session
+from sfumato.http.access import session_key
+from sfumato.http.deps import base_url_of
+from sfumato.http.errors import status_of
+from sfumato.http.session import Session, Sessions, new_session
 
 NAV = [
     ("/playground", "Playground"),
@@ -46,10 +46,9 @@ class FormRefused(Exception):
 
 @dataclass
 class Page:
-    """A request to the dashboard: its services, its session (new if it had none), the key signed in."""
+    """A request to the dashboard: its session (new if it had none), and the key signed in."""
 
     request: Request
-    services: Services
     session: Session
     fresh: bool  # the session was made for this request: its cookie goes out with the answer
     key: ApiKey | None = None
@@ -57,6 +56,11 @@ class Page:
     @property
     def viewer(self) -> "Page | None":
         return self if self.key is not None else None
+
+    @property
+    def sessions(self) -> Sessions:
+        sessions: Sessions = self.request.app.state.root.sessions
+        return sessions
 
     def render(
         self, template: str, context: Mapping[str, Any], *, status: int = 200, active: str = ""
@@ -66,53 +70,24 @@ class Page:
         response = templates().TemplateResponse(self.request, template, values, status_code=status)
         response.headers["Cache-Control"] = "no-store"  # pages hold a key's work: never in a shared cache
         if self.fresh:
-            sessions(self.request).write(response, self.session)
+            self.sessions.write(self.request, response, self.session)
         return response
 
     def redirect(self, to: str, session: Session | None = None) -> RedirectResponse:
         response = RedirectResponse(to, status_code=303)
         if session is not None or self.fresh:
-            sessions(self.request).write(response, session or self.session)
+            self.sessions.write(self.request, response, session or self.session)
         return response
 
     @property
     def base_url(self) -> str:
-        return self.services.settings.public_base_url or str(self.request.base_url).rstrip("/")
+        return base_url_of(self.request)
 
 
-def sessions(request: Request) -> Sessions:
-    """This process's sessions, signed with the service's secret (built at the first page)."""
-    found: Sessions | None = getattr(request.app.state, "sessions", None)
-    if found is None:
-        services: Services = request.app.state.services
-        found = Sessions(services.session_secret, secure=request.url.scheme == "https")
-        request.app.state.sessions = found
-    return found
-
-
-def key_of_session(services: Services, session: Session | None) -> ApiKey | None:
-    """The key a session holds, if it still may: a revoked key's session ends at its next request."""
-    if session is None or session.key_id is None:
-        return None
-    try:
-        key = services.keys.get(session.key_id)
-    except NotFound:
-        return None
-    return None if key.revoked else key
-
-
-async def any_page(request: Request, services: ServicesDep) -> Page:
-    found = sessions(request).read(request)
-    key = await in_thread(key_of_session, services, found) if found is not None else None
-    if key is not None:
-        await in_thread(services.limits.hit_read, key.id, services.limits_of(key))
-    return Page(request, services, found or new_session(), fresh=found is None, key=key)
-
-
-async def session_key(request: Request) -> ApiKey | None:
-    """The key of the session a request carries, counted as a read (api.deps.watching_key asks this)."""
-    page = await any_page(request, request.app.state.services)
-    return page.key
+async def any_page(request: Request) -> Page:
+    found = request.app.state.root.sessions.read(request)
+    key = await session_key(request) if found is not None else None
+    return Page(request, found or new_session(), fresh=found is None, key=key)
 
 
 async def signed_in(page: Annotated[Page, Depends(any_page)]) -> Page:
@@ -143,13 +118,13 @@ Admin = Annotated[Page, Depends(admin)]
 Form = Annotated[dict[str, str], Depends(form_of)]
 
 
-async def page_error(request: Request, error: Exception) -> Response:
-    """An error on a page, as a page (api/errors.py asks this of requests the dashboard answers)."""
+async def page_errors(request: Request, error: Exception) -> Response:
+    """An error on a page, as a page (http/errors.py asks this of requests the dashboard answers)."""
     if isinstance(error, SignInNeeded):
         return RedirectResponse(f"/signin?next={quote(request.url.path)}", status_code=303)
-    services: Services = request.app.state.services
-    page = Page(request, services, sessions(request).read(request) or new_session(), fresh=False)
-    page.key = await in_thread(key_of_session, services, page.session)
+    session = request.app.state.root.sessions.read(request)
+    page = Page(request, session or new_session(), fresh=False)
+    page.key = await session_key(request, count=False) if session is not None else None
     if isinstance(error, FormRefused):
         title, message, status = (
             "Form refused",

@@ -5,11 +5,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from sfumato.api.deps import CurrentKey, ServicesDep, in_thread
-from sfumato.api.schemas import ListPublic, Timestamp
+from sfumato.api.schemas import ListPublic
 from sfumato.domain.errors import PermissionDenied
 from sfumato.domain.keys import ApiKey
 from sfumato.domain.rules import MAX_COUNT
+from sfumato.http.access import CurrentKey
+from sfumato.http.deps import KeysDep, UsageDep
+from sfumato.http.objects import Timestamp
+from sfumato.http.threads import in_thread
 from sfumato.services.usage import Usage
 
 router = APIRouter(tags=["account"])
@@ -59,9 +62,9 @@ class UsagePublic(BaseModel):
 
 
 @router.get("/v1/usage", response_model=UsagePublic)
-async def get_usage(key: CurrentKey, services: ServicesDep) -> Any:
+async def get_usage(key: CurrentKey, usage: UsageDep) -> Any:
     """This key's plan, its limits, and what is used and left this month and this minute."""
-    return UsagePublic.of(key, await in_thread(services.usage.report, key))
+    return UsagePublic.of(key, await in_thread(usage.report, key))
 
 
 # Admin keys.
@@ -129,10 +132,10 @@ class KeyChange(BaseModel):
 
 
 @router.post("/v1/admin/keys", status_code=201, response_model=KeyCreated)
-async def create_key(body: KeyCreate, _admin: AdminKey, services: ServicesDep) -> Any:
+async def create_key(body: KeyCreate, _admin: AdminKey, keys: KeysDep) -> Any:
     """A new key, shown once in `key`."""
     key, raw = await in_thread(
-        services.keys.create,
+        keys.create,
         body.name,
         plan=body.plan,
         admin=body.admin,
@@ -145,36 +148,36 @@ async def create_key(body: KeyCreate, _admin: AdminKey, services: ServicesDep) -
 @router.get("/v1/admin/keys", response_model=ListPublic[KeyPublic])
 async def list_keys(
     _admin: AdminKey,
-    services: ServicesDep,
+    keys: KeysDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     after: str | None = None,
 ) -> Any:
     """Every key, revoked ones too, newest first."""
-    page = await in_thread(services.keys.page, limit=limit, after=after)
+    page = await in_thread(keys.page, limit=limit, after=after)
     return ListPublic[KeyPublic](
         data=[KeyPublic.of(key) for key in page.items], has_more=page.has_more, next_cursor=page.next_cursor
     )
 
 
 @router.get("/v1/admin/keys/{key_id}", response_model=KeyPublic)
-async def get_key(key_id: str, _admin: AdminKey, services: ServicesDep) -> Any:
-    return KeyPublic.of(await in_thread(services.keys.get, key_id))
+async def get_key(key_id: str, _admin: AdminKey, keys: KeysDep) -> Any:
+    return KeyPublic.of(await in_thread(keys.get, key_id))
 
 
 @router.patch("/v1/admin/keys/{key_id}", response_model=KeyPublic)
-async def change_key(key_id: str, body: KeyChange, _admin: AdminKey, services: ServicesDep) -> Any:
+async def change_key(key_id: str, body: KeyChange, _admin: AdminKey, keys: KeysDep) -> Any:
     """Change a key's plan, overrides or name; its next request runs under them."""
     terms = body.model_dump(exclude_unset=True)
-    return KeyPublic.of(await in_thread(services.keys.change, key_id, terms))
+    return KeyPublic.of(await in_thread(keys.change, key_id, terms))
 
 
 @router.post("/v1/admin/keys/{key_id}/revoke", response_model=KeyPublic)
-async def revoke_key(key_id: str, _admin: AdminKey, services: ServicesDep) -> Any:
+async def revoke_key(key_id: str, _admin: AdminKey, keys: KeysDep) -> Any:
     """Revoke a key: its very next request answers 401."""
-    return KeyPublic.of(await in_thread(services.keys.revoke, key_id))
+    return KeyPublic.of(await in_thread(keys.revoke, key_id))
 
 
 @router.delete("/v1/admin/keys/{key_id}", response_model=KeyPublic)
-async def delete_key(key_id: str, _admin: AdminKey, services: ServicesDep) -> Any:
+async def delete_key(key_id: str, _admin: AdminKey, keys: KeysDep) -> Any:
     """The same as revoke: a key's jobs and images outlive it, so its row stays, revoked."""
-    return KeyPublic.of(await in_thread(services.keys.revoke, key_id))
+    return KeyPublic.of(await in_thread(keys.revoke, key_id))

@@ -4,18 +4,19 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from sfumato.api.deps import CurrentKey, ServicesDep
 from sfumato.domain.models import MODELS
 from sfumato.domain.styles import STYLES
+from sfumato.http.access import CurrentKey
+from sfumato.http.deps import GenerationDep
 
 router = APIRouter(tags=["catalog"])
 
 
 @router.get("/v1/models")
-async def list_models(_key: CurrentKey, services: ServicesDep) -> dict[str, Any]:
+async def list_models(_key: CurrentKey, generation: GenerationDep) -> dict[str, Any]:
     """The models this server serves, with their defaults."""
     data = []
-    for name in services.generation.served:
+    for name in generation.served:
         spec = MODELS[name]
         data.append(
             {

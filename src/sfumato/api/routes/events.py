@@ -9,10 +9,13 @@ from fastapi import APIRouter, Depends
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, Field
 
-from sfumato.api.deps import BaseUrl, ServicesDep, WatchingKey, in_thread
-from sfumato.api.errors import envelope
-from sfumato.api.schemas import SSE_CONTENT, JobPublic
+from sfumato.api.schemas import SSE_CONTENT
 from sfumato.domain.errors import NotFound
+from sfumato.http.access import WatchingKey
+from sfumato.http.deps import BaseUrl, GenerationDep, WatchesDep
+from sfumato.http.errors import envelope
+from sfumato.http.objects import JobPublic
+from sfumato.http.threads import in_thread
 from sfumato.services.generation import JobView
 
 router = APIRouter(tags=["generation"])
@@ -29,9 +32,17 @@ class ProgressEvent(BaseModel):
     job: JobPublic
 
 
-async def existing(job_id: str, key: WatchingKey, services: ServicesDep) -> JobView:
+async def existing(job_id: str, key: WatchingKey, generation: GenerationDep) -> JobView:
     """The job, before the stream starts: another key's, or none, is 404 as on GET /v1/jobs/{id}."""
-    return await in_thread(services.generation.get, key, job_id)
+    return await in_thread(generation.get, key, job_id)
+
+
+async def stream_slot(
+    key: WatchingKey, watches: WatchesDep, _job: Annotated[JobView, Depends(existing)]
+) -> AsyncIterator[None]:
+    """One of the key's open streams (its plan's `max_streams`: 429 past them), held until the stream ends."""
+    with watches.stream_of(key):
+        yield
 
 
 def progress_event(view: JobView, base_url: str) -> ProgressEvent:
@@ -58,13 +69,13 @@ EVENTS = {
 async def job_events(
     job_id: str,
     key: WatchingKey,
-    services: ServicesDep,
+    watches: WatchesDep,
     base_url: BaseUrl,
-    _job: Annotated[JobView, Depends(existing)],
+    _slot: Annotated[None, Depends(stream_slot)],
 ) -> AsyncIterator[ServerSentEvent]:
     """Follow a job: its progress, then its end. Also takes the dashboard's session instead of a key."""
     try:
-        async for view in services.generation.watch(key, job_id):
+        async for view in watches.watch(key, job_id):
             if view.status.is_terminal():
                 yield ServerSentEvent(event=view.status.value, data=JobPublic.of(view, base_url))
                 return

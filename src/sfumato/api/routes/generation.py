@@ -5,22 +5,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
-from sfumato.api.deps import (
-    BaseUrl,
-    CurrentKey,
-    Fingerprint,
-    GenerationKey,
-    PreferDep,
-    ServicesDep,
-    idempotency,
-    in_thread,
-)
+from sfumato.api.deps import Fingerprint, PreferDep, idempotency
 from sfumato.api.outcome import images_of_ended
 from sfumato.api.prefer import Prefer
-from sfumato.api.schemas import ImagePublic, ImagineRequest, JobPublic, ListPublic
+from sfumato.api.schemas import ImagineRequest, ListPublic
+from sfumato.config import Settings
 from sfumato.domain.generation import GenerationRequest
 from sfumato.domain.jobs import JobStatus
-from sfumato.services.container import Services
+from sfumato.http.access import CurrentKey, GenerationKey
+from sfumato.http.deps import BaseUrl, GenerationDep, SettingsDep
+from sfumato.http.objects import ImagePublic, JobPublic
+from sfumato.http.threads import in_thread
 from sfumato.services.generation import JobView
 
 router = APIRouter(tags=["generation"])
@@ -35,9 +30,9 @@ def _accepted(view: JobView, base_url: str, prefer: Prefer, replayed: bool = Fal
     return JSONResponse(JobPublic.of(view, base_url).model_dump(mode="json"), 202, headers=headers)
 
 
-def _wait_seconds(prefer: Prefer, services: Services, default: float) -> float:
+def _wait_seconds(prefer: Prefer, settings: Settings, default: float) -> float:
     wanted = prefer.wait if prefer.wait is not None else default
-    return min(float(wanted), services.settings.max_wait_seconds)
+    return min(float(wanted), settings.max_wait_seconds)
 
 
 @router.post(
@@ -49,19 +44,20 @@ def _wait_seconds(prefer: Prefer, services: Services, default: float) -> float:
 async def imagine(
     body: ImagineRequest,
     key: GenerationKey,
-    services: ServicesDep,
+    generation: GenerationDep,
+    settings: SettingsDep,
     prefer: PreferDep,
     base_url: BaseUrl,
     idempotency: Annotated[Fingerprint, Depends(idempotency("imagine"))],
 ) -> Any:
     """Generate one image and answer with it (201); or with its job (202) under `Prefer: respond-async`,
     or when it outlasts the wait (`Prefer: wait=N`, default 60 s)."""
-    view = await in_thread(services.generation.submit, key, body, idempotency(body))
+    view = await in_thread(generation.submit, key, body, idempotency(body))
     replayed = view.replayed
     if prefer.respond_async:
         return _accepted(view, base_url, prefer, replayed)
-    timeout = _wait_seconds(prefer, services, services.settings.default_wait_seconds)
-    view = await services.generation.wait(key, view.job.id, timeout)
+    timeout = _wait_seconds(prefer, settings, settings.default_wait_seconds)
+    view = await generation.wait(key, view.job.id, timeout)
     if images := images_of_ended(view):
         headers = {"Idempotent-Replayed": "true"} if replayed else None
         return JSONResponse(ImagePublic.of(images[0], base_url).model_dump(mode="json"), 201, headers=headers)
@@ -72,41 +68,42 @@ async def imagine(
 async def create_job(
     body: GenerationRequest,
     key: GenerationKey,
-    services: ServicesDep,
+    generation: GenerationDep,
+    settings: SettingsDep,
     prefer: PreferDep,
     base_url: BaseUrl,
     idempotency: Annotated[Fingerprint, Depends(idempotency("jobs"))],
 ) -> Any:
     """Queue a generation; answers 202 with the job at once, or after up to `Prefer: wait=N` seconds."""
-    view = await in_thread(services.generation.submit, key, body, idempotency(body))
+    view = await in_thread(generation.submit, key, body, idempotency(body))
     replayed = view.replayed
     if prefer.wait and not prefer.respond_async:
-        view = await services.generation.wait(key, view.job.id, _wait_seconds(prefer, services, 0))
+        view = await generation.wait(key, view.job.id, _wait_seconds(prefer, settings, 0))
     return _accepted(view, base_url, prefer, replayed)
 
 
 @router.get("/v1/jobs", response_model=ListPublic[JobPublic])
 async def list_jobs(
     key: CurrentKey,
-    services: ServicesDep,
+    generation: GenerationDep,
     base_url: BaseUrl,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     after: str | None = None,
     status: JobStatus | None = None,
 ) -> Any:
     """This key's jobs, newest first."""
-    page = await in_thread(services.generation.list_jobs, key, limit=limit, after=after, status=status)
+    page = await in_thread(generation.list_jobs, key, limit=limit, after=after, status=status)
     data = [JobPublic.of(view, base_url) for view in page.items]
     return ListPublic[JobPublic](data=data, has_more=page.has_more, next_cursor=page.next_cursor)
 
 
 @router.get("/v1/jobs/{job_id}", response_model=JobPublic)
-async def get_job(job_id: str, key: CurrentKey, services: ServicesDep, base_url: BaseUrl) -> Any:
-    return JobPublic.of(await in_thread(services.generation.get, key, job_id), base_url)
+async def get_job(job_id: str, key: CurrentKey, generation: GenerationDep, base_url: BaseUrl) -> Any:
+    return JobPublic.of(await in_thread(generation.get, key, job_id), base_url)
 
 
 @router.post("/v1/jobs/{job_id}/cancel", response_model=JobPublic)
-async def cancel_job(job_id: str, key: CurrentKey, services: ServicesDep, base_url: BaseUrl) -> Any:
+async def cancel_job(job_id: str, key: CurrentKey, generation: GenerationDep, base_url: BaseUrl) -> Any:
     """Cancel a queued or running job (at once; a running one stops at its next step).
     A job that has already ended is answered as it is."""
-    return JobPublic.of(await in_thread(services.generation.cancel, key, job_id), base_url)
+    return JobPublic.of(await in_thread(generation.cancel, key, job_id), base_url)

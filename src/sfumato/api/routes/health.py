@@ -6,8 +6,9 @@ from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from sfumato.api.deps import ServicesDep, in_thread
-from sfumato.api.errors import envelope
+from sfumato.http.deps import MetricsDep, ReadinessDep
+from sfumato.http.errors import envelope
+from sfumato.http.threads import in_thread
 
 router = APIRouter(tags=["health"])
 
@@ -19,9 +20,9 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", responses={503: {"description": "not ready: see `checks`"}})
-async def readyz(services: ServicesDep) -> Any:
+async def readyz(readiness: ReadinessDep) -> Any:
     """Ready to serve: the database answers and the model (if this process runs one) is loaded."""
-    checks = await in_thread(services.readiness)
+    checks = await in_thread(readiness.checks)
     if all(state == "ok" for state in checks.values()):
         return {"status": "ok", "checks": checks}
     waiting = ", ".join(f"{name}: {state}" for name, state in checks.items() if state != "ok")
@@ -34,7 +35,7 @@ async def readyz(services: ServicesDep) -> Any:
     response_class=Response,
     responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text format"}},
 )
-async def metrics(services: ServicesDep) -> Response:
+async def metrics(metrics: MetricsDep) -> Response:
     """Queue depth and jobs by status (the whole fleet's, from the database); batch sizes, generation
     and end-to-end latency, images made (this process's worker); webhook deliveries (this process)."""
-    return Response(await in_thread(services.metrics.render), media_type=CONTENT_TYPE_LATEST)
+    return Response(await in_thread(metrics.render), media_type=CONTENT_TYPE_LATEST)

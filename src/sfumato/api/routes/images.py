@@ -5,8 +5,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from sfumato.api.deps import BaseUrl, CurrentKey, GenerationKey, ServicesDep, in_thread
-from sfumato.api.schemas import Deleted, ImagePublic, ListPublic
+from sfumato.api.schemas import Deleted, ListPublic
+from sfumato.http.access import CurrentKey, GenerationKey
+from sfumato.http.deps import BaseUrl, ImagesDep
+from sfumato.http.objects import ImagePublic
+from sfumato.http.threads import in_thread
 from sfumato.imaging.formats import CONTENT_TYPES
 from sfumato.services.images import Transform
 
@@ -16,27 +19,27 @@ router = APIRouter(tags=["images"])
 @router.get("/v1/images", response_model=ListPublic[ImagePublic])
 async def list_images(
     key: CurrentKey,
-    services: ServicesDep,
+    images: ImagesDep,
     base_url: BaseUrl,
     name: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     after: str | None = None,
 ) -> Any:
     """This key's images, newest first; `name` keeps those of that exact name."""
-    page = await in_thread(services.images.list_images, key, name=name, limit=limit, after=after)
+    page = await in_thread(images.list_images, key, name=name, limit=limit, after=after)
     data = [ImagePublic.of(image, base_url) for image in page.items]
     return ListPublic[ImagePublic](data=data, has_more=page.has_more, next_cursor=page.next_cursor)
 
 
 @router.get("/v1/images/{image_id}", response_model=ImagePublic)
-async def get_image(image_id: str, key: CurrentKey, services: ServicesDep, base_url: BaseUrl) -> Any:
-    return ImagePublic.of(await in_thread(services.images.get, key, image_id), base_url)
+async def get_image(image_id: str, key: CurrentKey, images: ImagesDep, base_url: BaseUrl) -> Any:
+    return ImagePublic.of(await in_thread(images.get, key, image_id), base_url)
 
 
 @router.delete("/v1/images/{image_id}", response_model=Deleted)
-async def delete_image(image_id: str, key: CurrentKey, services: ServicesDep) -> Any:
+async def delete_image(image_id: str, key: CurrentKey, images: ImagesDep) -> Any:
     """Delete the image and its file; its public URL stops working."""
-    await in_thread(services.images.delete, key, image_id)
+    await in_thread(images.delete, key, image_id)
     return Deleted(id=image_id, object="image")
 
 
@@ -45,23 +48,23 @@ async def delete_image(image_id: str, key: CurrentKey, services: ServicesDep) ->
     response_class=Response,
     responses={200: {"content": {t: {} for t in CONTENT_TYPES.values()}, "description": "the image file"}},
 )
-async def image_content(image_id: str, key: CurrentKey, services: ServicesDep) -> Response:
-    image, data = await in_thread(services.images.content, key, image_id)
+async def image_content(image_id: str, key: CurrentKey, images: ImagesDep) -> Response:
+    image, data = await in_thread(images.content, key, image_id)
     return Response(
         data, media_type=CONTENT_TYPES[image.format], headers={"Cache-Control": "private, max-age=3600"}
     )
 
 
 @router.post("/v1/images/{image_id}/publish", response_model=ImagePublic)
-async def publish_image(image_id: str, key: CurrentKey, services: ServicesDep, base_url: BaseUrl) -> Any:
+async def publish_image(image_id: str, key: CurrentKey, images: ImagesDep, base_url: BaseUrl) -> Any:
     """Give the image a public, unguessable `url` that needs no key."""
-    return ImagePublic.of(await in_thread(services.images.publish, key, image_id), base_url)
+    return ImagePublic.of(await in_thread(images.publish, key, image_id), base_url)
 
 
 @router.post("/v1/images/{image_id}/unpublish", response_model=ImagePublic)
-async def unpublish_image(image_id: str, key: CurrentKey, services: ServicesDep, base_url: BaseUrl) -> Any:
+async def unpublish_image(image_id: str, key: CurrentKey, images: ImagesDep, base_url: BaseUrl) -> Any:
     """Clear `url`; the old address stops working at once."""
-    return ImagePublic.of(await in_thread(services.images.unpublish, key, image_id), base_url)
+    return ImagePublic.of(await in_thread(images.unpublish, key, image_id), base_url)
 
 
 class TransformRequest(BaseModel):
@@ -75,10 +78,10 @@ class TransformRequest(BaseModel):
 
 @router.post("/v1/images/{image_id}/transform", status_code=201, response_model=ImagePublic)
 async def transform_image(
-    image_id: str, body: TransformRequest, key: GenerationKey, services: ServicesDep, base_url: BaseUrl
+    image_id: str, body: TransformRequest, key: GenerationKey, images: ImagesDep, base_url: BaseUrl
 ) -> Any:
     """A new image with the same name: converted (`format`), resized (`width`, `height`: one keeps the
     proportions, both crop to cover), or recompressed (`quality`). The original stays. A transform is an
     image: it counts against the month's quota and the generation requests a minute."""
     change = Transform(**body.model_dump())
-    return ImagePublic.of(await in_thread(services.images.transform, key, image_id, change), base_url)
+    return ImagePublic.of(await in_thread(images.transform, key, image_id, change), base_url)

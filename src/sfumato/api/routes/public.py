@@ -3,7 +3,8 @@
 from fastapi import APIRouter, Response
 from fastapi.responses import RedirectResponse
 
-from sfumato.api.deps import ServicesDep, in_thread
+from sfumato.http.deps import ImagesDep
+from sfumato.http.threads import in_thread
 from sfumato.imaging.formats import CONTENT_TYPES
 from sfumato.services.images import Delivery
 
@@ -11,17 +12,17 @@ router = APIRouter(tags=["public"])
 
 
 @router.get("/p/{token}", response_class=Response, include_in_schema=False)
-async def published(token: str, services: ServicesDep) -> Response:
+async def published(token: str, images: ImagesDep) -> Response:
     # The URL ends in the format's extension for browsers' sake; the token is what identifies it.
-    delivery = await in_thread(services.images.public_content, token.split(".", 1)[0])
+    delivery = await in_thread(images.public_content, token.split(".", 1)[0])
     # Short caching: an unpublished or deleted image must stop being served soon after.
     return _answer(delivery, "public, max-age=60")
 
 
 @router.get("/i/{token}", response_class=Response, include_in_schema=False)
-async def accessed(token: str, services: ServicesDep) -> Response:
+async def accessed(token: str, images: ImagesDep) -> Response:
     """The key-free URL the hosted dialects answer with: it works until the image expires or is deleted."""
-    delivery = await in_thread(services.images.access_content, token.split(".", 1)[0])
+    delivery = await in_thread(images.access_content, token.split(".", 1)[0])
     return _answer(delivery, "private, max-age=60")
 
 

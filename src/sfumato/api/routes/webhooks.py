@@ -5,7 +5,7 @@ from typing import Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from sfumato.api.deps import CurrentKey
+from sfumato.http.access import CurrentKey
 
 router = APIRouter(tags=["webhooks"])
 

@@ -6,8 +6,10 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from sfumato.api.deps import in_thread
-from sfumato.api.schemas import iso_z
+from sfumato.http.deps import DeliveriesDep, StatusDep, UsageDep
+from sfumato.http.objects import iso_z
+from sfumato.http.threads import in_thread
+from sfumato.services.deliveries import DeliveryLog
 from sfumato.web.pages import Form, Page, SignedIn
 
 router = APIRouter()
@@ -39,10 +41,10 @@ def chart(days: list[tuple[date, int]]) -> dict[str, Any]:
 
 
 @router.get("/usage")
-async def usage(page: SignedIn) -> Response:
+async def usage(page: SignedIn, usage: UsageDep, status: StatusDep) -> Response:
     assert page.key is not None
-    report = await in_thread(page.services.usage.report, page.key)
-    days = await in_thread(page.services.status.images_per_day, page.key.id)
+    report = await in_thread(usage.report, page.key)
+    days = await in_thread(status.images_per_day, page.key.id)
     context = {
         "title": "Usage",
         "usage": report,
@@ -52,9 +54,9 @@ async def usage(page: SignedIn) -> Response:
     return page.render("usage.html", context, active="/usage")
 
 
-async def _webhooks(page: Page, *, reveal: bool) -> Response:
+async def _webhooks(page: Page, log: DeliveryLog, *, reveal: bool) -> Response:
     assert page.key is not None
-    deliveries = await in_thread(page.services.outbox.recent_of_key, page.key.id, 20)
+    deliveries = await in_thread(log.recent, page.key, 20)
     context = {
         "title": "Webhooks",
         "secret": page.key.webhook_secret if reveal else None,
@@ -66,11 +68,11 @@ async def _webhooks(page: Page, *, reveal: bool) -> Response:
 
 
 @router.get("/webhooks")
-async def webhooks(page: SignedIn) -> Response:
-    return await _webhooks(page, reveal=False)
+async def webhooks(page: SignedIn, log: DeliveriesDep) -> Response:
+    return await _webhooks(page, log, reveal=False)
 
 
 @router.post("/webhooks/reveal")
-async def reveal(page: SignedIn, _form: Form) -> Response:
+async def reveal(page: SignedIn, _form: Form, log: DeliveriesDep) -> Response:
     """The secret is shown on demand only, and never lands in a page a browser may have cached."""
-    return await _webhooks(page, reveal=True)
+    return await _webhooks(page, log, reveal=True)

@@ -5,10 +5,13 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from sfumato.api.deps import in_thread
-from sfumato.api.schemas import iso_z
 from sfumato.domain.errors import InvalidParameter, SfumatoError
 from sfumato.domain.keys import ApiKey
+from sfumato.domain.plans import PlanBook
+from sfumato.http.deps import KeysDep, PlansDep, ReadinessDep, SettingsDep, StatusDep
+from sfumato.http.objects import iso_z
+from sfumato.http.threads import in_thread
+from sfumato.services.keys import KeyService
 from sfumato.web.pages import Admin, Form, Page
 
 router = APIRouter()
@@ -24,19 +27,21 @@ def _shown(key: ApiKey) -> dict[str, Any]:
 
 async def _keys_page(
     page: Page,
+    keys: KeyService,
+    plans: PlanBook,
     after: str | None,
     *,
     created: tuple[ApiKey, str] | None = None,
     notice: str = "",
     status: int = 200,
 ) -> Response:
-    listed = await in_thread(page.services.keys.page, limit=50, after=after)
+    listed = await in_thread(keys.page, limit=50, after=after)
     context = {
         "title": "Keys",
         "keys": [_shown(key) for key in listed.items],
         "next_cursor": listed.next_cursor,
-        "plans": list(page.services.settings.plans),
-        "default_plan": page.services.settings.default_plan,
+        "plans": plans.names,
+        "default_plan": plans.default,
         "created": created[0] if created else None,
         "created_key": created[1] if created else None,
         "notice": notice,
@@ -46,8 +51,8 @@ async def _keys_page(
 
 
 @router.get("/admin/keys")
-async def keys(page: Admin, after: str | None = None) -> Response:
-    return await _keys_page(page, after)
+async def keys_page(page: Admin, keys: KeysDep, plans: PlansDep, after: str | None = None) -> Response:
+    return await _keys_page(page, keys, plans, after)
 
 
 def _number(form: dict[str, str], name: str) -> int | None:
@@ -60,10 +65,10 @@ def _number(form: dict[str, str], name: str) -> int | None:
 
 
 @router.post("/admin/keys")
-async def create_key(page: Admin, form: Form) -> Response:
+async def create_key(page: Admin, form: Form, keys: KeysDep, plans: PlansDep) -> Response:
     try:
         key, raw = await in_thread(
-            page.services.keys.create,
+            keys.create,
             form.get("name", ""),
             plan=form.get("plan") or None,
             admin=bool(form.get("admin")),
@@ -71,30 +76,30 @@ async def create_key(page: Admin, form: Form) -> Response:
             monthly_images=_number(form, "monthly_images"),
         )
     except SfumatoError as error:
-        return await _keys_page(page, None, notice=error.message, status=400)
-    return await _keys_page(page, None, created=(key, raw))
+        return await _keys_page(page, keys, plans, None, notice=error.message, status=400)
+    return await _keys_page(page, keys, plans, None, created=(key, raw))
 
 
 @router.post("/admin/keys/{key_id}/revoke")
-async def revoke(key_id: str, page: Admin, _form: Form) -> Response:
-    await in_thread(page.services.keys.revoke, key_id)
+async def revoke(key_id: str, page: Admin, _form: Form, keys: KeysDep) -> Response:
+    await in_thread(keys.revoke, key_id)
     return page.redirect("/admin/keys")
 
 
 @router.get("/admin/service")
-async def service(page: Admin) -> Response:
-    overview = await in_thread(page.services.status.overview)
-    readiness = await in_thread(page.services.readiness)
+async def service(page: Admin, status: StatusDep, readiness: ReadinessDep, settings: SettingsDep) -> Response:
+    overview = await in_thread(status.overview)
+    checks = await in_thread(readiness.checks)
     workers = [
         {**vars(worker), "last_seen": iso_z(worker.last_seen) if worker.last_seen else ""}
         for worker in overview.workers
     ]
     context = {
         "title": "Service",
-        "model": page.services.settings.model,
+        "model": settings.model,
         "counts": overview.counts,
         "images_per_second": overview.images_per_second,
         "workers": workers,
-        "readiness": readiness,
+        "readiness": checks,
     }
     return page.render("admin_service.html", context, active="/admin/service")

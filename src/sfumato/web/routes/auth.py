@@ -3,9 +3,10 @@
 from fastapi import APIRouter
 from fastapi.responses import RedirectResponse, Response
 
-from sfumato.api.deps import authenticate, in_thread
 from sfumato.domain.errors import AuthenticationFailed, RateLimited
-from sfumato.web.pages import AnyPage, Form, sessions
+from sfumato.http.deps import AccessDep
+from sfumato.http.threads import in_thread
+from sfumato.web.pages import AnyPage, Form
 
 router = APIRouter()
 
@@ -30,19 +31,23 @@ async def signin_form(page: AnyPage, next: str | None = None) -> Response:
 
 
 @router.post("/signin")
-async def signin(page: AnyPage, form: Form) -> Response:
+async def signin(page: AnyPage, form: Form, access: AccessDep) -> Response:
     address = page.request.client.host if page.request.client else "unknown"
     try:
-        key = await in_thread(authenticate, page.services, form.get("api_key", "").strip(), address)
+        key = await in_thread(access.authenticate, form.get("api_key", "").strip(), address)
     except (AuthenticationFailed, RateLimited) as error:
         status = 429 if isinstance(error, RateLimited) else 401
         context = {"title": "Sign in", "next": _next(form.get("next")), "notice": error.message}
         return page.render("signin.html", context | {"notice_kind": "error"}, status=status)
-    return page.redirect(_next(form.get("next")), session=page.session.signed_in(key.id))
+    session_id = await in_thread(access.start_session, key)
+    return page.redirect(_next(form.get("next")), session=page.session.signed_in(key.id, session_id))
 
 
 @router.post("/signout")
-async def signout(page: AnyPage, _form: Form) -> Response:
+async def signout(page: AnyPage, _form: Form, access: AccessDep) -> Response:
+    """Ends the session itself, not only this browser's cookie: a copy of it opens nothing after."""
+    if page.session.id is not None:
+        await in_thread(access.end_session, page.session.id)
     response = RedirectResponse("/signin", status_code=303)
-    sessions(page.request).clear(response)
+    page.sessions.clear(page.request, response)
     return response

@@ -5,11 +5,12 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from sfumato.api.deps import in_thread
-from sfumato.api.schemas import ImagePublic, access_url
 from sfumato.domain.errors import InvalidParameter
 from sfumato.domain.images import Image
-from sfumato.services.images import Transform
+from sfumato.http.deps import ImagesDep
+from sfumato.http.objects import ImagePublic, access_url
+from sfumato.http.threads import in_thread
+from sfumato.services.images import ImageService, Transform
 from sfumato.web.pages import Form, Page, SignedIn
 
 router = APIRouter()
@@ -23,10 +24,12 @@ def shown(page: Page, image: Image) -> dict[str, Any]:
 
 
 @router.get("/gallery")
-async def gallery(page: SignedIn, name: str | None = None, after: str | None = None) -> Response:
+async def gallery(
+    page: SignedIn, images: ImagesDep, name: str | None = None, after: str | None = None
+) -> Response:
     assert page.key is not None
     name = name.strip()[:200] if name and name.strip() else None
-    listed = await in_thread(page.services.images.list_images, page.key, name=name, limit=24, after=after)
+    listed = await in_thread(images.list_images, page.key, name=name, limit=24, after=after)
     context = {
         "title": "Gallery",
         "images": [shown(page, image) for image in listed.items],
@@ -36,10 +39,12 @@ async def gallery(page: SignedIn, name: str | None = None, after: str | None = N
     return page.render("gallery.html", context, active="/gallery")
 
 
-async def _image_page(page: Page, image_id: str, *, notice: str = "", status: int = 200) -> Response:
+async def _image_page(
+    page: Page, images: ImageService, image_id: str, *, notice: str = "", status: int = 200
+) -> Response:
     assert page.key is not None
-    image = await in_thread(page.services.images.get, page.key, image_id)
-    named = await in_thread(page.services.images.list_images, page.key, name=image.name, limit=24, after=None)
+    image = await in_thread(images.get, page.key, image_id)
+    named = await in_thread(images.list_images, page.key, name=image.name, limit=24, after=None)
     context = {
         "title": image.name,
         "image": shown(page, image),
@@ -51,21 +56,21 @@ async def _image_page(page: Page, image_id: str, *, notice: str = "", status: in
 
 
 @router.get("/gallery/{image_id}")
-async def image_page(image_id: str, page: SignedIn) -> Response:
-    return await _image_page(page, image_id)
+async def image_page(image_id: str, page: SignedIn, images: ImagesDep) -> Response:
+    return await _image_page(page, images, image_id)
 
 
 @router.post("/gallery/{image_id}/publish")
-async def publish(image_id: str, page: SignedIn, _form: Form) -> Response:
+async def publish(image_id: str, page: SignedIn, _form: Form, images: ImagesDep) -> Response:
     assert page.key is not None
-    await in_thread(page.services.images.publish, page.key, image_id)
+    await in_thread(images.publish, page.key, image_id)
     return page.redirect(f"/gallery/{image_id}")
 
 
 @router.post("/gallery/{image_id}/unpublish")
-async def unpublish(image_id: str, page: SignedIn, _form: Form) -> Response:
+async def unpublish(image_id: str, page: SignedIn, _form: Form, images: ImagesDep) -> Response:
     assert page.key is not None
-    await in_thread(page.services.images.unpublish, page.key, image_id)
+    await in_thread(images.unpublish, page.key, image_id)
     return page.redirect(f"/gallery/{image_id}")
 
 
@@ -85,26 +90,26 @@ def transform_of(form: dict[str, str]) -> Transform:
 
 
 @router.post("/gallery/{image_id}/transform")
-async def transform(image_id: str, page: SignedIn, form: Form) -> Response:
+async def transform(image_id: str, page: SignedIn, form: Form, images: ImagesDep) -> Response:
     assert page.key is not None
     try:
-        made = await in_thread(page.services.images.transform, page.key, image_id, transform_of(form))
+        made = await in_thread(images.transform, page.key, image_id, transform_of(form))
     except InvalidParameter as error:
-        return await _image_page(page, image_id, notice=error.message, status=400)
+        return await _image_page(page, images, image_id, notice=error.message, status=400)
     return page.redirect(f"/gallery/{made.id}")
 
 
 @router.get("/gallery/{image_id}/delete")
-async def confirm_delete(image_id: str, page: SignedIn) -> Response:
+async def confirm_delete(image_id: str, page: SignedIn, images: ImagesDep) -> Response:
     assert page.key is not None
-    image = await in_thread(page.services.images.get, page.key, image_id)
+    image = await in_thread(images.get, page.key, image_id)
     return page.render(
         "confirm_delete.html", {"title": "Delete", "image": shown(page, image)}, active="/gallery"
     )
 
 
 @router.post("/gallery/{image_id}/delete")
-async def delete(image_id: str, page: SignedIn, _form: Form) -> Response:
+async def delete(image_id: str, page: SignedIn, _form: Form, images: ImagesDep) -> Response:
     assert page.key is not None
-    await in_thread(page.services.images.delete, page.key, image_id)
+    await in_thread(images.delete, page.key, image_id)
     return page.redirect("/gallery")

@@ -7,13 +7,16 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from sfumato.api.deps import in_thread
-from sfumato.api.errors import status_of, validation_error
-from sfumato.api.schemas import JobPublic, access_url
 from sfumato.domain.errors import InvalidParameter, SfumatoError
 from sfumato.domain.generation import GenerationRequest
 from sfumato.domain.models import MODELS
+from sfumato.domain.plans import PlanBook
 from sfumato.domain.styles import STYLES
+from sfumato.http.deps import AccessDep, GenerationDep, PlansDep, SettingsDep
+from sfumato.http.errors import status_of, validation_error
+from sfumato.http.objects import JobPublic, access_url
+from sfumato.http.threads import in_thread
+from sfumato.services.access import Access
 from sfumato.services.generation import JobView
 from sfumato.web.pages import Form, Page, SignedIn
 from sfumato.web.snippets import request_body, snippets
@@ -23,8 +26,8 @@ router = APIRouter()
 INTEGERS = ("width", "height", "steps", "n", "seed")
 
 
-def _defaults(page: Page) -> dict[str, Any]:
-    spec = MODELS[page.services.settings.model]
+def _defaults(model: str) -> dict[str, Any]:
+    spec = MODELS[model]
     return {
         "prompt": "",
         "negative_prompt": "",
@@ -41,15 +44,17 @@ def _defaults(page: Page) -> dict[str, Any]:
     }
 
 
-def _playground(page: Page, form: dict[str, Any], *, notice: str = "", status: int = 200) -> Response:
+def _playground(
+    page: Page, model: str, plans: PlanBook, form: dict[str, Any], *, notice: str = "", status: int = 200
+) -> Response:
     assert page.key is not None
-    limits = page.services.limits_of(page.key)
+    limits = plans.limits_of(page.key)
     quota = "no monthly limit" if limits.monthly_images is None else f"{limits.monthly_images} images a month"
     context = {
         "title": "Playground",
         "form": form,
         "styles": list(STYLES),
-        "model": MODELS[page.services.settings.model],
+        "model": MODELS[model],
         "most_images": limits.max_images_per_request,
         "usage_line": f"{limits.plan} plan: {limits.requests_per_minute} requests a minute, {quota}",
         "notice": notice,
@@ -59,14 +64,16 @@ def _playground(page: Page, form: dict[str, Any], *, notice: str = "", status: i
 
 
 @router.get("/playground")
-async def playground(page: SignedIn) -> Response:
-    form = _defaults(page)
+async def playground(
+    page: SignedIn, generation: GenerationDep, settings: SettingsDep, plans: PlansDep
+) -> Response:
+    form = _defaults(settings.model)
     source = page.request.query_params.get("from")
     if source and page.key is not None:
-        view = await in_thread(page.services.generation.get, page.key, source)
+        view = await in_thread(generation.get, page.key, source)
         body = request_body(view.job.params)
         form |= {name: value for name, value in body.items() if name in form} | {"random_seed": False}
-    return _playground(page, form)
+    return _playground(page, settings.model, plans, form)
 
 
 def request_of(fields: dict[str, str]) -> GenerationRequest:
@@ -91,18 +98,26 @@ def request_of(fields: dict[str, str]) -> GenerationRequest:
 
 
 @router.post("/playground")
-async def generate(page: SignedIn, form: Form) -> Response:
+async def generate(
+    page: SignedIn,
+    form: Form,
+    generation: GenerationDep,
+    access: AccessDep,
+    settings: SettingsDep,
+    plans: PlansDep,
+) -> Response:
     assert page.key is not None
-    key, services = page.key, page.services
-    shown = _defaults(page) | {name: value for name, value in form.items() if name != "csrf_token"}
+    key = page.key
+    shown = _defaults(settings.model) | {name: value for name, value in form.items() if name != "csrf_token"}
     shown["random_seed"] = bool(form.get("random_seed"))
     try:
         request = request_of(form)
-        await in_thread(services.limits.hit_generation, key.id, services.limits_of(key))  # as the API counts
-        view = await in_thread(services.generation.submit, key, request)
+        await in_thread(access.count, key, Access.GENERATE)  # as the API counts
+        view = await in_thread(generation.submit, key, request)
     except SfumatoError as error:
         field = f" ({error.param})" if error.param else ""
-        return _playground(page, shown, notice=f"{error.message}{field}", status=status_of(error)[0])
+        notice = f"{error.message}{field}"
+        return _playground(page, settings.model, plans, shown, notice=notice, status=status_of(error)[0])
     return page.redirect(f"/jobs/{view.job.id}")
 
 
@@ -125,23 +140,23 @@ def job_context(page: Page, view: JobView) -> dict[str, Any]:
 
 
 @router.get("/jobs/{job_id}")
-async def job_page(job_id: str, page: SignedIn) -> Response:
+async def job_page(job_id: str, page: SignedIn, generation: GenerationDep) -> Response:
     assert page.key is not None
-    view = await in_thread(page.services.generation.get, page.key, job_id)
+    view = await in_thread(generation.get, page.key, job_id)
     return page.render("job.html", job_context(page, view), active="/jobs")
 
 
 @router.post("/jobs/{job_id}/cancel")
-async def cancel(job_id: str, page: SignedIn, _form: Form) -> Response:
+async def cancel(job_id: str, page: SignedIn, _form: Form, generation: GenerationDep) -> Response:
     assert page.key is not None
-    await in_thread(page.services.generation.cancel, page.key, job_id)
+    await in_thread(generation.cancel, page.key, job_id)
     return page.redirect(f"/jobs/{job_id}")
 
 
 @router.get("/jobs")
-async def jobs(page: SignedIn, after: str | None = None) -> Response:
+async def jobs(page: SignedIn, generation: GenerationDep, after: str | None = None) -> Response:
     assert page.key is not None
-    listed = await in_thread(page.services.generation.list_jobs, page.key, limit=25, after=after, status=None)
+    listed = await in_thread(generation.list_jobs, page.key, limit=25, after=after, status=None)
     shown = [JobPublic.of(view, page.base_url).model_dump(mode="json") for view in listed.items]
     context = {"title": "Jobs", "jobs": shown, "next_cursor": listed.next_cursor}
     return page.render("jobs.html", context, active="/jobs")

@@ -1,118 +1,71 @@
 """AUTOMATIC1111's routes. Generation waits, as AUTOMATIC1111's does, and answers raw base64 PNGs."""
 
-import asyncio
-import base64
 from datetime import UTC
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Response
 
-from sfumato.api.deps import ServicesDep, in_thread
 from sfumato.api.dialects.a1111 import catalog
 from sfumato.api.dialects.a1111.auth import GeneratingKey, ReadingKey
 from sfumato.api.dialects.a1111.inputs import a1111_mask
 from sfumato.api.dialects.a1111.schemas import ImagesResponse, Img2ImgRequest, Txt2ImgRequest
-from sfumato.api.dialects.a1111.translate import Plan, hires_request, info, parameters, plan
-from sfumato.api.outcome import generate_and_wait
+from sfumato.api.dialects.a1111.serving import CLIENT, Serving
+from sfumato.api.dialects.a1111.translate import Plan, plan
 from sfumato.domain.errors import InvalidParameter
-from sfumato.domain.images import Image
-from sfumato.domain.keys import ApiKey
 from sfumato.domain.models import MODELS
-from sfumato.services.container import Services
+from sfumato.http.threads import in_thread
 
 router = APIRouter(prefix="/sdapi/v1", tags=["automatic1111"])
-CLIENT = "a1111"  # the name its kept options go under
-
-
-def _model(services: Services, key: ApiKey, body: Txt2ImgRequest | None = None) -> str:
-    """The served model a key's client chose (its options, or this request's override_settings)."""
-    served = services.generation.served
-    chosen = (body.override_settings or {}).get("sd_model_checkpoint") if body else None
-    chosen = chosen or services.client_options.get(key, CLIENT).get("sd_model_checkpoint")
-    return (catalog.model_named(str(chosen), served) if chosen else None) or served[0]
-
-
-async def _generate(
-    services: Services, key: ApiKey, body: Txt2ImgRequest, made: Plan, response: Response
-) -> Any:
-    images = await generate_and_wait(services, key, made.request, None, response)
-    extra: dict[str, Any] = {}
-    if made.request.image is not None:
-        extra["Denoising strength"] = made.request.strength
-    if made.hires is not None:
-        hires = made.hires
-        second = [hires_request(made.request, image, hires) for image in images]
-        passes = [generate_and_wait(services, key, request, None, response) for request in second]
-        images = [made_again[0] for made_again in await asyncio.gather(*passes)]
-        extra |= {
-            "Denoising strength": hires.strength,
-            "Hires resize": f"{hires.width}x{hires.height}",
-            "Hires steps": hires.steps,
-            "Hires upscaler": "Lanczos",
-        }
-    model = made.request.model or services.generation.served[0]
-    described = info(made, images, model, catalog.sha256_of(model)[:10], extra, services.clock.now())
-    pictures = (
-        [await _base64(services, key, image) for image in images] if body.send_images is not False else []
-    )
-    return ImagesResponse(images=pictures, parameters=parameters(body), info=described)
-
-
-async def _base64(services: Services, key: ApiKey, image: Image) -> str:
-    _, content = await in_thread(services.images.content, key, image.id)
-    return base64.b64encode(content).decode()  # raw: clients split at the first comma, or decode it whole
 
 
 @router.post("/txt2img", response_model=ImagesResponse)
-async def txt2img(body: Txt2ImgRequest, key: GeneratingKey, services: ServicesDep, response: Response) -> Any:
+async def txt2img(body: Txt2ImgRequest, key: GeneratingKey, serving: Serving, response: Response) -> Any:
     """Text to image; with `enable_hr`, the hires fix: the images made larger, then redrawn."""
-    model = await in_thread(_model, services, key, body)
+    model = await in_thread(serving.model, key, body)
     made = plan(body, MODELS[model])
     made = Plan(made.request.model_copy(update={"model": model}), made.requested, made.hires)
-    return await _generate(services, key, body, made, response)
+    return await serving.generate(key, body, made, response)
 
 
 @router.post("/img2img", response_model=ImagesResponse)
-async def img2img(body: Img2ImgRequest, key: GeneratingKey, services: ServicesDep, response: Response) -> Any:
+async def img2img(body: Img2ImgRequest, key: GeneratingKey, serving: Serving, response: Response) -> Any:
     """Image to image, inpainting with `mask`: the first of `init_images` redrawn at `denoising_strength`."""
     if not body.init_images:
         raise InvalidParameter("init_images needs an image (base64 or a data: URL)", param="init_images")
-    model = await in_thread(_model, services, key, body)
+    model = await in_thread(serving.model, key, body)
     mask = None
     if body.mask:
-        limits = services.generation.inputs.limits
+        limits = serving.generation.inputs.limits
         mask = await in_thread(a1111_mask, body.mask, invert=bool(body.inpainting_mask_invert), limits=limits)
     made = plan(body, MODELS[model], image=body.init_images[0], mask=mask)
     made = Plan(made.request.model_copy(update={"model": model}), made.requested, None)
-    return await _generate(services, key, body, made, response)
+    return await serving.generate(key, body, made, response)
 
 
 @router.get("/options")
-async def get_options(key: ReadingKey, services: ServicesDep) -> dict[str, Any]:
-    kept = await in_thread(services.client_options.get, key, CLIENT)
-    return catalog.options(await in_thread(_model, services, key), kept)
+async def get_options(key: ReadingKey, serving: Serving) -> dict[str, Any]:
+    kept = await in_thread(serving.client_options.get, key, CLIENT)
+    return catalog.options(await in_thread(serving.model, key), kept)
 
 
 @router.post("/options")
-async def set_options(
-    key: ReadingKey, services: ServicesDep, changes: Annotated[dict[str, Any], Body()]
-) -> None:
+async def set_options(key: ReadingKey, serving: Serving, changes: Annotated[dict[str, Any], Body()]) -> None:
     """Kept for this key (bounded), given back by GET; `sd_model_checkpoint` picks among the served models."""
     if "sd_model_checkpoint" in changes:
         name = str(changes["sd_model_checkpoint"])
-        model = catalog.model_named(name, services.generation.served)
+        model = catalog.model_named(name, serving.generation.served)
         if model is None:
-            available = ", ".join(catalog.title(served) for served in services.generation.served)
+            available = ", ".join(catalog.title(served) for served in serving.generation.served)
             raise InvalidParameter(
                 f"model {name!r} not found; available: {available}", param="sd_model_checkpoint"
             )
         changes = changes | {"sd_model_checkpoint": catalog.title(model)}
-    await in_thread(services.client_options.update, key, CLIENT, changes)
+    await in_thread(serving.client_options.update, key, CLIENT, changes)
 
 
 @router.get("/sd-models")
-async def sd_models(_key: ReadingKey, services: ServicesDep) -> list[dict[str, Any]]:
-    return [catalog.checkpoint(model) for model in services.generation.served]
+async def sd_models(_key: ReadingKey, serving: Serving) -> list[dict[str, Any]]:
+    return [catalog.checkpoint(model) for model in serving.generation.served]
 
 
 @router.get("/samplers")
@@ -167,10 +120,10 @@ async def refresh(_key: ReadingKey) -> None:
 
 @router.get("/progress")
 async def progress(
-    key: ReadingKey, services: ServicesDep, skip_current_image: Annotated[bool, Query()] = False
+    key: ReadingKey, serving: Serving, skip_current_image: Annotated[bool, Query()] = False
 ) -> dict[str, Any]:
     """The key's current job: how far, how long left, its latest preview (when it asked for them)."""
-    active = await in_thread(services.generation.active, key)
+    active = await in_thread(serving.generation.active, key)
     if not active:
         return {
             "progress": 0.0,
@@ -181,7 +134,7 @@ async def progress(
         }
     job = active[0]
     steps = job.params.steps_to_run()
-    elapsed = (services.clock.now() - (job.started_at or job.created_at)).total_seconds()
+    elapsed = (serving.clock.now() - (job.started_at or job.created_at)).total_seconds()
     done = max(job.progress, 0.01)
     state = catalog.IDLE_STATE | {
         "job": job.id,
@@ -201,13 +154,13 @@ async def progress(
 
 
 @router.post("/interrupt")
-async def interrupt(key: ReadingKey, services: ServicesDep) -> dict[str, Any]:
+async def interrupt(key: ReadingKey, serving: Serving) -> dict[str, Any]:
     """Stop the key's running job (it ends canceled); answers {} as AUTOMATIC1111 does."""
-    await in_thread(services.generation.interrupt, key)
+    await in_thread(serving.generation.interrupt, key)
     return {}
 
 
 @router.post("/skip")
-async def skip(key: ReadingKey, services: ServicesDep) -> None:
+async def skip(key: ReadingKey, serving: Serving) -> None:
     """The same as interrupt here (a job is one batch); answers null as AUTOMATIC1111 does."""
-    await in_thread(services.generation.interrupt, key)
+    await in_thread(serving.generation.interrupt, key)

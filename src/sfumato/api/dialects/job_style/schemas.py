@@ -4,8 +4,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from sfumato.api.schemas import Timestamp
 from sfumato.domain.generation import GenerationRequest
+from sfumato.http.objects import Timestamp
 
 
 class JobStyleRequest(GenerationRequest):

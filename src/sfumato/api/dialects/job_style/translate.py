@@ -1,8 +1,8 @@
 """A job as the job-style dialect reports it: its five states folded into three."""
 
 from sfumato.api.dialects.job_style.schemas import JobStyleStatus
-from sfumato.api.schemas import access_url
 from sfumato.domain.jobs import JobStatus
+from sfumato.http.objects import access_url
 from sfumato.services.generation import JobView
 
 _STATUS = {

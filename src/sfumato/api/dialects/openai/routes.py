@@ -1,38 +1,22 @@
 """OpenAI's image routes: `POST /v1/images/generations`, `/v1/images/edits` and `/v1/images/variations`,
 each answering as generations does."""
 
-import base64
-from collections.abc import Callable
-from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from sfumato.api.deps import BaseUrl, Fingerprint, GenerationKey, ServicesDep, idempotency, in_thread
+from sfumato.api.deps import Fingerprint, idempotency
 from sfumato.api.dialects.openai.schemas import (
     OpenAIEditRequest,
-    OpenAIImage,
     OpenAIImageRequest,
     OpenAIImagesResponse,
     OpenAIVariationRequest,
 )
-from sfumato.api.dialects.openai.stream import image_stream
-from sfumato.api.dialects.openai.translate import (
-    answer_quality,
-    edit_to_generation,
-    gpt_image,
-    response_format,
-    to_generation,
-    variation_to_generation,
-)
+from sfumato.api.dialects.openai.serving import Serving
+from sfumato.api.dialects.openai.translate import edit_to_generation, to_generation, variation_to_generation
 from sfumato.api.dialects.openai.uploads import IMAGE_FIELDS, first_image, read_upload
-from sfumato.api.outcome import generate_and_wait
-from sfumato.api.schemas import SSE_CONTENT, access_url
-from sfumato.domain.generation import GenerationRequest
-from sfumato.domain.idempotency import Idempotency
-from sfumato.domain.images import Image
-from sfumato.domain.keys import ApiKey
-from sfumato.services.container import Services
+from sfumato.api.schemas import SSE_CONTENT
+from sfumato.http.access import GenerationKey
 
 router = APIRouter(tags=["openai"])
 
@@ -73,65 +57,14 @@ _VARIATION_FIELDS = {"image": "string", "model": "string", "n": "integer", "size
 }
 
 
-async def _answer(
-    services: Services,
-    key: ApiKey,
-    images: list[Image],
-    request: GenerationRequest,
-    fmt: str,
-    base: str,
-    described: Callable[[str], dict[str, Any]],
-) -> OpenAIImagesResponse:
-    data = []
-    for image in images:
-        if fmt == "b64_json":
-            _, content = await in_thread(services.images.content, key, image.id)
-            data.append(OpenAIImage(b64_json=base64.b64encode(content).decode(), revised_prompt=image.prompt))
-        else:
-            data.append(OpenAIImage(url=access_url(image, base), revised_prompt=image.prompt))
-    size = f"{images[0].width}x{images[0].height}" if images else f"{request.width}x{request.height}"
-    return OpenAIImagesResponse(created=int(services.clock.now().timestamp()), data=data, **described(size))
-
-
-def _described(body: OpenAIImageRequest, request: GenerationRequest, size: str) -> dict[str, Any]:
-    """What OpenAI's answer says of its images: a GPT image model's also its background and quality."""
-    described: dict[str, Any] = {"output_format": request.format, "size": size}
-    if gpt_image(body.model) or body.stream:
-        described |= {"background": "opaque", "quality": answer_quality(body)}
-    return described
-
-
-async def _serve(
-    services: Services,
-    key: ApiKey,
-    body: OpenAIImageRequest,
-    request: GenerationRequest,
-    idempotency: Idempotency | None,
-    response: Response,
-    base_url: str,
-    *,
-    prefix: str,
-    **options: Any,
-) -> Any:
-    """Generate and answer as OpenAI does: the images once made, or with `stream`, events as they come."""
-    if body.stream:
-        view = await in_thread(services.generation.submit, key, request, idempotency, **options)
-        size = f"{request.width}x{request.height}"
-        return image_stream(
-            services,
-            key,
-            view,
-            prefix=prefix,
-            partial_images=body.partial_images or 0,
-            described=_described(body, request, size),
-        )
-    images = await generate_and_wait(services, key, request, idempotency, response, **options)
-    described = partial(_described, body, request)
-    return await _answer(services, key, images, request, response_format(body), base_url, described)
-
-
 # With `stream`, the answer is Server-Sent Events (docs/api.md): the schema says so beside the JSON.
 STREAMED: dict[int | str, dict[str, Any]] = {200: {"content": SSE_CONTENT}}
+
+
+def _azure(raw: Request) -> dict[str, str]:
+    """On Azure OpenAI's paths (`?api-version=`, the key in `api-key`), the deployment names the model."""
+    deployment = raw.path_params.get("deployment")
+    return {"model": deployment} if deployment is not None else {}
 
 
 @router.post(
@@ -141,40 +74,19 @@ STREAMED: dict[int | str, dict[str, Any]] = {200: {"content": SSE_CONTENT}}
     responses=STREAMED,
 )
 async def generations(
+    raw: Request,
     body: OpenAIImageRequest,
     key: GenerationKey,
-    services: ServicesDep,
-    base_url: BaseUrl,
+    serving: Serving,
     response: Response,
     idempotency: Annotated[Fingerprint, Depends(idempotency("openai"))],
 ) -> Any:
     """OpenAI-compatible generation: waits, then answers with URLs (key-free, until expiry) or base64;
     with `stream`, Server-Sent Events of partial images, then the image."""
-    request = to_generation(body, services.settings.model)
+    body.model = body.model or _azure(raw).get("model")
+    request = to_generation(body, serving.settings.model)
     fingerprint = idempotency(body)
-    return await _serve(
-        services, key, body, request, fingerprint, response, base_url, prefix="image_generation"
-    )
-
-
-@router.post(
-    "/openai/deployments/{deployment}/images/generations",
-    response_model=OpenAIImagesResponse,
-    response_model_exclude_none=True,
-    responses=STREAMED,
-)
-async def azure_generations(
-    deployment: str,
-    body: OpenAIImageRequest,
-    key: GenerationKey,
-    services: ServicesDep,
-    base_url: BaseUrl,
-    response: Response,
-    idempotency: Annotated[Fingerprint, Depends(idempotency("openai"))],
-) -> Any:
-    """Azure OpenAI's path (with `?api-version=`, and the key in `api-key`): the deployment is the model."""
-    body.model = body.model or deployment
-    return await generations(body, key, services, base_url, response, idempotency)
+    return await serving.serve(key, body, request, fingerprint, response, prefix="image_generation")
 
 
 @router.post(
@@ -187,32 +99,37 @@ async def azure_generations(
 async def edits(
     raw: Request,
     key: GenerationKey,
-    services: ServicesDep,
-    base_url: BaseUrl,
+    serving: Serving,
     response: Response,
     idempotency: Annotated[Fingerprint, Depends(idempotency("openai-edits"))],
 ) -> Any:
     """OpenAI's image edits: the first image redrawn after the prompt, inpainted where the mask (or the
     image's own transparency) is clear; further images are not used, and the job says so."""
-    upload = await read_upload(raw, max_bytes=services.settings.max_input_bytes)
-    azure = {"model": raw.path_params["deployment"]} if "deployment" in raw.path_params else {}
-    fields = upload.fields | azure
-    body = OpenAIEditRequest.model_validate(fields)  # its errors: 400 naming the field
-    request = edit_to_generation(body, services.settings.model, first_image(upload), upload.mask)
-    return await _serve(
-        services,
+    upload = await read_upload(raw, max_bytes=serving.settings.max_input_bytes)
+    body = OpenAIEditRequest.model_validate(upload.fields | _azure(raw))  # its errors: 400 naming the field
+    request = edit_to_generation(body, serving.settings.model, first_image(upload), upload.mask)
+    return await serving.serve(
         key,
         body,
         request,
         idempotency(request),
         response,
-        base_url,
         prefix="image_edit",
         alpha_mask=True,
         ignored_images=len(upload.images) - 1,
     )
 
 
+# Azure OpenAI's paths: the same routes, the deployment in the path (one way of aliasing, for both).
+router.add_api_route(
+    "/openai/deployments/{deployment}/images/generations",
+    generations,
+    methods=["POST"],
+    response_model=OpenAIImagesResponse,
+    response_model_exclude_none=True,
+    responses=STREAMED,
+    summary="Azure Generations",
+)
 router.add_api_route(
     "/openai/deployments/{deployment}/images/edits",
     edits,
@@ -234,15 +151,14 @@ router.add_api_route(
 async def variations(
     raw: Request,
     key: GenerationKey,
-    services: ServicesDep,
-    base_url: BaseUrl,
+    serving: Serving,
     response: Response,
     idempotency: Annotated[Fingerprint, Depends(idempotency("openai-variations"))],
 ) -> Any:
     """OpenAI's variations: the image redrawn, without a prompt, `strength` of it (0.6 by default)."""
-    upload = await read_upload(raw, max_bytes=services.settings.max_input_bytes)
+    upload = await read_upload(raw, max_bytes=serving.settings.max_input_bytes)
     body = OpenAIVariationRequest.model_validate(upload.fields)
     request = variation_to_generation(body, first_image(upload))
-    images = await generate_and_wait(services, key, request, idempotency(request), response)
+    images = await serving.made(key, request, idempotency(request), response)
     plain = lambda size: {"output_format": "png", "size": size}  # noqa: E731
-    return await _answer(services, key, images, request, body.response_format or "url", base_url, plain)
+    return await serving.answer(key, images, request, body.response_format or "url", plain)

@@ -4,8 +4,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from sfumato.api.schemas import Timestamp
 from sfumato.domain.rules import ImageCount, Prompt, Seed
+from sfumato.http.objects import Timestamp
 
 SIZES = (512, 768, 1024, 1536, 1920)
 SyncStyle = Literal["photorealistic", "painting", "cartoon", "sketch", "abstract"]

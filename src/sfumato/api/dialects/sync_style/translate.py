@@ -1,10 +1,10 @@
 """The synchronous dialect's request as a GenerationRequest, and an image as it answers one."""
 
 from sfumato.api.dialects.sync_style.schemas import SyncStyleImage, SyncStyleRequest
-from sfumato.api.schemas import access_url
 from sfumato.domain.generation import GenerationRequest
 from sfumato.domain.images import Image
 from sfumato.domain.models import ModelSpec
+from sfumato.http.objects import access_url
 
 
 def to_generation(request: SyncStyleRequest, spec: ModelSpec) -> GenerationRequest:

@@ -1,9 +1,11 @@
-"""The one error envelope (docs/api.md §4), built here and nowhere else, for every failure on every route.
+"""The one error envelope (docs/api.md §4), built here and nowhere else, for every failure on every route
+of both edges (the API and the dashboard).
 
 HTTP lives here: each domain error's status, its headers (Retry-After, RateLimit-*, WWW-Authenticate), and
 the request part a domain error names (an idempotency key is a header)."""
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -145,15 +147,17 @@ def allowed_methods(request: Request) -> list[str]:
 
 PAGE = "sfumato.page"  # in a request's scope when the dashboard answers it: its errors are pages
 
-
-async def _as_page(request: Request, error: Exception) -> Response | None:
-    if request.scope.get(PAGE) and (page_errors := getattr(request.app.state, "page_errors", None)):
-        response: Response = await page_errors(request, error)
-        return response
-    return None
+PageErrors = Callable[[Request, Exception], Awaitable[Response]]
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, *, page_errors: PageErrors | None = None) -> None:
+    """Every error as the envelope; on the dashboard's pages (marked with PAGE), as `page_errors` shows it."""
+
+    async def _as_page(request: Request, error: Exception) -> Response | None:
+        if page_errors is not None and request.scope.get(PAGE):
+            return await page_errors(request, error)
+        return None
+
     @app.exception_handler(domain.SfumatoError)
     async def _domain(request: Request, error: domain.SfumatoError) -> Response:
         return await _as_page(request, error) or error_response(error)

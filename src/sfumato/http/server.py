@@ -11,7 +11,7 @@ import json
 import httptools
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
-from sfumato.api.errors import envelope
+from sfumato.http.errors import envelope
 
 
 def response_bytes(status: int, message: str, code: str) -> bytes:

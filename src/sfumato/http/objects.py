@@ -1,0 +1,114 @@
+"""The Image and the Job as both edges show them (docs/api.md §6): the API's answers, a webhook's `data`,
+and the dashboard's pages and their live script."""
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, PlainSerializer
+
+from sfumato.domain.images import Image
+from sfumato.services.generation import JobView
+
+
+def iso_z(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+Timestamp = Annotated[datetime, PlainSerializer(iso_z, return_type=str)]
+
+
+def public_url(image: Image, base_url: str) -> str | None:
+    return f"{base_url}/p/{image.public_token}.{image.format}" if image.public_token else None
+
+
+def access_url(image: Image, base_url: str) -> str:
+    """The key-free address of an image until it expires: what the hosted dialects call its `url`."""
+    return f"{base_url}/i/{image.access_token}.{image.format}"
+
+
+class ImagePublic(BaseModel):
+    id: str
+    object: Literal["image"] = "image"
+    name: str
+    url: str | None = Field(description="public address; null until the image is published")
+    width: int
+    height: int
+    format: str
+    size: int = Field(description="bytes")
+    created_at: Timestamp
+    expires_at: Timestamp
+    prompt: str
+    negative_prompt: str | None
+    seed: int
+    model: str
+    style: str | None
+    job_id: str | None
+    source_image_id: str | None = Field(
+        None, description="the key's image this one was made from (image-to-image, inpainting, edits)"
+    )
+
+    @classmethod
+    def of(cls, image: Image, base_url: str) -> "ImagePublic":
+        return cls(
+            id=image.id,
+            name=image.name,
+            url=public_url(image, base_url),
+            width=image.width,
+            height=image.height,
+            format=image.format,
+            size=image.size,
+            created_at=image.created_at,
+            expires_at=image.expires_at,
+            prompt=image.prompt,
+            negative_prompt=image.negative_prompt,
+            seed=image.seed,
+            model=image.model,
+            style=image.style,
+            job_id=image.job_id,
+            source_image_id=image.source_image_id,
+        )
+
+
+class JobError(BaseModel):
+    code: str
+    message: str
+
+
+class JobPublic(BaseModel):
+    id: str
+    object: Literal["job"] = "job"
+    status: Literal["queued", "processing", "succeeded", "failed", "canceled"]
+    created_at: Timestamp
+    started_at: Timestamp | None
+    completed_at: Timestamp | None
+    progress: float = Field(ge=0, le=1)
+    params: dict[str, Any] = Field(description="the request with every default filled in, seed included")
+    images: list[ImagePublic]
+    error: JobError | None
+    warnings: list[str] = Field(
+        description="what the job does not do as asked: text beyond the encoders' 77 tokens, a negative "
+        "prompt without guidance"
+    )
+
+    @classmethod
+    def of(cls, view: JobView, base_url: str) -> "JobPublic":
+        job = view.job
+        error = JobError(code=job.error_code, message=job.error_message or "") if job.error_code else None
+        return cls(
+            id=job.id,
+            status=job.status,
+            created_at=job.created_at,
+            started_at=job.started_at,
+            completed_at=job.completed_at,
+            progress=job.progress,
+            params=job.params.public(),
+            images=[ImagePublic.of(image, base_url) for image in view.images],
+            error=error,
+            # The engine's findings once it ran; until then what the parameters alone tell.
+            warnings=job.warnings if job.warnings is not None else job.params.notes(),
+        )
+
+
+def job_json(view: JobView, base_url: str) -> dict[str, Any]:
+    """The Job as GET /v1/jobs/{id} shows it: what a webhook's `data` carries."""
+    return JobPublic.of(view, base_url).model_dump(mode="json")

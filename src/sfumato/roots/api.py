@@ -1,0 +1,240 @@
+"""The composition root of an API process (`sfumato serve`, `create_app`): the services both HTTP edges
+use, each route reaching only the one it needs (sfumato/http/deps.py); with `worker`, the worker `serve`
+embeds. Connects and migrates: call it off the event loop."""
+
+import secrets
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+from sfumato.config import Settings
+from sfumato.db.client_options import ClientOptionsStore
+from sfumato.db.database import Database
+from sfumato.db.images import ImageStore
+from sfumato.db.jobs import JobStore
+from sfumato.db.notify import Listener
+from sfumato.db.outbox import WebhookOutbox
+from sfumato.db.queue import JobQueue
+from sfumato.db.secrets import shared_secret
+from sfumato.db.sessions import SessionStore
+from sfumato.db.usage import UsageStore
+from sfumato.domain.clock import Clock, SystemClock
+from sfumato.domain.errors import NotFound
+from sfumato.domain.ids import random_seed
+from sfumato.domain.plans import PlanBook
+from sfumato.engine.base import Engine
+from sfumato.http.objects import job_json
+from sfumato.http.session import MAX_AGE, Sessions
+from sfumato.imaging.inputs import InputLimits
+from sfumato.roots import parts
+from sfumato.services.access import AccessService
+from sfumato.services.checkpoints import checkpoint_every
+from sfumato.services.client_options import ClientOptions
+from sfumato.services.deliveries import DeliveryLog
+from sfumato.services.events import JobEvents
+from sfumato.services.generation import GenerationService
+from sfumato.services.images import ImageService
+from sfumato.services.inputs import InputService
+from sfumato.services.keys import KeyService
+from sfumato.services.limits import RateLimiter
+from sfumato.services.metrics import Metrics
+from sfumato.services.readiness import Readiness
+from sfumato.services.retention import RetentionSweeper
+from sfumato.services.startup import checked_policy, checked_storage, open_database
+from sfumato.services.status import ServiceStatus
+from sfumato.services.usage import UsageService
+from sfumato.services.watches import JobWatches
+from sfumato.services.webhooks import WebhookDispatcher
+from sfumato.services.worker import Worker
+from sfumato.storage import Storage
+
+
+@dataclass
+class ApiRoot:
+    """Everything an API process runs. Routes never hold it: each asks for its part by name."""
+
+    settings: Settings
+    clock: Clock
+    db: Database
+    storage: Storage
+    plans: PlanBook
+    queue: JobQueue
+    events: JobEvents
+    keys: KeyService
+    limits: RateLimiter
+    access: AccessService
+    sessions: Sessions
+    generation: GenerationService
+    watches: JobWatches
+    images: ImageService
+    usage: UsageService
+    status: ServiceStatus
+    metrics: Metrics
+    client_options: ClientOptions
+    deliveries: DeliveryLog
+    readiness: Readiness
+    retention: RetentionSweeper
+    dispatcher: WebhookDispatcher
+    worker: Worker | None  # the worker `sfumato serve` embeds; None with --no-worker
+    listener: Listener | None  # PostgreSQL only: signals from the other processes
+    sweeper_db: Database | None  # SQLite: the sweeper's own handle (docs/architecture.md, checkpoints)
+
+    def start(self) -> None:
+        """Start the threads: listening first, so no signal sent after the worker starts is missed."""
+        if self.listener is not None:
+            self.listener.start()
+        if self.worker is not None:
+            self.worker.start()
+
+    def background(self) -> list[Coroutine[Any, Any, None]]:
+        """What runs on the event loop: webhook deliveries, the retention sweeper and, on SQLite, the WAL's
+        checkpoints."""
+        work = [self.dispatcher.run(), self.retention.run_every(self.settings.sweep_seconds)]
+        if self.db.is_sqlite:
+            work.append(checkpoint_every(self.db))
+        return work
+
+    def close(self) -> None:
+        if self.worker is not None:
+            self.worker.stop()
+        if self.listener is not None:
+            self.listener.stop()
+        if self.sweeper_db is not None:
+            self.sweeper_db.dispose()
+        self.db.dispose()
+
+
+def build_api_root(
+    settings: Settings,
+    *,
+    worker: bool,
+    clock: Clock | None = None,
+    seeds: Callable[[], int] = random_seed,
+    engine_factory: Callable[[], Engine] | None = None,
+) -> ApiRoot:
+    """Connect, migrate, and wire an API process; its worker, if any, is built but not started."""
+    clock = clock or SystemClock()
+    policy = checked_policy(settings)  # a bad file stops the start, before anything is opened
+    # SQLite's checkpoints (docs/architecture.md, "Cost as the data grows"): no commit a client waits for
+    # takes one; the sweeper's commits do, through a handle of its own, after they release the write
+    # lock, and a task (`background`) takes the rest.
+    db = open_database(settings, autocheckpoint=0)
+    sweeper_db = Database(settings.database_url) if db.is_sqlite else None
+    storage = checked_storage(settings)
+    plans = parts.plan_book(settings)
+    queue = parts.job_queue(settings, db, clock)
+    jobs, images = JobStore(db), ImageStore(db)
+    events = JobEvents()
+    metrics = Metrics(jobs)
+    embedded = None
+    if worker:
+        embedded = parts.worker(
+            settings,
+            queue,
+            storage,
+            clock,
+            metrics,
+            engine_factory=engine_factory,
+            on_finished=events.publish,
+        )
+    limits = RateLimiter(
+        clock, settings.redis_url or "memory://", auth_failures_per_minute=settings.auth_failures_per_minute
+    )
+    keys = parts.key_service(settings, db, clock)
+    generation = GenerationService(
+        db,
+        jobs,
+        queue,
+        clock,
+        events,
+        served=[settings.model],
+        max_queued=settings.max_queued_jobs,
+        poll_seconds=settings.poll_seconds,
+        seeds=seeds,
+        storage=storage,
+        inputs=InputService(
+            images, storage, clock, InputLimits(settings.max_input_bytes, settings.max_input_pixels)
+        ),
+        limits_of=plans.limits_of,
+        policy=policy,
+        webhooks_allow_private=settings.webhooks_allow_private,
+        on_submit=embedded.wake if embedded is not None else lambda: None,
+        unavailable=(lambda: embedded.error) if embedded is not None else lambda: None,
+    )
+    outbox = WebhookOutbox(db, clock)
+    session_secret = settings.session_secret or shared_secret(
+        db, clock, "session", lambda: secrets.token_urlsafe(32)
+    )
+    return ApiRoot(
+        settings=settings,
+        clock=clock,
+        db=db,
+        storage=storage,
+        plans=plans,
+        queue=queue,
+        events=events,
+        keys=keys,
+        limits=limits,
+        access=AccessService(
+            keys,
+            limits,
+            plans,
+            SessionStore(db),
+            clock,
+            session_seconds=MAX_AGE,
+            anonymous_key_id=settings.a1111_anonymous_key,
+        ),
+        sessions=Sessions(session_secret),
+        generation=generation,
+        watches=JobWatches(generation.view, events, plans.limits_of, poll_seconds=settings.poll_seconds),
+        images=ImageService(
+            images,
+            storage,
+            clock,
+            retention_days=settings.retention_days,
+            delivery=settings.image_delivery,
+            public_url=settings.storage_public_url,
+            presign_seconds=settings.presign_seconds,
+            limits_of=plans.limits_of,
+            png_compress_level=settings.png_compress_level,
+        ),
+        usage=UsageService(UsageStore(db), clock, limits, limits_of=plans.limits_of),
+        status=ServiceStatus(jobs, images, clock),
+        metrics=metrics,
+        client_options=ClientOptions(ClientOptionsStore(db), clock),
+        deliveries=DeliveryLog(outbox),
+        readiness=Readiness(db, storage, embedded),
+        retention=RetentionSweeper(
+            ImageStore(sweeper_db or db),
+            JobStore(sweeper_db or db),
+            storage,
+            clock,
+            retention_days=settings.retention_days,
+        ),
+        dispatcher=webhook_dispatcher(settings, outbox, generation, clock, metrics),
+        worker=embedded,
+        listener=parts.listener(db, events.publish, embedded),
+        sweeper_db=sweeper_db,
+    )
+
+
+def webhook_dispatcher(
+    settings: Settings, outbox: WebhookOutbox, generation: GenerationService, clock: Clock, metrics: Metrics
+) -> WebhookDispatcher:
+    """The dispatcher of an API process; it renders each event's Job as GET /v1/jobs/{id} shows it."""
+    base_url = settings.public_base_url or f"http://{settings.host}:{settings.port}"
+
+    def render(job_id: str, key_id: str) -> dict[str, Any] | None:
+        try:
+            return job_json(generation.view(key_id, job_id), base_url)
+        except NotFound:
+            return None
+
+    return WebhookDispatcher(
+        outbox,
+        clock,
+        render=render,
+        allow_private=settings.webhooks_allow_private,
+        poll_seconds=settings.poll_seconds,
+        metrics=metrics,
+    )

@@ -1,0 +1,80 @@
+"""What several composition roots build alike: the plans, the key service, a worker and its listener."""
+
+from collections.abc import Callable
+
+from sfumato.config import Settings
+from sfumato.db.database import Database
+from sfumato.db.keys import KeyStore
+from sfumato.db.notify import JOB_ENDED, JOBS_QUEUED, Listener
+from sfumato.db.queue import JobQueue
+from sfumato.domain.clock import Clock
+from sfumato.domain.plans import PlanBook
+from sfumato.engine.base import Engine
+from sfumato.services.keys import KeyService
+from sfumato.services.metrics import Metrics
+from sfumato.services.startup import engine_options
+from sfumato.services.worker import Worker, WorkerOptions
+from sfumato.storage import Storage
+
+
+def plan_book(settings: Settings) -> PlanBook:
+    return PlanBook(settings.plans, settings.default_plan)
+
+
+def key_service(settings: Settings, db: Database, clock: Clock) -> KeyService:
+    plans = plan_book(settings)
+    return KeyService(KeyStore(db), clock, plans=plans.plans, default_plan=plans.default)
+
+
+def job_queue(settings: Settings, db: Database, clock: Clock) -> JobQueue:
+    return JobQueue(db, clock, lease_seconds=settings.lease_seconds, max_attempts=settings.max_attempts)
+
+
+def default_engine_factory(settings: Settings) -> Callable[[], Engine]:
+    def build() -> Engine:
+        from sfumato.engine.registry import load_engine
+
+        return load_engine(settings.model, engine_options(settings))
+
+    return build
+
+
+def worker(
+    settings: Settings,
+    queue: JobQueue,
+    storage: Storage,
+    clock: Clock,
+    metrics: Metrics,
+    *,
+    engine_factory: Callable[[], Engine] | None,
+    on_finished: Callable[[str], None],
+) -> Worker:
+    """A worker, built but not started: `sfumato worker`'s, or the one `sfumato serve` embeds."""
+    return Worker(
+        queue=queue,
+        storage=storage,
+        engine_factory=engine_factory or default_engine_factory(settings),
+        clock=clock,
+        options=WorkerOptions(
+            retention_days=settings.retention_days,
+            poll_seconds=settings.poll_seconds,
+            batch_images=settings.batch_images,
+            batch_wait_seconds=settings.batch_wait_ms / 1000,
+            encode_threads=settings.encode_threads,
+            png_compress_level=settings.png_compress_level,
+        ),
+        on_finished=on_finished,
+        metrics=metrics,
+    )
+
+
+def listener(db: Database, on_ended: Callable[[str], None] | None, worker: Worker | None) -> Listener | None:
+    """PostgreSQL: the signals of the other processes wake this one's waiters (`on_ended`), and its worker."""
+    if db.is_sqlite:
+        return None
+    handlers: dict[str, Callable[[str], None]] = {JOB_ENDED: on_ended} if on_ended is not None else {}
+    if worker is None:
+        return Listener(db, handlers)
+    wake = worker.wake
+    handlers[JOBS_QUEUED] = lambda _payload: wake()
+    return Listener(db, handlers, on_reconnect=wake)  # what was queued meanwhile
