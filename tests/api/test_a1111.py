@@ -134,7 +134,7 @@ def anonymous(
     settings = deployment.settings(tmp_path / "data")
     for live in start_live(settings, tiny_engine):
         key, _ = live.services.keys.create("for keyless clients", plan="professional")
-        live.services.settings.a1111_anonymous_key = key.id  # SFUMATO_A1111_ANONYMOUS_KEY
+        live.services.access.anonymous_key_id = key.id  # SFUMATO_A1111_ANONYMOUS_KEY
         yield live, key.id
 
 

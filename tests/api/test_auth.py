@@ -2,7 +2,7 @@ from typing import Any
 
 import pytest
 
-from sfumato.api import deps
+from sfumato.http import access
 from tests.conftest import Live
 
 
@@ -59,13 +59,13 @@ def test_a_key_read_a_moment_ago_costs_its_next_request_no_thread_hop(
     live: Live, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     hops: list[str] = []
-    real = deps.in_thread
+    real = access.in_thread
 
     async def counted(function: Any, *args: Any, **kwargs: Any) -> Any:
         hops.append(getattr(function, "__name__", "?"))
         return await real(function, *args, **kwargs)
 
-    monkeypatch.setattr(deps, "in_thread", counted)
+    monkeypatch.setattr(access, "in_thread", counted)
     key, raw = live.services.keys.create("poller")
     headers = {"x-api-key": raw}
     assert live.client.get("/v1/usage", headers=headers).status_code == 200

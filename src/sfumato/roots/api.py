@@ -71,6 +71,7 @@ class ApiRoot:
     status: ServiceStatus
     metrics: Metrics
     client_options: ClientOptions
+    outbox: WebhookOutbox
     deliveries: DeliveryLog
     readiness: Readiness
     retention: RetentionSweeper
@@ -202,6 +203,7 @@ def build_api_root(
         status=ServiceStatus(jobs, images, clock),
         metrics=metrics,
         client_options=ClientOptions(ClientOptionsStore(db), clock),
+        outbox=outbox,
         deliveries=DeliveryLog(outbox),
         readiness=Readiness(db, storage, embedded),
         retention=RetentionSweeper(
