@@ -251,24 +251,26 @@ class GenerationService:
             self.events.publish(job_id)
         return self.get(key, job_id)
 
-    async def wait(self, key: ApiKey, job_id: str, seconds: float) -> JobView:
-        """The job once it has ended, or as it stands after `seconds`."""
+    async def wait(self, key: ApiKey, job_id: str, seconds: float, *, end_on_drain: bool = False) -> JobView:
+        """The job once it has ended, or as it stands after `seconds`; with `end_on_drain` (a long poll), also
+        as it stands once the process is stopping (JobEvents.drain)."""
         deadline = time.monotonic() + seconds
         while True:
             with self.events.subscribe(job_id) as ended:
                 view = await anyio.to_thread.run_sync(self.get, key, job_id)
                 remaining = deadline - time.monotonic()
-                if view.status.is_terminal() or remaining <= 0:
+                if view.status.is_terminal() or remaining <= 0 or (end_on_drain and self.events.draining):
                     return view
                 # Woken by the in-process worker at once; a worker elsewhere is seen at the next look.
                 with suppress(TimeoutError):
                     await asyncio.wait_for(ended.wait(), min(remaining, self.poll_seconds))
 
-    async def watch(self, key: ApiKey, job_id: str) -> AsyncIterator[JobView]:
+    async def watch(self, key: ApiKey, job_id: str, *, end_on_drain: bool = False) -> AsyncIterator[JobView]:
         """The job as it stands now, then each time its progress moves, then once ended; the iteration
-        stops after the end. Progress is what the worker records (about every second, in any process);
-        the end is seen at once from this process's worker, else at the next look. NotFound when the job
-        is not this key's, or is deleted meanwhile."""
+        stops after the end, and with `end_on_drain` (an event stream) once the process is stopping.
+        Progress is what the worker records (about every second, in any process); the end is seen at once
+        from this process's worker, else at the next look. NotFound when the job is not this key's, or is
+        deleted meanwhile."""
         last: tuple[JobStatus, float] | None = None
         while True:
             with self.events.subscribe(job_id) as ended:
@@ -276,7 +278,7 @@ class GenerationService:
                 if (view.status, view.job.progress) != last:
                     last = (view.status, view.job.progress)
                     yield view
-                if view.status.is_terminal():
+                if view.status.is_terminal() or (end_on_drain and self.events.draining):
                     return
                 with suppress(TimeoutError):
                     await asyncio.wait_for(ended.wait(), min(WATCH_SECONDS, self.poll_seconds))
