@@ -143,6 +143,7 @@ def test_a_worker_past_its_drain_hands_its_batch_back_and_another_takes_it_withi
                 taken = now
             time.sleep(0.02)
         assert released is not None and taken is not None, leaving.output()[-2000:]
+        assert released - sent >= 0.5  # it went on with the batch for its drain, then handed it back
         assert taken - released < 1.0
         assert leaving.popen.wait(30) == 0
         assert "handed" in leaving.output()

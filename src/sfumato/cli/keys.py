@@ -1,4 +1,4 @@
-"""`sfumato keys …` and `sfumato db upgrade`."""
+"""`sfumato keys …`, `sfumato db upgrade` and `sfumato db pool-query`."""
 
 import json
 from typing import TYPE_CHECKING, Annotated
@@ -117,4 +117,21 @@ def db_upgrade() -> None:
         open_database(settings).dispose()
     except StartupError as error:
         fail(str(error))
-    typer.echo(f"database at {settings.database_url} is up to date")
+    from sqlalchemy import make_url
+
+    shown = make_url(settings.database_url).render_as_string(hide_password=True)  # a Job's log is read widely
+    typer.echo(f"database at {shown} is up to date")
+
+
+@db_app.command("pool-query")
+def db_pool_query(
+    models: Annotated[list[str], typer.Argument(help="the models the pool's workers serve")],
+) -> None:
+    """Print the SQL that counts a worker pool's queued and processing jobs: the query of the pool's KEDA
+    ScaledObject (deploy/README.md)."""
+    from sfumato.db.pools import pool_query
+
+    try:
+        typer.echo(pool_query(models))
+    except ValueError as error:
+        fail(str(error))
