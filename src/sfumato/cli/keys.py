@@ -117,10 +117,9 @@ def db_upgrade() -> None:
         open_database(settings).dispose()
     except StartupError as error:
         fail(str(error))
-    from sqlalchemy import make_url
+    from sfumato.db.database import shown_url
 
-    shown = make_url(settings.database_url).render_as_string(hide_password=True)  # a Job's log is read widely
-    typer.echo(f"database at {shown} is up to date")
+    typer.echo(f"database at {shown_url(settings.database_url)} is up to date")  # a Job's log is read widely
 
 
 @db_app.command("pool-query")
