@@ -131,7 +131,7 @@ class Worker:
         if not self._engine_thread.is_alive() and not self._finisher.is_alive():
             self._stopping.set()
             return  # never started, or already stopped
-        if self._drain_deadline is not None:
+        if self._drain_deadline is not None and self.ready.is_set():  # a model still loading has no batch
             self._engine_thread.join(max(0.0, self._drain_deadline - time.monotonic()))
         self._stopping.set()
         self._engine_thread.join(timeout)
