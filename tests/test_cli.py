@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from sfumato.cli import app
 from tests.pictures import SVG, encoded, noise, square_mask
-from tests.servers import S3Server
+from tests.servers import PostgresServer, S3Server
 
 
 @pytest.fixture
@@ -90,6 +90,23 @@ def test_db_upgrade_creates_the_database(env: dict[str, str]) -> None:
     result = run(env, "db", "upgrade")
     assert result.exit_code == 0 and "up to date" in result.stdout
     assert (Path(env["SFUMATO_DATA_DIR"]) / "sfumato.db").is_file()
+
+
+def test_db_pool_query_prints_the_query_of_the_pools_scaler(env: dict[str, str]) -> None:
+    result = run(env, "db", "pool-query", "tiny", "sdxl-lightning")
+    assert result.exit_code == 0
+    assert result.output == (
+        "SELECT count(*) FROM jobs WHERE status IN ('queued', 'processing') "
+        "AND model IN ('sdxl-lightning', 'tiny')\n"
+    )
+
+
+def test_db_upgrade_never_prints_the_database_password(env: dict[str, str], postgres: PostgresServer) -> None:
+    # The tests' PostgreSQL trusts its clients: the password is carried, never checked, and must not be shown.
+    url = postgres.create_database("cli_password").replace("postgres@", "postgres:hunter2@")
+    result = run(env | {"SFUMATO_DATABASE_URL": url}, "db", "upgrade")
+    assert result.exit_code == 0 and "up to date" in result.output
+    assert "hunter2" not in result.output
 
 
 def test_a_bad_setting_is_named(env: dict[str, str]) -> None:

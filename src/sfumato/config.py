@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from sfumato.domain.plans import DEFAULT_PLANS, Plan
+from sfumato.domain.plans import DEFAULT_PLANS, Plan, merged_plans
 from sfumato.storage import BACKENDS, StorageError, backend_of
 
 
@@ -160,6 +160,14 @@ class Settings(BaseSettings):
     poll_seconds: float = Field(
         1.0, gt=0, description="how often idle workers, and waiters on another process's worker, look again"
     )
+    drain_seconds: float = Field(
+        20.0,
+        ge=0,
+        le=3600,
+        description="on SIGTERM, how long a worker may take to finish the batch in hand (it claims no more) "
+        "before it hands the batch back to the queue, and an API process lets running requests finish (long "
+        "polls and event streams end at once, reconnectable): under the pod's termination grace period",
+    )
     max_queued_jobs: int = Field(
         1000, ge=1, description="queued jobs past which new work answers 503 `overloaded`"
     )
@@ -295,15 +303,7 @@ class Settings(BaseSettings):
     @field_validator("plans", mode="before")
     @classmethod
     def _merge_plans(cls, given: Any) -> Any:
-        """Figures given for a plan replace only those figures; the other plans stay as they are."""
-        if not isinstance(given, dict):
-            return given
-        merged: dict[str, Any] = {name: plan.model_dump() for name, plan in DEFAULT_PLANS.items()}
-        for name, figures in given.items():
-            if isinstance(figures, Plan):
-                figures = figures.model_dump()
-            merged[name] = {**merged.get(name, {}), **figures} if isinstance(figures, dict) else figures
-        return merged
+        return merged_plans(given)
 
 
 def _presigns(url: str) -> bool:

@@ -29,3 +29,12 @@ async def test_unsubscribing_leaves_nothing_behind() -> None:
         pass
     assert events._waiters == {}
     events.publish("job_1")  # nobody listening: no error
+
+
+async def test_draining_wakes_every_waiter_and_says_so() -> None:
+    events = JobEvents()
+    with events.subscribe("job_1") as first, events.subscribe("job_2") as second:
+        assert not events.draining
+        threading.Thread(target=events.drain).start()
+        await asyncio.wait_for(asyncio.gather(first.wait(), second.wait()), 2)
+    assert events.draining

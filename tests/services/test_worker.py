@@ -2,6 +2,7 @@
 
 import io
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -249,6 +250,38 @@ def test_stopping_hands_the_running_job_back(
     job_id = submit(queue, key_id, width=1024, height=1024, steps=40)
     wait_until(lambda: job_of(db, job_id).progress > 0)
     worker.stop()
+    job = job_of(db, job_id)
+    assert (job.status, job.attempts, job.lease_owner) == ("queued", 0, None)
+
+
+def test_draining_finishes_the_batch_in_hand_and_claims_nothing_more(
+    make_worker: Callable[..., Worker], queue: JobQueue, db: Database, key_id: str
+) -> None:
+    hold = threading.Event()
+    worker = make_worker(lambda job: hold.wait(10))
+    job_id = submit(queue, key_id)
+    wait_until(lambda: job_of(db, job_id).status == "processing")
+    worker.drain(30)
+    waiting = submit(queue, key_id, prompt="after the drain began", width=512)  # not of the batch in hand
+    hold.set()
+    wait_until(ended(db, job_id), 15)
+    worker.stop()  # returns once the batch in hand is finished: well within the 30 s
+    assert job_of(db, job_id).status == "succeeded" and len(images_of(db, job_id)) == 1
+    waited = job_of(db, waiting)
+    assert (waited.status, waited.attempts, waited.lease_owner) == ("queued", 0, None)
+
+
+def test_a_batch_that_outlasts_the_drain_is_handed_back_at_its_deadline(
+    make_worker: Callable[..., Worker], queue: JobQueue, db: Database, key_id: str
+) -> None:
+    worker = make_worker()
+    job_id = submit(queue, key_id, width=1024, height=1024, steps=40)
+    wait_until(lambda: job_of(db, job_id).progress > 0)
+    worker.drain(0.5)
+    assert job_of(db, job_id).status == "processing"  # draining alone stops nothing
+    started = time.monotonic()
+    worker.stop()
+    assert time.monotonic() - started < 10  # the deadline, then a step: not the whole job
     job = job_of(db, job_id)
     assert (job.status, job.attempts, job.lease_owner) == ("queued", 0, None)
 

@@ -1,4 +1,4 @@
-"""`sfumato keys …` and `sfumato db upgrade`."""
+"""`sfumato keys …`, `sfumato db upgrade` and `sfumato db pool-query`."""
 
 import json
 from typing import TYPE_CHECKING, Annotated
@@ -114,4 +114,20 @@ def db_upgrade() -> None:
         open_database(settings).dispose()
     except StartupError as error:
         fail(str(error))
-    typer.echo(f"database at {settings.database_url} is up to date")
+    from sfumato.db.database import shown_url
+
+    typer.echo(f"database at {shown_url(settings.database_url)} is up to date")  # a Job's log is read widely
+
+
+@db_app.command("pool-query")
+def db_pool_query(
+    models: Annotated[list[str], typer.Argument(help="the models the pool's workers serve")],
+) -> None:
+    """Print the SQL that counts a worker pool's queued and processing jobs: the query of the pool's KEDA
+    ScaledObject (deploy/README.md)."""
+    from sfumato.db.pools import pool_query
+
+    try:
+        typer.echo(pool_query(models))
+    except ValueError as error:
+        fail(str(error))

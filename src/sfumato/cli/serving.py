@@ -31,12 +31,16 @@ def serve(
         f"(data in {settings.data_dir}; make a key with `sfumato keys create --name me`)",
         err=True,
     )
+    from sfumato.http.draining import DrainingServer
     from sfumato.http.server import bounded_protocol
 
-    uvicorn.run(
-        create_app(settings, with_worker=not no_worker, freeze_heap=True),
+    application = create_app(settings, with_worker=not no_worker, freeze_heap=True)
+    config = uvicorn.Config(
+        application,
         host=settings.host,
         port=settings.port,
+        # SIGTERM: running requests have SFUMATO_DRAIN_SECONDS to finish (api/draining.py).
+        timeout_graceful_shutdown=max(1, round(settings.drain_seconds)),
         # Forwarded headers only from the proxies the operator lists: otherwise anyone could name their
         # own address (docs/deployment.md).
         timeout_keep_alive=settings.keep_alive_seconds,
@@ -48,11 +52,13 @@ def serve(
             body_seconds=settings.body_timeout_seconds,
         ),
     )
+    DrainingServer(config, application, drain_seconds=settings.drain_seconds).run()
 
 
 @app.command()
 def worker(model: ModelOption = None) -> None:
-    """Run a worker only: it claims jobs from the shared database until SIGTERM or Ctrl-C."""
+    """Run a worker only: it claims jobs from the shared database until SIGTERM or Ctrl-C, then finishes
+    the batch in hand within SFUMATO_DRAIN_SECONDS (or hands it back) and exits."""
     from sfumato.roots.worker import build_worker_root
     from sfumato.services.heap import freeze_startup_heap, started
 
@@ -63,10 +69,10 @@ def worker(model: ModelOption = None) -> None:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    if settings.metrics_port is not None:
-        from prometheus_client import start_http_server
+    if settings.metrics_port is not None:  # /metrics, and the probes' /healthz and /readyz
+        from sfumato.http.probes import serve_probes
 
-        start_http_server(settings.metrics_port, addr=settings.host, registry=root.metrics.registry)
+        serve_probes(settings.host, settings.metrics_port, root.metrics.registry, root.readiness.checks)
     root.start()
     typer.echo(f"sfumato: worker {root.worker.name} on {settings.model}; Ctrl-C to stop", err=True)
     frozen = False
@@ -77,4 +83,6 @@ def worker(model: ModelOption = None) -> None:
         if not frozen and started(root.worker):
             freeze_startup_heap()
             frozen = True
+    root.worker.drain(settings.drain_seconds)
     root.close()
+    typer.echo(f"sfumato: worker {root.worker.name} stopped", err=True)

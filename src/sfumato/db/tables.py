@@ -15,11 +15,14 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from sfumato.db.types import UTCDateTime
 from sfumato.domain.ids import new_webhook_secret
+
+ACTIVE_JOBS = "status IN ('queued', 'processing')"  # the partial index's rows: what db.pools counts
 
 
 class Base(DeclarativeBase):
@@ -51,6 +54,14 @@ class JobRow(Base):
         Index("ix_jobs_key_created", "key_id", "created_at", "id"),
         Index("ix_jobs_key_status_created", "key_id", "status", "created_at", "id"),
         Index("ix_jobs_status_batch_created", "status", "batch_key", "created_at"),
+        # A pool's queue depth (db.pools): only the jobs that are queued or processing, by model.
+        Index(
+            "ix_jobs_active_model",
+            "model",
+            "status",
+            postgresql_where=text(ACTIVE_JOBS),
+            sqlite_where=text(ACTIVE_JOBS),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)

@@ -4,7 +4,7 @@
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
@@ -97,6 +97,19 @@ class PlanBook:
     @property
     def names(self) -> list[str]:
         return list(self.plans)
+
+
+def merged_plans(given: Any) -> Any:
+    """Plans given as settings: figures given for a plan replace only those figures; the other plans stay as
+    they are."""
+    if not isinstance(given, dict):
+        return given
+    merged: dict[str, Any] = {name: plan.model_dump() for name, plan in DEFAULT_PLANS.items()}
+    for name, figures in given.items():
+        if isinstance(figures, Plan):
+            figures = figures.model_dump()
+        merged[name] = {**merged.get(name, {}), **figures} if isinstance(figures, dict) else figures
+    return merged
 
 
 def month_of(moment: datetime) -> str:

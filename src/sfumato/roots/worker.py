@@ -12,6 +12,7 @@ from sfumato.domain.clock import Clock, SystemClock
 from sfumato.engine.base import Engine
 from sfumato.roots import parts
 from sfumato.services.metrics import Metrics
+from sfumato.services.readiness import Readiness
 from sfumato.services.startup import checked_storage, open_database
 from sfumato.services.worker import Worker
 
@@ -22,6 +23,7 @@ class WorkerRoot:
     db: Database
     worker: Worker
     metrics: Metrics  # served on SFUMATO_METRICS_PORT when set
+    readiness: Readiness  # its probes' /readyz on that port
     listener: Listener | None  # PostgreSQL only: wakes the worker when another process queues a job
 
     def start(self) -> None:
@@ -44,13 +46,15 @@ def build_worker_root(
     clock = clock or SystemClock()
     db = open_database(settings, autocheckpoint=AUTOCHECKPOINT_PAGES)
     metrics = Metrics(JobStore(db))
+    storage = checked_storage(settings)
     worker = parts.worker(
         settings,
         parts.job_queue(settings, db, clock),
-        checked_storage(settings),
+        storage,
         clock,
         metrics,
         engine_factory=engine_factory,
         on_finished=lambda _job_id: None,  # no one waits in this process: API processes hear NOTIFY
     )
-    return WorkerRoot(settings, db, worker, metrics, parts.listener(db, None, worker))
+    readiness = Readiness(db, storage, worker)
+    return WorkerRoot(settings, db, worker, metrics, readiness, parts.listener(db, None, worker))

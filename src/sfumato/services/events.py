@@ -15,6 +15,7 @@ class JobEvents:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._waiters: dict[str, list[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = {}
+        self.draining = False  # the process is stopping: long waits end (services.generation)
 
     @contextmanager
     def subscribe(self, job_id: str) -> Iterator[asyncio.Event]:
@@ -38,4 +39,13 @@ class JobEvents:
             waiters = list(self._waiters.get(job_id, ()))
         for loop, event in waiters:
             with suppress(RuntimeError):  # that request's loop has closed
+                loop.call_soon_threadsafe(event.set)
+
+    def drain(self) -> None:
+        """The process is stopping (SIGTERM): wake every waiter now; from here `draining` is true."""
+        self.draining = True
+        with self._lock:
+            waiters = [entry for entries in self._waiters.values() for entry in entries]
+        for loop, event in waiters:
+            with suppress(RuntimeError):
                 loop.call_soon_threadsafe(event.set)

@@ -249,14 +249,15 @@ class GenerationService:
             self.events.publish(job_id)
         return self.get(key, job_id)
 
-    async def wait(self, key: ApiKey, job_id: str, seconds: float) -> JobView:
-        """The job once it has ended, or as it stands after `seconds`."""
+    async def wait(self, key: ApiKey, job_id: str, seconds: float, *, end_on_drain: bool = False) -> JobView:
+        """The job once it has ended, or as it stands after `seconds`; with `end_on_drain` (a long poll), also
+        as it stands once the process is stopping (JobEvents.drain)."""
         deadline = time.monotonic() + seconds
         while True:
             with self.events.subscribe(job_id) as ended:
                 view = await anyio.to_thread.run_sync(self.get, key, job_id)
                 remaining = deadline - time.monotonic()
-                if view.status.is_terminal() or remaining <= 0:
+                if view.status.is_terminal() or remaining <= 0 or (end_on_drain and self.events.draining):
                     return view
                 # Woken by the in-process worker at once; a worker elsewhere is seen at the next look.
                 with suppress(TimeoutError):

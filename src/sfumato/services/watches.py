@@ -80,9 +80,11 @@ class JobWatches:
         with self._lock:
             return self._open.get(key_id, 0)
 
-    async def watch(self, key: ApiKey, job_id: str) -> AsyncIterator[JobView]:
+    async def watch(self, key: ApiKey, job_id: str, *, end_on_drain: bool = False) -> AsyncIterator[JobView]:
         """The job as it stands now, then each time its status or progress moves, then once ended; the
-        iteration stops after the end. NotFound when the job is not this key's, or is deleted meanwhile."""
+        iteration stops after the end, and with `end_on_drain` (an event stream) once the process is
+        stopping (JobEvents.drain wakes the read). NotFound when the job is not this key's, or is deleted
+        meanwhile."""
         shared = self._join(key.id, job_id)
         last: tuple[JobStatus, float] | None = None
         seen = 0
@@ -98,7 +100,7 @@ class JobWatches:
                 if (view.status, view.job.progress) != last:
                     last = (view.status, view.job.progress)
                     yield view
-                if view.status.is_terminal():
+                if view.status.is_terminal() or (end_on_drain and self.events.draining):
                     return
         finally:
             self._leave(job_id, shared)

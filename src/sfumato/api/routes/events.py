@@ -1,5 +1,6 @@
 """A job as Server-Sent Events (docs/api.md §13): `progress` as it moves, then exactly one of `succeeded`,
-`failed` or `canceled` with the Job, and the stream ends. It follows the job wherever its worker runs (the
+`failed` or `canceled` with the Job, and the stream ends; a process that is stopping ends it with a `retry:`
+and no event, and the client reconnects. It follows the job wherever its worker runs (the
 progress is read from the database); a client that goes away stops only its own stream."""
 
 from collections.abc import AsyncIterator
@@ -19,6 +20,7 @@ from sfumato.http.threads import in_thread
 from sfumato.services.generation import JobView
 
 router = APIRouter(tags=["generation"])
+RECONNECT_MS = 1000  # the `retry:` of a stream ended by a stopping process
 
 
 class ProgressEvent(BaseModel):
@@ -75,11 +77,13 @@ async def job_events(
 ) -> AsyncIterator[ServerSentEvent]:
     """Follow a job: its progress, then its end. Also takes the dashboard's session instead of a key."""
     try:
-        async for view in watches.watch(key, job_id):
+        async for view in watches.watch(key, job_id, end_on_drain=True):
             if view.status.is_terminal():
                 yield ServerSentEvent(event=view.status.value, data=JobPublic.of(view, base_url))
                 return
             yield ServerSentEvent(event="progress", data=progress_event(view, base_url))
+        # This process is stopping: the client's EventSource reconnects (to another process) and goes on.
+        yield ServerSentEvent(comment="the server is restarting; reconnect", retry=RECONNECT_MS)
     except NotFound:  # deleted while followed
         gone: dict[str, Any] = envelope(f"no job {job_id!r}: it was deleted", "not_found_error", "not_found")
         yield ServerSentEvent(event="error", data=gone)

@@ -57,7 +57,7 @@ async def imagine(
     if prefer.respond_async:
         return _accepted(view, base_url, prefer, replayed)
     timeout = _wait_seconds(prefer, settings, settings.default_wait_seconds)
-    view = await generation.wait(key, view.job.id, timeout)
+    view = await generation.wait(key, view.job.id, timeout, end_on_drain=True)
     if images := images_of_ended(view):
         headers = {"Idempotent-Replayed": "true"} if replayed else None
         return JSONResponse(ImagePublic.of(images[0], base_url).model_dump(mode="json"), 201, headers=headers)
@@ -78,7 +78,8 @@ async def create_job(
     view = await in_thread(generation.submit, key, body, idempotency(body))
     replayed = view.replayed
     if prefer.wait and not prefer.respond_async:
-        view = await generation.wait(key, view.job.id, _wait_seconds(prefer, settings, 0))
+        wait = _wait_seconds(prefer, settings, 0)
+        view = await generation.wait(key, view.job.id, wait, end_on_drain=True)
     return _accepted(view, base_url, prefer, replayed)
 
 

@@ -66,13 +66,18 @@ class Claimer:
         self._last_batch_jobs = 0
 
     def next_batch(self) -> list[Held]:
-        """The batch claimed ahead while the last one finished denoising, or a fresh claim."""
+        """The batch claimed ahead while the last one finished denoising, or a fresh claim; nothing once
+        stopping (a batch claimed ahead is then for `release_ahead`)."""
+        if self.stopping.is_set():
+            return []
         ahead, self._ahead = self._ahead, None
         return ahead.result() if ahead is not None else self.look()
 
     def look(self) -> list[Held]:
         """Sweep, claim, and hold: from here the lease keeper renews the jobs' leases. The input pictures
         of image jobs are read here too, off the engine's thread."""
+        if self.stopping.is_set():
+            return []
         self._sweep()
         batch = [Held(job) for job in self._claim()]
         self.held.hold(batch)

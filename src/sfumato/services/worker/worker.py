@@ -5,6 +5,7 @@ import os
 import secrets
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -61,7 +62,9 @@ class Worker:
         self.ready = threading.Event()
         self.error: str | None = None  # why the engine could not start
 
-        self._stopping = threading.Event()
+        self._stopping = threading.Event()  # the batch in hand stops at its next step
+        self._draining = threading.Event()  # no more claims; set by drain() and by stop()
+        self._drain_deadline: float | None = None
         self._wake = threading.Event()
         held = HeldJobs()
         self._held = held
@@ -72,7 +75,7 @@ class Worker:
             owner=self.name,
             budget=options.batch_images,
             batch_wait=options.batch_wait_seconds,
-            stopping=self._stopping,
+            stopping=self._draining,
             wake=self._wake,
             on_finished=on_finished,
         )
@@ -110,12 +113,27 @@ class Worker:
         """New work was queued: look now rather than at the next poll."""
         self._wake.set()
 
+    def drain(self, seconds: float) -> None:
+        """SIGTERM: claim nothing more, and let the batch in hand finish within `seconds`; `stop` then waits
+        for it that long, and hands back what is still being generated at that moment."""
+        deadline = time.monotonic() + seconds
+        if self._drain_deadline is None or deadline < self._drain_deadline:
+            self._drain_deadline = deadline
+        self._draining.set()
+        self._wake.set()
+        log.info("worker %s: draining: no more claims; the batch in hand has %.0f s", self.name, seconds)
+
     def stop(self, timeout: float = 30.0) -> None:
-        """Stop the batch being generated at its next step and hand it back; finish those already made."""
-        self._stopping.set()
+        """Stop the batch being generated at its next step and hand it back; finish those already made.
+        After `drain`, the batch in hand first has until the drain's deadline to finish."""
+        self._draining.set()
         self._wake.set()
         if not self._engine_thread.is_alive() and not self._finisher.is_alive():
+            self._stopping.set()
             return  # never started, or already stopped
+        if self._drain_deadline is not None and self.ready.is_set():  # a model still loading has no batch
+            self._engine_thread.join(max(0.0, self._drain_deadline - time.monotonic()))
+        self._stopping.set()
         self._engine_thread.join(timeout)
         self._finisher.stop(timeout)  # after the engine's last hand-over: it drains, then ends
         self._leases.stop(timeout)  # last: leases are renewed until the finisher has committed
@@ -130,12 +148,12 @@ class Worker:
             return
         self.ready.set()
         log.info("worker %s: ready with %s", self.name, engine.spec.name)
-        while not self._stopping.is_set():
+        while not self._draining.is_set():
             try:
                 batch = self._claimer.next_batch()
             except Exception:  # the database is away: keep the worker alive and look again
                 log.exception("worker %s: cannot reach the queue", self.name)
-                self._stopping.wait(self.poll_seconds)
+                self._draining.wait(self.poll_seconds)
                 continue
             if not batch:
                 self._wake.wait(self.poll_seconds)

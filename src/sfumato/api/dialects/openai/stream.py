@@ -66,7 +66,7 @@ def image_stream(
     async def events() -> AsyncIterator[bytes]:
         sent, shown = 0, None
         try:
-            async for now in watches.watch(key, view.job.id):
+            async for now in watches.watch(key, view.job.id, end_on_drain=True):
                 if now.status.is_terminal():
                     for image in images_of_ended(now) or []:
                         _, content = await in_thread(images.content, key, image.id)
