@@ -7,12 +7,13 @@ states it, where the value itself would mislead (a path filled in from another s
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from sfumato.domain.plans import DEFAULT_PLANS, Plan
+from sfumato.config_credentials import CredentialSettings
+from sfumato.domain.plans import DEFAULT_PLANS, Plan, over_defaults
 
 
 def _shown(text: str) -> dict[str, Any]:
@@ -24,7 +25,7 @@ def _cpus() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-class Settings(BaseSettings):
+class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SFUMATO_", extra="ignore")
 
     # Where things live.
@@ -270,7 +271,7 @@ class Settings(BaseSettings):
     )
 
     @model_validator(mode="after")
-    def _fill_paths(self) -> "Settings":
+    def _fill_paths(self) -> Self:
         self.data_dir = self.data_dir.expanduser().resolve()
         if not self.database_url:
             self.database_url = f"sqlite:///{self.data_dir / 'sfumato.db'}"
@@ -289,12 +290,8 @@ class Settings(BaseSettings):
     @field_validator("plans", mode="before")
     @classmethod
     def _merge_plans(cls, given: Any) -> Any:
-        """Figures given for a plan replace only those figures; the other plans stay as they are."""
-        if not isinstance(given, dict):
-            return given
-        merged: dict[str, Any] = {name: plan.model_dump() for name, plan in DEFAULT_PLANS.items()}
-        for name, figures in given.items():
-            if isinstance(figures, Plan):
-                figures = figures.model_dump()
-            merged[name] = {**merged.get(name, {}), **figures} if isinstance(figures, dict) else figures
-        return merged
+        return over_defaults(given)
+
+
+class Settings(CredentialSettings, ServiceSettings):
+    """Every setting: the service's, then content credentials' (config_credentials)."""

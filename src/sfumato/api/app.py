@@ -17,7 +17,17 @@ from sfumato.api.deps import RATE_LIMIT_STATE
 from sfumato.api.dialects import a1111, job_style, openai, sync_style
 from sfumato.api.middleware import AllowedHosts, BodySizeLimit, RateLimitHeaders, TextGuard, allowed_hosts
 from sfumato.api.openapi import build_openapi
-from sfumato.api.routes import account, catalog, events, generation, health, images, public, webhooks
+from sfumato.api.routes import (
+    account,
+    catalog,
+    credentials,
+    events,
+    generation,
+    health,
+    images,
+    public,
+    webhooks,
+)
 from sfumato.api.schemas import job_json
 from sfumato.config import Settings
 from sfumato.services.container import Services, build_services
@@ -31,7 +41,7 @@ log = logging.getLogger(__name__)
 # as files in multipart, beside the usual fields.
 IMAGE_ROUTES = re.compile(
     r"/v1/jobs|/v1/images/imagine|/api/v1/image|/v1/images/(edits|variations)"
-    r"|/openai/deployments/[^/]+/images/edits|/sdapi/v1/img2img"
+    r"|/openai/deployments/[^/]+/images/edits|/sdapi/v1/img2img|/v1/credentials/verify"
 )
 
 
@@ -117,6 +127,7 @@ def create_app(
         a1111.router,
         webhooks.router,
         account.router,
+        credentials.router,
     ):
         app.include_router(router)
     web.install(app)

@@ -4,7 +4,7 @@
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
@@ -62,6 +62,19 @@ class Limits:
             monthly_images=key.monthly_images if key.monthly_images is not None else plan.monthly_images,
             max_images_per_request=plan.max_images_per_request,
         )
+
+
+def over_defaults(given: Any) -> Any:
+    """Plans as the settings give them (SFUMATO_PLANS), over the defaults: figures given for a plan replace
+    only those figures; the other plans stay as they are."""
+    if not isinstance(given, dict):
+        return given
+    merged: dict[str, Any] = {name: plan.model_dump() for name, plan in DEFAULT_PLANS.items()}
+    for name, figures in given.items():
+        if isinstance(figures, Plan):
+            figures = figures.model_dump()
+        merged[name] = {**merged.get(name, {}), **figures} if isinstance(figures, dict) else figures
+    return merged
 
 
 def month_of(moment: datetime) -> str:

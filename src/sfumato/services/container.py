@@ -28,6 +28,7 @@ from sfumato.engine.base import Engine
 from sfumato.imaging.inputs import InputLimits
 from sfumato.services.checkpoints import checkpoint_every
 from sfumato.services.client_options import ClientOptions
+from sfumato.services.credentials import ContentCredentials
 from sfumato.services.events import JobEvents
 from sfumato.services.generation import GenerationService, JobView
 from sfumato.services.images import ImageService
@@ -36,7 +37,13 @@ from sfumato.services.keys import KeyService
 from sfumato.services.limits import RateLimiter
 from sfumato.services.metrics import Metrics
 from sfumato.services.retention import RetentionSweeper
-from sfumato.services.startup import checked_policy, checked_storage, engine_options, open_database
+from sfumato.services.startup import (
+    checked_credentials,
+    checked_policy,
+    checked_storage,
+    engine_options,
+    open_database,
+)
 from sfumato.services.status import ServiceStatus
 from sfumato.services.usage import UsageService
 from sfumato.services.webhooks import WebhookDispatcher
@@ -68,6 +75,7 @@ class Services:
     metrics: Metrics
     status: ServiceStatus
     client_options: ClientOptions
+    credentials: ContentCredentials
     session_secret: str = ""  # signs the dashboard's sessions (SFUMATO_SESSION_SECRET, or made and shared)
     listener: Listener | None = None  # PostgreSQL only: signals from the other processes
     dispatcher: WebhookDispatcher | None = None  # API processes: delivers the outbox's webhooks
@@ -147,6 +155,7 @@ def build_services(
     `job_json` (an API process), the webhook dispatcher too."""
     clock = clock or SystemClock()
     policy = checked_policy(settings)  # a bad file stops the start, before anything is opened
+    credentials = checked_credentials(settings)  # so does a certificate that cannot sign
     # SQLite's checkpoints (docs/architecture.md, "Cost as the data grows"): in an API process (`job_json`)
     # no commit a client waits for takes one; the sweeper's commits do, through a handle of its own, after
     # they release the write lock, and a task (`background`) takes the rest.
@@ -174,6 +183,7 @@ def build_services(
             ),
             on_finished=events.publish,
             metrics=metrics,
+            credentials=credentials,
         )
     limits = RateLimiter(
         clock, settings.redis_url or "memory://", auth_failures_per_minute=settings.auth_failures_per_minute
@@ -190,7 +200,11 @@ def build_services(
         seeds=seeds,
         storage=storage,
         inputs=InputService(
-            images, storage, clock, InputLimits(settings.max_input_bytes, settings.max_input_pixels)
+            images,
+            storage,
+            clock,
+            InputLimits(settings.max_input_bytes, settings.max_input_pixels),
+            credentials,
         ),
         limits_of=partial(Limits.of, plans=settings.plans),
         policy=policy,
@@ -222,6 +236,7 @@ def build_services(
             presign_seconds=settings.presign_seconds,
             limits_of=generation.limits_of,
             png_compress_level=settings.png_compress_level,
+            credentials=credentials,
         ),
         worker=worker,
         outbox=outbox,
@@ -237,6 +252,7 @@ def build_services(
         metrics=metrics,
         status=ServiceStatus(jobs, images, clock),
         client_options=ClientOptions(ClientOptionsStore(db), clock),
+        credentials=credentials,
         dispatcher=dispatcher,
         sweeper_db=sweeper_db,
         session_secret=settings.session_secret

@@ -20,13 +20,15 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz", responses={503: {"description": "not ready: see `checks`"}})
 async def readyz(services: ServicesDep) -> Any:
-    """Ready to serve: the database answers and the model (if this process runs one) is loaded."""
+    """Ready to serve: the database answers and the model (if this process runs one) is loaded. Also
+    says whether content credentials are on (`on`, `on (local CA)`) or `off`: the operator's choice."""
     checks = await in_thread(services.readiness)
+    credentials = {"content_credentials": services.credentials.state}
     if all(state == "ok" for state in checks.values()):
-        return {"status": "ok", "checks": checks}
+        return {"status": "ok", "checks": checks} | credentials
     waiting = ", ".join(f"{name}: {state}" for name, state in checks.items() if state != "ok")
     body = envelope(f"not ready ({waiting})", "server_error", "not_ready") | {"checks": checks}
-    return JSONResponse(body, 503)
+    return JSONResponse(body | credentials, 503)
 
 
 @router.get(

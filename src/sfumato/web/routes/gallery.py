@@ -7,7 +7,8 @@ from fastapi.responses import Response
 
 from sfumato.api.deps import in_thread
 from sfumato.api.schemas import ImagePublic, access_url
-from sfumato.domain.errors import InvalidParameter
+from sfumato.domain.credentials import Verdict
+from sfumato.domain.errors import InvalidParameter, SfumatoError
 from sfumato.domain.images import Image
 from sfumato.services.images import Transform
 from sfumato.web.pages import Form, Page, SignedIn
@@ -40,9 +41,14 @@ async def _image_page(page: Page, image_id: str, *, notice: str = "", status: in
     assert page.key is not None
     image = await in_thread(page.services.images.get, page.key, image_id)
     named = await in_thread(page.services.images.list_images, page.key, name=image.name, limit=24, after=None)
+    try:
+        credentials: Verdict | None = await in_thread(page.services.images.verify, page.key, image_id)
+    except SfumatoError:  # its file is gone or unreadable: the page still shows the rest
+        credentials = None
     context = {
         "title": image.name,
         "image": shown(page, image),
+        "credentials": credentials,
         "same_name": [shown(page, other) for other in named.items if other.id != image.id],
         "notice": notice,
         "notice_kind": "error" if status >= 400 else "ok",
