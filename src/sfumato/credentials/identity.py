@@ -106,10 +106,12 @@ def load_identity(cert: bytes, key: bytes, now: datetime, *, local: bool = False
                 f"{cert_setting}: {name_of(certificate.subject)} is not valid before "
                 f"{certificate.not_valid_before_utc:%Y-%m-%d %H:%M} UTC"
             )
-    if len(chain) < 2 or leaf.issuer == leaf.subject:
+    if leaf.issuer == leaf.subject:
+        raise CredentialError(f"{cert_setting}: C2PA does not sign with a self-signed certificate")
+    if len(chain) < 2:
         raise CredentialError(
-            f"{cert_setting}: C2PA refuses a self-signed certificate; give the signing certificate "
-            "followed by the CA certificate that issued it"
+            f"{cert_setting}: give the signing certificate followed by the certificate of the CA that "
+            "issued it"
         )
     pem = serialization.Encoding.PEM
     return SigningIdentity(

@@ -10,7 +10,6 @@ SFUMATO_C2PA_TRUST_ANCHORS.
 
 import logging
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from sfumato.config import Settings
@@ -66,13 +65,11 @@ class ContentCredentials:
         *,
         include_prompt: bool = False,
         max_bytes: int = 20_000_000,
-        folder: Path | None = None,
     ) -> None:
         self.signer = signer  # None: content credentials are off
         self.reader = reader
         self.include_prompt = include_prompt
         self.max_bytes = max_bytes
-        self.folder = folder  # the local pair's, when it signs
 
     @property
     def enabled(self) -> bool:
@@ -151,23 +148,26 @@ class ContentCredentials:
 
 def credentials_of(settings: Settings, clock: Clock) -> ContentCredentials:
     """This process's content credentials, checked by c2pa itself; CredentialError says why not."""
-    now = clock.now()
-    if settings.content_credentials:
-        identity = identity_of(settings, now)
-    else:  # nothing signs; what would have signed is still trusted, where it can be read
-        try:
-            identity = identity_of(settings, now, make=False)
-        except CredentialError:
-            identity = None
-    signer = None
-    if settings.content_credentials and identity is not None:
-        signer = Signer(identity, thumbnail=settings.c2pa_thumbnail)
-        signer.check()
-    local = identity is not None and identity.local
+    if not settings.content_credentials:
+        return verifier_of(settings, clock)
+    identity = identity_of(settings, clock.now())
+    assert identity is not None
+    signer = Signer(identity, thumbnail=settings.c2pa_thumbnail)
+    signer.check()
     return ContentCredentials(
         signer,
         Reader(anchors_of(settings, identity)),
         include_prompt=settings.c2pa_include_prompt,
         max_bytes=settings.max_input_bytes,
-        folder=local_files(settings.data_dir).folder if local else None,
     )
+
+
+def verifier_of(settings: Settings, clock: Clock) -> ContentCredentials:
+    """Reading only (content credentials off, `sfumato credentials verify`): nothing signs and no pair is
+    made; what would sign is still trusted, where it can be read."""
+    try:
+        identity = identity_of(settings, clock.now(), make=False)
+    except CredentialError:
+        identity = None
+    reader = Reader(anchors_of(settings, identity))
+    return ContentCredentials(None, reader, max_bytes=settings.max_input_bytes)
