@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from sfumato.credentials.authority import make_local
 from sfumato.credentials.identity import SigningIdentity, load_identity
+from sfumato.credentials.local import make_local
 from sfumato.credentials.manifest import Change, Making, generated, transformed
 from sfumato.credentials.reader import Reader, Unreadable
 from sfumato.credentials.signer import Signer

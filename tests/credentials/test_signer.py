@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 import pytest
 
 from sfumato import __version__
-from sfumato.credentials.authority import make_local
 from sfumato.credentials.identity import CredentialError, SigningIdentity, load_identity
+from sfumato.credentials.local import make_local
 from sfumato.credentials.manifest import Change, Making, generated, transformed
 from sfumato.credentials.signer import Signer
 from tests.certificates import issue

@@ -99,6 +99,13 @@ def test_a_certificate_c2pa_will_not_sign_with_refuses_the_start(tmp_path: Path)
     assert message.startswith("content credentials: c2pa refuses Example Operator signer")
 
 
+def test_a_local_pair_that_cannot_be_made_refuses_the_start_in_one_line(tmp_path: Path) -> None:
+    tmp_path.joinpath("c2pa").write_text("a file where the folder goes")
+    assert refusal(make_settings(tmp_path)) == (
+        f"content credentials: cannot use the local pair in {tmp_path / 'c2pa'}: File exists"
+    )
+
+
 def test_off_signs_nothing_and_makes_no_pair(tmp_path: Path) -> None:
     credentials = credentials_of(make_settings(tmp_path, content_credentials=False), ManualClock())
     assert (credentials.state, credentials.enabled) == ("off", False)

@@ -24,8 +24,8 @@ def show(
 ) -> None:
     """Which certificate signs (the operator's, or the local CA's), and the CA certificate to give verifiers.
     Never the key."""
-    from sfumato.credentials.authority import local_files
     from sfumato.credentials.identity import CredentialError
+    from sfumato.credentials.local import local_files
     from sfumato.domain.clock import SystemClock
     from sfumato.services.credentials import identity_of
 
@@ -75,7 +75,8 @@ def init(
 ) -> None:
     """Make a new local CA and signing certificate in the data directory. With --force, in place of the
     one there is: its CA certificate is kept, so what it signed still reads trusted here; its key goes."""
-    from sfumato.credentials.authority import DEFAULT_ORGANIZATION, local_files, make_local
+    from sfumato.credentials.authority import DEFAULT_ORGANIZATION
+    from sfumato.credentials.local import local_files, make_local
     from sfumato.domain.clock import SystemClock
 
     settings = settings_from()

@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from sfumato.config import Settings
-from sfumato.credentials.authority import local_files, make_local, retired_anchors
 from sfumato.credentials.identity import CredentialError, SigningIdentity, load_identity, pem_of
+from sfumato.credentials.local import local_files, read_local, retired_anchors
 from sfumato.credentials.manifest import Change, Making, generated, transformed
 from sfumato.credentials.reader import Reader, Unreadable
 from sfumato.credentials.signer import Signer
@@ -34,17 +34,14 @@ def identity_of(settings: Settings, now: datetime, *, make: bool = True) -> Sign
         cert = pem_of(settings.c2pa_cert, setting="SFUMATO_C2PA_CERT")
         key = pem_of(settings.c2pa_key.get_secret_value(), setting="SFUMATO_C2PA_KEY")
         return load_identity(cert, key, now)
-    files = local_files(settings.data_dir)
-    if not files.exists():
-        if not make:
-            return None
-        files = make_local(settings.data_dir, now)
-        log.info("content credentials: made a local CA and signing certificate in %s", files.folder)
+    folder = local_files(settings.data_dir).folder
     try:
-        cert, key = files.chain.read_bytes(), files.key.read_bytes()
+        pair = read_local(settings.data_dir, now, make=make)
     except OSError as error:
-        raise CredentialError(f"cannot read the local pair in {files.folder}: {error.strerror}") from None
-    return load_identity(cert, key, now, local=True)
+        raise CredentialError(f"cannot use the local pair in {folder}: {error.strerror}") from None
+    if pair is None:
+        return None
+    return load_identity(*pair, now, local=True)
 
 
 def anchors_of(settings: Settings, identity: SigningIdentity | None) -> bytes:
