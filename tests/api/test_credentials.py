@@ -7,6 +7,7 @@ The dialects' requests are those of their own tests (test_imagine, test_sync_sty
 test_openai_images, test_a1111), which take them from the clients' source."""
 
 import base64
+import stat
 import time
 from pathlib import Path
 
@@ -217,5 +218,8 @@ def test_bad_input_is_answered_in_the_envelope(
     assert (error["param"], error["code"]) == (param, code)
 
 
-def test_readyz_says_content_credentials_are_on(live: Live) -> None:
+def test_readyz_says_content_credentials_are_on_and_the_local_key_is_owner_only(live: Live) -> None:
     assert live.client.get("/readyz").json()["content_credentials"] == "on (local CA)"
+    folder = Path(live.services.settings.data_dir) / "c2pa"
+    assert stat.S_IMODE((folder / "local-signer.key").stat().st_mode) == 0o600
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700

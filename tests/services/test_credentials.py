@@ -106,6 +106,16 @@ def test_a_local_pair_that_cannot_be_made_refuses_the_start_in_one_line(tmp_path
     )
 
 
+def test_trust_anchors_that_are_not_certificates_refuse_the_start(tmp_path: Path) -> None:
+    settings = make_settings(
+        tmp_path, c2pa_trust_anchors="-----BEGIN CERTIFICATE-----\nno\n-----END CERTIFICATE-----"
+    )
+    assert (
+        refusal(settings)
+        == "content credentials: SFUMATO_C2PA_TRUST_ANCHORS: not a PEM bundle of certificates"
+    )
+
+
 def test_off_signs_nothing_and_makes_no_pair(tmp_path: Path) -> None:
     credentials = credentials_of(make_settings(tmp_path, content_credentials=False), ManualClock())
     assert (credentials.state, credentials.enabled) == ("off", False)

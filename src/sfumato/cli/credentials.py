@@ -102,6 +102,7 @@ def verify(
 ) -> None:
     """Read and check a file's content credentials, offline, trusting this service's CA and
     SFUMATO_C2PA_TRUST_ANCHORS. Exits 0 when they are present and valid, 1 otherwise."""
+    from sfumato.credentials.identity import CredentialError
     from sfumato.domain.clock import SystemClock
     from sfumato.domain.errors import SfumatoError
     from sfumato.services.credentials import verifier_of
@@ -115,6 +116,8 @@ def verify(
         verdict = verifier_of(settings, SystemClock()).verify(data, field=str(file))
     except SfumatoError as error:
         fail(error.message)
+    except CredentialError as error:
+        fail(str(error))
     if as_json:
         typer.echo(json.dumps(asdict(verdict)))
     elif not verdict.present:

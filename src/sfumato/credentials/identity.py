@@ -54,6 +54,16 @@ def pem_of(text: str | bytes, *, setting: str) -> bytes:
         raise CredentialError(f"{setting}: cannot read {path}: {error.strerror}") from None
 
 
+def certificates_of(text: str, *, setting: str) -> bytes:
+    """A setting's bundle of CA certificates (inline or a file's path), checked to be PEM certificates."""
+    bundle = pem_of(text, setting=setting)
+    try:
+        x509.load_pem_x509_certificates(bundle)
+    except ValueError:
+        raise CredentialError(f"{setting}: not a PEM bundle of certificates") from None
+    return bundle
+
+
 def name_of(name: x509.Name) -> str:
     """A distinguished name as people read it: its common name, else its organization, else all of it."""
     for oid in (NameOID.COMMON_NAME, NameOID.ORGANIZATION_NAME):

@@ -13,7 +13,13 @@ from datetime import datetime
 from typing import Any
 
 from sfumato.config import Settings
-from sfumato.credentials.identity import CredentialError, SigningIdentity, load_identity, pem_of
+from sfumato.credentials.identity import (
+    CredentialError,
+    SigningIdentity,
+    certificates_of,
+    load_identity,
+    pem_of,
+)
 from sfumato.credentials.local import local_files, read_local, retired_anchors
 from sfumato.credentials.manifest import Change, Making, generated, transformed
 from sfumato.credentials.reader import Reader, Unreadable
@@ -50,7 +56,7 @@ def anchors_of(settings: Settings, identity: SigningIdentity | None) -> bytes:
     for retired in retired_anchors(settings.data_dir):
         anchors += retired.read_bytes()
     if settings.c2pa_trust_anchors.strip():
-        anchors += pem_of(settings.c2pa_trust_anchors, setting="SFUMATO_C2PA_TRUST_ANCHORS")
+        anchors += certificates_of(settings.c2pa_trust_anchors, setting="SFUMATO_C2PA_TRUST_ANCHORS")
     return anchors
 
 
