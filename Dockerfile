@@ -9,7 +9,8 @@ COPY pyproject.toml constraints.txt README.md ./
 COPY src ./src
 RUN pip install --no-cache-dir "torch==2.13.0" \
  && pip install --no-cache-dir -c constraints.txt . \
- && useradd --uid 1000 --create-home sfumato && mkdir /models && chown sfumato /models
+ && useradd --uid 1000 --create-home sfumato && mkdir /models && chown sfumato /models \
+ && mkdir -p /app/data/c2pa && chown -R sfumato /app/data
 USER sfumato
 ENTRYPOINT ["sfumato"]
 CMD ["serve", "--no-worker", "--host", "0.0.0.0"]

@@ -57,3 +57,9 @@ def rotated_jpeg(width: int, height: int) -> bytes:
 SVG = (
     b'<svg xmlns="http://www.w3.org/2000/svg" width="256" height="256"><rect width="256" height="256"/></svg>'
 )
+
+
+def pixels(data: bytes) -> bytes:
+    """An image file's pixels, whatever else the file holds (its content credentials differ every time)."""
+    with Image.open(io.BytesIO(data)) as opened:
+        return opened.convert("RGB").tobytes()

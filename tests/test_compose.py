@@ -55,6 +55,15 @@ def test_every_setting_it_gives_is_one_sfumato_reads_and_accepts(
         assert settings.redis_url.startswith("redis://")
 
 
+def test_every_process_signs_with_one_content_credentials_pair(compose: dict) -> None:
+    """Each container's data directory is its own: the local pair (docs/credentials.md) lives on one volume
+    that every API and worker mounts, so images read back under one CA whichever process made them."""
+    mounts = {name: service.get("volumes", []) for name, service in sfumato_services(compose).items()}
+    assert all("credentials:/app/data/c2pa" in volumes for volumes in mounts.values()), mounts
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "WORKDIR /app" in dockerfile and "chown -R sfumato /app/data" in dockerfile  # ./data, writable
+
+
 def test_the_image_installs_the_torch_that_bootstrap_does() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     bootstrap = (ROOT / "scripts" / "bootstrap").read_text()

@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 # as files in multipart, beside the usual fields.
 IMAGE_ROUTES = re.compile(
     r"/v1/jobs|/v1/images/imagine|/api/v1/image|/v1/images/(edits|variations)"
-    r"|/openai/deployments/[^/]+/images/edits|/sdapi/v1/img2img"
+    r"|/openai/deployments/[^/]+/images/edits|/sdapi/v1/img2img|/v1/credentials/verify"
 )
 
 

@@ -45,6 +45,7 @@ def test_readyz_is_503_until_the_model_is_loaded(loading: tuple[TestClient, thre
     assert client.get("/readyz").json() == {
         "status": "ok",
         "checks": {"database": "ok", "storage": "ok", "model": "ok"},
+        "content_credentials": "on (local CA)",  # the operator's choice, said, not a check (api.md §17)
     }
 
 

@@ -68,11 +68,12 @@ def test_a_data_url_is_redrawn_at_its_own_size_rounded(live: Live) -> None:
     assert Image.open(io.BytesIO(content(live, image, headers))).size == (320, 256)
 
 
-def test_the_same_seed_and_input_give_the_same_bytes(live: Live) -> None:
+def test_the_same_seed_and_input_give_the_same_pixels(live: Live) -> None:
     headers = live.key()
     body = {"image": data_url(png(256, 256, seed=9)), "seed": 11, "strength": 0.5}
     first, again = (made(live, headers, **body)["images"][0] for _ in range(2))
-    assert content(live, first, headers) == content(live, again, headers)
+    # the files differ: each carries its own signed content credentials
+    assert np.array_equal(pixels(content(live, first, headers)), pixels(content(live, again, headers)))
 
 
 def test_an_inpainted_image_keeps_the_input_outside_the_mask(live: Live) -> None:
@@ -161,11 +162,12 @@ def test_the_input_goes_with_its_job_and_with_its_last_image(live: Live) -> None
         live, headers, image=data_url(png(256, 256)), mask=data_url(square_mask(256, 256, (0, 0, 9, 9)))
     )
     stored = {key.split("/")[1] for key in live.stored(job["id"])}
-    assert len(stored) == 3 and {"input.png", "mask.png"} < stored  # beside the job's one image
+    # beside the job's one image; the input also as its C2PA parent ingredient (docs/credentials.md)
+    assert len(stored) == 4 and {"input.png", "mask.png", "ingredient.c2pa"} < stored
     live.client.delete(f"/v1/images/{job['images'][0]['id']}", headers=headers)
     assert live.stored(job["id"]) == []
     other = made(live, headers, image=data_url(png(256, 256)))
-    assert len(live.stored(other["id"])) == 2  # the image and the input
+    assert len(live.stored(other["id"])) == 3  # the image, the input and its ingredient
     assert live.client.delete(f"/api/v1/image/{other['id']}", headers=headers).status_code == 200
     assert live.stored(other["id"]) == []
 

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from bench import engine, png, polls, scale, serve
+from bench import credentials, engine, png, polls, scale, serve
 from bench.common import percentile
 from bench.plot import plot_sweep
 
@@ -47,6 +47,17 @@ def test_the_engine_benchmark_writes_a_row_per_batch_size(tmp_path: Path) -> Non
     assert all(row["peak_mib"] is None for row in result["rows"])  # CUDA's figure: none on a CPU
     ((start),) = result["starts"]
     assert start["compile"] is False and start["load_s"] > 0 and start["warmup_s"] > 0
+
+
+def test_the_credentials_benchmark_writes_signed_against_unsigned_per_size_and_format(tmp_path: Path) -> None:
+    out = tmp_path / "credentials.json"
+    credentials.main(["--images", "2", "--sizes", "256", "--formats", "png,webp", "--json", str(out)])
+    result = json.loads(out.read_text())
+    assert (result["benchmark"], result["images"], result["thumbnail"]) == ("credentials", 2, False)
+    assert [(row["size"], row["format"]) for row in result["rows"]] == [(256, "png"), (256, "webp")]
+    for row in result["rows"]:
+        assert 1000 < row["bytes_added"] < 10_000 and row["bytes_unsigned"] > 0  # a manifest, no thumbnail
+        assert row["sign_ms_p50"] > 0 and row["encode_ms_p50"] > 0
 
 
 @pytest.mark.e2e

@@ -22,6 +22,7 @@ from sfumato.db.tables import ImageRow as Image
 from sfumato.db.tables import JobRow as Job
 from tests.conftest import BUCKET, TEMPLATE
 from tests.e2e.harness import Process, Server, scaled_env, unlimited_key, wait_until
+from tests.manifests import read_back
 from tests.servers import PostgresServer, RedisServer, S3Server
 
 SMALL = {"width": 256, "height": 256}
@@ -118,6 +119,31 @@ def test_three_workers_and_two_apis_generate_90_jobs_each_once_into_s3(
     assert attempts == {1}
     assert sorted(job_id for job_id, _ in rows) == sorted(jobs)  # one image each, none twice
     assert stored_keys(s3, tmp_path.name) == sorted(key for _, key in rows)  # each stored once, nothing else
+
+
+def test_every_process_signs_under_the_one_local_ca_they_share(
+    tmp_path: Path, database: Database, s3: S3Server, redis_server: RedisServer
+) -> None:
+    """The API and two workers start at once on one data directory: they agree on one local pair
+    (docs/credentials.md), so what either worker makes and what the API transforms read trusted under it."""
+    env = scaled_env(tmp_path, database.url.render_as_string(hide_password=False), s3, redis_server)
+    headers = {"x-api-key": unlimited_key(env)}
+    cluster = Cluster(env, tmp_path, apis=1, workers=2)
+    api = cluster.apis[0]
+    try:
+        jobs = [submit(api, headers, f"job {i}") for i in range(4)]
+        wait_until(lambda: ended(database, jobs), 300, "4 jobs to succeed")
+        ca = (tmp_path / "data" / "c2pa" / "local-ca.pem").read_bytes()
+        for job_id in jobs:
+            (image,) = api.client.get(f"/v1/jobs/{job_id}", headers=headers).json()["images"]
+            made = api.client.get(f"/v1/images/{image['id']}/content", headers=headers).content
+            assert read_back(made, ca).state == "Trusted"
+        body = {"format": "webp"}
+        new = api.client.post(f"/v1/images/{image['id']}/transform", json=body, headers=headers).json()
+        converted = api.client.get(f"/v1/images/{new['id']}/content", headers=headers).content
+        assert read_back(converted, ca).state == "Trusted"
+    finally:
+        cluster.stop()
 
 
 def test_a_worker_killed_mid_batch_loses_nothing_and_nothing_is_made_twice(

@@ -78,6 +78,11 @@ def test_images_are_found_by_name_published_transformed_and_deleted(
     screenshot(page, "05-gallery")
     page.get_by_role("img", name="a red kite over a beach").click()
     expect(page.get_by_role("heading", name="kite")).to_be_visible()
+    expect(page.get_by_role("heading", name="Content credentials")).to_be_visible()
+    credentials = page.locator("#content-credentials")
+    expect(credentials).to_contain_text("valid, trusted")
+    expect(credentials).to_contain_text("c2pa.created (trainedAlgorithmicMedia)")
+    original = page.url.rsplit("/", 1)[-1]
     page.get_by_role("button", name="Publish").click()
     public = page.locator("#public-url").get_attribute("href")
     assert public is not None and "/p/" in public
@@ -90,6 +95,7 @@ def test_images_are_found_by_name_published_transformed_and_deleted(
     page.get_by_label("Width").fill("128")
     page.get_by_role("button", name="Transform").click()
     expect(page.get_by_text("128x128")).to_be_visible()
+    expect(credentials).to_contain_text(f"{original} (parentOf, made with tiny)")  # what it was made from
     transformed = page.url
 
     page.get_by_role("link", name="Delete").click()
@@ -138,6 +144,7 @@ def test_an_admin_makes_a_key_that_works_with_curl_and_others_see_no_admin_page(
     assert usage.status_code == 200 and usage.json()["plan"] == "starter"
     page.get_by_role("link", name="Service").click()
     expect(page.get_by_role("heading", name="Workers")).to_be_visible()
+    expect(page.get_by_text("on (local CA)")).to_be_visible()  # content credentials
     screenshot(page, "09-admin-service")
 
     other = browser.new_context(base_url=site.url)

@@ -6,7 +6,17 @@ from fastapi import FastAPI
 
 from sfumato.api.dialects import a1111, job_style, openai, sync_style
 from sfumato.api.openapi import build_openapi
-from sfumato.api.routes import account, catalog, events, generation, health, images, public, webhooks
+from sfumato.api.routes import (
+    account,
+    catalog,
+    credentials,
+    events,
+    generation,
+    health,
+    images,
+    public,
+    webhooks,
+)
 
 # A new dialect is one package under dialects/ with a `router`, and one line here (docs/extending.md).
 ROUTERS = (
@@ -22,6 +32,7 @@ ROUTERS = (
     a1111.router,
     webhooks.router,
     account.router,
+    credentials.router,
 )
 
 

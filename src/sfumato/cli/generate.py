@@ -34,6 +34,7 @@ def generate(
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from sfumato.domain.clock import SystemClock
     from sfumato.domain.generation import GenerationRequest
     from sfumato.domain.ids import random_seed
     from sfumato.domain.rules import plain_message
@@ -42,7 +43,7 @@ def generate(
     from sfumato.imaging.formats import encode_image, file_parameters
     from sfumato.imaging.inputs import InputLimits, decode, fitted
     from sfumato.services.inputs import inputs_of
-    from sfumato.services.startup import StartupError, check_model, engine_options
+    from sfumato.services.startup import StartupError, check_model, checked_credentials, engine_options
 
     settings = settings_from(model=model)
     setup_logging()
@@ -74,6 +75,7 @@ def generate(
         fail(error.message)
     try:
         warning = check_model(settings, runs_it=True)
+        credentials = checked_credentials(settings)
     except StartupError as error:
         fail(str(error))
     if warning:
@@ -109,6 +111,10 @@ def generate(
         quality=params.quality,
         parameters=file_parameters(params, params.seed),
         compress_level=settings.png_compress_level,
+    )
+    parent = credentials.ingredient(_read(image), image.name) if image is not None else None
+    data = credentials.sign_generated(
+        data, params.format, title=output.name, params=params, when=SystemClock().now(), archive=parent
     )
     output.write_bytes(data)
     typer.echo(str(output))

@@ -1,4 +1,4 @@
-"""Typed errors raised below the API; api/errors.py maps each class to a status and envelope."""
+"""Typed errors raised below the API; http/errors.py maps each class to a status and envelope."""
 
 from typing import TYPE_CHECKING
 
@@ -155,3 +155,9 @@ class GenerationFailed(SfumatoError):
     """A job ended `failed`; raised to a client that waited for it synchronously."""
 
     code = "generation_failed"
+
+
+class SigningFailed(SfumatoError):
+    """An image's content credentials could not be signed: it is not stored without them."""
+
+    code = "signing_failed"

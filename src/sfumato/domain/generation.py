@@ -210,6 +210,7 @@ class JobParams:
     source_image_id: str | None = None
     input_key: str | None = None  # where the job's input picture is stored, as sent (upright PNG)
     mask_key: str | None = None
+    ingredient_key: str | None = None  # the input as its images' C2PA parent ingredient (an archive)
     ignored_images: int = 0
     previews: bool = False  # record a small picture at each step, for the events stream
 
@@ -248,7 +249,7 @@ class JobParams:
     def public(self) -> dict[str, Any]:
         """What a client sees of the parameters: where the inputs are stored is the service's business."""
         shown = self.to_dict()
-        for internal in ("input_key", "mask_key", "ignored_images", "previews"):
+        for internal in ("input_key", "mask_key", "ingredient_key", "ignored_images", "previews"):
             shown.pop(internal)
         if self.mode == TEXT:
             for absent in ("mode", "strength", "source_image_id"):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 TEXT, IMAGE, INPAINT = "text", "image", "inpaint"
 DEFAULT_STRENGTH = 0.6
 INPUT_NAME, MASK_NAME = "input", "mask"  # a job's stored inputs: {job_id}/input.png, {job_id}/mask.png
+INGREDIENT_NAME = "ingredient"  # {job_id}/ingredient.c2pa: the input as sent, as a C2PA ingredient
 
 
 @dataclass(frozen=True)

@@ -99,9 +99,9 @@ class PlanBook:
         return list(self.plans)
 
 
-def merged_plans(given: Any) -> Any:
-    """Plans given as settings: figures given for a plan replace only those figures; the other plans stay as
-    they are."""
+def over_defaults(given: Any) -> Any:
+    """Plans as the settings give them (SFUMATO_PLANS), over the defaults: figures given for a plan replace
+    only those figures; the other plans stay as they are."""
     if not isinstance(given, dict):
         return given
     merged: dict[str, Any] = {name: plan.model_dump() for name, plan in DEFAULT_PLANS.items()}

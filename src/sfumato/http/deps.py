@@ -13,6 +13,7 @@ from sfumato.domain.plans import PlanBook
 from sfumato.http.session import Sessions
 from sfumato.services.access import AccessService
 from sfumato.services.client_options import ClientOptions
+from sfumato.services.credentials import ContentCredentials
 from sfumato.services.deliveries import DeliveryLog
 from sfumato.services.generation import GenerationService
 from sfumato.services.images import ImageService
@@ -54,6 +55,7 @@ ClientOptionsDep = Annotated[ClientOptions, Depends(part("client_options"))]
 MetricsDep = Annotated[Metrics, Depends(part("metrics"))]
 StatusDep = Annotated[ServiceStatus, Depends(part("status"))]
 ReadinessDep = Annotated[Readiness, Depends(part("readiness"))]
+CredentialsDep = Annotated[ContentCredentials, Depends(part("credentials"))]
 DeliveriesDep = Annotated[DeliveryLog, Depends(part("deliveries"))]
 PlansDep = Annotated[PlanBook, Depends(part("plans"))]
 AccessDep = Annotated[AccessService, Depends(part("access"))]

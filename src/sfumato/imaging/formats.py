@@ -60,3 +60,12 @@ def file_parameters(params: JobParams, seed: int) -> dict[str, Any]:
         "height": params.height,
         "model": params.model,
     }
+
+
+def format_of(data: bytes) -> str | None:
+    """`png`, `jpeg` or `webp` as the file's header says (nothing is decoded); None for anything else."""
+    try:
+        with PILImage.open(io.BytesIO(data), formats=["PNG", "JPEG", "WEBP"]) as opened:
+            return str(opened.format).lower()
+    except (PILImage.DecompressionBombError, OSError, ValueError, SyntaxError):  # UnidentifiedImageError too
+        return None

@@ -30,6 +30,7 @@ from sfumato.roots import parts
 from sfumato.services.access import AccessService
 from sfumato.services.checkpoints import checkpoint_every
 from sfumato.services.client_options import ClientOptions
+from sfumato.services.credentials import ContentCredentials
 from sfumato.services.deliveries import DeliveryLog
 from sfumato.services.events import JobEvents
 from sfumato.services.generation import GenerationService
@@ -40,7 +41,7 @@ from sfumato.services.limits import RateLimiter
 from sfumato.services.metrics import Metrics
 from sfumato.services.readiness import Readiness
 from sfumato.services.retention import RetentionSweeper
-from sfumato.services.startup import checked_policy, checked_storage, open_database
+from sfumato.services.startup import checked_credentials, checked_policy, checked_storage, open_database
 from sfumato.services.status import ServiceStatus
 from sfumato.services.usage import UsageService
 from sfumato.services.watches import JobWatches
@@ -74,6 +75,7 @@ class ApiRoot:
     outbox: WebhookOutbox
     deliveries: DeliveryLog
     readiness: Readiness
+    credentials: ContentCredentials
     retention: RetentionSweeper
     dispatcher: WebhookDispatcher
     worker: Worker | None  # the worker `sfumato serve` embeds; None with --no-worker
@@ -116,6 +118,7 @@ def build_api_root(
     """Connect, migrate, and wire an API process; its worker, if any, is built but not started."""
     clock = clock or SystemClock()
     policy = checked_policy(settings)  # a bad file stops the start, before anything is opened
+    credentials = checked_credentials(settings)  # so does a certificate that cannot sign
     # SQLite's checkpoints (docs/architecture.md, "Cost as the data grows"): no commit a client waits for
     # takes one; the sweeper's commits do, through a handle of its own, after they release the write
     # lock, and a task (`background`) takes the rest.
@@ -135,6 +138,7 @@ def build_api_root(
             storage,
             clock,
             metrics,
+            credentials,
             engine_factory=engine_factory,
             on_finished=events.publish,
         )
@@ -154,7 +158,11 @@ def build_api_root(
         seeds=seeds,
         storage=storage,
         inputs=InputService(
-            images, storage, clock, InputLimits(settings.max_input_bytes, settings.max_input_pixels)
+            images,
+            storage,
+            clock,
+            InputLimits(settings.max_input_bytes, settings.max_input_pixels),
+            credentials,
         ),
         limits_of=plans.limits_of,
         policy=policy,
@@ -198,6 +206,7 @@ def build_api_root(
             presign_seconds=settings.presign_seconds,
             limits_of=plans.limits_of,
             png_compress_level=settings.png_compress_level,
+            credentials=credentials,
         ),
         usage=UsageService(UsageStore(db), clock, limits, limits_of=plans.limits_of),
         status=ServiceStatus(jobs, images, clock),
@@ -206,6 +215,7 @@ def build_api_root(
         outbox=outbox,
         deliveries=DeliveryLog(outbox),
         readiness=Readiness(db, storage, embedded),
+        credentials=credentials,
         retention=RetentionSweeper(
             ImageStore(sweeper_db or db),
             JobStore(sweeper_db or db),

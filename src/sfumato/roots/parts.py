@@ -10,6 +10,7 @@ from sfumato.db.queue import JobQueue
 from sfumato.domain.clock import Clock
 from sfumato.domain.plans import PlanBook
 from sfumato.engine.base import Engine
+from sfumato.services.credentials import ContentCredentials
 from sfumato.services.keys import KeyService
 from sfumato.services.metrics import Metrics
 from sfumato.services.startup import engine_options
@@ -45,6 +46,7 @@ def worker(
     storage: Storage,
     clock: Clock,
     metrics: Metrics,
+    credentials: ContentCredentials,
     *,
     engine_factory: Callable[[], Engine] | None,
     on_finished: Callable[[str], None],
@@ -65,6 +67,7 @@ def worker(
         ),
         on_finished=on_finished,
         metrics=metrics,
+        credentials=credentials,
     )
 
 

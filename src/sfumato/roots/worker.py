@@ -13,7 +13,7 @@ from sfumato.engine.base import Engine
 from sfumato.roots import parts
 from sfumato.services.metrics import Metrics
 from sfumato.services.readiness import Readiness
-from sfumato.services.startup import checked_storage, open_database
+from sfumato.services.startup import checked_credentials, checked_storage, open_database
 from sfumato.services.worker import Worker
 
 
@@ -44,6 +44,7 @@ def build_worker_root(
 ) -> WorkerRoot:
     """Connect, migrate, and build the worker (not started)."""
     clock = clock or SystemClock()
+    credentials = checked_credentials(settings)  # a certificate that cannot sign stops the start
     db = open_database(settings, autocheckpoint=AUTOCHECKPOINT_PAGES)
     metrics = Metrics(JobStore(db))
     storage = checked_storage(settings)
@@ -53,6 +54,7 @@ def build_worker_root(
         storage,
         clock,
         metrics,
+        credentials,
         engine_factory=engine_factory,
         on_finished=lambda _job_id: None,  # no one waits in this process: API processes hear NOTIFY
     )

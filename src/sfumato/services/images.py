@@ -7,8 +7,10 @@ from datetime import timedelta
 
 from PIL import UnidentifiedImageError
 
+from sfumato.credentials.manifest import Change
 from sfumato.db.images import ImageStore
 from sfumato.domain.clock import Clock
+from sfumato.domain.credentials import Verdict
 from sfumato.domain.errors import InvalidParameter, MissingParameter, NotFound
 from sfumato.domain.ids import new_id, new_public_token
 from sfumato.domain.images import Image, StoredFile, storage_key
@@ -16,6 +18,7 @@ from sfumato.domain.keys import ApiKey
 from sfumato.domain.pages import Page
 from sfumato.domain.plans import Limits, month_of, quota_exceeded
 from sfumato.imaging.transform import transformed
+from sfumato.services.credentials import ContentCredentials
 from sfumato.services.inputs import discard_pictures
 from sfumato.storage import Storage
 
@@ -66,6 +69,7 @@ class ImageService:
         presign_seconds: int = 300,
         limits_of: Callable[[ApiKey], Limits] | None = None,
         png_compress_level: int = 4,
+        credentials: ContentCredentials,
     ) -> None:
         self.store = store
         self.storage = storage
@@ -76,6 +80,7 @@ class ImageService:
         self.presign_seconds = presign_seconds
         self.limits_of = limits_of
         self.png_compress_level = png_compress_level
+        self.credentials = credentials
 
     def list_images(self, key: ApiKey, *, name: str | None, limit: int, after: str | None) -> Page[Image]:
         return self.store.page(key.id, self.clock.now(), name=name, limit=limit, after=after)
@@ -88,6 +93,11 @@ class ImageService:
 
     def content(self, key: ApiKey, image_id: str) -> tuple[Image, bytes]:
         return self._read(self.get(key, image_id))
+
+    def verify(self, key: ApiKey, image_id: str) -> Verdict:
+        """What one of the key's images carries of content credentials (docs/credentials.md)."""
+        _, data = self.content(key, image_id)
+        return self.credentials.verify(data, field="image")
 
     def public_content(self, token: str) -> Delivery:
         """A published image, by the token in its URL; no key needed."""
@@ -169,6 +179,11 @@ class ImageService:
             log.error("image %s: stored file unreadable: %s", source.id, error)
             raise NotFound(f"no image {image_id!r}") from None
         new = new_id("image")
+        resized = (width, height) != (source.width, source.height)
+        done = Change(when=now, converted=fmt != source.format, resized=resized)
+        output = self.credentials.sign_transformed(
+            output, fmt, title=new, change=done, source=(data, source.format, source.id)
+        )
         file = StoredFile(storage_key(source.job_id, new, fmt), fmt, width, height, len(output))
         self.storage.put(file.storage_key, output)  # the file first; the row, or nothing, after it
         image = source.derive(new, file, now=self.clock.now(), retention=self.retention)

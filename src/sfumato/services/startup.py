@@ -5,12 +5,15 @@ Each check raises StartupError with a message an operator can act on: no traceba
 """
 
 from sfumato.config import Settings
+from sfumato.credentials.identity import CredentialError
 from sfumato.db.database import AUTOCHECKPOINT_PAGES, Database, shown_url
 from sfumato.db.migrate import upgrade
+from sfumato.domain.clock import SystemClock
 from sfumato.domain.content_policy import ContentPolicy, read_rules
 from sfumato.domain.errors import SfumatoError
 from sfumato.engine.compile_cache import FOLDER as COMPILE_CACHE
 from sfumato.engine.options import EngineOptions, WeightSources, parse_sizes
+from sfumato.services.credentials import ContentCredentials, credentials_of
 from sfumato.storage import Storage, StorageError, open_storage
 
 
@@ -97,11 +100,21 @@ def checked_storage(settings: Settings) -> Storage:
     return storage
 
 
+def checked_credentials(settings: Settings) -> ContentCredentials:
+    """Who signs the content credentials, checked against the wall clock (as c2pa and every verifier
+    check it): a certificate that is broken, expired or refused by c2pa stops the start."""
+    try:
+        return credentials_of(settings, SystemClock())
+    except CredentialError as error:
+        raise StartupError(f"content credentials: {error}") from None
+
+
 def preflight(settings: Settings, *, runs_model: bool) -> list[str]:
-    """Every check, in the order an operator fixes them: model, content policy, database, storage.
-    Returns the warnings to show; raises StartupError at the first failure."""
+    """Every check, in the order an operator fixes them: model, content policy, database, storage, content
+    credentials. Returns the warnings to show; raises StartupError at the first failure."""
     warning = check_model(settings, runs_it=runs_model)
     checked_policy(settings)
     open_database(settings).dispose()
     checked_storage(settings)
+    checked_credentials(settings)
     return [warning] if warning else []

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from sfumato.http.deps import MetricsDep, ReadinessDep
+from sfumato.http.deps import CredentialsDep, MetricsDep, ReadinessDep
 from sfumato.http.errors import envelope
 from sfumato.http.threads import in_thread
 
@@ -20,14 +20,16 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", responses={503: {"description": "not ready: see `checks`"}})
-async def readyz(readiness: ReadinessDep) -> Any:
-    """Ready to serve: the database answers and the model (if this process runs one) is loaded."""
+async def readyz(readiness: ReadinessDep, credentials: CredentialsDep) -> Any:
+    """Ready to serve: the database answers and the model (if this process runs one) is loaded. Also
+    says whether content credentials are on (`on`, `on (local CA)`) or `off`: the operator's choice."""
     checks = await in_thread(readiness.checks)
+    signing = {"content_credentials": credentials.state}
     if all(state == "ok" for state in checks.values()):
-        return {"status": "ok", "checks": checks}
+        return {"status": "ok", "checks": checks} | signing
     waiting = ", ".join(f"{name}: {state}" for name, state in checks.items() if state != "ok")
     body = envelope(f"not ready ({waiting})", "server_error", "not_ready") | {"checks": checks}
-    return JSONResponse(body, 503)
+    return JSONResponse(body | signing, 503)
 
 
 @router.get(

@@ -1,10 +1,10 @@
 """The finisher: encodes and stores a batch's images, then ends each job, while the engine goes on.
 
-Every image of a batch goes to a pool of encoder threads at once; each job ends, in its own
-transaction, when its own files are stored. Files are written under their job's folder
-(`{job_id}/{attempt}-{i}.{format}`, domain.images.storage_key) before the transaction commits. An
-attempt that cannot commit (canceled, lease lost) deletes its own files; one that crashed between the
-two leaves files that the next attempt deletes once it has committed.
+Every image of a batch goes to a pool of encoder threads at once, which encode it and sign its content
+credentials (services.credentials); each job ends, in its own transaction, when its own files are stored.
+Files are written under their job's folder (`{job_id}/{attempt}-{i}.{format}`, domain.images.storage_key)
+before the transaction commits. An attempt that cannot commit (canceled, lease lost) deletes its own files;
+one that crashed between the two leaves files that the next attempt deletes once it has committed.
 """
 
 import logging
@@ -20,9 +20,11 @@ from sfumato.db.database import retry
 from sfumato.db.queue import JobQueue
 from sfumato.domain.clock import Clock
 from sfumato.domain.errors import SfumatoError
+from sfumato.domain.ids import new_id
 from sfumato.domain.images import Image, StoredFile, storage_key
 from sfumato.engine.base import Rendered
 from sfumato.imaging.formats import encode_image, file_parameters
+from sfumato.services.credentials import ContentCredentials
 from sfumato.services.metrics import Metrics
 from sfumato.services.worker.held import Held, HeldJobs
 from sfumato.services.worker.runner import Made
@@ -45,6 +47,7 @@ class Finisher:
         encode_threads: int,
         png_compress_level: int,
         on_finished: Callable[[str], None],
+        credentials: ContentCredentials | None = None,
     ) -> None:
         self.queue = queue
         self.storage = storage
@@ -55,6 +58,7 @@ class Finisher:
         self.retention = retention
         self.on_finished = on_finished
         self.png_compress_level = png_compress_level
+        self.credentials = credentials
         self._inbox: Queue[Made | None] = Queue(maxsize=1)  # the engine waits when a whole batch behind
         self._encoders = ThreadPoolExecutor(encode_threads, thread_name_prefix="sfumato-encode")
         self._thread = threading.Thread(target=self._run, name="sfumato-finisher", daemon=True)
@@ -101,14 +105,25 @@ class Finisher:
         if held.lost:
             return []
         seeds = held.params.seeds()
+        parent = self._parent(held)
         return [
-            self._encoders.submit(self._store, held, index, image, seeds[index])
+            self._encoders.submit(self._store, held, index, image, seeds[index], parent)
             for index, image in enumerate(images)
         ]
 
-    def _store(self, held: Held, index: int, picture: PILImage, seed: int) -> Image:
-        """Encode and store one image; its record, for the job's transaction."""
+    def _parent(self, held: Held) -> bytes | None:
+        """The job's input as its images' parent ingredient, stored beside it when it was submitted."""
+        if self.credentials is None or not self.credentials.enabled or not held.params.ingredient_key:
+            return None
+        try:
+            return self.storage.get(held.params.ingredient_key)
+        except FileNotFoundError:  # submitted while content credentials were off
+            return None
+
+    def _store(self, held: Held, index: int, picture: PILImage, seed: int, parent: bytes | None) -> Image:
+        """Encode, sign and store one image; its record, for the job's transaction."""
         job, params = held.job, held.params
+        image_id = new_id("image")
         data = encode_image(
             picture,
             params.format,
@@ -116,6 +131,10 @@ class Finisher:
             parameters=file_parameters(params, seed),
             compress_level=self.png_compress_level,
         )
+        if self.credentials is not None:
+            data = self.credentials.sign_generated(
+                data, params.format, title=image_id, params=params, when=self.clock.now(), archive=parent
+            )
         key = storage_key(job.id, f"{job.attempts}-{index}", params.format)
         self.storage.put(key, data)
         return Image.create(
@@ -131,6 +150,7 @@ class Finisher:
             style=params.style,
             now=self.clock.now(),
             retention=self.retention,
+            image_id=image_id,
             source_image_id=params.source_image_id,
         )
 
@@ -153,7 +173,8 @@ class Finisher:
         if completed:
             self.metrics.job_ended("succeeded", (self.clock.now() - job.created_at).total_seconds())
             self.metrics.images.inc(len(made))
-            inputs = {key for key in (held.params.input_key, held.params.mask_key) if key}
+            params = held.params
+            inputs = {key for key in (params.input_key, params.mask_key, params.ingredient_key) if key}
             keys = frozenset(image.storage_key for image in made) | inputs
             self.storage.delete_prefix(job.id, keep=keys)  # an earlier attempt's leftovers
             log.info("worker %s: %s succeeded with %d images", self.owner, job.id, len(made))

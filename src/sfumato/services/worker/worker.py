@@ -13,6 +13,7 @@ from datetime import timedelta
 from sfumato.db.queue import JobQueue
 from sfumato.domain.clock import Clock
 from sfumato.engine.base import Engine
+from sfumato.services.credentials import ContentCredentials
 from sfumato.services.metrics import Metrics
 from sfumato.services.worker.claimer import Claimer
 from sfumato.services.worker.finisher import Finisher
@@ -53,6 +54,7 @@ class Worker:
         on_finished: Callable[[str], None] = lambda job_id: None,
         name: str | None = None,
         metrics: Metrics | None = None,
+        credentials: ContentCredentials | None = None,
     ) -> None:
         self.queue = queue
         self.engine_factory = engine_factory
@@ -100,6 +102,7 @@ class Worker:
             encode_threads=options.encode_threads,
             png_compress_level=options.png_compress_level,
             on_finished=on_finished,
+            credentials=credentials,
         )
         self._leases = LeaseKeeper(queue, held, owner=self.name)
         self._engine_thread = threading.Thread(target=self._engine_loop, name="sfumato-engine", daemon=True)

@@ -8,7 +8,7 @@ from fastapi.responses import Response
 from sfumato.domain.errors import InvalidParameter, SfumatoError
 from sfumato.domain.keys import ApiKey
 from sfumato.domain.plans import PlanBook
-from sfumato.http.deps import KeysDep, PlansDep, ReadinessDep, SettingsDep, StatusDep
+from sfumato.http.deps import CredentialsDep, KeysDep, PlansDep, ReadinessDep, SettingsDep, StatusDep
 from sfumato.http.objects import iso_z
 from sfumato.http.threads import in_thread
 from sfumato.services.keys import KeyService
@@ -87,7 +87,13 @@ async def revoke(key_id: str, page: Admin, _form: Form, keys: KeysDep) -> Respon
 
 
 @router.get("/admin/service")
-async def service(page: Admin, status: StatusDep, readiness: ReadinessDep, settings: SettingsDep) -> Response:
+async def service(
+    page: Admin,
+    status: StatusDep,
+    readiness: ReadinessDep,
+    settings: SettingsDep,
+    credentials: CredentialsDep,
+) -> Response:
     overview = await in_thread(status.overview)
     checks = await in_thread(readiness.checks)
     workers = [
@@ -101,5 +107,6 @@ async def service(page: Admin, status: StatusDep, readiness: ReadinessDep, setti
         "images_per_second": overview.images_per_second,
         "workers": workers,
         "readiness": checks,
+        "credentials": credentials.state,
     }
     return page.render("admin_service.html", context, active="/admin/service")

@@ -5,7 +5,8 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from sfumato.domain.errors import InvalidParameter
+from sfumato.domain.credentials import Verdict
+from sfumato.domain.errors import InvalidParameter, SfumatoError
 from sfumato.domain.images import Image
 from sfumato.http.deps import ImagesDep
 from sfumato.http.objects import ImagePublic, access_url
@@ -45,9 +46,14 @@ async def _image_page(
     assert page.key is not None
     image = await in_thread(images.get, page.key, image_id)
     named = await in_thread(images.list_images, page.key, name=image.name, limit=24, after=None)
+    try:
+        credentials: Verdict | None = await in_thread(images.verify, page.key, image_id)
+    except SfumatoError:  # its file is gone or unreadable: the page still shows the rest
+        credentials = None
     context = {
         "title": image.name,
         "image": shown(page, image),
+        "credentials": credentials,
         "same_name": [shown(page, other) for other in named.items if other.id != image.id],
         "notice": notice,
         "notice_kind": "error" if status >= 400 else "ok",
