@@ -66,6 +66,16 @@ def wait_until(condition: Callable[[], bool], seconds: float = 30) -> None:
 T = TypeVar("T")
 
 
+def polled(read: Callable[[], T], done: Callable[[T], bool], seconds: float = 60) -> T:
+    """`read()` every 50 ms until `done` says its answer is the last, or `seconds` pass: that answer."""
+    deadline = time.monotonic() + seconds
+    while True:
+        answer = read()
+        if done(answer) or time.monotonic() > deadline:
+            return answer
+        time.sleep(0.05)
+
+
 def all_at_once(count: int, work: Callable[[], T]) -> tuple[list[T], list[BaseException]]:
     """Run `work` in `count` threads released together; what they returned, and what they raised."""
     start = threading.Barrier(count)

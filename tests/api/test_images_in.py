@@ -3,7 +3,6 @@ and every bad input refused with nothing stored, on both deployments."""
 
 import io
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,17 +13,15 @@ from PIL import Image
 from sfumato.app import IMAGE_ROUTES
 from sfumato.engine.pipeline import DiffusersEngine
 from tests.api.test_errors import assert_envelope
-from tests.conftest import SMALL, Deployment, Live, start_live
+from tests.conftest import SMALL, Deployment, Live, polled, start_live
 from tests.pictures import SVG, bomb, data_url, encoded, noise, png, rotated_jpeg, square_mask
 
 
 def ended(live: Live, job_id: str, headers: dict, seconds: float = 60) -> dict:
-    deadline = time.monotonic() + seconds
-    while True:
-        job = live.client.get(f"/v1/jobs/{job_id}", headers=headers).json()
-        if job["status"] in ("succeeded", "failed", "canceled") or time.monotonic() > deadline:
-            return job
-        time.sleep(0.05)
+    def read() -> dict:
+        return dict(live.client.get(f"/v1/jobs/{job_id}", headers=headers).json())
+
+    return polled(read, lambda job: job["status"] in ("succeeded", "failed", "canceled"), seconds)
 
 
 def made(live: Live, headers: dict, **fields: object) -> dict:

@@ -1,8 +1,6 @@
 """The job-style dialect: its documented example request, as written, then polling until completed."""
 
-import time
-
-from tests.conftest import SMALL, Live
+from tests.conftest import SMALL, Live, polled
 
 # The seed document's example body, as it is written there.
 EXAMPLE = {
@@ -15,14 +13,12 @@ EXAMPLE = {
 
 
 def poll(live: Live, job_id: str, headers: dict[str, str], seconds: float = 60) -> dict:
-    deadline = time.monotonic() + seconds
-    while True:
+    def read() -> dict:
         answer = live.client.get(f"/api/v1/image/{job_id}", headers=headers)
         assert answer.status_code == 200, answer.text
-        body = answer.json()
-        if body["status"] != "processing" or time.monotonic() > deadline:
-            return body
-        time.sleep(0.05)
+        return dict(answer.json())
+
+    return polled(read, lambda body: body["status"] != "processing", seconds)
 
 
 def test_the_documented_example_is_accepted_then_completed_with_a_key_free_url(live: Live) -> None:

@@ -28,6 +28,18 @@ _ERRORS: dict[str, tuple[str, str]] = {
 
 KEY_FREE = ("/healthz", "/readyz", "/metrics", "/p/", "/i/")  # every other operation reads a key
 
+# How a key may be sent (docs/api.md §3); AUTOMATIC1111's routes also take it as HTTP Basic's password.
+SCHEMES: dict[str, dict[str, str]] = {
+    "APIKeyHeader": {"type": "apiKey", "in": "header", "name": "x-api-key"},
+    "HTTPBearer": {"type": "http", "scheme": "bearer"},
+    "HTTPBasic": {"type": "http", "scheme": "basic", "description": "the key as the password"},
+}
+
+
+def _security(path: str) -> list[dict[str, list[str]]]:
+    names = ["APIKeyHeader", "HTTPBearer", *(["HTTPBasic"] if path.startswith("/sdapi/") else [])]
+    return [{name: []} for name in names]
+
 
 def _applies(to: str, path: str, method: str, operation: dict[str, Any]) -> bool:
     keyed = not path.startswith(KEY_FREE)
@@ -47,7 +59,8 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema:
         return app.openapi_schema
     schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    schema.setdefault("components", {})["securitySchemes"] = SCHEMES
+    components = schema["components"].setdefault("schemas", {})
     for name in ("HTTPValidationError", "ValidationError"):
         components.pop(name, None)
     definition = ErrorEnvelope.model_json_schema(ref_template="#/components/schemas/{model}")
@@ -62,6 +75,8 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
                 if name not in declared:
                     parameter = {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
                     operation.setdefault("parameters", []).append(parameter)
+            if not path.startswith(KEY_FREE) and path.startswith(("/v1/", "/api/", "/sdapi/", "/openai/")):
+                operation["security"] = _security(path)
             responses = operation.setdefault("responses", {})
             responses.pop("422", None)
             for status, (description, to) in _ERRORS.items():

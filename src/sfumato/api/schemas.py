@@ -1,11 +1,14 @@
 """What the native API answers with beside the Image and the Job (sfumato/http/objects.py): lists, deletions,
 the error envelope and event streams as /openapi.json documents them, and the imagine request."""
 
-from typing import Any, Generic, Literal, TypeVar
+from collections.abc import Callable
+from typing import Annotated, Any, Generic, Literal, Self, TypeVar
 
+from fastapi import Query
 from pydantic import BaseModel, Field, field_validator
 
 from sfumato.domain.generation import GenerationRequest
+from sfumato.domain.pages import Page
 
 T = TypeVar("T")
 
@@ -15,6 +18,17 @@ class ListPublic(BaseModel, Generic[T]):
     data: list[T]
     has_more: bool
     next_cursor: str | None
+
+    @classmethod
+    def of(cls, page: Page[Any], shown: Callable[[Any], T]) -> Self:
+        """A page of records as a list answer, each record as `shown` shows it."""
+        return cls(
+            data=[shown(item) for item in page.items], has_more=page.has_more, next_cursor=page.next_cursor
+        )
+
+
+# A list's page size, as every list route takes it.
+Limit = Annotated[int, Query(ge=1, le=100, description="how many, at most 100")]
 
 
 class Deleted(BaseModel):

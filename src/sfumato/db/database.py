@@ -186,6 +186,13 @@ class Database:
             yield session
 
     @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A connection for reads of Core statements (no ORM session, no objects: the hottest reads, a
+        job polled many times a second), in one transaction that never writes."""
+        with _translated(), self.engine.connect() as connection, connection.begin():
+            yield connection
+
+    @contextmanager
     def write(self) -> Iterator[Session]:
         """A session in one write transaction: committed on exit, rolled back on error."""
         with _translated(self), self._write.begin() as session:

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from sfumato.db.records import record
 from sfumato.db.tables import IdempotencyRow
 
 
@@ -21,7 +22,7 @@ class Remembered:
 
 def find(session: Session, key_id: str, idempotency_key: str) -> Remembered | None:
     row = session.get(IdempotencyRow, (key_id, idempotency_key))
-    return Remembered(row.fingerprint, row.job_id, row.created_at) if row is not None else None
+    return record(Remembered, row) if row is not None else None
 
 
 def forget(session: Session, key_id: str, idempotency_key: str) -> None:

@@ -7,6 +7,7 @@ deletes it.
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, delete, func, select, update
 from sqlalchemy.orm import Session
@@ -14,59 +15,19 @@ from sqlalchemy.orm import Session
 from sfumato.db import usage
 from sfumato.db.database import Database, WriteConflict
 from sfumato.db.pagination import paginate, past
+from sfumato.db.records import columns, record
 from sfumato.db.tables import ImageRow
 from sfumato.domain.images import Image
 from sfumato.domain.pages import Page
 
 
-def image_of(row: ImageRow) -> Image:
-    return Image(
-        id=row.id,
-        key_id=row.key_id,
-        job_id=row.job_id,
-        job_index=row.job_index,
-        name=row.name,
-        width=row.width,
-        height=row.height,
-        format=row.format,
-        size=row.size,
-        storage_key=row.storage_key,
-        prompt=row.prompt,
-        negative_prompt=row.negative_prompt,
-        seed=row.seed,
-        model=row.model,
-        style=row.style,
-        created_at=row.created_at,
-        expires_at=row.expires_at,
-        public_token=row.public_token,
-        access_token=row.access_token,
-        source_image_id=row.source_image_id,
-    )
+def image_of(row: Any) -> Image:
+    """An image from its row (the ORM's or a Core statement's: the same column names)."""
+    return record(Image, row)
 
 
 def row_of(image: Image) -> ImageRow:
-    return ImageRow(
-        id=image.id,
-        key_id=image.key_id,
-        job_id=image.job_id,
-        job_index=image.job_index,
-        name=image.name,
-        width=image.width,
-        height=image.height,
-        format=image.format,
-        size=image.size,
-        storage_key=image.storage_key,
-        prompt=image.prompt,
-        negative_prompt=image.negative_prompt,
-        seed=image.seed,
-        model=image.model,
-        style=image.style,
-        created_at=image.created_at,
-        expires_at=image.expires_at,
-        public_token=image.public_token,
-        access_token=image.access_token,
-        source_image_id=image.source_image_id,
-    )
+    return ImageRow(**columns(image))
 
 
 # Inside another module's transaction: the queue's, and the jobs aggregate's reads.

@@ -8,24 +8,14 @@ from sqlalchemy import select, update
 
 from sfumato.db.database import Database
 from sfumato.db.pagination import paginate
+from sfumato.db.records import columns, record
 from sfumato.db.tables import KeyRow
 from sfumato.domain.keys import ApiKey
 from sfumato.domain.pages import Page
 
 
-def key_of(row: KeyRow) -> ApiKey:
-    return ApiKey(
-        id=row.id,
-        name=row.name,
-        prefix=row.prefix,
-        plan=row.plan,
-        is_admin=row.is_admin,
-        rpm=row.rpm,
-        monthly_images=row.monthly_images,
-        created_at=row.created_at,
-        revoked_at=row.revoked_at,
-        webhook_secret=row.webhook_secret,
-    )
+def key_of(row: Any) -> ApiKey:
+    return record(ApiKey, row)
 
 
 class KeyStore:
@@ -33,19 +23,7 @@ class KeyStore:
         self.db = db
 
     def insert(self, key: ApiKey, key_hash: str) -> None:
-        row = KeyRow(
-            id=key.id,
-            name=key.name,
-            key_hash=key_hash,
-            prefix=key.prefix,
-            plan=key.plan,
-            is_admin=key.is_admin,
-            rpm=key.rpm,
-            monthly_images=key.monthly_images,
-            created_at=key.created_at,
-            revoked_at=key.revoked_at,
-            webhook_secret=key.webhook_secret,
-        )
+        row = KeyRow(**columns(key, key_hash=key_hash))
         with self.db.write() as session:
             session.add(row)
 

@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, Row, delete, exists, select, update
 from sqlalchemy.orm import Session
 
 from sfumato.db.database import Database
+from sfumato.db.records import record
 from sfumato.db.tables import DeliveryRow, KeyRow
 from sfumato.domain.clock import Clock
 from sfumato.domain.ids import new_id
@@ -70,21 +71,8 @@ class Delivery:
     delivered_at: datetime | None
 
 
-def delivery_of(row: DeliveryRow) -> Delivery:
-    return Delivery(
-        id=row.id,
-        job_id=row.job_id,
-        url=row.url,
-        event=row.event,
-        body=row.body,
-        status=row.status,
-        attempts=row.attempts,
-        next_attempt_at=row.next_attempt_at,
-        last_status=row.last_status,
-        last_error=row.last_error,
-        created_at=row.created_at,
-        delivered_at=row.delivered_at,
-    )
+def delivery_of(row: Any) -> Delivery:
+    return record(Delivery, row)
 
 
 @dataclass(frozen=True)
@@ -128,10 +116,7 @@ class WebhookOutbox:
             session.execute(
                 update(DeliveryRow).where(DeliveryRow.id.in_(ids)).values(next_attempt_at=now + self.lease)
             )
-            return [
-                Due(d.id, d.key_id, d.job_id, d.url, d.event, d.body, d.attempts, d.created_at, secret)
-                for d, secret in rows
-            ]
+            return [record(Due, delivery, secret=secret) for delivery, secret in rows]
 
     def set_body(self, delivery_id: str, body: str) -> None:
         with self.db.write() as session:

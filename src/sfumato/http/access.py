@@ -12,8 +12,7 @@ keys against their address, and counts the request against its key's minute by t
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, Request, Security
-from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import Depends, Request
 
 from sfumato.domain.keys import ApiKey
 from sfumato.domain.plans import Window
@@ -22,10 +21,6 @@ from sfumato.http.errors import rate_limit_headers
 from sfumato.http.headers import keep_rate_headers
 from sfumato.http.threads import in_thread
 from sfumato.services.access import Access, AccessService
-
-# What /openapi.json says a keyed route takes. Their values are not read: presented_key reads every form.
-_API_KEY = APIKeyHeader(name="x-api-key", auto_error=False)
-_BEARER = HTTPBearer(auto_error=False)
 
 
 def _address(request: Request) -> str:
@@ -39,11 +34,9 @@ def key_of(
     key too; `session`: without key headers, the dashboard's session is; `anonymous`: with no key at all,
     the operator's anonymous key acts (AUTOMATIC1111's, when set), else 401."""
 
-    async def dependency(
-        request: Request,
-        _key: Annotated[str | None, Security(_API_KEY)],
-        _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_BEARER)],
-    ) -> ApiKey:
+    # /openapi.json says which credentials a keyed route takes (api/openapi.py): no dependency per scheme
+    # here, since each is one more call on every request, and presented_key reads every form.
+    async def dependency(request: Request) -> ApiKey:
         service: AccessService = request.app.state.root.access
         raw = presented_key(request.headers, basic=basic)
         if raw is None and session and (found := await session_key(request)) is not None:

@@ -2,10 +2,10 @@
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
-from sfumato.api.schemas import ListPublic
+from sfumato.api.schemas import Limit, ListPublic
 from sfumato.domain.errors import PermissionDenied
 from sfumato.domain.keys import ApiKey
 from sfumato.domain.rules import MAX_COUNT
@@ -149,14 +149,11 @@ async def create_key(body: KeyCreate, _admin: AdminKey, keys: KeysDep) -> Any:
 async def list_keys(
     _admin: AdminKey,
     keys: KeysDep,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    limit: Limit = 20,
     after: str | None = None,
 ) -> Any:
     """Every key, revoked ones too, newest first."""
-    page = await in_thread(keys.page, limit=limit, after=after)
-    return ListPublic[KeyPublic](
-        data=[KeyPublic.of(key) for key in page.items], has_more=page.has_more, next_cursor=page.next_cursor
-    )
+    return ListPublic[KeyPublic].of(await in_thread(keys.page, limit=limit, after=after), KeyPublic.of)
 
 
 @router.get("/v1/admin/keys/{key_id}", response_model=KeyPublic)

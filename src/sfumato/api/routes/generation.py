@@ -2,17 +2,18 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
 
 from sfumato.api.deps import Fingerprint, PreferDep, idempotency
 from sfumato.api.outcome import images_of_ended
 from sfumato.api.prefer import Prefer
-from sfumato.api.schemas import ImagineRequest, ListPublic
+from sfumato.api.schemas import ImagineRequest, Limit, ListPublic
 from sfumato.config import Settings
 from sfumato.domain.generation import GenerationRequest
 from sfumato.domain.jobs import JobStatus
 from sfumato.http.access import CurrentKey, GenerationKey
+from sfumato.http.answers import answer
 from sfumato.http.deps import BaseUrl, GenerationDep, SettingsDep
 from sfumato.http.objects import ImagePublic, JobPublic
 from sfumato.http.threads import in_thread
@@ -21,13 +22,13 @@ from sfumato.services.generation import JobView
 router = APIRouter(tags=["generation"])
 
 
-def _accepted(view: JobView, base_url: str, prefer: Prefer, replayed: bool = False) -> JSONResponse:
+def _accepted(view: JobView, base_url: str, prefer: Prefer, replayed: bool = False) -> Response:
     headers = {"Location": f"/v1/jobs/{view.job.id}"}
     if replayed:
         headers["Idempotent-Replayed"] = "true"
     if applied := prefer.applied():
         headers["Preference-Applied"] = applied
-    return JSONResponse(JobPublic.of(view, base_url).model_dump(mode="json"), 202, headers=headers)
+    return answer(JobPublic.of(view, base_url), 202, headers)
 
 
 def _wait_seconds(prefer: Prefer, settings: Settings, default: float) -> float:
@@ -60,7 +61,7 @@ async def imagine(
     view = await generation.wait(key, view.job.id, timeout, end_on_drain=True)
     if images := images_of_ended(view):
         headers = {"Idempotent-Replayed": "true"} if replayed else None
-        return JSONResponse(ImagePublic.of(images[0], base_url).model_dump(mode="json"), 201, headers=headers)
+        return answer(ImagePublic.of(images[0], base_url), 201, headers)
     return _accepted(view, base_url, prefer, replayed)
 
 
@@ -88,19 +89,18 @@ async def list_jobs(
     key: CurrentKey,
     generation: GenerationDep,
     base_url: BaseUrl,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    limit: Limit = 20,
     after: str | None = None,
     status: JobStatus | None = None,
 ) -> Any:
     """This key's jobs, newest first."""
     page = await in_thread(generation.list_jobs, key, limit=limit, after=after, status=status)
-    data = [JobPublic.of(view, base_url) for view in page.items]
-    return ListPublic[JobPublic](data=data, has_more=page.has_more, next_cursor=page.next_cursor)
+    return answer(ListPublic[JobPublic].of(page, lambda view: JobPublic.of(view, base_url)))
 
 
 @router.get("/v1/jobs/{job_id}", response_model=JobPublic)
 async def get_job(job_id: str, key: CurrentKey, generation: GenerationDep, base_url: BaseUrl) -> Any:
-    return JobPublic.of(await in_thread(generation.get, key, job_id), base_url)
+    return answer(JobPublic.of(await in_thread(generation.get, key, job_id), base_url))
 
 
 @router.post("/v1/jobs/{job_id}/cancel", response_model=JobPublic)

@@ -5,8 +5,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from sfumato.api.schemas import Deleted, ListPublic
+from sfumato.api.schemas import Deleted, Limit, ListPublic
 from sfumato.http.access import CurrentKey, GenerationKey
+from sfumato.http.answers import answer
 from sfumato.http.deps import BaseUrl, ImagesDep
 from sfumato.http.objects import ImagePublic
 from sfumato.http.threads import in_thread
@@ -22,18 +23,17 @@ async def list_images(
     images: ImagesDep,
     base_url: BaseUrl,
     name: Annotated[str | None, Query(max_length=200)] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    limit: Limit = 20,
     after: str | None = None,
 ) -> Any:
     """This key's images, newest first; `name` keeps those of that exact name."""
     page = await in_thread(images.list_images, key, name=name, limit=limit, after=after)
-    data = [ImagePublic.of(image, base_url) for image in page.items]
-    return ListPublic[ImagePublic](data=data, has_more=page.has_more, next_cursor=page.next_cursor)
+    return answer(ListPublic[ImagePublic].of(page, lambda image: ImagePublic.of(image, base_url)))
 
 
 @router.get("/v1/images/{image_id}", response_model=ImagePublic)
 async def get_image(image_id: str, key: CurrentKey, images: ImagesDep, base_url: BaseUrl) -> Any:
-    return ImagePublic.of(await in_thread(images.get, key, image_id), base_url)
+    return answer(ImagePublic.of(await in_thread(images.get, key, image_id), base_url))
 
 
 @router.delete("/v1/images/{image_id}", response_model=Deleted)
