@@ -13,6 +13,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sfumato.domain.plans import DEFAULT_PLANS, Plan
+from sfumato.model_settings import ModelSettings
 
 
 def _shown(text: str) -> dict[str, Any]:
@@ -24,7 +25,7 @@ def _cpus() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-class Settings(BaseSettings):
+class Settings(BaseSettings, ModelSettings):
     model_config = SettingsConfigDict(env_prefix="SFUMATO_", extra="ignore")
 
     # Where things live.
@@ -76,12 +77,7 @@ class Settings(BaseSettings):
         json_schema_extra=_shown("the request's own address"),
     )
 
-    # What is served, and where.
-    model: str = Field(
-        "sdxl-lightning",
-        description="the model this server and its workers serve: `sdxl-lightning`, `sdxl-lightning-2step`, "
-        "`sdxl-lightning-8step`, `tiny`, `sdxl-random` (docs/models.md)",
-    )
+    # Where it is served (what: model_settings.py).
     host: str = Field("127.0.0.1", description="where `serve` listens")
     port: int = Field(8000, description="where `serve` listens")
     forwarded_allow_ips: str = Field(
