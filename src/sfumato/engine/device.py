@@ -1,5 +1,7 @@
-"""Which device and precision to run on: the settings' choice, or the best one present."""
+"""Which device and precision to run on: the settings' choice, or the best one present; what it holds."""
 
+import gc
+import os
 from typing import Any
 
 import torch
@@ -55,3 +57,19 @@ def tune(model: Any, *, compile: bool, precision: str = "bf16") -> None:
     if compile:
         denoiser.compile()
         vae.decoder.compile()
+
+
+def device_memory(setting: str = "auto") -> int:
+    """What the device the engine runs on holds: a GPU's memory, else the machine's."""
+    device = pick_device(setting)
+    if device.type == "cuda":
+        _free, total = torch.cuda.mem_get_info(device)
+        return int(total)
+    return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+
+
+def free_memory() -> None:
+    """After models were unloaded: collect their objects, and give CUDA's cached blocks back."""
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()

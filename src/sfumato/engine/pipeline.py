@@ -56,6 +56,15 @@ class DiffusersEngine:
     def device(self) -> torch.device:
         return self.model.device
 
+    def weight_bytes(self) -> int:
+        """What the pipeline's networks hold in memory: parameters and buffers."""
+        return sum(
+            tensor.numel() * tensor.element_size()
+            for component in self.pipe.components.values()
+            if isinstance(component, torch.nn.Module)
+            for tensor in (*component.parameters(), *component.buffers())
+        )
+
     def render(
         self,
         jobs: Sequence[RenderJob],

@@ -19,6 +19,7 @@ from sfumato.db.outbox import WebhookOutbox
 from sfumato.db.queue import JobQueue
 from sfumato.db.secrets import shared_secret
 from sfumato.db.usage import UsageStore
+from sfumato.domain.catalogue import Catalogue
 from sfumato.domain.clock import Clock, SystemClock
 from sfumato.domain.errors import NotFound
 from sfumato.domain.ids import random_seed
@@ -35,12 +36,14 @@ from sfumato.services.inputs import InputService
 from sfumato.services.keys import KeyService
 from sfumato.services.limits import RateLimiter
 from sfumato.services.metrics import Metrics
+from sfumato.services.models import catalogue_of, model_memory, served_names
 from sfumato.services.retention import RetentionSweeper
 from sfumato.services.startup import checked_policy, checked_storage, engine_options, open_database
 from sfumato.services.status import ServiceStatus
 from sfumato.services.usage import UsageService
 from sfumato.services.webhooks import WebhookDispatcher
 from sfumato.services.worker import Worker, WorkerOptions
+from sfumato.services.worker.engines import EngineFactory
 from sfumato.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -121,11 +124,13 @@ class Services:
         self.db.dispose()
 
 
-def default_engine_factory(settings: Settings) -> Callable[[], Engine]:
-    def build() -> Engine:
+def default_engine_factory(settings: Settings, catalogue: Catalogue) -> Callable[[str], Engine]:
+    """Each served model's engine, by name, from the catalogue (services.models)."""
+
+    def build(name: str) -> Engine:
         from sfumato.engine.registry import load_engine
 
-        return load_engine(settings.model, engine_options(settings))
+        return load_engine(catalogue.spec(name), engine_options(settings))
 
     return build
 
@@ -140,13 +145,14 @@ def build_services(
     with_worker: bool,
     clock: Clock | None = None,
     seeds: Callable[[], int] = random_seed,
-    engine_factory: Callable[[], Engine] | None = None,
+    engine_factory: EngineFactory | None = None,
     job_json: JobJson | None = None,
 ) -> Services:
     """Connect, migrate, and wire the services; the worker, if any, is built but not started. With
     `job_json` (an API process), the webhook dispatcher too."""
     clock = clock or SystemClock()
     policy = checked_policy(settings)  # a bad file stops the start, before anything is opened
+    catalogue = catalogue_of(settings)
     # SQLite's checkpoints (docs/architecture.md, "Cost as the data grows"): in an API process (`job_json`)
     # no commit a client waits for takes one; the sweeper's commits do, through a handle of its own, after
     # they release the write lock, and a task (`background`) takes the rest.
@@ -162,7 +168,7 @@ def build_services(
         worker = Worker(
             queue=queue,
             storage=storage,
-            engine_factory=engine_factory or default_engine_factory(settings),
+            engine_factory=engine_factory or default_engine_factory(settings, catalogue),
             clock=clock,
             options=WorkerOptions(
                 retention_days=settings.retention_days,
@@ -171,9 +177,11 @@ def build_services(
                 batch_wait_seconds=settings.batch_wait_ms / 1000,
                 encode_threads=settings.encode_threads,
                 png_compress_level=settings.png_compress_level,
+                model_memory=model_memory(settings),
             ),
             on_finished=events.publish,
             metrics=metrics,
+            models=served_names(settings),
         )
     limits = RateLimiter(
         clock, settings.redis_url or "memory://", auth_failures_per_minute=settings.auth_failures_per_minute
@@ -184,7 +192,8 @@ def build_services(
         queue,
         clock,
         events,
-        served=[settings.model],
+        served=served_names(settings),
+        catalogue=catalogue,
         max_queued=settings.max_queued_jobs,
         poll_seconds=settings.poll_seconds,
         seeds=seeds,

@@ -5,7 +5,6 @@ from typing import Any
 from fastapi import APIRouter
 
 from sfumato.api.deps import CurrentKey, ServicesDep
-from sfumato.domain.models import MODELS
 from sfumato.domain.styles import STYLES
 
 router = APIRouter(tags=["catalog"])
@@ -16,7 +15,7 @@ async def list_models(_key: CurrentKey, services: ServicesDep) -> dict[str, Any]
     """The models this server serves, with their defaults."""
     data = []
     for name in services.generation.served:
-        spec = MODELS[name]
+        spec = services.generation.catalogue[name]
         data.append(
             {
                 "id": spec.name,
@@ -30,6 +29,9 @@ async def list_models(_key: CurrentKey, services: ServicesDep) -> dict[str, Any]
                 "default_guidance_scale": spec.default_guidance_scale,
                 "width": spec.native_size,
                 "height": spec.native_size,
+                "family": spec.family,
+                "license": spec.license,
+                "open_license": spec.open_license,
             }
         )
     return {"object": "list", "data": data}

@@ -12,7 +12,6 @@ from sfumato.api.errors import status_of, validation_error
 from sfumato.api.schemas import JobPublic, access_url
 from sfumato.domain.errors import InvalidParameter, SfumatoError
 from sfumato.domain.generation import GenerationRequest
-from sfumato.domain.models import MODELS
 from sfumato.domain.styles import STYLES
 from sfumato.services.generation import JobView
 from sfumato.web.pages import Form, Page, SignedIn
@@ -24,7 +23,7 @@ INTEGERS = ("width", "height", "steps", "n", "seed")
 
 
 def _defaults(page: Page) -> dict[str, Any]:
-    spec = MODELS[page.services.settings.model]
+    spec = page.services.generation.catalogue[page.services.settings.model]
     return {
         "prompt": "",
         "negative_prompt": "",
@@ -49,7 +48,7 @@ def _playground(page: Page, form: dict[str, Any], *, notice: str = "", status: i
         "title": "Playground",
         "form": form,
         "styles": list(STYLES),
-        "model": MODELS[page.services.settings.model],
+        "model": page.services.generation.catalogue[page.services.settings.model],
         "most_images": limits.max_images_per_request,
         "usage_line": f"{limits.plan} plan: {limits.requests_per_minute} requests a minute, {quota}",
         "notice": notice,

@@ -17,7 +17,6 @@ from sfumato.api.outcome import generate_and_wait
 from sfumato.domain.errors import InvalidParameter
 from sfumato.domain.images import Image
 from sfumato.domain.keys import ApiKey
-from sfumato.domain.models import MODELS
 from sfumato.services.container import Services
 
 router = APIRouter(prefix="/sdapi/v1", tags=["automatic1111"])
@@ -67,7 +66,7 @@ async def _base64(services: Services, key: ApiKey, image: Image) -> str:
 async def txt2img(body: Txt2ImgRequest, key: GeneratingKey, services: ServicesDep, response: Response) -> Any:
     """Text to image; with `enable_hr`, the hires fix: the images made larger, then redrawn."""
     model = await in_thread(_model, services, key, body)
-    made = plan(body, MODELS[model])
+    made = plan(body, services.generation.catalogue[model])
     made = Plan(made.request.model_copy(update={"model": model}), made.requested, made.hires)
     return await _generate(services, key, body, made, response)
 
@@ -82,7 +81,7 @@ async def img2img(body: Img2ImgRequest, key: GeneratingKey, services: ServicesDe
     if body.mask:
         limits = services.generation.inputs.limits
         mask = await in_thread(a1111_mask, body.mask, invert=bool(body.inpainting_mask_invert), limits=limits)
-    made = plan(body, MODELS[model], image=body.init_images[0], mask=mask)
+    made = plan(body, services.generation.catalogue[model], image=body.init_images[0], mask=mask)
     made = Plan(made.request.model_copy(update={"model": model}), made.requested, None)
     return await _generate(services, key, body, made, response)
 

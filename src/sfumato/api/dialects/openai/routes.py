@@ -150,7 +150,7 @@ async def generations(
 ) -> Any:
     """OpenAI-compatible generation: waits, then answers with URLs (key-free, until expiry) or base64;
     with `stream`, Server-Sent Events of partial images, then the image."""
-    request = to_generation(body, services.settings.model)
+    request = to_generation(body, services.settings.model, services.generation.catalogue)
     fingerprint = idempotency(body)
     return await _serve(
         services, key, body, request, fingerprint, response, base_url, prefix="image_generation"
@@ -198,7 +198,9 @@ async def edits(
     azure = {"model": raw.path_params["deployment"]} if "deployment" in raw.path_params else {}
     fields = upload.fields | azure
     body = OpenAIEditRequest.model_validate(fields)  # its errors: 400 naming the field
-    request = edit_to_generation(body, services.settings.model, first_image(upload), upload.mask)
+    request = edit_to_generation(
+        body, services.settings.model, first_image(upload), upload.mask, services.generation.catalogue
+    )
     return await _serve(
         services,
         key,
@@ -242,7 +244,7 @@ async def variations(
     """OpenAI's variations: the image redrawn, without a prompt, `strength` of it (0.6 by default)."""
     upload = await read_upload(raw, max_bytes=services.settings.max_input_bytes)
     body = OpenAIVariationRequest.model_validate(upload.fields)
-    request = variation_to_generation(body, first_image(upload))
+    request = variation_to_generation(body, first_image(upload), services.generation.catalogue)
     images = await generate_and_wait(services, key, request, idempotency(request), response)
     plain = lambda size: {"output_format": "png", "size": size}  # noqa: E731
     return await _answer(services, key, images, request, body.response_format or "url", base_url, plain)

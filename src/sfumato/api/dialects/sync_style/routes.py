@@ -8,7 +8,6 @@ from sfumato.api.deps import BaseUrl, Fingerprint, GenerationKey, ServicesDep, i
 from sfumato.api.dialects.sync_style.schemas import SyncStyleImage, SyncStyleList, SyncStyleRequest
 from sfumato.api.dialects.sync_style.translate import image_answer, to_generation
 from sfumato.api.outcome import generate_and_wait
-from sfumato.domain.models import MODELS
 
 router = APIRouter(tags=["synchronous style"])
 
@@ -23,7 +22,7 @@ async def generate_image(
     idempotency: Annotated[Fingerprint, Depends(idempotency("sync-style"))],
 ) -> Any:
     """Generate and answer with the image (n = 1) or `{"data": [images]}` (n > 1)."""
-    request = to_generation(body, MODELS[services.settings.model])
+    request = to_generation(body, services.generation.catalogue[services.settings.model])
     made = await generate_and_wait(services, key, request, idempotency(body), response)
     images = [image_answer(image, base_url) for image in made]
     return images[0] if body.n == 1 else SyncStyleList(data=images)
