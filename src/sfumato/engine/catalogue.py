@@ -55,7 +55,8 @@ def weights_here(spec: ModelSpec, sources: WeightSources) -> str:
             from sfumato.engine.families import family
             from sfumato.engine.hub import locate
 
-            locate(spec, family(spec.family).hub_files, offline)
+            runs = family(spec.family)
+            locate(spec, runs.hub_files, offline, runs.hub_skip)
         else:
             return IN_CODE
     except ModelUnavailable:

@@ -35,8 +35,9 @@ def reason(error: Exception) -> str:
     return first[:200]
 
 
-def locate(spec: ModelSpec, files: Sequence[str], sources: WeightSources) -> Path:
-    """The model's folder: `spec.source` as a local folder, or its hub repository's files."""
+def locate(spec: ModelSpec, files: Sequence[str], sources: WeightSources, skip: Sequence[str] = ()) -> Path:
+    """The model's folder: `spec.source` as a local folder, or its hub repository's `files` less `skip`
+    (huggingface_hub's allow and ignore patterns)."""
     source = Path(spec.source).expanduser()
     if source.is_dir():
         if not (source / "model_index.json").is_file():
@@ -50,7 +51,10 @@ def locate(spec: ModelSpec, files: Sequence[str], sources: WeightSources) -> Pat
     try:
         return Path(
             snapshot_download(
-                spec.source, allow_patterns=list(files), local_files_only=not sources.allow_download
+                spec.source,
+                allow_patterns=list(files),
+                ignore_patterns=list(skip) or None,
+                local_files_only=not sources.allow_download,
             )
         )
     except Exception as error:

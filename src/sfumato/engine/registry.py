@@ -54,7 +54,8 @@ def check_available(model: str | ModelSpec, options: EngineOptions) -> None:
         from sfumato.engine.families import family
         from sfumato.engine.hub import locate
 
-        locate(spec, family(spec.family).hub_files, options.weights)
+        runs = family(spec.family)
+        locate(spec, runs.hub_files, options.weights, runs.hub_skip)
 
 
 def load_engine(model: str | ModelSpec, options: EngineOptions | None = None) -> "DiffusersEngine":

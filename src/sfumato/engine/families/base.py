@@ -158,6 +158,7 @@ class Family(ABC):
     traits: ClassVar[Traits]  # what it honours (domain.families)
     classes: ClassVar[frozenset[str]]  # the pipeline class names of its folders (model_index.json)
     hub_files: ClassVar[tuple[str, ...]]  # what to fetch of a hub repository of its layout
+    hub_skip: ClassVar[tuple[str, ...]] = ()  # and what to leave of that (duplicates in another precision)
     loaded: ClassVar[type[Loaded]]
 
     def build(self, spec: ModelSpec, device: torch.device, dtype: torch.dtype, sources: WeightSources) -> Any:
@@ -169,7 +170,7 @@ class Family(ABC):
         if spec.weights == PRETRAINED:
             from sfumato.engine.hub import locate
 
-            return self.pretrained(locate(spec, self.hub_files, sources), device, dtype)
+            return self.pretrained(locate(spec, self.hub_files, sources, self.hub_skip), device, dtype)
         raise ModelUnavailable(
             f"model {spec.name!r}: the {self.traits.name} family has no {spec.weights} weights"
         )

@@ -95,8 +95,9 @@ class SD3Loaded(Loaded):
 class SD3(Family):
     traits = families.SD3
     classes = frozenset({"StableDiffusion3Pipeline"})
-    # The diffusers parts of stabilityai/stable-diffusion-3.5-large-turbo, not its single-file checkpoint
-    # or the ComfyUI encoders of `text_encoders/`.
+    # The diffusers parts of stabilityai/stable-diffusion-3.5-large-turbo, not its single-file checkpoint,
+    # the ComfyUI encoders of `text_encoders/`, or the fp16 copies of its text encoders (the plain files are
+    # already half precision: the same bytes again).
     hub_files = (
         "model_index.json",
         "scheduler/*",
@@ -109,6 +110,7 @@ class SD3(Family):
         "transformer/*",
         "vae/*",
     )
+    hub_skip = ("*fp16*",)
     loaded = SD3Loaded
 
     def tiny(self, device: torch.device) -> Any:
