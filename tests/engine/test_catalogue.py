@@ -30,7 +30,7 @@ def test_a_saved_model_served_from_its_folder_makes_the_same_pixels(
 
     source = Image.fromarray(picture) if mode != "text" else None
     mask = Image.new("L", (256, 256), 255) if mode == "inpaint" else None
-    job = RenderJob("a lighthouse", None, 256, 256, 2, 0.0, [3, 4], mode, source, mask, 0.8)
+    job = RenderJob("a lighthouse", None, 256, 256, 2, 0.0, [3], mode, source, mask, 0.8)
     for made, original in zip(again.generate(job), family_engine.generate(job), strict=True):
         assert np.array_equal(np.asarray(made), np.asarray(original))
 

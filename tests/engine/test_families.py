@@ -28,11 +28,12 @@ def job(
     guidance: float = 0.0,
     strength: float = 0.6,
     previews: bool = False,
+    steps: int = 2,
 ) -> RenderJob:
     picture = SOURCE if mode != "text" else None
     mask = MASK if mode == "inpaint" else None
     return RenderJob(
-        prompt, negative, SIZE, SIZE, 2, guidance, seeds, mode, picture, mask, strength, previews
+        prompt, negative, SIZE, SIZE, steps, guidance, seeds, mode, picture, mask, strength, previews
     )
 
 
@@ -79,12 +80,13 @@ def test_a_batched_image_equals_the_same_request_run_alone(family_engine: Diffus
 def test_a_job_dropped_mid_batch_leaves_and_the_rest_are_as_if_alone(
     family_engine: DiffusersEngine, mode: str
 ) -> None:
-    jobs = [job("a cat", [1], mode, strength=1.0), job("a dog", [2, 3], mode, strength=1.0)]
+    # Three steps: the job leaves after the second, and the third runs on what is left of the batch.
+    jobs = [job("a cat", [1], mode, strength=1.0, steps=3), job("a dog", [2, 3], mode, strength=1.0, steps=3)]
     steps: list[int] = []
     outcomes = family_engine.render(
         jobs, on_step=lambda done, _total: steps.append(done), keep=lambda index: index != 1 or not steps
     )
-    assert outcomes[1] is None and steps == [1, 2]
+    assert outcomes[1] is None and steps == [1, 2, 3]
     assert_close(rendered(outcomes[0]).images[0], rendered(family_engine.render(jobs[:1])[0]).images[0])
 
 
@@ -161,9 +163,9 @@ def test_sd3_under_guidance_cuts_a_dropped_jobs_rows_from_both_halves(
     tiny_sd3_engine: DiffusersEngine,
 ) -> None:
     jobs = [
-        job("a cat", [1], guidance=3.0),
-        job("a dog", [2, 3], guidance=3.0),
-        job("a fox", [4], guidance=3.0),
+        job("a cat", [1], guidance=3.0, steps=3),
+        job("a dog", [2, 3], guidance=3.0, steps=3),
+        job("a fox", [4], guidance=3.0, steps=3),
     ]
     steps: list[int] = []
     outcomes = tiny_sd3_engine.render(
