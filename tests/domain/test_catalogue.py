@@ -112,3 +112,11 @@ def test_a_models_fields_make_an_entry_that_gives_it_back() -> None:
 def test_a_folder_goes_by_its_own_name_never_its_path() -> None:
     assert is_folder("/models/flux") and is_folder("./flux") and is_folder("~/flux") and not is_folder("tiny")
     assert model_name("/models/my-flux/") == "my-flux" and model_name("tiny-flux") == "tiny-flux"
+
+
+@pytest.mark.parametrize("name", ["my model", "x" * 65, "-dash-first", "naïve"])
+def test_a_name_that_cannot_go_into_a_job_or_a_request_is_refused(name: str) -> None:
+    # 64 characters at most: a job's and an image's rows keep 80 for it.
+    with pytest.raises(ModelUnavailable, match="cannot name a model: use 1 to 64 letters, digits"):
+        entries_of({name: {"family": "sdxl", "source": "x"}}, "SFUMATO_CATALOGUE")
+    assert entries_of({"x" * 64: {"family": "sdxl", "source": "x"}}, "t")[0].name == "x" * 64

@@ -3,6 +3,7 @@ model"). An entry needs no code: a name, a family, a source (a hub id or a local
 what the family does not already say (steps, guidance, size, licence). Pure: whoever reads the settings
 and files hands the entries in."""
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import PurePath
 from typing import Any, Literal
@@ -14,6 +15,8 @@ from sfumato.domain.families import EMBEDDED, FAMILIES, NO_GUIDANCE
 from sfumato.domain.models import BUILT_IN, PRETRAINED, ModelSpec
 
 OPERATOR_CREATED = 0  # an operator's entry has no release date
+# A model's name goes into every job and image row (80 characters there) and into clients' requests.
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 EMBEDDED_SCALE = 3.5  # FLUX.1-dev's usual guidance, for an entry of embedded guidance that gives none
 
 
@@ -93,10 +96,20 @@ def entry_fields(spec: ModelSpec) -> dict[str, Any]:
     return fields
 
 
+def checked_name(name: str, where: str) -> str:
+    """A model's name: 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit."""
+    if not NAME.match(name):
+        raise ModelUnavailable(
+            f"{where}: {name!r} cannot name a model: use 1 to 64 letters, digits, '.', '_' or '-'"
+        )
+    return name
+
+
 def entries_of(raw: Mapping[str, Any], where: str) -> list[ModelSpec]:
     """The operator's entries, name to fields; ModelUnavailable naming the entry and field that is wrong."""
     specs = []
     for name, fields in raw.items():
+        checked_name(str(name), where)
         if not isinstance(fields, Mapping):
             raise ModelUnavailable(f"{where}: model {name!r} must be a table of fields")
         try:

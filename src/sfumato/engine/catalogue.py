@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sfumato.domain.catalogue import Entry, entry_fields, model_name
+from sfumato.domain.catalogue import Entry, checked_name, entry_fields, model_name
 from sfumato.domain.errors import ModelUnavailable
 from sfumato.domain.models import LIGHTNING, PRETRAINED, ModelSpec
 from sfumato.engine.options import WeightSources
@@ -38,9 +38,10 @@ def folder_spec(value: str) -> ModelSpec:
     else:
         fields |= family.folder_fields(folder)
     try:
-        return Entry.model_validate({**fields, "source": str(folder.resolve())}).spec(model_name(value))
+        entry = Entry.model_validate({**fields, "source": str(folder.resolve())})
     except ValueError as error:
         raise ModelUnavailable(f"{sidecar}: {error}".splitlines()[0]) from None
+    return entry.spec(checked_name(model_name(value), f"the folder {value}"))
 
 
 def weights_here(spec: ModelSpec, sources: WeightSources) -> str:
