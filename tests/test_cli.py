@@ -235,3 +235,73 @@ def test_generate_refuses_what_is_not_an_image_in_one_line(env: dict[str, str], 
     assert result.stderr.strip() == "sfumato: --image is not a PNG, JPEG or WebP image"
     missing = run(env, "generate", "x", "--image", str(tmp_path / "none.png"), "--model", "tiny")
     assert missing.exit_code == 1 and missing.stderr.startswith("sfumato: cannot read")
+
+
+def test_models_list_shows_the_catalogue_its_weights_and_which_licences_are_not_open(
+    env: dict[str, str],
+) -> None:
+    result = run(env | {"SFUMATO_MODELS": "tiny,tiny-flux"}, "models", "list", "--json")
+    assert result.exit_code == 0, result.output
+    listed = {row["name"]: row for row in json.loads(result.stdout)}
+    assert (listed["tiny"]["default"], listed["tiny-flux"]["served"], listed["tiny-sd3"]["served"]) == (
+        True,
+        True,
+        False,
+    )
+    assert listed["sd3.5-large-turbo"]["open_license"] is False
+    assert (listed["flux.1-schnell"]["family"], listed["tiny-sd3"]["weights"]) == ("flux", "built in code")
+    text = run(env, "models", "list").stdout
+    assert "Stability AI Community License (not an open licence)" in text
+    assert "Apache-2.0 (not" not in text
+
+
+def test_models_save_writes_a_folder_that_is_served_by_its_name(env: dict[str, str], tmp_path: Path) -> None:
+    folder = tmp_path / "my-sd3"
+    result = run(env, "models", "save", "tiny-sd3", str(folder))
+    assert result.exit_code == 0, result.output
+    assert (folder / "model_index.json").is_file() and (folder / "sfumato.json").is_file()
+    listed = json.loads(run(env | {"SFUMATO_MODEL": str(folder)}, "models", "list", "--json").stdout)
+    (served,) = [row for row in listed if row["served"]]
+    assert (served["name"], served["family"], served["weights"], served["default"]) == (
+        "my-sd3",
+        "sd3",
+        "present",
+        True,
+    )
+
+
+def test_models_save_refuses_a_folder_in_use_and_an_unknown_model_in_one_line(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    (tmp_path / "used").mkdir()
+    (tmp_path / "used" / "keep.txt").write_text("mine")
+    refused = run(env, "models", "save", "tiny", str(tmp_path / "used"))
+    assert (
+        refused.exit_code == 1
+        and refused.stderr.strip() == f"sfumato: {tmp_path / 'used'} is not an empty folder"
+    )
+    unknown = run(env, "models", "save", "dall-e-3", str(tmp_path / "new"))
+    assert (
+        unknown.exit_code == 1
+        and "unknown model 'dall-e-3'" in unknown.stderr
+        and "Traceback" not in unknown.output
+    )
+
+
+def test_a_catalogue_file_adds_models_and_a_wrong_one_is_one_line(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    catalogue = tmp_path / "models.toml"
+    catalogue.write_text(
+        '[models.my-flux]\nfamily = "flux"\nsource = "/srv/models/flux"\n'
+        'license = "Apache-2.0"\nopen_license = true\n'
+    )
+    listed = json.loads(
+        run(env | {"SFUMATO_CATALOGUE_FILE": str(catalogue)}, "models", "list", "--json").stdout
+    )
+    mine = next(row for row in listed if row["name"] == "my-flux")
+    assert (mine["family"], mine["weights"], mine["guidance"]) == ("flux", "missing", "none")
+    catalogue.write_text('[models.my-flux]\nfamily = "flux"\n')
+    result = run(env | {"SFUMATO_CATALOGUE_FILE": str(catalogue)}, "models", "list")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "sfumato: SFUMATO_CATALOGUE_FILE: model 'my-flux', source: Field required"

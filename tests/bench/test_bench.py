@@ -270,3 +270,20 @@ def test_the_gpu_scripts_parse(script: str) -> None:
 def test_the_gpu_script_refuses_what_it_does_not_know(tmp_path: Path) -> None:
     ran = subprocess.run(["bash", str(ROOT / "bench/gpu.sh"), "--fast"], capture_output=True, text=True)
     assert ran.returncode == 2 and ran.stderr.startswith("usage: bash bench/gpu.sh")
+
+
+@pytest.mark.parametrize(("model", "family"), [("tiny-flux", "flux"), ("tiny-sd3", "sd3")])
+def test_the_engine_benchmark_measures_each_familys_tiny_model(
+    tmp_path: Path, model: str, family: str
+) -> None:
+    out = tmp_path / "engine.json"
+    engine.main(["--model", model, "--size", "256", "--batches", "1", "--repeats", "1", "--json", str(out)])
+    result = json.loads(out.read_text())
+    assert (result["model"], result["family"], result["dtype"]) == (model, family, "float32")
+    (row,) = result["rows"]
+    assert row["images_per_s"] > 0 and row["cpu_ms_per_image"] > 0
+
+
+def test_flux_random_is_refused_on_a_cpu_before_it_is_built() -> None:
+    with pytest.raises(SystemExit, match="flux-random is for a GPU"):
+        engine.main(["--model", "flux-random", "--device", "cpu"])

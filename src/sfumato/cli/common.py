@@ -22,11 +22,23 @@ app.add_typer(db_app, name="db")
 
 ModelOption = Annotated[
     str | None,
+    typer.Option("--model", help="a name from `sfumato models list`, or a local diffusers folder"),
+]
+ModelsOption = Annotated[
+    list[str] | None,
     typer.Option(
         "--model",
-        help="sdxl-lightning (default), sdxl-lightning-2step, sdxl-lightning-8step, tiny, sdxl-random",
+        help="a name from `sfumato models list`, or a local diffusers folder; several times to serve "
+        "several (the first is the default)",
     ),
 ]
+
+
+def model_flags(models: list[str] | None) -> dict[str, str | None]:
+    """`--model` given once or several times, as settings: the first is the default."""
+    if not models:
+        return {"model": None, "models": None}
+    return {"model": models[0], "models": ",".join(models)}
 
 
 def fail(message: str) -> NoReturn:

@@ -6,14 +6,22 @@ from typing import Annotated
 
 import typer
 
-from sfumato.cli.common import ModelOption, app, fail, preflight, settings_from, setup_logging
+from sfumato.cli.common import (
+    ModelsOption,
+    app,
+    fail,
+    model_flags,
+    preflight,
+    settings_from,
+    setup_logging,
+)
 
 
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="address to listen on (default 127.0.0.1)")] = None,
     port: Annotated[int | None, typer.Option(help="port to listen on (default 8000)")] = None,
-    model: ModelOption = None,
+    model: ModelsOption = None,
     no_worker: Annotated[
         bool, typer.Option("--no-worker", help="API only; `sfumato worker` generates")
     ] = False,
@@ -23,11 +31,11 @@ def serve(
 
     from sfumato.app import create_app
 
-    settings = settings_from(host=host, port=port, model=model)
+    settings = settings_from(host=host, port=port, **model_flags(model))
     setup_logging()
     preflight(settings, runs_model=not no_worker)
     typer.echo(
-        f"sfumato: serving {settings.model} on http://{settings.host}:{settings.port} "
+        f"sfumato: serving {settings.models.replace(',', ', ')} on http://{settings.host}:{settings.port} "
         f"(data in {settings.data_dir}; make a key with `sfumato keys create --name me`)",
         err=True,
     )
@@ -56,13 +64,13 @@ def serve(
 
 
 @app.command()
-def worker(model: ModelOption = None) -> None:
+def worker(model: ModelsOption = None) -> None:
     """Run a worker only: it claims jobs from the shared database until SIGTERM or Ctrl-C, then finishes
     the batch in hand within SFUMATO_DRAIN_SECONDS (or hands it back) and exits."""
     from sfumato.roots.worker import build_worker_root
     from sfumato.services.heap import freeze_startup_heap, started
 
-    settings = settings_from(model=model)
+    settings = settings_from(**model_flags(model))
     setup_logging()
     preflight(settings, runs_model=True)
     root = build_worker_root(settings)
@@ -74,7 +82,8 @@ def worker(model: ModelOption = None) -> None:
 
         serve_probes(settings.host, settings.metrics_port, root.metrics.registry, root.readiness.checks)
     root.start()
-    typer.echo(f"sfumato: worker {root.worker.name} on {settings.model}; Ctrl-C to stop", err=True)
+    models = ", ".join(root.worker.models)
+    typer.echo(f"sfumato: worker {root.worker.name} on {models}; Ctrl-C to stop", err=True)
     frozen = False
     while not stop.wait(0.5):
         if root.worker.error:

@@ -16,6 +16,8 @@ from pydantic import (
 )
 
 from sfumato.domain.errors import InvalidParameter
+from sfumato.domain.families import CFG, FAMILIES
+from sfumato.domain.honoured import check_inputs, check_sides, job_notes, model_guidance
 from sfumato.domain.inputs import TEXT, InputSummary, steps_run
 from sfumato.domain.models import ModelSpec
 from sfumato.domain.rules import DEFAULT_NAME, MAX_NAME, MAX_PROMPT, ImageCount, Seed
@@ -34,8 +36,16 @@ class GenerationRequest(BaseModel):
     prompt: str = Field(description="what to draw, 1 to 1000 characters")
     negative_prompt: str | None = Field(None, description="what to avoid, up to 1000 characters")
     seed: Seed = Field(None, description="0 to 2147483647; random when absent, always returned")
-    width: int = Field(1024, description="a multiple of 64 from 256 to 2048; with `image`, its size rounded")
-    height: int = Field(1024, description="a multiple of 64 from 256 to 2048; with `image`, its size rounded")
+    width: int = Field(
+        1024,
+        description="a multiple of 64 from 256 to 2048; the model's native size (1024 for most) when absent; "
+        "with `image`, its size rounded",
+    )
+    height: int = Field(
+        1024,
+        description="a multiple of 64 from 256 to 2048; the model's native size (1024 for most) when absent; "
+        "with `image`, its size rounded",
+    )
     steps: int | None = Field(None, description="denoising steps, within the model's range")
     guidance_scale: float | None = Field(None, description="0 to 20; the model's default when absent")
     style: str | None = Field(None, description="a preset from GET /v1/styles")
@@ -155,21 +165,31 @@ class GenerationRequest(BaseModel):
 
     def resolve(self, spec: ModelSpec, seed: int, source: InputSummary | None = None) -> "JobParams":
         """Fill the defaults that depend on the model, the server and the input picture (`source`, read
-        and checked by the caller when `image` was sent); check the model's ranges."""
+        and checked by the caller when `image` was sent); check the model's ranges, and what its family
+        honours (domain.families): what it cannot honour is translated and noted, or refused by field."""
         steps = self.steps if self.steps is not None else spec.default_steps
         if not spec.min_steps <= steps <= spec.max_steps:
             raise InvalidParameter(
                 f"steps must be between {spec.min_steps} and {spec.max_steps} for {spec.name}", param="steps"
             )
-        guidance = self.guidance_scale if self.guidance_scale is not None else spec.default_guidance_scale
+        guidance, adjusted = model_guidance(self.guidance_scale, spec)
         given = self.model_fields_set  # with an input, the sizes and name not given follow it
-        width, height = size_for_input(source.width, source.height) if source else (self.width, self.height)
+        width, height = (
+            size_for_input(source.width, source.height) if source else (spec.native_size, spec.native_size)
+        )
+        width, height = (
+            self.width if "width" in given else width,
+            self.height if "height" in given else height,
+        )
+        check_sides(spec, width, height)
+        if source is not None:
+            check_inputs(spec, source)
         return JobParams(
             prompt=self.prompt,
             negative_prompt=self.negative_prompt,
             seed=self.seed if self.seed is not None else seed,
-            width=self.width if "width" in given else width,
-            height=self.height if "height" in given else height,
+            width=width,
+            height=height,
             steps=steps,
             guidance_scale=guidance,
             style=self.style,
@@ -184,6 +204,9 @@ class GenerationRequest(BaseModel):
             source_image_id=source.source_image_id if source else None,
             ignored_images=source.ignored if source else 0,
             previews=self.previews,
+            family=spec.family,
+            guidance=spec.guidance,
+            adjusted=adjusted,
         )
 
 
@@ -214,10 +237,17 @@ class JobParams:
     ingredient_key: str | None = None  # the input as its images' C2PA parent ingredient (an archive)
     ignored_images: int = 0
     previews: bool = False  # record a small picture at each step, for the events stream
+    # The model's family and guidance kind (domain.families), and what was translated for it; absent
+    # from jobs queued before several families existed, all of which were SDXL's.
+    family: str = "sdxl"
+    guidance: str = CFG
+    adjusted: tuple[str, ...] = ()
 
     def steps_to_run(self) -> int:
         """The denoising steps the job runs: all its steps, or the tail that an input's strength leaves."""
-        return self.steps if self.strength is None else steps_run(self.steps, self.strength)
+        if self.strength is None:
+            return self.steps
+        return steps_run(self.steps, self.strength, FAMILIES[self.family].strength_steps)
 
     def seeds(self) -> list[int]:
         """Image i of a job uses seed + i."""
@@ -225,24 +255,7 @@ class JobParams:
 
     def notes(self) -> list[str]:
         """What the job will not do as the caller may expect, known before it runs."""
-        notes = []
-        if self.negative_prompt and self.guidance_scale <= 1.0:
-            notes.append(
-                f"negative_prompt has no effect at guidance_scale {self.guidance_scale:g}: without guidance "
-                "the model never sees it; set guidance_scale above 1 (1.5 to 2 suits the distilled "
-                "sdxl-lightning models) to apply it, at twice the denoising cost"
-            )
-        if self.ignored_images:
-            notes.append(
-                f"{self.ignored_images} more image{'s were' if self.ignored_images > 1 else ' was'} sent; "
-                "only the first was edited"
-            )
-        if self.strength is not None and steps_run(self.steps, self.strength) == 0:
-            notes.append(
-                f"strength {self.strength:g} runs no step of {self.steps} (floor(steps x strength) do): "
-                "the images are the input unchanged"
-            )
-        return notes
+        return [*self.adjusted, *job_notes(self)]
 
     def to_dict(self) -> dict[str, Any]:
         # Each field's value, lists copied (their items are plain values): dataclasses.asdict's deep copy
@@ -253,7 +266,16 @@ class JobParams:
     def public(self) -> dict[str, Any]:
         """What a client sees of the parameters: where the inputs are stored is the service's business."""
         shown = self.to_dict()
-        for internal in ("input_key", "mask_key", "ingredient_key", "ignored_images", "previews"):
+        for internal in (
+            "input_key",
+            "mask_key",
+            "ingredient_key",
+            "ignored_images",
+            "previews",
+            "family",
+            "guidance",
+            "adjusted",
+        ):
             shown.pop(internal)
         if self.mode == TEXT:
             for absent in ("mode", "strength", "source_image_id"):
@@ -262,7 +284,7 @@ class JobParams:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Self:
-        return cls(**data)
+        return cls(**{**data, "adjusted": tuple(data.get("adjusted", ()))})
 
 
 @cache

@@ -22,7 +22,6 @@ from sfumato.domain.clock import Clock, SystemClock
 from sfumato.domain.errors import NotFound
 from sfumato.domain.ids import random_seed
 from sfumato.domain.plans import PlanBook
-from sfumato.engine.base import Engine
 from sfumato.http.objects import job_json
 from sfumato.http.session import MAX_AGE, Sessions
 from sfumato.imaging.inputs import InputLimits
@@ -39,6 +38,7 @@ from sfumato.services.inputs import InputService
 from sfumato.services.keys import KeyService
 from sfumato.services.limits import RateLimiter
 from sfumato.services.metrics import Metrics
+from sfumato.services.models import catalogue_of, served_names
 from sfumato.services.readiness import Readiness
 from sfumato.services.retention import RetentionSweeper
 from sfumato.services.startup import checked_credentials, checked_policy, checked_storage, open_database
@@ -47,6 +47,7 @@ from sfumato.services.usage import UsageService
 from sfumato.services.watches import JobWatches
 from sfumato.services.webhooks import WebhookDispatcher
 from sfumato.services.worker import Worker
+from sfumato.services.worker.engines import EngineFactory
 from sfumato.storage import Storage
 
 
@@ -113,12 +114,13 @@ def build_api_root(
     worker: bool,
     clock: Clock | None = None,
     seeds: Callable[[], int] = random_seed,
-    engine_factory: Callable[[], Engine] | None = None,
+    engine_factory: EngineFactory | None = None,
 ) -> ApiRoot:
     """Connect, migrate, and wire an API process; its worker, if any, is built but not started."""
     clock = clock or SystemClock()
     policy = checked_policy(settings)  # a bad file stops the start, before anything is opened
     credentials = checked_credentials(settings)  # so does a certificate that cannot sign
+    catalogue = catalogue_of(settings)  # so does a wrong catalogue entry
     # SQLite's checkpoints (docs/architecture.md, "Cost as the data grows"): no commit a client waits for
     # takes one; the sweeper's commits do, through a handle of its own, after they release the write
     # lock, and a task (`background`) takes the rest.
@@ -139,6 +141,7 @@ def build_api_root(
             clock,
             metrics,
             credentials,
+            catalogue,
             engine_factory=engine_factory,
             on_finished=events.publish,
         )
@@ -152,7 +155,8 @@ def build_api_root(
         queue,
         clock,
         events,
-        served=[settings.model],
+        served=served_names(settings),
+        catalogue=catalogue,
         max_queued=settings.max_queued_jobs,
         poll_seconds=settings.poll_seconds,
         seeds=seeds,

@@ -7,14 +7,17 @@ from sfumato.db.database import Database
 from sfumato.db.keys import KeyStore
 from sfumato.db.notify import JOB_ENDED, JOBS_QUEUED, Listener
 from sfumato.db.queue import JobQueue
+from sfumato.domain.catalogue import Catalogue
 from sfumato.domain.clock import Clock
 from sfumato.domain.plans import PlanBook
 from sfumato.engine.base import Engine
 from sfumato.services.credentials import ContentCredentials
 from sfumato.services.keys import KeyService
 from sfumato.services.metrics import Metrics
+from sfumato.services.models import model_memory, served_names
 from sfumato.services.startup import engine_options
 from sfumato.services.worker import Worker, WorkerOptions
+from sfumato.services.worker.engines import EngineFactory
 from sfumato.storage import Storage
 
 
@@ -31,11 +34,13 @@ def job_queue(settings: Settings, db: Database, clock: Clock) -> JobQueue:
     return JobQueue(db, clock, lease_seconds=settings.lease_seconds, max_attempts=settings.max_attempts)
 
 
-def default_engine_factory(settings: Settings) -> Callable[[], Engine]:
-    def build() -> Engine:
+def default_engine_factory(settings: Settings, catalogue: Catalogue) -> Callable[[str], Engine]:
+    """Each served model's engine, by name, from the catalogue (services.models)."""
+
+    def build(name: str) -> Engine:
         from sfumato.engine.registry import load_engine
 
-        return load_engine(settings.model, engine_options(settings))
+        return load_engine(catalogue.spec(name), engine_options(settings))
 
     return build
 
@@ -47,15 +52,16 @@ def worker(
     clock: Clock,
     metrics: Metrics,
     credentials: ContentCredentials,
+    catalogue: Catalogue,
     *,
-    engine_factory: Callable[[], Engine] | None,
+    engine_factory: EngineFactory | None,
     on_finished: Callable[[str], None],
 ) -> Worker:
     """A worker, built but not started: `sfumato worker`'s, or the one `sfumato serve` embeds."""
     return Worker(
         queue=queue,
         storage=storage,
-        engine_factory=engine_factory or default_engine_factory(settings),
+        engine_factory=engine_factory or default_engine_factory(settings, catalogue),
         clock=clock,
         options=WorkerOptions(
             retention_days=settings.retention_days,
@@ -64,10 +70,12 @@ def worker(
             batch_wait_seconds=settings.batch_wait_ms / 1000,
             encode_threads=settings.encode_threads,
             png_compress_level=settings.png_compress_level,
+            model_memory=model_memory(settings),
         ),
         on_finished=on_finished,
         metrics=metrics,
         credentials=credentials,
+        models=served_names(settings),
     )
 
 

@@ -2,7 +2,7 @@
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 
@@ -13,6 +13,7 @@ from sfumato.db import usage
 from sfumato.db.database import Database, Transaction, WriteConflict
 from sfumato.db.jobs import JobStore, JobWithImages, with_images_in
 from sfumato.db.queue import JobQueue
+from sfumato.domain.catalogue import Catalogue
 from sfumato.domain.clock import Clock
 from sfumato.domain.content_policy import ContentPolicy
 from sfumato.domain.errors import (
@@ -29,7 +30,7 @@ from sfumato.domain.ids import new_id
 from sfumato.domain.images import Image
 from sfumato.domain.jobs import Job, JobStatus
 from sfumato.domain.keys import ApiKey
-from sfumato.domain.models import MODELS
+from sfumato.domain.models import ModelSpec
 from sfumato.domain.pages import Page
 from sfumato.domain.plans import Limits, month_of, quota_exceeded
 from sfumato.services.events import JobEvents
@@ -78,13 +79,15 @@ class GenerationService:
         webhooks_allow_private: bool = False,
         on_submit: Callable[[], None] = lambda: None,
         unavailable: Callable[[], str | None] = lambda: None,
+        catalogue: Mapping[str, ModelSpec] | None = None,
     ) -> None:
         self.db = db
         self.jobs = jobs
         self.queue = queue
         self.clock = clock
         self.events = events
-        self.served = tuple(served)
+        self.served = tuple(served)  # this process's models (its worker's, or the fleet's default first)
+        self.catalogue = catalogue if catalogue is not None else Catalogue()
         self.max_queued = max_queued
         self.poll_seconds = poll_seconds
         self.seeds = seeds
@@ -114,9 +117,11 @@ class GenerationService:
         if idempotency is not None and (earlier := self._replay(key, idempotency)) is not None:
             return earlier
         model = request.model or self.served[0]
-        if model not in self.served:
+        spec = self.catalogue.get(model)
+        if spec is None:  # one in the catalogue that no worker here serves is queued for a worker that does
             raise InvalidParameter(
-                f"model {model!r} is not served here; available: {', '.join(self.served)}", param="model"
+                f"model {model!r} is not in the catalogue; available: {', '.join(self.catalogue)}",
+                param="model",
             )
         limits = self.limits_of(key)
         if request.n > limits.max_images_per_request:
@@ -131,10 +136,10 @@ class GenerationService:
             inputs = self.inputs.read(
                 key, request.image, request.mask, alpha_mask=alpha_mask, ignored=ignored_images
             )
-        params = request.resolve(MODELS[model], self.seeds(), inputs.summary if inputs else None)
+        params = request.resolve(spec, self.seeds(), inputs.summary if inputs else None)
         if params.webhook_url is not None:  # resolves the host: this runs off the event loop
             check_url(params.webhook_url, allow_private=self.webhooks_allow_private)
-        if reason := self.unavailable():
+        if model in self.served and (reason := self.unavailable()):
             raise ModelUnavailable(reason)
         if self.queue.depth() >= self.max_queued:
             raise Overloaded("too many jobs are waiting; try again shortly", retry_after=10)

@@ -8,7 +8,7 @@ end-to-end time) lives in the process that did it: the embedded worker's in `ser
 process that sent them. Images a second: `rate(sfumato_images_generated_total[1m])`.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
@@ -30,6 +30,23 @@ class _QueueCollector(Collector):
             jobs.add_metric([status], count)
         yield jobs
         yield GaugeMetricFamily("sfumato_queue_depth", "Jobs waiting for a worker", value=counts["queued"])
+
+
+Names = Callable[[], Sequence[str]]
+
+
+class _ModelsCollector(Collector):
+    def __init__(self, served: Names, resident: Names) -> None:
+        self.served, self.resident = served, resident
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        loaded = set(self.resident())
+        gauge = GaugeMetricFamily(
+            "sfumato_model_loaded", "This worker's models: 1 in memory, 0 not", labels=["model"]
+        )
+        for model in self.served():
+            gauge.add_metric([model], 1.0 if model in loaded else 0.0)
+        yield gauge
 
 
 class Metrics:
@@ -65,6 +82,23 @@ class Metrics:
             ["result"],
             registry=self.registry,
         )
+
+        self.model_switches = Counter(
+            "sfumato_model_switches",
+            "Models this worker loaded for a batch after its start (its default is loaded at the start)",
+            ["model"],
+            registry=self.registry,
+        )
+        self.model_unloads = Counter(
+            "sfumato_model_unloads",
+            "Models unloaded to make room within SFUMATO_MODEL_MEMORY",
+            ["model"],
+            registry=self.registry,
+        )
+
+    def watch_models(self, served: Names, resident: Names) -> None:
+        """Report which of a worker's models are in memory, read at each scrape."""
+        self.registry.register(_ModelsCollector(served, resident))
 
     def job_ended(self, status: str, seconds: float) -> None:
         """A job ended `status` after `seconds` from its creation."""

@@ -4,7 +4,6 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from sfumato.domain.models import MODELS
 from sfumato.domain.styles import STYLES
 from sfumato.http.access import CurrentKey
 from sfumato.http.deps import GenerationDep
@@ -17,7 +16,7 @@ async def list_models(_key: CurrentKey, generation: GenerationDep) -> dict[str, 
     """The models this server serves, with their defaults."""
     data = []
     for name in generation.served:
-        spec = MODELS[name]
+        spec = generation.catalogue[name]
         data.append(
             {
                 "id": spec.name,
@@ -31,6 +30,9 @@ async def list_models(_key: CurrentKey, generation: GenerationDep) -> dict[str, 
                 "default_guidance_scale": spec.default_guidance_scale,
                 "width": spec.native_size,
                 "height": spec.native_size,
+                "family": spec.family,
+                "license": spec.license,
+                "open_license": spec.open_license,
             }
         )
     return {"object": "list", "data": data}

@@ -6,7 +6,7 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -16,8 +16,9 @@ from sfumato.engine.base import Engine
 from sfumato.services.credentials import ContentCredentials
 from sfumato.services.metrics import Metrics
 from sfumato.services.worker.claimer import Claimer
+from sfumato.services.worker.engines import EngineFactory, EngineSet
 from sfumato.services.worker.finisher import Finisher
-from sfumato.services.worker.held import HeldJobs
+from sfumato.services.worker.held import Held, HeldJobs
 from sfumato.services.worker.leases import LeaseKeeper
 from sfumato.services.worker.runner import Runner
 from sfumato.storage import Storage
@@ -40,6 +41,7 @@ class WorkerOptions:
     batch_wait_seconds: float = 0.01
     encode_threads: int = 2
     png_compress_level: int = 4
+    model_memory: Callable[[], int | None] = lambda: None  # bytes the models may hold; None: no bound
 
 
 class Worker:
@@ -48,19 +50,28 @@ class Worker:
         *,
         queue: JobQueue,
         storage: Storage,
-        engine_factory: Callable[[], Engine],
+        engine_factory: EngineFactory,
         clock: Clock,
         options: WorkerOptions = WorkerOptions(),
         on_finished: Callable[[str], None] = lambda job_id: None,
         name: str | None = None,
         metrics: Metrics | None = None,
         credentials: ContentCredentials | None = None,
+        models: Sequence[str] = (),
     ) -> None:
         self.queue = queue
-        self.engine_factory = engine_factory
         self.poll_seconds = options.poll_seconds
         self.name = name or worker_name()
         self.metrics = metrics or Metrics()
+        # The models it serves, the default first (empty: the one the factory makes), and which are loaded.
+        self.engines = EngineSet(
+            engine_factory,
+            models,
+            budget=options.model_memory,
+            on_switch=lambda model, _seconds: self.metrics.model_switches.labels(model).inc(),
+            on_unload=lambda model: self.metrics.model_unloads.labels(model).inc(),
+        )
+        self.metrics.watch_models(lambda: self.engines.models, self.engines.resident)
         self.ready = threading.Event()
         self.error: str | None = None  # why the engine could not start
 
@@ -141,16 +152,24 @@ class Worker:
         self._finisher.stop(timeout)  # after the engine's last hand-over: it drains, then ends
         self._leases.stop(timeout)  # last: leases are renewed until the finisher has committed
 
+    @property
+    def models(self) -> tuple[str, ...]:
+        """The models this worker serves, the default first."""
+        return self.engines.models
+
+    def resident(self) -> list[str]:
+        """Its models in memory now, least recently used first."""
+        return self.engines.resident()
+
     def _engine_loop(self) -> None:
         try:
-            engine = self.engine_factory()
-            engine.warmup()
+            default = self.engines.start()
         except Exception as error:
             self.error = f"the model could not start: {type(error).__name__}: {error}"
             log.exception("worker %s: %s", self.name, self.error)
             return
         self.ready.set()
-        log.info("worker %s: ready with %s", self.name, engine.spec.name)
+        log.info("worker %s: ready with %s; serves %s", self.name, default.spec.name, ", ".join(self.models))
         while not self._draining.is_set():
             try:
                 batch = self._claimer.next_batch()
@@ -162,6 +181,9 @@ class Worker:
                 self._wake.wait(self.poll_seconds)
                 self._wake.clear()
                 continue
+            engine = self._engine_for(batch)
+            if engine is None:
+                continue
             try:
                 if made := self._runner.run(engine, batch):
                     self._finisher.hand(made)  # waits while the finisher is a whole batch behind
@@ -170,3 +192,20 @@ class Worker:
                 for held in batch:
                     self._held.drop(held.job.id)
         self._claimer.release_ahead()
+
+    def _engine_for(self, batch: list[Held]) -> Engine | None:
+        """The engine of the batch's model (a batch never mixes models), loaded if it must be. A batch of a
+        model this worker does not serve goes back to the queue for a worker that does; one whose model
+        cannot load fails."""
+        model = batch[0].params.model
+        if model not in self.models:
+            log.warning("worker %s: %s is not its model; %d jobs handed back", self.name, model, len(batch))
+            self._runner.hand_back(batch)
+            self._stopping.wait(self.poll_seconds)
+            return None
+        try:
+            return self.engines.get(model)
+        except Exception as error:
+            log.exception("worker %s: %s could not load", self.name, model)
+            self._runner.fail(batch, error)
+            return None

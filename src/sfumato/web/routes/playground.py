@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from sfumato.domain.errors import InvalidParameter, SfumatoError
 from sfumato.domain.generation import GenerationRequest
-from sfumato.domain.models import MODELS
+from sfumato.domain.models import ModelSpec
 from sfumato.domain.plans import PlanBook
 from sfumato.domain.styles import STYLES
 from sfumato.http.deps import AccessDep, GenerationDep, PlansDep, SettingsDep
@@ -26,8 +26,7 @@ router = APIRouter()
 INTEGERS = ("width", "height", "steps", "n", "seed")
 
 
-def _defaults(model: str) -> dict[str, Any]:
-    spec = MODELS[model]
+def _defaults(spec: ModelSpec) -> dict[str, Any]:
     return {
         "prompt": "",
         "negative_prompt": "",
@@ -45,7 +44,7 @@ def _defaults(model: str) -> dict[str, Any]:
 
 
 def _playground(
-    page: Page, model: str, plans: PlanBook, form: dict[str, Any], *, notice: str = "", status: int = 200
+    page: Page, spec: ModelSpec, plans: PlanBook, form: dict[str, Any], *, notice: str = "", status: int = 200
 ) -> Response:
     assert page.key is not None
     limits = plans.limits_of(page.key)
@@ -54,7 +53,7 @@ def _playground(
         "title": "Playground",
         "form": form,
         "styles": list(STYLES),
-        "model": MODELS[model],
+        "model": spec,
         "most_images": limits.max_images_per_request,
         "usage_line": f"{limits.plan} plan: {limits.requests_per_minute} requests a minute, {quota}",
         "notice": notice,
@@ -67,13 +66,14 @@ def _playground(
 async def playground(
     page: SignedIn, generation: GenerationDep, settings: SettingsDep, plans: PlansDep
 ) -> Response:
-    form = _defaults(settings.model)
+    spec = generation.catalogue[settings.model]
+    form = _defaults(spec)
     source = page.request.query_params.get("from")
     if source and page.key is not None:
         view = await in_thread(generation.get, page.key, source)
         body = request_body(view.job.params)
         form |= {name: value for name, value in body.items() if name in form} | {"random_seed": False}
-    return _playground(page, settings.model, plans, form)
+    return _playground(page, spec, plans, form)
 
 
 def request_of(fields: dict[str, str]) -> GenerationRequest:
@@ -108,7 +108,8 @@ async def generate(
 ) -> Response:
     assert page.key is not None
     key = page.key
-    shown = _defaults(settings.model) | {name: value for name, value in form.items() if name != "csrf_token"}
+    spec = generation.catalogue[settings.model]
+    shown = _defaults(spec) | {name: value for name, value in form.items() if name != "csrf_token"}
     shown["random_seed"] = bool(form.get("random_seed"))
     try:
         request = request_of(form)
@@ -117,7 +118,7 @@ async def generate(
     except SfumatoError as error:
         field = f" ({error.param})" if error.param else ""
         notice = f"{error.message}{field}"
-        return _playground(page, settings.model, plans, shown, notice=notice, status=status_of(error)[0])
+        return _playground(page, spec, plans, shown, notice=notice, status=status_of(error)[0])
     return page.redirect(f"/jobs/{view.job.id}")
 
 

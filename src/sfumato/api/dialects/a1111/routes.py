@@ -12,7 +12,6 @@ from sfumato.api.dialects.a1111.schemas import ImagesResponse, Img2ImgRequest, T
 from sfumato.api.dialects.a1111.serving import CLIENT, Serving
 from sfumato.api.dialects.a1111.translate import Plan, plan
 from sfumato.domain.errors import InvalidParameter
-from sfumato.domain.models import MODELS
 from sfumato.http.threads import in_thread
 
 router = APIRouter(prefix="/sdapi/v1", tags=["automatic1111"])
@@ -22,7 +21,7 @@ router = APIRouter(prefix="/sdapi/v1", tags=["automatic1111"])
 async def txt2img(body: Txt2ImgRequest, key: GeneratingKey, serving: Serving, response: Response) -> Any:
     """Text to image; with `enable_hr`, the hires fix: the images made larger, then redrawn."""
     model = await in_thread(serving.model, key, body)
-    made = plan(body, MODELS[model])
+    made = plan(body, serving.generation.catalogue[model])
     made = Plan(made.request.model_copy(update={"model": model}), made.requested, made.hires)
     return await serving.generate(key, body, made, response)
 
@@ -37,7 +36,7 @@ async def img2img(body: Img2ImgRequest, key: GeneratingKey, serving: Serving, re
     if body.mask:
         limits = serving.generation.inputs.limits
         mask = await in_thread(a1111_mask, body.mask, invert=bool(body.inpainting_mask_invert), limits=limits)
-    made = plan(body, MODELS[model], image=body.init_images[0], mask=mask)
+    made = plan(body, serving.generation.catalogue[model], image=body.init_images[0], mask=mask)
     made = Plan(made.request.model_copy(update={"model": model}), made.requested, None)
     return await serving.generate(key, body, made, response)
 

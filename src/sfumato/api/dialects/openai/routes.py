@@ -84,7 +84,7 @@ async def generations(
     """OpenAI-compatible generation: waits, then answers with URLs (key-free, until expiry) or base64;
     with `stream`, Server-Sent Events of partial images, then the image."""
     body.model = body.model or _azure(raw).get("model")
-    request = to_generation(body, serving.settings.model)
+    request = to_generation(body, serving.settings.model, serving.generation.catalogue)
     fingerprint = idempotency(body)
     return await serving.serve(key, body, request, fingerprint, response, prefix="image_generation")
 
@@ -107,7 +107,8 @@ async def edits(
     image's own transparency) is clear; further images are not used, and the job says so."""
     upload = await read_upload(raw, max_bytes=serving.settings.max_input_bytes)
     body = OpenAIEditRequest.model_validate(upload.fields | _azure(raw))  # its errors: 400 naming the field
-    request = edit_to_generation(body, serving.settings.model, first_image(upload), upload.mask)
+    catalogue = serving.generation.catalogue
+    request = edit_to_generation(body, serving.settings.model, first_image(upload), upload.mask, catalogue)
     return await serving.serve(
         key,
         body,
@@ -158,7 +159,7 @@ async def variations(
     """OpenAI's variations: the image redrawn, without a prompt, `strength` of it (0.6 by default)."""
     upload = await read_upload(raw, max_bytes=serving.settings.max_input_bytes)
     body = OpenAIVariationRequest.model_validate(upload.fields)
-    request = variation_to_generation(body, first_image(upload))
+    request = variation_to_generation(body, first_image(upload), serving.generation.catalogue)
     images = await serving.made(key, request, idempotency(request), response)
     plain = lambda size: {"output_format": "png", "size": size}  # noqa: E731
     return await serving.answer(key, images, request, body.response_format or "url", plain)

@@ -4,6 +4,7 @@ what a GPT image model's answer says of itself."""
 
 import math
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import ValidationError
@@ -42,8 +43,8 @@ def answer_quality(request: OpenAIImageRequest) -> str:
     return {"auto": "medium", "standard": "medium", "hd": "high"}.get(given, given)
 
 
-def _model(name: str | None) -> str | None:
-    return name if name in MODELS else None  # OpenAI's names (dall-e-3, gpt-image-1, …): the served model
+def _model(name: str | None, catalogue: Mapping[str, ModelSpec]) -> str | None:
+    return name if name in catalogue else None  # OpenAI's names (dall-e-3, gpt-image-1, …): the served model
 
 
 def _size(size: str | None, auto: tuple[int, int] | None) -> tuple[int | None, int | None]:
@@ -56,23 +57,31 @@ def _size(size: str | None, auto: tuple[int, int] | None) -> tuple[int | None, i
     return int(match[1]), int(match[2])
 
 
-def to_generation(request: OpenAIImageRequest, served: str) -> GenerationRequest:
-    model = _model(request.model)
-    spec = MODELS[model or served]
+def to_generation(
+    request: OpenAIImageRequest, served: str, catalogue: Mapping[str, ModelSpec] = MODELS
+) -> GenerationRequest:
+    model = _model(request.model, catalogue)
+    spec = catalogue[model or served]
     return _checked(_values(request, model, spec, _size(request.size, (spec.native_size, spec.native_size))))
 
 
 def edit_to_generation(
-    request: OpenAIEditRequest, served: str, image: str, mask: str | None
+    request: OpenAIEditRequest,
+    served: str,
+    image: str,
+    mask: str | None,
+    catalogue: Mapping[str, ModelSpec] = MODELS,
 ) -> GenerationRequest:
     """An edit: the first picture redrawn after the prompt; inpainted where a mask (or its own
     transparency) says so."""
-    model = _model(request.model)
-    values = _values(request, model, MODELS[model or served], _size(request.size, None))
+    model = _model(request.model, catalogue)
+    values = _values(request, model, catalogue[model or served], _size(request.size, None))
     return _checked(values | {"image": image, "mask": mask, "strength": request.strength})
 
 
-def variation_to_generation(request: OpenAIVariationRequest, image: str) -> GenerationRequest:
+def variation_to_generation(
+    request: OpenAIVariationRequest, image: str, catalogue: Mapping[str, ModelSpec] = MODELS
+) -> GenerationRequest:
     """A variation: the picture redrawn with no prompt at all."""
     width, height = _size(request.size, None)
     values: dict[str, Any] = {
@@ -83,7 +92,7 @@ def variation_to_generation(request: OpenAIVariationRequest, image: str) -> Gene
         "width": width,
         "height": height,
         "n": request.n,
-        "model": _model(request.model),
+        "model": _model(request.model, catalogue),
         "webhook_url": request.webhook_url,
     }
     return _checked(values, empty_prompt=True)
