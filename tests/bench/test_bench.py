@@ -79,7 +79,7 @@ def test_the_end_to_end_benchmark_compares_sfumato_with_the_plain_server(tmp_pat
 @pytest.mark.e2e
 def test_the_polls_benchmark_polls_a_finished_job_submits_and_asks_the_health_route(tmp_path: Path) -> None:
     out = tmp_path / "polls.json"
-    polls.main(["--connections", "2,3", "--duration", "1", "--warmup", "0.5", "--json", str(out)])
+    polls.main(["--connections", "2,3", "--duration", "1", "--warmup", "1", "--json", str(out)])
     rows = json.loads(out.read_text())["rows"]
     assert [(row["route"], row["connections"]) for row in rows] == [
         ("GET /v1/jobs/{id}", 2),
