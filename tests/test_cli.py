@@ -11,8 +11,9 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from sfumato.cli import app
+from tests.conftest import TEMPLATE
 from tests.pictures import SVG, encoded, noise, square_mask
-from tests.servers import S3Server
+from tests.servers import PostgresServer, S3Server
 
 
 @pytest.fixture
@@ -218,3 +219,23 @@ def test_generate_refuses_what_is_not_an_image_in_one_line(env: dict[str, str], 
     assert result.stderr.strip() == "sfumato: --image is not a PNG, JPEG or WebP image"
     missing = run(env, "generate", "x", "--image", str(tmp_path / "none.png"), "--model", "tiny")
     assert missing.exit_code == 1 and missing.stderr.startswith("sfumato: cannot read")
+
+
+def test_every_command_that_writes_says_which_database(env: dict[str, str]) -> None:
+    database = f"sqlite:///{Path(env['SFUMATO_DATA_DIR']).resolve() / 'sfumato.db'}"
+    created = run(env, "keys", "create", "--name", "me", "--json")
+    assert f"database {database}" in created.stderr
+    assert len(created.stdout.strip().splitlines()) == 1  # stdout stays the one line of JSON
+    key_id = json.loads(created.stdout)["id"]
+    assert f"database {database}" in run(env, "keys", "create", "--name", "you").stderr
+    assert f"database {database}" in run(env, "keys", "revoke", key_id).stdout
+    assert f"database {database}" in run(env, "db", "upgrade").stdout
+
+
+def test_the_database_named_never_shows_its_password(env: dict[str, str], postgres: PostgresServer) -> None:
+    url = postgres.create_database("cli_shown", template=TEMPLATE).replace("postgres@", "postgres:hunter2@")
+    env = env | {"SFUMATO_DATABASE_URL": url}  # the tests' cluster trusts any password
+    for args in (["db", "upgrade"], ["keys", "create", "--name", "me"], ["keys", "list"]):
+        result = run(env, *args)
+        assert result.exit_code == 0, result.output
+        assert "postgres:***@127.0.0.1" in result.output and "hunter2" not in result.output

@@ -2,8 +2,7 @@
 
 Each field's description is its documentation: docs/settings.md is generated from this class
 (`python -m sfumato.docgen`), and a test checks the two agree. `shown` is the default as the page
-states it, where the value itself would mislead (a path filled in from another setting).
-"""
+states it, where the value itself would mislead (a path filled in from another setting)."""
 
 import os
 from pathlib import Path
@@ -13,6 +12,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sfumato.domain.plans import DEFAULT_PLANS, Plan
+from sfumato.home import default_data_dir
 
 
 def _shown(text: str) -> dict[str, Any]:
@@ -29,9 +29,9 @@ class Settings(BaseSettings):
 
     # Where things live.
     data_dir: Path = Field(
-        Path("data"),
-        description="the database file and the images of the embedded default",
-        json_schema_extra=_shown("`./data`"),
+        default_factory=default_data_dir,
+        description="the database file and the images of the embedded default, whatever folder it runs from",
+        json_schema_extra=_shown("`data/` beside the `sfumato` launcher, else `~/.local/share/sfumato`"),
     )
     database_url: str = Field(
         "",

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from sfumato.cli.common import db_app, fail, keys_app, settings_from
+from sfumato.cli.common import database_of, db_app, fail, keys_app, settings_from
 from sfumato.domain.errors import SfumatoError
 from sfumato.domain.rules import MAX_COUNT
 
@@ -28,17 +28,20 @@ def keys_create(
     as_json: Annotated[bool, typer.Option("--json", help='one line: {"id","key","name","plan"}')] = False,
 ) -> None:
     """Create a key; it is printed once and cannot be shown again."""
-    keys = _keys()
+    keys, database = _keys()
     try:
         key, raw = keys.create(name, plan=plan, admin=admin, rpm=rpm, monthly_images=monthly_images)
     except SfumatoError as error:
         fail(error.message)
     if as_json:
         typer.echo(json.dumps({"id": key.id, "key": raw, "name": key.name, "plan": key.plan}))
+        typer.echo(f"sfumato: key {key.id} made in the database {database}", err=True)
         return
     typer.echo(f"{raw}\n")
     typer.echo(
-        f"id {key.id}, name {key.name!r}, plan {key.plan}{', admin' if key.is_admin else ''}", err=True
+        f"id {key.id}, name {key.name!r}, plan {key.plan}{', admin' if key.is_admin else ''}, "
+        f"in the database {database}",
+        err=True,
     )
     typer.echo("This key is shown once: store it now. Send it as `Authorization: Bearer KEY`.", err=True)
 
@@ -46,6 +49,7 @@ def keys_create(
 @keys_app.command("list")
 def keys_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Every key, revoked ones too; never the keys themselves."""
+    keys, database = _keys()
     from rich.console import Console
     from rich.table import Table
 
@@ -63,8 +67,9 @@ def keys_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
             "created_at": iso_z(key.created_at),
             "revoked_at": iso_z(key.revoked_at) if key.revoked_at else None,
         }
-        for key in _keys().list_keys()
+        for key in keys.list_keys()
     ]
+    typer.echo(f"sfumato: keys of the database {database}", err=True)
     if as_json:
         typer.echo(json.dumps(rows))
         return
@@ -87,14 +92,16 @@ def keys_revoke(
     key_id: Annotated[str, typer.Argument(help="the key's id (key_…), as `keys list` shows")],
 ) -> None:
     """Revoke a key: it is refused from the next request on."""
+    keys, database = _keys()
     try:
-        key = _keys().revoke(key_id)
+        key = keys.revoke(key_id)
     except SfumatoError as error:
         fail(error.message)
-    typer.echo(f"revoked {key.id} ({key.name})")
+    typer.echo(f"revoked {key.id} ({key.name}) in the database {database}")
 
 
-def _keys() -> "KeyService":
+def _keys() -> tuple["KeyService", str]:
+    """The keys, and the database they are in as it may be shown (docs/cli.md: every command says it)."""
     from sfumato.domain.clock import SystemClock
     from sfumato.services.container import key_service
     from sfumato.services.startup import StartupError, open_database
@@ -104,7 +111,7 @@ def _keys() -> "KeyService":
         db = open_database(settings)
     except StartupError as error:
         fail(str(error))
-    return key_service(settings, db, SystemClock())
+    return key_service(settings, db, SystemClock()), database_of(settings)
 
 
 @db_app.command("upgrade")
@@ -117,4 +124,4 @@ def db_upgrade() -> None:
         open_database(settings).dispose()
     except StartupError as error:
         fail(str(error))
-    typer.echo(f"database at {settings.database_url} is up to date")
+    typer.echo(f"the database {database_of(settings)} is up to date")

@@ -6,7 +6,17 @@ from typing import Annotated
 
 import typer
 
-from sfumato.cli.common import ModelOption, app, fail, preflight, settings_from, setup_logging
+from sfumato.cli.common import (
+    ModelOption,
+    app,
+    database_of,
+    fail,
+    preflight,
+    settings_from,
+    setup_logging,
+)
+
+MAKE_A_KEY = "./sfumato keys create --name me --admin"  # the README's command: an operator's key
 
 
 @app.command()
@@ -27,8 +37,8 @@ def serve(
     setup_logging()
     preflight(settings, runs_model=not no_worker)
     typer.echo(
-        f"sfumato: serving {settings.model} on http://{settings.host}:{settings.port} "
-        f"(data in {settings.data_dir}; make a key with `sfumato keys create --name me`)",
+        f"sfumato: serving {settings.model} on http://{settings.host}:{settings.port} with the database "
+        f"{database_of(settings)} and the images in {settings.storage_url} (make a key: `{MAKE_A_KEY}`)",
         err=True,
     )
     from sfumato.api.server import bounded_protocol
@@ -69,7 +79,11 @@ def worker(model: ModelOption = None) -> None:
 
         start_http_server(settings.metrics_port, addr=settings.host, registry=services.metrics.registry)
     services.start()
-    typer.echo(f"sfumato: worker {services.worker.name} on {settings.model}; Ctrl-C to stop", err=True)
+    typer.echo(
+        f"sfumato: worker {services.worker.name} on {settings.model} with the database "
+        f"{database_of(settings)}; Ctrl-C to stop",
+        err=True,
+    )
     frozen = False
     while not stop.wait(0.5):
         if services.worker.error:
