@@ -122,8 +122,19 @@ def revoke_key(live: Live) -> Form:
     return Form(f"/admin/keys/{target.id}/revoke", {}, token, [WRONG, before], held)
 
 
-FORMS = [signin, signout, reveal, publish, unpublish, transform, delete, generate, cancel, create_key]
-FORMS.append(revoke_key)
+FORMS = [
+    signin,
+    signout,
+    reveal,
+    publish,
+    unpublish,
+    transform,
+    delete,
+    generate,
+    cancel,
+    create_key,
+    revoke_key,
+]
 
 
 @pytest.mark.parametrize("form", FORMS, ids=[form.__name__ for form in FORMS])
