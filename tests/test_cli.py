@@ -42,6 +42,14 @@ def test_keys_create_takes_plan_admin_and_limits(env: dict[str, str]) -> None:
     assert (listed["admin"], listed["rpm"], listed["monthly_images"]) == (True, 7, 9)
 
 
+def test_an_admin_key_made_here_is_the_operators_own_on_the_operator_plan(env: dict[str, str]) -> None:
+    made = json.loads(run(env, "keys", "create", "--name", "me", "--admin", "--json").stdout)
+    assert made["plan"] == "operator"
+    told = run(env, "keys", "create", "--name", "ops", "--admin", "--plan", "starter", "--json")
+    assert json.loads(told.stdout)["plan"] == "starter"  # a plan named wins
+    assert json.loads(run(env, "keys", "create", "--name", "client", "--json").stdout)["plan"] == "starter"
+
+
 def test_keys_list_never_shows_the_key(env: dict[str, str]) -> None:
     key = json.loads(run(env, "keys", "create", "--name", "me", "--json").stdout)["key"]
     result = run(env, "keys", "list")
@@ -59,7 +67,7 @@ def test_keys_revoke_marks_the_key_revoked(env: dict[str, str]) -> None:
 def test_a_bad_plan_is_one_line_not_a_traceback(env: dict[str, str]) -> None:
     result = run(env, "keys", "create", "--name", "me", "--plan", "gold")
     assert result.exit_code == 1
-    assert result.stderr.strip() == "sfumato: plan must be one of starter, professional, enterprise"
+    assert result.stderr.strip() == "sfumato: plan must be one of starter, professional, enterprise, operator"
 
 
 @pytest.mark.parametrize(

@@ -151,3 +151,13 @@ def test_every_form_is_refused_without_its_csrf_token_or_with_a_wrong_one(
     answer = live.client.post(made.path, data=fields, follow_redirects=False)
     assert answer.status_code in (200, 303), answer.text[:2000]
     assert not made.held(answer)  # the form works with its token: the refusals above were the token's
+
+
+def test_an_operators_key_generates_many_images_many_times_a_minute_from_the_playground(live: Live) -> None:
+    headers = live.key(plan="operator", admin=True)
+    token, _ = sign_in(live, headers)
+    fields = {"prompt": "a kite", "width": "256", "height": "256", "steps": "1", "n": "4", "random_seed": "1"}
+    for _ in range(12):  # past the starter plan's ten a minute, four images each (its most is one)
+        answer = live.client.post("/playground", data=fields | {"csrf_token": token}, follow_redirects=False)
+        assert answer.status_code == 303, answer.text[:2000]
+    assert len(live.client.get("/v1/jobs", headers=headers).json()["data"]) == 12

@@ -7,6 +7,7 @@ import typer
 
 from sfumato.cli.common import database_of, db_app, fail, keys_app, settings_from
 from sfumato.domain.errors import SfumatoError
+from sfumato.domain.plans import OPERATOR_PLAN
 from sfumato.domain.rules import MAX_COUNT
 
 if TYPE_CHECKING:
@@ -16,8 +17,13 @@ if TYPE_CHECKING:
 @keys_app.command("create")
 def keys_create(
     name: Annotated[str, typer.Option("--name", help="who or what the key is for")],
-    plan: Annotated[str | None, typer.Option(help="starter, professional or enterprise")] = None,
-    admin: Annotated[bool, typer.Option("--admin", help="may manage keys over HTTP")] = False,
+    plan: Annotated[
+        str | None,
+        typer.Option(help="starter, professional, enterprise or operator (--admin's default)"),
+    ] = None,
+    admin: Annotated[
+        bool, typer.Option("--admin", help="the operator's key: manages keys, on the operator plan")
+    ] = False,
     rpm: Annotated[
         int | None,
         typer.Option("--rpm", min=1, max=MAX_COUNT, help="override the plan's requests a minute"),
@@ -30,6 +36,7 @@ def keys_create(
     """Create a key; it is printed once and cannot be shown again."""
     keys, database = _keys()
     try:
+        plan = plan or (OPERATOR_PLAN if admin else None)  # the operator's own key, made here
         key, raw = keys.create(name, plan=plan, admin=admin, rpm=rpm, monthly_images=monthly_images)
     except SfumatoError as error:
         fail(error.message)

@@ -8,6 +8,7 @@ from fastapi.responses import Response
 
 from sfumato.api.deps import in_thread
 from sfumato.api.schemas import iso_z
+from sfumato.domain.plans import OPERATOR_PLAN
 from sfumato.web.pages import Form, Page, SignedIn
 
 router = APIRouter()
@@ -48,6 +49,7 @@ async def usage(page: SignedIn) -> Response:
         "usage": report,
         "period_end": iso_z(report.period_end),
         "chart": chart(days),
+        "operator": report.limits.plan == OPERATOR_PLAN,
     }
     return page.render("usage.html", context, active="/usage")
 
