@@ -1,7 +1,6 @@
 """Refuses request bodies over the limit (413) before they are read into memory, and text that cannot be
 stored (400) before any route sees it."""
 
-import json
 import re
 from urllib.parse import parse_qsl, urlsplit
 
@@ -10,7 +9,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sfumato.api.errors import envelope, error_response
-from sfumato.domain import text
+from sfumato.domain import bodies, text
 from sfumato.domain.errors import InvalidParameter
 
 TOO_LARGE = "the request body is too large"
@@ -82,9 +81,10 @@ class RateLimitHeaders:
 
 
 class TextGuard:
-    """400 naming the field for text no database can hold: a lone UTF-16 surrogate (JSON's `\\ud800`) or a
-    NUL anywhere in a JSON body, and a NUL in the path or a query parameter. A JSON body is only parsed
-    here when it holds a `\\u` escape, the one way such text arrives in JSON; the body is then replayed."""
+    """400 naming the field for what no route can use (domain.bodies): in a JSON body, text no database can
+    hold (a lone UTF-16 surrogate, JSON's `\\ud800`, or a NUL), a number that is not finite (`NaN`,
+    `Infinity`, `1e400`) or nesting past 32 levels; a NUL in the path or a query parameter. A JSON body is
+    only parsed here when it may hold one of them (bodies.suspect); the body is then replayed."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -118,11 +118,9 @@ class TextGuard:
             if message["type"] != "http.request" or not message.get("more_body", False):
                 break
         body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request")
-        if b"\\u" in body:
+        if bodies.suspect(body):
             try:
-                text.check(json.loads(body))
-            except (ValueError, RecursionError):
-                pass  # not JSON (or nested past reason): the route says so in its own words
+                bodies.check(body)
             except InvalidParameter as error:
                 await error_response(error)(scope, receive, send)
                 return
