@@ -7,8 +7,10 @@ from fastapi.responses import Response
 
 from sfumato.api.deps import in_thread
 from sfumato.api.schemas import iso_z
-from sfumato.domain.errors import InvalidParameter, SfumatoError
+from sfumato.domain.errors import SfumatoError
 from sfumato.domain.keys import ApiKey
+from sfumato.domain.rules import MAX_COUNT
+from sfumato.web.forms import whole_number
 from sfumato.web.pages import Admin, Form, Page
 
 router = APIRouter()
@@ -50,15 +52,6 @@ async def keys(page: Admin, after: str | None = None) -> Response:
     return await _keys_page(page, after)
 
 
-def _number(form: dict[str, str], name: str) -> int | None:
-    text = form.get(name, "").strip()
-    if not text:
-        return None
-    if not text.isdigit() or len(text) > 9:
-        raise InvalidParameter(f"{name} must be a whole number below a billion", param=name)
-    return int(text)
-
-
 @router.post("/admin/keys")
 async def create_key(page: Admin, form: Form) -> Response:
     try:
@@ -67,8 +60,8 @@ async def create_key(page: Admin, form: Form) -> Response:
             form.get("name", ""),
             plan=form.get("plan") or None,
             admin=bool(form.get("admin")),
-            rpm=_number(form, "rpm"),
-            monthly_images=_number(form, "monthly_images"),
+            rpm=whole_number(form, "rpm", 1, MAX_COUNT),
+            monthly_images=whole_number(form, "monthly_images", 0, MAX_COUNT),
         )
     except SfumatoError as error:
         return await _keys_page(page, None, notice=error.message, status=400)

@@ -10,11 +10,13 @@ from pydantic import ValidationError
 from sfumato.api.deps import in_thread
 from sfumato.api.errors import status_of, validation_error
 from sfumato.api.schemas import JobPublic, access_url
-from sfumato.domain.errors import InvalidParameter, SfumatoError
+from sfumato.domain.errors import SfumatoError
 from sfumato.domain.generation import GenerationRequest
 from sfumato.domain.models import MODELS
+from sfumato.domain.rules import MAX_SEED
 from sfumato.domain.styles import STYLES
 from sfumato.services.generation import JobView
+from sfumato.web.forms import decimal, whole_number
 from sfumato.web.pages import Form, Page, SignedIn
 from sfumato.web.snippets import request_body, snippets
 
@@ -75,14 +77,13 @@ def request_of(fields: dict[str, str]) -> GenerationRequest:
     for name in ("prompt", "negative_prompt", "style", "format", "name"):
         if fields.get(name, "").strip():
             values[name] = fields[name]
-    for name in (*INTEGERS, "guidance_scale"):
-        text = fields.get(name, "").strip()
-        if not text or (name == "seed" and fields.get("random_seed")):
+    for name in INTEGERS:
+        if name == "seed" and fields.get("random_seed"):
             continue
-        try:
-            values[name] = float(text) if name == "guidance_scale" else int(text)
-        except ValueError:
-            raise InvalidParameter(f"{name} must be a number", param=name) from None
+        if (number := whole_number(fields, name, 0, MAX_SEED)) is not None:  # the request checks its range
+            values[name] = number
+    if (guidance := decimal(fields, "guidance_scale")) is not None:
+        values["guidance_scale"] = guidance
     values.setdefault("prompt", "")
     try:
         return GenerationRequest.model_validate(values)
