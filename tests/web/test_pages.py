@@ -2,13 +2,14 @@
 shows a secret) is refused without its CSRF token or with a wrong one, and changes nothing; the same form
 with its token works. Chromium proves it once more in test_dashboard.py; this needs no browser."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import httpx
 import pytest
 
-from tests.conftest import SMALL, Live
+from sfumato.engine.pipeline import DiffusersEngine
+from tests.conftest import SMALL, Deployment, Live, start_live
 from tests.web.signed import sign_in, signed_in, token_of
 
 WRONG = "x" * 32
@@ -161,3 +162,44 @@ def test_an_operators_key_generates_many_images_many_times_a_minute_from_the_pla
         answer = live.client.post("/playground", data=fields | {"csrf_token": token}, follow_redirects=False)
         assert answer.status_code == 303, answer.text[:2000]
     assert len(live.client.get("/v1/jobs", headers=headers).json()["data"]) == 12
+
+
+@pytest.fixture(scope="module")
+def tight(
+    tmp_path_factory: pytest.TempPathFactory, tiny_engine: DiffusersEngine, deployment: Deployment
+) -> Iterator[Live]:
+    """An app whose starter plan allows 5 page views and one generation a minute, and 2 wrong keys; with no
+    worker (its jobs wait): the module's other app already runs the one tiny engine."""
+    plans = {"starter": {"reads_per_minute": 5, "requests_per_minute": 1}}
+    settings = deployment.settings(tmp_path_factory.mktemp("tight"), plans=plans, auth_failures_per_minute=2)
+    yield from start_live(settings, tiny_engine, with_worker=False)
+
+
+def _slowed(answer: httpx.Response) -> None:
+    assert answer.status_code == 429, answer.text[:500]
+    assert 1 <= int(answer.headers["retry-after"]) <= 60, answer.headers  # until the minute's end
+    assert answer.headers["cache-control"] == "no-store"
+
+
+def test_a_page_past_the_keys_reads_says_when_to_come_back(tight: Live) -> None:
+    sign_in(tight, tight.key())  # the playground after signing in: one read
+    answers = [tight.client.get("/usage") for _ in range(5)]
+    assert [answer.status_code for answer in answers[:4]] == [200] * 4
+    _slowed(answers[4])
+    assert "Slow down" in answers[4].text
+
+
+def test_a_generation_past_the_keys_minute_says_when_to_come_back(tight: Live) -> None:
+    token, _ = sign_in(tight, tight.key())
+    fields = {"prompt": "a kite", "width": "256", "height": "256", "steps": "1", "csrf_token": token}
+    assert tight.client.post("/playground", data=fields, follow_redirects=False).status_code == 303
+    _slowed(tight.client.post("/playground", data=fields, follow_redirects=False))
+
+
+def test_signing_in_past_the_addresss_wrong_keys_says_when_to_come_back(tight: Live) -> None:
+    tight.client.cookies.clear()
+    token = token_of(tight.client.get("/signin").text)
+    form = {"csrf_token": token, "api_key": "sfm_wrong", "next": "/playground"}
+    answers = [tight.client.post("/signin", data=form) for _ in range(3)]
+    assert [answer.status_code for answer in answers[:2]] == [401, 401]
+    _slowed(answers[2])

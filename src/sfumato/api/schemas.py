@@ -10,7 +10,7 @@ from sfumato.domain.generation import GenerationRequest, JobParams
 from sfumato.domain.images import Image
 from sfumato.domain.inputs import InputSummary
 from sfumato.domain.models import ModelSpec
-from sfumato.domain.rules import DEFAULT_NAME
+from sfumato.domain.rules import DEFAULT_NAME, NAME_SCHEMA
 from sfumato.services.generation import JobView
 
 
@@ -140,6 +140,7 @@ class ImagineRequest(GenerationRequest):
         DEFAULT_NAME,
         description="a label for the image, up to 200 characters; required unless `image` is one of this "
         "key's images, whose name it then keeps",
+        json_schema_extra=NAME_SCHEMA,
     )
     n: int = Field(1, description="always 1 here")
 

@@ -17,7 +17,15 @@ from pydantic import (
 from sfumato.domain.errors import InvalidParameter
 from sfumato.domain.inputs import TEXT, InputSummary, steps_run
 from sfumato.domain.models import ModelSpec
-from sfumato.domain.rules import DEFAULT_NAME, MAX_NAME, MAX_PROMPT, ImageCount, Seed
+from sfumato.domain.rules import (
+    DEFAULT_NAME,
+    MAX_NAME,
+    MAX_PROMPT,
+    NAME_SCHEMA,
+    PROMPT_SCHEMA,
+    ImageCount,
+    Seed,
+)
 from sfumato.domain.sizes import SIZE_MAX, SIZE_MIN, SIZE_STEP, size_for_input, valid_side
 from sfumato.domain.styles import STYLES
 
@@ -30,7 +38,7 @@ class GenerationRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    prompt: str = Field(description="what to draw, 1 to 1000 characters")
+    prompt: str = Field(description="what to draw, 1 to 1000 characters", json_schema_extra=PROMPT_SCHEMA)
     negative_prompt: str | None = Field(None, description="what to avoid, up to 1000 characters")
     seed: Seed = Field(None, description="0 to 2147483647; random when absent, always returned")
     width: int = Field(1024, description="a multiple of 64 from 256 to 2048; with `image`, its size rounded")
@@ -47,6 +55,7 @@ class GenerationRequest(BaseModel):
     name: str = Field(
         DEFAULT_NAME,
         description="a label for the images, up to 200 characters; with an `image` of this key, its name",
+        json_schema_extra=NAME_SCHEMA,
     )
     webhook_url: str | None = Field(
         None, description="where to POST the job's end (https; Standard Webhooks signatures)"

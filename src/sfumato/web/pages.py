@@ -18,6 +18,7 @@ from sfumato.domain import text
 from sfumato.domain.errors import NotFound, SfumatoError
 from sfumato.domain.keys import ApiKey
 from sfumato.services.container import Services
+from sfumato.web.retry import with_retry_after
 from sfumato.web.session import Session, Sessions, new_session
 
 NAV = [
@@ -159,6 +160,9 @@ async def page_error(request: Request, error: Exception) -> Response:
     elif isinstance(error, SfumatoError):
         status = status_of(error)[0]
         title, message = {404: "Not found", 429: "Slow down"}.get(status, "That did not work"), error.message
+        return with_retry_after(
+            page.render("error.html", {"title": title, "message": message}, status=status), error
+        )
     else:
         title, message, status = "Something went wrong", "The server could not answer this page.", 500
     return page.render("error.html", {"title": title, "message": message}, status=status)

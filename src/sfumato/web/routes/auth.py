@@ -6,6 +6,7 @@ from fastapi.responses import RedirectResponse, Response
 from sfumato.api.deps import authenticate, in_thread
 from sfumato.domain.errors import AuthenticationFailed, RateLimited
 from sfumato.web.pages import AnyPage, Form, sessions
+from sfumato.web.retry import with_retry_after
 
 router = APIRouter()
 
@@ -37,7 +38,9 @@ async def signin(page: AnyPage, form: Form) -> Response:
     except (AuthenticationFailed, RateLimited) as error:
         status = 429 if isinstance(error, RateLimited) else 401
         context = {"title": "Sign in", "next": _next(form.get("next")), "notice": error.message}
-        return page.render("signin.html", context | {"notice_kind": "error"}, status=status)
+        return with_retry_after(
+            page.render("signin.html", context | {"notice_kind": "error"}, status=status), error
+        )
     return page.redirect(_next(form.get("next")), session=page.session.signed_in(key.id))
 
 

@@ -18,6 +18,7 @@ from sfumato.domain.styles import STYLES
 from sfumato.services.generation import JobView
 from sfumato.web.forms import decimal, whole_number
 from sfumato.web.pages import Form, Page, SignedIn
+from sfumato.web.retry import with_retry_after
 from sfumato.web.snippets import request_body, snippets
 
 router = APIRouter()
@@ -103,7 +104,8 @@ async def generate(page: SignedIn, form: Form) -> Response:
         view = await in_thread(services.generation.submit, key, request)
     except SfumatoError as error:
         field = f" ({error.param})" if error.param else ""
-        return _playground(page, shown, notice=f"{error.message}{field}", status=status_of(error)[0])
+        refused = _playground(page, shown, notice=f"{error.message}{field}", status=status_of(error)[0])
+        return with_retry_after(refused, error)
     return page.redirect(f"/jobs/{view.job.id}")
 
 
