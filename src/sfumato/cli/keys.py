@@ -56,12 +56,12 @@ def keys_create(
 @keys_app.command("list")
 def keys_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Every key, revoked ones too; never the keys themselves."""
-    keys, database = _keys()
     from rich.console import Console
     from rich.table import Table
 
     from sfumato.api.schemas import iso_z
 
+    keys, database = _keys()
     rows = [
         {
             "id": key.id,
