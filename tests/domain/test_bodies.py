@@ -55,7 +55,12 @@ def test_nesting_past_what_the_parser_recurses_into_is_refused_too() -> None:
 )
 def test_a_number_no_float_holds_is_refused_naming_its_field(body: str, param: str | None) -> None:
     error = refused(body)
-    assert error.param == param and error.message.endswith("must be a finite number")
+    assert (error.param, error.message) == (param, f"{param or 'the request body'} must be a finite number")
+
+
+def test_text_no_database_holds_is_refused_naming_its_field() -> None:
+    error = refused('{"prompt": "a", "styles": ["b\\ud800"]}')  # a lone surrogate, as JSON escapes it
+    assert error.param == "styles.0"
 
 
 @pytest.mark.parametrize(
@@ -69,7 +74,8 @@ def test_large_finite_numbers_big_integers_and_such_words_in_text_are_taken(body
 def test_an_ordinary_body_is_not_even_read() -> None:
     assert not suspect(json.dumps({"prompt": "a cat", "width": 1024, "seed": 7, "n": [1, 2]}).encode())
     assert suspect(b'{"prompt": "caf\\u00e9"}')  # an escape: text to check
-    assert suspect(b'{"x": ' + b"[" * 16 + b"{" * 17 + b"}" * 17 + b"]" * 16 + b"}")  # 34 brackets
+    assert not suspect(json.dumps(levels(32)).encode())  # 32 brackets cannot nest past 32 levels
+    assert suspect(json.dumps(levels(33)).encode())
 
 
 def test_what_is_not_json_is_left_to_the_route() -> None:

@@ -66,10 +66,8 @@ def _too_deep(field: str | None) -> InvalidParameter:
     )
 
 
-def _children(value: Any) -> list[Any]:
-    if isinstance(value, dict):
-        return list(value.values())
-    return list(value) if isinstance(value, list) else []
+def _children(container: dict[str, Any] | list[Any]) -> list[Any]:
+    return list(container.values()) if isinstance(container, dict) else list(container)
 
 
 def _check_depth(value: Any) -> None:
