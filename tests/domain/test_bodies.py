@@ -78,6 +78,11 @@ def test_an_ordinary_body_is_not_even_read() -> None:
     assert suspect(json.dumps(levels(33)).encode())
 
 
+def test_an_images_base64_is_not_read_though_it_spells_nan_or_an_exponent() -> None:
+    picture = b"iVBORw0KGgoNaNInfinity4e1234E+999" + b"9" * 400  # base64's letters: never after `:`, `[`, `,`
+    assert not suspect(b'{"prompt": "a cat", "image": "' + picture + b'", "width": 1024}')
+
+
 def test_what_is_not_json_is_left_to_the_route() -> None:
     check(b"{not json NaN")
 

@@ -1,5 +1,5 @@
-"""Refuses request bodies over the limit (413) before they are read into memory, and text that cannot be
-stored (400) before any route sees it."""
+"""Refuses request bodies over the limit (413) before they are read into memory, and, before any route sees
+them, text that cannot be stored, numbers JSON has not and nesting past 32 levels (400)."""
 
 import re
 from urllib.parse import parse_qsl, urlsplit

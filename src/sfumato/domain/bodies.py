@@ -16,8 +16,12 @@ from sfumato.domain import text
 from sfumato.domain.errors import InvalidParameter
 
 MAX_DEPTH = 32  # levels of objects and lists, the body's own included; clients' bodies use under 8
-# What may be a number no float holds: a constant, a three-digit exponent, or 309 digits in a row.
-_UNBOUNDED = re.compile(rb"NaN|Infinity|[0-9][eE][+-]?[0-9]{3}|[0-9]{309}")
+# What may be a number no float holds, where a value starts (after `:`, `[` or `,`): a constant, a three-digit
+# exponent, or 309 digits. Never inside base64, which has none of those three: an image's body is not read.
+_UNBOUNDED = re.compile(
+    rb"[:\[,][ \t\r\n]*(?:NaN|-?Infinity|-?[0-9]+(?:\.[0-9]+)?[eE][+-]?[0-9]{3}|-?[0-9]{309})"
+)
+_CONTAINER = re.compile(rb"[ \t\r\n]*[{\[]")  # a body that is an object or a list (a scalar is read)
 
 
 class _NotFinite:
@@ -39,6 +43,7 @@ def suspect(body: bytes) -> bool:
         b"\\u" in body
         or body.count(b"[") + body.count(b"{") > MAX_DEPTH
         or _UNBOUNDED.search(body) is not None
+        or _CONTAINER.match(body) is None
     )
 
 
