@@ -72,6 +72,7 @@ GROUPS = {
         ("services/retention.py",), ("tests/services/test_retention.py", "tests/api/test_retention.py")
     ),
     "batching": Group(("domain/batching.py",), ("tests/domain/test_batching.py",)),
+    "bodies": Group(("domain/bodies.py",), ("tests/domain/test_bodies.py", "tests/api/test_bodies.py")),
 }
 
 

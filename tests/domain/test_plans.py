@@ -143,3 +143,14 @@ def test_the_quota_month_does_not_follow_the_machines_time_zone(monkeypatch: pyt
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+def test_the_operator_plan_has_no_quota_and_the_services_own_most_images_a_request() -> None:
+    assert Limits.of(Terms("operator"), DEFAULT_PLANS) == Limits(
+        plan="operator",
+        requests_per_minute=1000,
+        reads_per_minute=60000,
+        monthly_images=None,
+        max_images_per_request=10,
+        max_streams=1000,
+    )

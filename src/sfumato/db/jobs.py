@@ -17,10 +17,10 @@ from sfumato.db.records import record
 from sfumato.db.tables import ImageRow, JobRow
 from sfumato.db.types import UTCDateTime
 from sfumato.domain import batching
-from sfumato.domain.generation import JobParams
 from sfumato.domain.images import Image
 from sfumato.domain.jobs import TERMINAL, Job, JobStatus
 from sfumato.domain.pages import Page
+from sfumato.domain.params import JobParams
 
 JobWithImages = tuple[Job, list[Image]]
 
@@ -139,16 +139,20 @@ class JobStore:
         return {status.value: found.get(status.value, 0) for status in JobStatus}
 
     def active(self, key_id: str, limit: int = 50) -> list[Job]:
-        """This key's jobs that have not ended, oldest first: the running ones, then the queued."""
+        """This key's jobs that have not ended, up to `limit`: the running ones, then the queued, each
+        oldest first. Each status is read apart, in the order of its own index range: a running job is never
+        cut off by a page of older queued ones, and a key's ended history is never read."""
+        jobs: list[Job] = []
         with self.db.read() as session:
-            rows = session.scalars(
-                select(JobRow)
-                .where(JobRow.key_id == key_id, JobRow.status.in_([JobStatus.PROCESSING, JobStatus.QUEUED]))
-                .order_by(JobRow.created_at, JobRow.id)
-                .limit(limit)
-            )
-            jobs = [job_of(row) for row in rows]
-        return sorted(jobs, key=lambda job: job.status != JobStatus.PROCESSING)
+            for status in (JobStatus.PROCESSING, JobStatus.QUEUED):
+                rows = session.scalars(
+                    select(JobRow)
+                    .where(JobRow.key_id == key_id, JobRow.status == status)
+                    .order_by(JobRow.created_at, JobRow.id)
+                    .limit(limit - len(jobs))
+                )
+                jobs += [job_of(row) for row in rows]
+        return jobs
 
     def images_per_day(self, key_id: str, start: datetime, end: datetime) -> dict[date, int]:
         """Images this key's jobs made, by the UTC day their job was made, between `start` and `end`."""

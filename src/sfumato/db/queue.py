@@ -24,9 +24,9 @@ from sfumato.db.notify import JOB_ENDED, JOBS_QUEUED, notify
 from sfumato.db.tables import JobRow
 from sfumato.domain import batching
 from sfumato.domain.clock import Clock
-from sfumato.domain.generation import JobParams
 from sfumato.domain.images import Image
 from sfumato.domain.jobs import Job, JobStatus, sources_of
+from sfumato.domain.params import JobParams
 from sfumato.domain.plans import refunded
 
 S = TypeVar("S", bound=Select[*tuple[Any, ...]])

@@ -1,10 +1,8 @@
-"""The one generation request every dialect translates into (docs/api.md, "Generation parameters"), and its
-resolved form."""
+"""The one generation request every dialect translates into (docs/api.md, "Generation parameters"); its
+resolved form, what a job stores, is domain.params.JobParams."""
 
 import math
-from dataclasses import dataclass, fields
-from functools import cache
-from typing import Any, Literal, Self
+from typing import Literal, Self
 
 from pydantic import (
     BaseModel,
@@ -16,11 +14,19 @@ from pydantic import (
 )
 
 from sfumato.domain.errors import InvalidParameter
-from sfumato.domain.families import CFG, FAMILIES
-from sfumato.domain.honoured import check_inputs, check_sides, job_notes, model_guidance
-from sfumato.domain.inputs import TEXT, InputSummary, steps_run
+from sfumato.domain.honoured import check_inputs, check_sides, model_guidance
+from sfumato.domain.inputs import TEXT, InputSummary
 from sfumato.domain.models import ModelSpec
-from sfumato.domain.rules import DEFAULT_NAME, MAX_NAME, MAX_PROMPT, ImageCount, Seed
+from sfumato.domain.params import JobParams
+from sfumato.domain.rules import (
+    DEFAULT_NAME,
+    MAX_NAME,
+    MAX_PROMPT,
+    NAME_SCHEMA,
+    PROMPT_SCHEMA,
+    ImageCount,
+    Seed,
+)
 from sfumato.domain.sizes import SIZE_MAX, SIZE_MIN, SIZE_STEP, size_for_input, valid_side
 from sfumato.domain.styles import STYLES
 
@@ -33,7 +39,7 @@ class GenerationRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    prompt: str = Field(description="what to draw, 1 to 1000 characters")
+    prompt: str = Field(description="what to draw, 1 to 1000 characters", json_schema_extra=PROMPT_SCHEMA)
     negative_prompt: str | None = Field(None, description="what to avoid, up to 1000 characters")
     seed: Seed = Field(None, description="0 to 2147483647; random when absent, always returned")
     width: int = Field(
@@ -58,6 +64,7 @@ class GenerationRequest(BaseModel):
     name: str = Field(
         DEFAULT_NAME,
         description="a label for the images, up to 200 characters; with an `image` of this key, its name",
+        json_schema_extra=NAME_SCHEMA,
     )
     webhook_url: str | None = Field(
         None, description="where to POST the job's end (https; Standard Webhooks signatures)"
@@ -208,85 +215,3 @@ class GenerationRequest(BaseModel):
             guidance=spec.guidance,
             adjusted=adjusted,
         )
-
-
-@dataclass(frozen=True)
-class JobParams:
-    """A request with every default filled in: what a job stores and what its images are made from."""
-
-    prompt: str
-    negative_prompt: str | None
-    seed: int
-    width: int
-    height: int
-    steps: int
-    guidance_scale: float
-    style: str | None
-    n: int
-    model: str
-    format: str
-    quality: int
-    name: str
-    webhook_url: str | None = None  # absent from jobs queued before webhooks existed
-    # Images in (domain.inputs); absent from jobs queued before they existed.
-    mode: str = TEXT
-    strength: float | None = None
-    source_image_id: str | None = None
-    input_key: str | None = None  # where the job's input picture is stored, as sent (upright PNG)
-    mask_key: str | None = None
-    ingredient_key: str | None = None  # the input as its images' C2PA parent ingredient (an archive)
-    ignored_images: int = 0
-    previews: bool = False  # record a small picture at each step, for the events stream
-    # The model's family and guidance kind (domain.families), and what was translated for it; absent
-    # from jobs queued before several families existed, all of which were SDXL's.
-    family: str = "sdxl"
-    guidance: str = CFG
-    adjusted: tuple[str, ...] = ()
-
-    def steps_to_run(self) -> int:
-        """The denoising steps the job runs: all its steps, or the tail that an input's strength leaves."""
-        if self.strength is None:
-            return self.steps
-        return steps_run(self.steps, self.strength, FAMILIES[self.family].strength_steps)
-
-    def seeds(self) -> list[int]:
-        """Image i of a job uses seed + i."""
-        return [self.seed + i for i in range(self.n)]
-
-    def notes(self) -> list[str]:
-        """What the job will not do as the caller may expect, known before it runs."""
-        return [*self.adjusted, *job_notes(self)]
-
-    def to_dict(self) -> dict[str, Any]:
-        # Each field's value, lists copied (their items are plain values): dataclasses.asdict's deep copy
-        # cost a poll a tenth of its time.
-        values = ((name, getattr(self, name)) for name in _field_names(JobParams))
-        return {name: list(value) if isinstance(value, list) else value for name, value in values}
-
-    def public(self) -> dict[str, Any]:
-        """What a client sees of the parameters: where the inputs are stored is the service's business."""
-        shown = self.to_dict()
-        for internal in (
-            "input_key",
-            "mask_key",
-            "ingredient_key",
-            "ignored_images",
-            "previews",
-            "family",
-            "guidance",
-            "adjusted",
-        ):
-            shown.pop(internal)
-        if self.mode == TEXT:
-            for absent in ("mode", "strength", "source_image_id"):
-                shown.pop(absent)
-        return shown
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Self:
-        return cls(**{**data, "adjusted": tuple(data.get("adjusted", ()))})
-
-
-@cache
-def _field_names(cls: Any) -> tuple[str, ...]:
-    return tuple(field.name for field in fields(cls))

@@ -43,7 +43,17 @@ DEFAULT_PLANS: dict[str, Plan] = {
         max_images_per_request=10,
         max_streams=200,
     ),
+    # The operator's own keys (admin keys made at the command line): no quota, the most images a request
+    # the service makes; the rates only stop a runaway script, far past what a person or a GPU does.
+    "operator": Plan(
+        monthly_images=None,
+        requests_per_minute=1000,
+        reads_per_minute=60000,
+        max_images_per_request=10,
+        max_streams=1000,
+    ),
 }
+OPERATOR_PLAN = "operator"  # what `sfumato keys create --admin` gives unless `--plan` says otherwise
 
 
 class KeyTerms(Protocol):

@@ -24,7 +24,7 @@ from sfumato.domain.errors import (
     Overloaded,
     PlanForbidden,
 )
-from sfumato.domain.generation import GenerationRequest, JobParams
+from sfumato.domain.generation import GenerationRequest
 from sfumato.domain.idempotency import KEPT_FOR, Idempotency
 from sfumato.domain.ids import new_id
 from sfumato.domain.images import Image
@@ -32,6 +32,7 @@ from sfumato.domain.jobs import Job, JobStatus
 from sfumato.domain.keys import ApiKey
 from sfumato.domain.models import ModelSpec
 from sfumato.domain.pages import Page
+from sfumato.domain.params import JobParams
 from sfumato.domain.plans import Limits, month_of, quota_exceeded
 from sfumato.services.events import JobEvents
 from sfumato.services.inputs import InputService

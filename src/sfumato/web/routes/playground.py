@@ -7,10 +7,11 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from sfumato.domain.errors import InvalidParameter, SfumatoError
+from sfumato.domain.errors import SfumatoError
 from sfumato.domain.generation import GenerationRequest
 from sfumato.domain.models import ModelSpec
 from sfumato.domain.plans import PlanBook
+from sfumato.domain.rules import MAX_SEED
 from sfumato.domain.styles import STYLES
 from sfumato.http.deps import AccessDep, GenerationDep, PlansDep, SettingsDep
 from sfumato.http.errors import status_of, validation_error
@@ -18,7 +19,9 @@ from sfumato.http.objects import JobPublic, access_url
 from sfumato.http.threads import in_thread
 from sfumato.services.access import Access
 from sfumato.services.generation import JobView
+from sfumato.web.forms import decimal, whole_number
 from sfumato.web.pages import Form, Page, SignedIn
+from sfumato.web.retry import with_retry_after
 from sfumato.web.snippets import request_body, snippets
 
 router = APIRouter()
@@ -82,14 +85,13 @@ def request_of(fields: dict[str, str]) -> GenerationRequest:
     for name in ("prompt", "negative_prompt", "style", "format", "name"):
         if fields.get(name, "").strip():
             values[name] = fields[name]
-    for name in (*INTEGERS, "guidance_scale"):
-        text = fields.get(name, "").strip()
-        if not text or (name == "seed" and fields.get("random_seed")):
+    for name in INTEGERS:
+        if name == "seed" and fields.get("random_seed"):
             continue
-        try:
-            values[name] = float(text) if name == "guidance_scale" else int(text)
-        except ValueError:
-            raise InvalidParameter(f"{name} must be a number", param=name) from None
+        if (number := whole_number(fields, name, 0, MAX_SEED)) is not None:  # the request checks its range
+            values[name] = number
+    if (guidance := decimal(fields, "guidance_scale")) is not None:
+        values["guidance_scale"] = guidance
     values.setdefault("prompt", "")
     try:
         return GenerationRequest.model_validate(values)
@@ -117,8 +119,10 @@ async def generate(
         view = await in_thread(generation.submit, key, request)
     except SfumatoError as error:
         field = f" ({error.param})" if error.param else ""
-        notice = f"{error.message}{field}"
-        return _playground(page, spec, plans, shown, notice=notice, status=status_of(error)[0])
+        refused = _playground(
+            page, spec, plans, shown, notice=f"{error.message}{field}", status=status_of(error)[0]
+        )
+        return with_retry_after(refused, error)
     return page.redirect(f"/jobs/{view.job.id}")
 
 
