@@ -16,6 +16,9 @@ class Terms:
     plan: str = "professional"
     rpm: int | None = None
     monthly_images: int | None = None
+    is_admin: bool = False
+    max_queued: int | None = None
+    max_priority: str | None = None
 
 
 def test_a_key_without_overrides_has_its_plans_limits() -> None:
@@ -26,6 +29,9 @@ def test_a_key_without_overrides_has_its_plans_limits() -> None:
         reads_per_minute=600,
         monthly_images=500,
         max_images_per_request=1,
+        queue_weight=1,
+        max_queued=100,
+        max_priority="normal",
     )
 
 

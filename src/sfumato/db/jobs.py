@@ -13,7 +13,7 @@ from sfumato.db import idempotency, images, outbox, tallies
 from sfumato.db.database import Database
 from sfumato.db.pagination import paginate, past
 from sfumato.db.tables import ImageRow, JobRow
-from sfumato.domain import batching
+from sfumato.domain import batching, fairness
 from sfumato.domain.generation import JobParams
 from sfumato.domain.images import Image
 from sfumato.domain.jobs import TERMINAL, Job, JobStatus
@@ -62,9 +62,15 @@ def job_of(row: JobRow) -> Job:
 
 
 def new_row(
-    job_id: str, key_id: str, params: JobParams, now: datetime, max_attempts: int, charged_month: str | None
+    job_id: str,
+    key_id: str,
+    params: JobParams,
+    now: datetime,
+    max_attempts: int,
+    charged_month: str | None,
+    turn: float = 0.0,
 ) -> JobRow:
-    """A job as it is queued: the one constructor of the table's rows."""
+    """A job as it is queued, at its `turn` (domain.fairness): the one constructor of the table's rows."""
     return JobRow(
         id=job_id,
         key_id=key_id,
@@ -73,6 +79,8 @@ def new_row(
         model=params.model,
         n=params.n,
         batch_key=batching.batch_key(params),
+        turn=turn,
+        priority=fairness.rank(params.priority),
         created_at=now,
         progress=0.0,
         attempts=0,

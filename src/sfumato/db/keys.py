@@ -25,6 +25,8 @@ def key_of(row: KeyRow) -> ApiKey:
         created_at=row.created_at,
         revoked_at=row.revoked_at,
         webhook_secret=row.webhook_secret,
+        max_queued=row.max_queued,
+        max_priority=row.max_priority,
     )
 
 
@@ -45,6 +47,8 @@ class KeyStore:
             created_at=key.created_at,
             revoked_at=key.revoked_at,
             webhook_secret=key.webhook_secret,
+            max_queued=key.max_queued,
+            max_priority=key.max_priority,
         )
         with self.db.write() as session:
             session.add(row)
@@ -72,7 +76,8 @@ class KeyStore:
             return paginate(session, select(KeyRow), KeyRow, key_of, limit=limit, after=after)
 
     def change(self, key_id: str, terms: Mapping[str, Any]) -> ApiKey | None:
-        """Set the given columns (plan, rpm, monthly_images, name); the key as it is after."""
+        """Set the given columns (plan, rpm, monthly_images, max_queued, max_priority, name); the key as it
+        is after."""
         with self.db.write() as session:
             if terms:
                 session.execute(update(KeyRow).where(KeyRow.id == key_id).values(**terms))

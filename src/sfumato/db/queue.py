@@ -8,15 +8,15 @@ brings with it (the webhook event, the refund of domain.plans.refunded, the sign
 written in the transaction that ends the job (db.endings).
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from sfumato.db import images, usage
+from sfumato.db import claims, images, places, usage
 from sfumato.db.database import Database
 from sfumato.db.endings import ENDED, record_end
 from sfumato.db.jobs import delete_in, job_of, new_row
@@ -28,8 +28,6 @@ from sfumato.domain.generation import JobParams
 from sfumato.domain.images import Image
 from sfumato.domain.jobs import Job, JobStatus, sources_of
 from sfumato.domain.plans import refunded
-
-S = TypeVar("S", bound=Select[*tuple[Any, ...]])
 
 
 @dataclass(frozen=True)
@@ -53,10 +51,13 @@ class JobQueue:
         key_id: str,
         params: JobParams,
         charged_month: str | None = None,
+        weight: float = 1.0,
     ) -> Job:
         """Enqueue inside the caller's transaction, beside whatever else must commit with it (the
-        quota charge of `charged_month`, an idempotency key)."""
-        row = new_row(job_id, key_id, params, self.clock.now(), self.max_attempts, charged_month)
+        quota charge of `charged_month`, an idempotency key). `weight`: the key's plan's `queue_weight`,
+        which sets the job's turn (domain.fairness)."""
+        turn = places.turn_for(session, key_id, params.model, params.n, weight)
+        row = new_row(job_id, key_id, params, self.clock.now(), self.max_attempts, charged_month, turn)
         session.add(row)
         notify(session, JOBS_QUEUED)
         return job_of(row)
@@ -66,51 +67,47 @@ class JobQueue:
         with self.db.read() as session:
             return session.scalar(select(func.count()).where(JobRow.status == JobStatus.QUEUED)) or 0
 
-    def has_queued(self) -> bool:
-        queued = select(JobRow.id).where(JobRow.status == JobStatus.QUEUED).limit(1)
+    def has_queued(self, models: Collection[str] | None = None) -> bool:
+        """Whether a job of these models (None: of any model) waits."""
         with self.db.read() as session:
-            return session.scalar(queued) is not None
+            return claims.has_queued(session, models)
 
     def claim(self, owner: str, limit: int = 1) -> list[Job]:
-        """Take up to `limit` of the oldest queued jobs, compatible or not; each costs one attempt."""
+        """Take the next `limit` jobs in the queue's order (db.claims), compatible or not; each costs one
+        attempt."""
+        taken: list[Job] = []
         with self.db.write() as session:
-            ids = session.scalars(self._queued(select(JobRow.id)).limit(limit)).all()
-            return self._take(session, owner, list(ids))
+            for _ in range(limit):
+                first = claims.first_job(session, claims.ANY, self.clock.now())
+                if first is None:
+                    break
+                taken += self._take(session, owner, [first.job_id])
+        return sorted(taken, key=lambda job: (job.created_at, job.id))
 
-    def claim_batch(self, owner: str, budget: int, *, batch_key: str | None = None) -> list[Job]:
-        """The oldest queued job and compatible ones, up to `budget` images (domain.batching).
+    def claim_batch(
+        self, owner: str, budget: int, *, batch_key: str | None = None, wanted: claims.Wanted = claims.ANY
+    ) -> list[Job]:
+        """The next job in the queue's order and compatible ones, up to `budget` images (db.claims,
+        domain.batching); only jobs of the models `wanted`.
 
         With `batch_key`, only jobs of that key: more work for a batch already in hand. In one
         transaction, so two workers never take the same job (PostgreSQL skips rows another claim has
         locked; SQLite has one writer at a time).
         """
         topping_up = batch_key is not None
-        if not topping_up and not self.has_queued():  # an idle worker's look takes no write lock
+        if not topping_up and not self.has_queued(wanted.models):  # an idle look takes no write lock
             return []
         with self.db.write() as session:
             if batch_key is None:
-                batch_key = session.scalar(self._queued(select(JobRow.batch_key)).limit(1))
-                if batch_key is None:
+                first = claims.first_job(session, wanted, self.clock.now())
+                if first is None:
                     return []
-            rows = session.execute(
-                self._queued(select(JobRow.id, JobRow.batch_key, JobRow.n))
-                .where(JobRow.batch_key == batch_key)
-                .limit(budget)
-            ).all()
-            chosen = batching.choose_batch(
-                [batching.Pending(row.id, row.batch_key, row.n) for row in rows],
-                budget,
-                topping_up=topping_up,
-            )
+                more = claims.compatible(session, first.batch_key, budget, besides=first.job_id)
+                candidates = [first, *more]
+            else:
+                candidates = claims.compatible(session, batch_key, budget)
+            chosen = batching.choose_batch(candidates, budget, topping_up=topping_up)
             return self._take(session, owner, chosen)
-
-    @staticmethod
-    def _queued(statement: S) -> S:
-        return (
-            statement.where(JobRow.status == JobStatus.QUEUED)
-            .order_by(JobRow.created_at, JobRow.id)
-            .with_for_update(skip_locked=True)  # PostgreSQL; SQLite's writer lock does this job
-        )
 
     def _take(self, session: Session, owner: str, job_ids: list[str]) -> list[Job]:
         if not job_ids:

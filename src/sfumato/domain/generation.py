@@ -15,6 +15,7 @@ from pydantic import (
 )
 
 from sfumato.domain.errors import InvalidParameter
+from sfumato.domain.fairness import NORMAL, Priority
 from sfumato.domain.inputs import TEXT, InputSummary, steps_run
 from sfumato.domain.models import ModelSpec
 from sfumato.domain.rules import DEFAULT_NAME, MAX_NAME, MAX_PROMPT, ImageCount, Seed
@@ -66,6 +67,11 @@ class GenerationRequest(BaseModel):
     )
     previews: bool = Field(
         False, description="add a small picture to each progress event of GET /v1/jobs/{id}/events"
+    )
+    priority: Priority = Field(
+        NORMAL,
+        description="low, normal or high: the order of this key's own queued jobs, up to the plan's "
+        "`max_priority`",
     )
 
     @field_validator("prompt")
@@ -183,6 +189,7 @@ class GenerationRequest(BaseModel):
             source_image_id=source.source_image_id if source else None,
             ignored_images=source.ignored if source else 0,
             previews=self.previews,
+            priority=self.priority,
         )
 
 
@@ -212,6 +219,7 @@ class JobParams:
     mask_key: str | None = None
     ignored_images: int = 0
     previews: bool = False  # record a small picture at each step, for the events stream
+    priority: str = NORMAL  # among the key's own queued jobs (domain.fairness); absent from older jobs
 
     def steps_to_run(self) -> int:
         """The denoising steps the job runs: all its steps, or the tail that an input's strength leaves."""

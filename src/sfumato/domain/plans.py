@@ -9,6 +9,7 @@ from typing import Protocol
 from pydantic import BaseModel, Field
 
 from sfumato.domain.errors import QuotaExceeded
+from sfumato.domain.fairness import PRIORITIES, Priority
 from sfumato.domain.jobs import JobStatus
 
 
@@ -17,17 +18,40 @@ class Plan(BaseModel):
     requests_per_minute: int = Field(ge=1)  # generation requests
     reads_per_minute: int = Field(ge=1)  # every other request under /v1 and /api: polling, listing
     max_images_per_request: int = Field(ge=1, le=10)
+    # The queue (domain.fairness): a key's share of the workers against other keys waiting, the jobs it
+    # may have queued at once (None: only the service's SFUMATO_MAX_QUEUED_JOBS), its highest priority.
+    queue_weight: float = Field(1.0, gt=0, le=1000)
+    max_queued: int | None = Field(None, ge=1)
+    max_priority: Priority = "normal"
 
 
 DEFAULT_PLANS: dict[str, Plan] = {
     "starter": Plan(
-        monthly_images=500, requests_per_minute=10, reads_per_minute=600, max_images_per_request=1
+        monthly_images=500,
+        requests_per_minute=10,
+        reads_per_minute=600,
+        max_images_per_request=1,
+        queue_weight=1,
+        max_queued=100,
+        max_priority="normal",
     ),
     "professional": Plan(
-        monthly_images=2000, requests_per_minute=30, reads_per_minute=1200, max_images_per_request=10
+        monthly_images=2000,
+        requests_per_minute=30,
+        reads_per_minute=1200,
+        max_images_per_request=10,
+        queue_weight=2,
+        max_queued=500,
+        max_priority="high",
     ),
     "enterprise": Plan(
-        monthly_images=5000, requests_per_minute=100, reads_per_minute=6000, max_images_per_request=10
+        monthly_images=5000,
+        requests_per_minute=100,
+        reads_per_minute=6000,
+        max_images_per_request=10,
+        queue_weight=4,
+        max_queued=1000,
+        max_priority="high",
     ),
 }
 
@@ -36,8 +60,11 @@ class KeyTerms(Protocol):
     """What a key says about its own limits (domain.keys.ApiKey)."""
 
     plan: str
+    is_admin: bool
     rpm: int | None
     monthly_images: int | None
+    max_queued: int | None
+    max_priority: str | None
 
 
 @dataclass(frozen=True)
@@ -49,6 +76,9 @@ class Limits:
     reads_per_minute: int
     monthly_images: int | None
     max_images_per_request: int
+    queue_weight: float = 1.0
+    max_queued: int | None = None
+    max_priority: str = "normal"
 
     @classmethod
     def of(cls, key: KeyTerms, plans: dict[str, Plan]) -> "Limits":
@@ -61,6 +91,10 @@ class Limits:
             reads_per_minute=max(plan.reads_per_minute, key.rpm or 0),
             monthly_images=key.monthly_images if key.monthly_images is not None else plan.monthly_images,
             max_images_per_request=plan.max_images_per_request,
+            queue_weight=plan.queue_weight,
+            max_queued=key.max_queued if key.max_queued is not None else plan.max_queued,
+            # Admin keys are the operator's: any priority.
+            max_priority=PRIORITIES[-1] if key.is_admin else key.max_priority or plan.max_priority,
         )
 
 
