@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from sfumato.db import idempotency, images, outbox, tallies
 from sfumato.db.database import Database
 from sfumato.db.pagination import paginate, past
-from sfumato.db.tables import ImageRow, JobRow
+from sfumato.db.places import QUEUED
+from sfumato.db.tables import ImageRow, JobRow, KeyRow
 from sfumato.domain import batching, fairness
 from sfumato.domain.generation import JobParams
 from sfumato.domain.images import Image
@@ -138,6 +139,17 @@ class JobStore:
             for status in live:
                 found[status] = session.scalar(select(func.count()).where(JobRow.status == status)) or 0
         return {status.value: found.get(status.value, 0) for status in JobStatus}
+
+    def queued_by_plan(self) -> dict[str, tuple[int, datetime]]:
+        """The queued jobs by their key's plan: how many, and when the oldest was queued."""
+        with self.db.read() as session:
+            rows = session.execute(
+                select(KeyRow.plan, func.count(), func.min(JobRow.created_at))
+                .join(KeyRow, KeyRow.id == JobRow.key_id)
+                .where(QUEUED)
+                .group_by(KeyRow.plan)
+            ).all()
+        return {plan: (count, oldest) for plan, count, oldest in rows}
 
     def active(self, key_id: str, limit: int = 50) -> list[Job]:
         """This key's jobs that have not ended, oldest first: the running ones, then the queued."""

@@ -18,7 +18,9 @@ from sfumato.db.tables import JobRow
 from sfumato.domain import fairness
 
 QUEUED = JobRow.status == literal_column("'queued'")
-TURN_ORDER = (JobRow.turn, JobRow.created_at, JobRow.id)  # the queue's order within a model
+# The queue's order within a model. Equal turns go by key, never by the job: a claim exchanges turns between
+# a key's jobs (db.claims), and the order between keys must not change when it does.
+TURN_ORDER = (JobRow.turn, JobRow.key_id, JobRow.id)
 KEY_ORDER = (JobRow.priority, JobRow.created_at, JobRow.id)  # a key's own jobs: priority, then age
 
 

@@ -62,10 +62,10 @@ class JobRow(Base):
         Index("ix_jobs_key_status_created", "key_id", "status", "created_at", "id"),
         # The fair queue (domain.fairness): a model's turns, a batch's compatible jobs in turn order, a key's
         # jobs by priority then age and by turn, a model's oldest job; and the recent rate of starts.
-        _waiting("ix_jobs_queue_turn", "model", "turn", "created_at", "id"),
-        _waiting("ix_jobs_queue_batch", "batch_key", "turn", "created_at", "id"),
+        _waiting("ix_jobs_queue_turn", "model", "turn", "key_id", "id"),
+        _waiting("ix_jobs_queue_batch", "batch_key", "turn", "key_id", "id"),
         _waiting("ix_jobs_queue_key", "key_id", "model", "priority", "created_at", "id"),
-        _waiting("ix_jobs_queue_key_turn", "key_id", "model", "turn", "created_at", "id"),
+        _waiting("ix_jobs_queue_key_turn", "key_id", "model", "turn", "id"),
         _waiting("ix_jobs_queue_age", "model", "created_at", "id"),
         Index("ix_jobs_model_started", "model", "started_at"),
     )

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, get_args
 
+from sfumato.domain.errors import PlanForbidden
+
 Priority = Literal["low", "normal", "high"]
 PRIORITIES: tuple[Priority, ...] = get_args(Priority)
 NORMAL: Priority = "normal"
@@ -27,9 +29,13 @@ def rank(priority: str) -> int:
     return 2 - PRIORITIES.index(priority)
 
 
-def allowed(priority: str, highest: str) -> bool:
-    """Whether `priority` is within a plan's highest."""
-    return rank(priority) >= rank(highest)
+def check_priority(priority: str, highest: str, plan: str) -> None:
+    """PlanForbidden past the key's highest priority (its plan's `max_priority`, or the key's own)."""
+    if rank(priority) < rank(highest):
+        raise PlanForbidden(
+            f"priority {priority!r} is past this key's highest, {highest!r} (the {plan} plan)",
+            param="priority",
+        )
 
 
 def next_turn(first: float | None, last_of_key: float | None, images: int, weight: float) -> float:

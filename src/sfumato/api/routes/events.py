@@ -1,6 +1,7 @@
-"""A job as Server-Sent Events (docs/api.md §13): `progress` as it moves, then exactly one of `succeeded`,
-`failed` or `canceled` with the Job, and the stream ends. It follows the job wherever its worker runs (the
-progress is read from the database); a client that goes away stops only its own stream."""
+"""A job as Server-Sent Events (docs/api.md §13): `progress` as it moves, `queued` as its place in the queue
+moves, then exactly one of `succeeded`, `failed` or `canceled` with the Job, and the stream ends. It follows
+the job wherever its worker runs (the progress is read from the database); a client that goes away stops
+only its own stream."""
 
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
@@ -11,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from sfumato.api.deps import BaseUrl, ServicesDep, WatchingKey, in_thread
 from sfumato.api.errors import envelope
-from sfumato.api.schemas import SSE_CONTENT, JobPublic
+from sfumato.api.schemas import SSE_CONTENT, JobPublic, Timestamp
 from sfumato.domain.errors import NotFound
 from sfumato.services.generation import JobView
 
@@ -26,6 +27,12 @@ class ProgressEvent(BaseModel):
         None,
         description="a small PNG (base64) of the first image as it stands, when the job asked for `previews`",
     )
+    job: JobPublic
+
+
+class QueuedEvent(BaseModel):
+    queue_position: int = Field(ge=0, description="the jobs that run before it; 0: the next")
+    estimated_start_at: Timestamp | None = Field(description="when it may start; null: no recent rate")
     job: JobPublic
 
 
@@ -47,8 +54,9 @@ def progress_event(view: JobView, base_url: str) -> ProgressEvent:
 
 EVENTS = {
     200: {
-        "description": "`event: progress` with a ProgressEvent as it moves, then one `event: succeeded`, "
-        "`failed` or `canceled` whose data is the Job; the stream then ends",
+        "description": "`event: progress` with a ProgressEvent as it moves, `event: queued` with a "
+        "QueuedEvent each time its place in the queue changes, then one `event: succeeded`, `failed` or "
+        "`canceled` whose data is the Job; the stream then ends",
         "content": SSE_CONTENT,
     }
 }
@@ -63,12 +71,23 @@ async def job_events(
     _job: Annotated[JobView, Depends(existing)],
 ) -> AsyncIterator[ServerSentEvent]:
     """Follow a job: its progress, then its end. Also takes the dashboard's session instead of a key."""
+    shown: tuple[str, float] | None = None
     try:
         async for view in services.generation.watch(key, job_id):
             if view.status.is_terminal():
                 yield ServerSentEvent(event=view.status.value, data=JobPublic.of(view, base_url))
                 return
-            yield ServerSentEvent(event="progress", data=progress_event(view, base_url))
+            if (view.status, view.job.progress) != shown:
+                shown = (view.status, view.job.progress)
+                yield ServerSentEvent(event="progress", data=progress_event(view, base_url))
+            if view.place is not None:  # watch yields a queued job again when its place moves
+                place = view.place
+                queued = QueuedEvent(
+                    queue_position=place.position,
+                    estimated_start_at=place.estimated_start_at,
+                    job=JobPublic.of(view, base_url),
+                )
+                yield ServerSentEvent(event="queued", data=queued)
     except NotFound:  # deleted while followed
         gone: dict[str, Any] = envelope(f"no job {job_id!r}: it was deleted", "not_found_error", "not_found")
         yield ServerSentEvent(event="error", data=gone)

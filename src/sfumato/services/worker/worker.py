@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sfumato.db.claims import Wanted
 from sfumato.db.queue import JobQueue
 from sfumato.domain.clock import Clock
 from sfumato.engine.base import Engine
@@ -38,6 +39,8 @@ class WorkerOptions:
     batch_wait_seconds: float = 0.01
     encode_threads: int = 2
     png_compress_level: int = 4
+    models: tuple[str, ...] = ()  # the models whose jobs it takes; empty: its engine's own
+    switch_after_seconds: float | None = None  # holding several: when a model not loaded is worth a switch
 
 
 class Worker:
@@ -59,6 +62,7 @@ class Worker:
         self.name = name or worker_name()
         self.metrics = metrics or Metrics()
         self.ready = threading.Event()
+        self.options = options
         self.error: str | None = None  # why the engine could not start
 
         self._stopping = threading.Event()
@@ -128,6 +132,8 @@ class Worker:
             self.error = f"the model could not start: {type(error).__name__}: {error}"
             log.exception("worker %s: %s", self.name, self.error)
             return
+        models = self.options.models or (engine.spec.name,)
+        self._claimer.wanted = Wanted(models, switch_after=self.options.switch_after_seconds)
         self.ready.set()
         log.info("worker %s: ready with %s", self.name, engine.spec.name)
         while not self._stopping.is_set():

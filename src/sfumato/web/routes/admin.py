@@ -96,5 +96,6 @@ async def service(page: Admin) -> Response:
         "images_per_second": overview.images_per_second,
         "workers": workers,
         "readiness": readiness,
+        "queue": overview.queue,
     }
     return page.render("admin_service.html", context, active="/admin/service")

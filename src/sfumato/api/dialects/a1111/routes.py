@@ -16,6 +16,7 @@ from sfumato.api.dialects.a1111.translate import Plan, hires_request, info, para
 from sfumato.api.outcome import generate_and_wait
 from sfumato.domain.errors import InvalidParameter
 from sfumato.domain.images import Image
+from sfumato.domain.jobs import JobStatus
 from sfumato.domain.keys import ApiKey
 from sfumato.domain.models import MODELS
 from sfumato.services.container import Services
@@ -181,8 +182,13 @@ async def progress(
         }
     job = active[0]
     steps = job.params.steps_to_run()
-    elapsed = (services.clock.now() - (job.started_at or job.created_at)).total_seconds()
-    done = max(job.progress, 0.01)
+    now = services.clock.now()
+    elapsed = (now - (job.started_at or job.created_at)).total_seconds()
+    eta = max(0.0, elapsed / max(job.progress, 0.01) - elapsed)
+    if job.status == JobStatus.QUEUED:  # until its estimated start (0 when none can be made)
+        place = await in_thread(services.generation.places.place_of, job)
+        start = place.estimated_start_at if place is not None else None
+        eta = max(0.0, (start - now).total_seconds()) if start is not None else 0.0
     state = catalog.IDLE_STATE | {
         "job": job.id,
         "job_count": len(active),
@@ -193,7 +199,7 @@ async def progress(
     preview = None if skip_current_image else job.preview
     return {
         "progress": job.progress,
-        "eta_relative": max(0.0, elapsed / done - elapsed),
+        "eta_relative": eta,
         "state": state,
         "current_image": preview,
         "textinfo": None,

@@ -2,8 +2,8 @@
 and highest priority, and the indexes the claim reads.
 
 The queue's indexes hold the queued jobs alone (partial indexes, `WHERE status = 'queued'`), so the claim's
-cost follows what waits, never the history. Jobs queued before this keep turn 0 and normal priority: they
-run first, oldest first, as they would have.
+cost follows what waits, never the history. Jobs queued before this take turns in the order of their age,
+at normal priority: they run oldest first, as they would have.
 
 Revision ID: i33
 Revises: 0012
@@ -21,10 +21,10 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 _WAITING = {
-    "ix_jobs_queue_turn": ["model", "turn", "created_at", "id"],
-    "ix_jobs_queue_batch": ["batch_key", "turn", "created_at", "id"],
+    "ix_jobs_queue_turn": ["model", "turn", "key_id", "id"],
+    "ix_jobs_queue_batch": ["batch_key", "turn", "key_id", "id"],
     "ix_jobs_queue_key": ["key_id", "model", "priority", "created_at", "id"],
-    "ix_jobs_queue_key_turn": ["key_id", "model", "turn", "created_at", "id"],
+    "ix_jobs_queue_key_turn": ["key_id", "model", "turn", "id"],
     "ix_jobs_queue_age": ["model", "created_at", "id"],
 }
 
@@ -34,6 +34,11 @@ def upgrade() -> None:
     op.add_column("jobs", sa.Column("priority", sa.Integer(), server_default="1", nullable=False))
     op.add_column("api_keys", sa.Column("max_queued", sa.Integer(), nullable=True))
     op.add_column("api_keys", sa.Column("max_priority", sa.String(8), nullable=True))
+    # Each queued job's turn: the queued jobs older than it (few: SFUMATO_MAX_QUEUED_JOBS bounds them).
+    op.execute(
+        "UPDATE jobs SET turn = (SELECT count(*) FROM jobs AS older WHERE older.status = 'queued' "
+        "AND older.created_at < jobs.created_at) WHERE status = 'queued'"
+    )
     where = sa.text("status = 'queued'")
     for name, columns in _WAITING.items():
         op.create_index(name, "jobs", columns, sqlite_where=where, postgresql_where=where)

@@ -1,5 +1,6 @@
-// Live progress of a job from GET /v1/jobs/{id}/events (Server-Sent Events): "progress", then one of
-// "succeeded", "failed", "canceled"; the page is then loaded again to show the images or the error.
+// Live progress of a job from GET /v1/jobs/{id}/events (Server-Sent Events): "progress", "queued" (its place
+// in the queue), then one of "succeeded", "failed", "canceled"; the page is then loaded again to show the
+// images or the error.
 export function followJob(box) {
   const progress = box.querySelector("[data-job-progress]");
   const step = box.querySelector("[data-job-step]");
@@ -9,7 +10,14 @@ export function followJob(box) {
     const data = JSON.parse(message.data);
     progress.value = data.progress;
     status.textContent = data.job.status;
-    step.textContent = data.job.status === "queued" ? "Waiting for a worker" : `Step ${data.step} of ${data.steps}`;
+    if (data.job.status !== "queued") step.textContent = `Step ${data.step} of ${data.steps}`;
+  });
+  events.addEventListener("queued", (message) => {
+    const data = JSON.parse(message.data);
+    const ahead = data.queue_position;
+    let text = ahead === 0 ? "Next in the queue" : `${ahead} job${ahead > 1 ? "s" : ""} before it in the queue`;
+    if (data.estimated_start_at) text += `; expected to start by ${data.estimated_start_at}`;
+    step.textContent = text;
   });
   for (const end of ["succeeded", "failed", "canceled"]) {
     events.addEventListener(end, () => {

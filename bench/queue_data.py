@@ -1,0 +1,95 @@
+"""A long queue for bench.scale's claim row (and tests/db/test_queue_scale.py): N queued jobs over K keys,
+written in bulk with the turns the queue gives jobs that arrive one key after another, as many keys
+sending at once would (domain.fairness)."""
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert
+
+from sfumato.db.database import Database
+from sfumato.db.tables import JobRow, KeyRow
+from sfumato.domain.batching import batch_key
+from sfumato.domain.fairness import rank
+from sfumato.domain.generation import JobParams
+from sfumato.domain.ids import new_id
+
+CHUNK = 20_000
+SIZES = (256, 320, 384, 448)  # jobs of four shapes: a batch's fill reads only its own shape's jobs
+
+
+def _params(i: int) -> JobParams:
+    side = SIZES[i % len(SIZES)]
+    return JobParams(
+        prompt="a lighthouse at dusk",
+        negative_prompt=None,
+        seed=i,
+        width=side,
+        height=side,
+        steps=4,
+        guidance_scale=0.0,
+        style=None,
+        n=1,
+        model="tiny",
+        format="png",
+        quality=90,
+        name="queued",
+    )
+
+
+def add_keys(db: Database, count: int, now: datetime) -> list[str]:
+    """`count` keys on the starter plan, to own queued jobs."""
+    ids = [new_id("key") for _ in range(count)]
+    rows = [
+        {
+            "id": key_id,
+            "name": f"queue-{i}",
+            "key_hash": new_id("hash"),
+            "prefix": "sfm_",
+            "plan": "starter",
+            "is_admin": False,
+            "created_at": now,
+            "webhook_secret": "whsec_bench",
+        }
+        for i, key_id in enumerate(ids)
+    ]
+    with db.write() as session:
+        session.execute(insert(KeyRow), rows)
+    return ids
+
+
+def add_queued(db: Database, keys: list[str], count: int, now: datetime) -> None:
+    """`count` queued jobs over `keys`, key after key, a millisecond apart, the last made at `now`: the
+    j-th job of each key at turn j + 1 (weight 1)."""
+    shapes = [_params(i) for i in range(len(SIZES))]
+    jobs: list[dict[str, Any]] = []
+    for i in range(count):
+        params = replace(shapes[i % len(SIZES)], seed=i)
+        jobs.append(
+            {
+                "id": new_id("job"),
+                "key_id": keys[i % len(keys)],
+                "status": "queued",
+                "params": params.to_dict(),
+                "model": params.model,
+                "n": 1,
+                "batch_key": batch_key(params),
+                "turn": float(i // len(keys) + 1),
+                "priority": rank(params.priority),
+                "created_at": now - timedelta(milliseconds=count - i),
+                "progress": 0.0,
+                "attempts": 0,
+                "max_attempts": 3,
+            }
+        )
+        if len(jobs) >= CHUNK:
+            _flush(db, jobs)
+    if jobs:
+        _flush(db, jobs)
+
+
+def _flush(db: Database, jobs: list[dict[str, Any]]) -> None:
+    with db.write() as session:
+        session.execute(insert(JobRow), jobs)
+    jobs.clear()
