@@ -9,7 +9,6 @@ written in the transaction that ends the job (db.endings).
 """
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -20,6 +19,7 @@ from sfumato.db import claims, images, places, usage
 from sfumato.db.database import Database
 from sfumato.db.endings import ENDED, record_end
 from sfumato.db.jobs import delete_in, job_of, new_row
+from sfumato.db.lapses import Expired, requeue_lapsed
 from sfumato.db.notify import JOB_ENDED, JOBS_QUEUED, notify
 from sfumato.db.tables import JobRow
 from sfumato.domain import batching
@@ -28,12 +28,6 @@ from sfumato.domain.generation import JobParams
 from sfumato.domain.images import Image
 from sfumato.domain.jobs import Job, JobStatus, sources_of
 from sfumato.domain.plans import refunded
-
-
-@dataclass(frozen=True)
-class Expired:
-    requeued: list[str]
-    failed: list[str]
 
 
 class JobQueue:
@@ -259,39 +253,5 @@ class JobQueue:
         return True
 
     def requeue_expired(self) -> Expired:
-        """Jobs whose lease lapsed: back to the queue, or `failed` after their last attempt."""
-        now = self.clock.now()
-        lapsed = (JobRow.status == JobStatus.PROCESSING, JobRow.lease_expires_at < now)
-        with self.db.read() as session:  # the common case, nothing lapsed, takes no write lock
-            if session.scalar(select(JobRow.id).where(*lapsed).limit(1)) is None:
-                return Expired([], [])
-        with self.db.write() as session:
-            rows = session.execute(
-                select(JobRow.id, JobRow.attempts, JobRow.max_attempts)
-                .where(*lapsed)
-                .with_for_update(skip_locked=True)
-            ).all()
-            requeued = [row.id for row in rows if row.attempts < row.max_attempts]
-            failed = [row.id for row in rows if row.attempts >= row.max_attempts]
-            if requeued:
-                session.execute(
-                    update(JobRow)
-                    .where(JobRow.id.in_(requeued))  # rows this transaction has locked
-                    .values(status=JobStatus.QUEUED, lease_owner=None, lease_expires_at=None, progress=0.0)
-                )
-                notify(session, JOBS_QUEUED)
-            if failed:
-                ended = session.execute(
-                    update(JobRow)
-                    .where(JobRow.id.in_(failed))
-                    .values(
-                        status=JobStatus.FAILED,
-                        completed_at=now,
-                        lease_expires_at=None,
-                        error_code="worker_lost",
-                        error_message="the workers running this job stopped answering on every attempt",
-                    )
-                    .returning(*ENDED)
-                ).all()
-                record_end(session, self.clock, ended, JobStatus.PROCESSING, JobStatus.FAILED)
-        return Expired(requeued, failed)
+        """Jobs whose lease lapsed: back to the queue, or `failed` after their last attempt (db.lapses)."""
+        return requeue_lapsed(self.db, self.clock)

@@ -156,7 +156,7 @@ def build_services(
     queue = JobQueue(db, clock, lease_seconds=settings.lease_seconds, max_attempts=settings.max_attempts)
     jobs, images = JobStore(db), ImageStore(db)
     events = JobEvents()
-    metrics = Metrics(jobs)
+    metrics = Metrics(jobs, clock)
     worker = None
     if with_worker:
         worker = Worker(

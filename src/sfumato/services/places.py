@@ -3,9 +3,7 @@ start at the rate its model's jobs have been starting lately; and, for a key who
 until its next job starts and frees a place."""
 
 import threading
-import time
-from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sfumato.db.places import QueuePlaces
 from sfumato.domain import fairness
@@ -14,27 +12,24 @@ from sfumato.domain.fairness import Place
 from sfumato.domain.jobs import Job, JobStatus
 
 RATE_WINDOW = timedelta(minutes=1)  # the recent rate: jobs of the model that started in the last minute
-RATE_KEPT_SECONDS = 2.0  # a model's rate is read again at most this often, however many clients poll
+RATE_KEPT = timedelta(seconds=2)  # a model's rate is read again at most this often, however many poll
 
 
 class PlaceService:
-    def __init__(
-        self, places: QueuePlaces, clock: Clock, *, monotonic: Callable[[], float] = time.monotonic
-    ) -> None:
+    def __init__(self, places: QueuePlaces, clock: Clock) -> None:
         self.places = places
         self.clock = clock
-        self._monotonic = monotonic
-        self._rates: dict[str, tuple[float, float]] = {}  # model -> (jobs a second, when it was read)
+        self._rates: dict[str, tuple[float, datetime]] = {}  # model -> (jobs a second, when it was read)
         self._lock = threading.Lock()
 
     def jobs_per_second(self, model: str) -> float:
         """How many jobs of the model started a second, over the last RATE_WINDOW."""
-        now = self._monotonic()
+        now = self.clock.now()
         with self._lock:
             kept = self._rates.get(model)
-        if kept is not None and now - kept[1] < RATE_KEPT_SECONDS:
+        if kept is not None and now - kept[1] < RATE_KEPT:
             return kept[0]
-        started = self.places.started_since(model, self.clock.now() - RATE_WINDOW)
+        started = self.places.started_since(model, now - RATE_WINDOW)
         rate = started / RATE_WINDOW.total_seconds()
         with self._lock:
             self._rates[model] = (rate, now)

@@ -72,6 +72,7 @@ async def job_events(
 ) -> AsyncIterator[ServerSentEvent]:
     """Follow a job: its progress, then its end. Also takes the dashboard's session instead of a key."""
     shown: tuple[str, float] | None = None
+    first = True
     try:
         async for view in services.generation.watch(key, job_id):
             if view.status.is_terminal():
@@ -80,7 +81,8 @@ async def job_events(
             if (view.status, view.job.progress) != shown:
                 shown = (view.status, view.job.progress)
                 yield ServerSentEvent(event="progress", data=progress_event(view, base_url))
-            if view.place is not None:  # watch yields a queued job again when its place moves
+            # The first event's Job tells the place; watch yields a queued job again when its place moves.
+            if view.place is not None and not first:
                 place = view.place
                 queued = QueuedEvent(
                     queue_position=place.position,
@@ -88,6 +90,7 @@ async def job_events(
                     job=JobPublic.of(view, base_url),
                 )
                 yield ServerSentEvent(event="queued", data=queued)
+            first = False
     except NotFound:  # deleted while followed
         gone: dict[str, Any] = envelope(f"no job {job_id!r}: it was deleted", "not_found_error", "not_found")
         yield ServerSentEvent(event="error", data=gone)

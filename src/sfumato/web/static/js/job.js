@@ -6,18 +6,21 @@ export function followJob(box) {
   const step = box.querySelector("[data-job-step]");
   const status = document.querySelector("[data-job-status]");
   const events = new EventSource(box.dataset.jobEvents);
+  const waiting = (job) => {
+    const ahead = job.queue_position;
+    if (ahead === null) return "Waiting for a worker";
+    let text = ahead === 0 ? "Next in the queue" : `${ahead} job${ahead > 1 ? "s" : ""} before it in the queue`;
+    if (job.estimated_start_at) text += `; expected to start by ${job.estimated_start_at}`;
+    return text;
+  };
   events.addEventListener("progress", (message) => {
     const data = JSON.parse(message.data);
     progress.value = data.progress;
     status.textContent = data.job.status;
-    if (data.job.status !== "queued") step.textContent = `Step ${data.step} of ${data.steps}`;
+    step.textContent = data.job.status === "queued" ? waiting(data.job) : `Step ${data.step} of ${data.steps}`;
   });
   events.addEventListener("queued", (message) => {
-    const data = JSON.parse(message.data);
-    const ahead = data.queue_position;
-    let text = ahead === 0 ? "Next in the queue" : `${ahead} job${ahead > 1 ? "s" : ""} before it in the queue`;
-    if (data.estimated_start_at) text += `; expected to start by ${data.estimated_start_at}`;
-    step.textContent = text;
+    step.textContent = waiting(JSON.parse(message.data).job);
   });
   for (const end of ["succeeded", "failed", "canceled"]) {
     events.addEventListener(end, () => {
