@@ -2,15 +2,21 @@
 written in bulk with the turns the queue gives jobs that arrive one key after another, as many keys
 sending at once would (domain.fairness)."""
 
+import time
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert
 
+from bench.common import median, percentile
+from bench.scale_data import analyze
+from sfumato.db.claims import Wanted
 from sfumato.db.database import Database
+from sfumato.db.queue import JobQueue
 from sfumato.db.tables import JobRow, KeyRow
 from sfumato.domain.batching import batch_key
+from sfumato.domain.clock import SystemClock
 from sfumato.domain.fairness import rank
 from sfumato.domain.generation import JobParams
 from sfumato.domain.ids import new_id
@@ -93,3 +99,28 @@ def _flush(db: Database, jobs: list[dict[str, Any]]) -> None:
     with db.write() as session:
         session.execute(insert(JobRow), jobs)
     jobs.clear()
+
+
+def measure_claims(db: Database, count: int, requests: int, now: datetime) -> dict[str, Any]:
+    """Claims of a batch of 8 from `count` queued jobs over `count // 100` keys (at least one), `requests`
+    in a row, as a worker of `tiny` makes them: p50 / p95 ms. Each takes its 8 jobs; the queue stays long."""
+
+    keys = add_keys(db, max(1, count // 100), now)
+    add_queued(db, keys, count, now)
+    analyze(db)
+    queue = JobQueue(db, SystemClock(), lease_seconds=30, max_attempts=3)
+    wanted = Wanted(("tiny",))
+    queue.claim_batch("bench", 8, wanted=wanted)  # the first warms the caches, as a running worker's are
+    seconds = []
+    for _ in range(requests):
+        start = time.perf_counter()
+        taken = queue.claim_batch("bench", 8, wanted=wanted)
+        seconds.append(time.perf_counter() - start)
+        if len(taken) != 8:
+            raise SystemExit(f"a claim took {len(taken)} jobs, not 8")
+    return {
+        "queued": count,
+        "keys": len(keys),
+        "p50_ms": round(median(seconds) * 1000, 2),
+        "p95_ms": round(percentile(seconds, 0.95) * 1000, 2),
+    }
