@@ -234,7 +234,9 @@ def one_size(count: int, url: str, folder: Path, requests: int, batch: int | Non
     upgrade(db)
     clock = SystemClock()
     keys = key_service_for(db, clock)
-    main_key, raw = keys.create("scale", plan="enterprise", rpm=100_000_000, monthly_images=1_000_000_000)
+    main_key, raw = keys.create(
+        "scale", plan="enterprise", rpm=100_000_000, monthly_images=1_000_000_000, max_queued=1_000_000_000
+    )
     other_key, _ = keys.create("other", plan="enterprise")
     started = time.perf_counter()
     built = scale_data.build(db, main_key.id, other_key.id, count, clock.now())

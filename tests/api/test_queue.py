@@ -4,6 +4,7 @@ progress, and the queue by plan on /metrics. No worker runs here: the tests clai
 clock they move, so every place and estimate is known."""
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -174,3 +175,20 @@ def test_metrics_show_the_queue_by_plan(app: Live, clock: ManualClock) -> None:
         if line.startswith("sfumato_queue_wait_seconds{")
     }
     assert set(waits) == {"starter", "professional"} and all(42 <= wait < 44 for wait in waits.values())
+
+
+def test_the_dashboards_job_page_shows_a_queued_jobs_place(app: Live, clock: ManualClock) -> None:
+    flood = app.key()
+    for _ in range(2):
+        submit(app, flood)
+    headers = app.key(plan="professional")
+    mine = submit(app, headers)  # turn 1.5: one job before it
+    form = app.client.get("/signin").text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form)
+    assert csrf is not None
+    signed = app.client.post("/signin", data={"api_key": headers["x-api-key"], "csrf_token": csrf.group(1)})
+    assert signed.status_code == 200, signed.text  # followed to the playground
+    assert "1 job before it in the queue" in app.client.get(f"/jobs/{mine['id']}").text
+    claim(app, clock)
+    page = app.client.get(f"/jobs/{mine['id']}").text
+    assert "Next in the queue; expected to start by " in page
