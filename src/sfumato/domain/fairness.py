@@ -33,7 +33,7 @@ def check_priority(priority: str, highest: str, plan: str) -> None:
     """PlanForbidden past the key's highest priority (its plan's `max_priority`, or the key's own)."""
     if rank(priority) < rank(highest):
         raise PlanForbidden(
-            f"priority {priority!r} is past this key's highest, {highest!r} (the {plan} plan)",
+            f"this key ({plan} plan) may ask a priority of at most {highest!r}, not {priority!r}",
             param="priority",
         )
 
