@@ -50,6 +50,17 @@ def test_an_admin_key_made_here_is_the_operators_own_on_the_operator_plan(env: d
     assert json.loads(run(env, "keys", "create", "--name", "client", "--json").stdout)["plan"] == "starter"
 
 
+def test_keys_create_takes_the_keys_own_queue_cap_and_highest_priority(env: dict[str, str]) -> None:
+    result = run(env, "keys", "create", "--name", "batch", "--max-queued", "5", "--max-priority", "high")
+    assert result.exit_code == 0, result.output
+    (listed,) = json.loads(run(env, "keys", "list", "--json").stdout)
+    assert (listed["max_queued"], listed["max_priority"]) == (5, "high")
+    refused = run(env, "keys", "create", "--name", "me", "--max-priority", "urgent")
+    assert refused.exit_code == 1
+    assert refused.stderr.strip() == "sfumato: max_priority must be one of low, normal, high"
+    assert run(env, "keys", "create", "--name", "me", "--max-queued", "0").exit_code == 2
+
+
 def test_keys_list_never_shows_the_key(env: dict[str, str]) -> None:
     key = json.loads(run(env, "keys", "create", "--name", "me", "--json").stdout)["key"]
     result = run(env, "keys", "list")

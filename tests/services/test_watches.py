@@ -14,7 +14,7 @@ from sfumato.domain.keys import ApiKey
 from sfumato.domain.params import JobParams
 from sfumato.domain.plans import DEFAULT_PLANS, Limits
 from sfumato.services.events import JobEvents
-from sfumato.services.generation import JobView
+from sfumato.services.views import JobView
 from sfumato.services.watches import JobWatches
 
 pytestmark = pytest.mark.anyio

@@ -31,13 +31,29 @@ def keys_create(
     monthly_images: Annotated[
         int | None, typer.Option("--monthly-images", min=0, max=MAX_COUNT, help="override the plan's quota")
     ] = None,
+    max_queued: Annotated[
+        int | None,
+        typer.Option("--max-queued", min=1, max=MAX_COUNT, help="override the plan's jobs queued at once"),
+    ] = None,
+    max_priority: Annotated[
+        str | None,
+        typer.Option("--max-priority", help="override the plan's highest priority: low, normal, high"),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help='one line: {"id","key","name","plan"}')] = False,
 ) -> None:
     """Create a key; it is printed once and cannot be shown again."""
     keys, database = _keys()
     try:
         plan = plan or (OPERATOR_PLAN if admin else None)  # the operator's own key, made here
-        key, raw = keys.create(name, plan=plan, admin=admin, rpm=rpm, monthly_images=monthly_images)
+        key, raw = keys.create(
+            name,
+            plan=plan,
+            admin=admin,
+            rpm=rpm,
+            monthly_images=monthly_images,
+            max_queued=max_queued,
+            max_priority=max_priority,
+        )
     except SfumatoError as error:
         fail(error.message)
     if as_json:
@@ -71,6 +87,8 @@ def keys_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
             "admin": key.is_admin,
             "rpm": key.rpm,
             "monthly_images": key.monthly_images,
+            "max_queued": key.max_queued,
+            "max_priority": key.max_priority,
             "created_at": iso_z(key.created_at),
             "revoked_at": iso_z(key.revoked_at) if key.revoked_at else None,
         }

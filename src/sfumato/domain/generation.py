@@ -14,6 +14,7 @@ from pydantic import (
 )
 
 from sfumato.domain.errors import InvalidParameter
+from sfumato.domain.fairness import NORMAL, Priority
 from sfumato.domain.honoured import check_inputs, check_sides, model_guidance
 from sfumato.domain.inputs import TEXT, InputSummary
 from sfumato.domain.models import ModelSpec
@@ -84,6 +85,11 @@ class GenerationRequest(BaseModel):
     )
     previews: bool = Field(
         False, description="add a small picture to each progress event of GET /v1/jobs/{id}/events"
+    )
+    priority: Priority = Field(
+        NORMAL,
+        description="low, normal or high: the order of this key's own queued jobs, up to the plan's "
+        "`max_priority`",
     )
 
     @field_validator("prompt")
@@ -214,4 +220,5 @@ class GenerationRequest(BaseModel):
             family=spec.family,
             guidance=spec.guidance,
             adjusted=adjusted,
+            priority=self.priority,
         )

@@ -5,6 +5,7 @@ from dataclasses import dataclass, fields
 from functools import cache
 from typing import Any, Self
 
+from sfumato.domain.fairness import NORMAL
 from sfumato.domain.families import CFG, FAMILIES
 from sfumato.domain.honoured import job_notes
 from sfumato.domain.inputs import TEXT, steps_run
@@ -42,6 +43,7 @@ class JobParams:
     family: str = "sdxl"
     guidance: str = CFG
     adjusted: tuple[str, ...] = ()
+    priority: str = NORMAL  # among the key's own queued jobs (domain.fairness); absent from older jobs
 
     def steps_to_run(self) -> int:
         """The denoising steps the job runs: all its steps, or the tail that an input's strength leaves."""

@@ -101,5 +101,6 @@ async def service(
         "workers": workers,
         "readiness": checks,
         "credentials": credentials.state,
+        "queue": overview.queue,
     }
     return page.render("admin_service.html", context, active="/admin/service")

@@ -18,7 +18,7 @@ from sfumato.http.errors import status_of, validation_error
 from sfumato.http.objects import JobPublic, access_url
 from sfumato.http.threads import in_thread
 from sfumato.services.access import Access
-from sfumato.services.generation import JobView
+from sfumato.services.views import JobView
 from sfumato.web.forms import decimal, whole_number
 from sfumato.web.pages import Form, Page, SignedIn
 from sfumato.web.retry import with_retry_after
@@ -126,6 +126,19 @@ async def generate(
     return page.redirect(f"/jobs/{view.job.id}")
 
 
+def waiting_text(job: dict[str, Any]) -> str:
+    """A queued job's place in words (static/js/job.js writes the same from the `queued` events)."""
+    if job["queue_position"] is None:
+        return "Waiting for a worker"
+    ahead = job["queue_position"]
+    text = (
+        "Next in the queue" if ahead == 0 else f"{ahead} job{'s' if ahead > 1 else ''} before it in the queue"
+    )
+    if job["estimated_start_at"]:
+        text += f"; expected to start by {job['estimated_start_at']}"
+    return text
+
+
 def job_context(page: Page, view: JobView) -> dict[str, Any]:
     job = JobPublic.of(view, page.base_url).model_dump(mode="json")
     for shown, image in zip(job["images"], view.images, strict=True):
@@ -137,7 +150,7 @@ def job_context(page: Page, view: JobView) -> dict[str, Any]:
         "title": f"Job {view.job.id}",
         "job": job,
         "ended": view.status.is_terminal(),
-        "step_text": "Waiting for a worker" if view.status == "queued" else f"Step {done} of {total}",
+        "step_text": waiting_text(job) if view.status == "queued" else f"Step {done} of {total}",
         "again": {name: str(value) for name, value in again.items()},
         "snippets": snippets(view.job.params, page.base_url),
         "params_json": json.dumps(view.job.params.public(), indent=2, ensure_ascii=False),
