@@ -19,6 +19,7 @@ class Plan(BaseModel):
     reads_per_minute: int = Field(ge=1)  # every other request under /v1 and /api: polling, listing
     max_images_per_request: int = Field(ge=1, le=10)
     max_streams: int = Field(20, ge=1)  # event streams a key holds open at once, in one API process
+    models: list[str] = Field(default_factory=list)  # the models its keys may use; empty: every one
 
 
 DEFAULT_PLANS: dict[str, Plan] = {
@@ -67,6 +68,10 @@ class Limits:
     monthly_images: int | None
     max_images_per_request: int
     max_streams: int
+    models: tuple[str, ...] = ()  # the models the key may use; empty: every one
+
+    def allows(self, model: str) -> bool:
+        return not self.models or model in self.models
 
     @classmethod
     def of(cls, key: KeyTerms, plans: dict[str, Plan]) -> "Limits":
@@ -80,6 +85,7 @@ class Limits:
             monthly_images=key.monthly_images if key.monthly_images is not None else plan.monthly_images,
             max_images_per_request=plan.max_images_per_request,
             max_streams=plan.max_streams,
+            models=tuple(plan.models),
         )
 
 
