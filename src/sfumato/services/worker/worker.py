@@ -208,6 +208,8 @@ class Worker:
                 self._heartbeat.leave()  # it serves nothing
             return
         self.ready.set()
+        if self._heartbeat is not None:
+            self._heartbeat.poke()  # its default model is in memory now: the fleet hears it at once
         log.info("worker %s: ready with %s; serves %s", self.name, default.spec.name, ", ".join(self.models))
         while not self._draining.is_set():
             try:

@@ -52,7 +52,9 @@ def model_for(
     """The catalogue's model OpenAI's `model` picks: a catalogue name as it is; a name (or pattern) the
     operator maps (SFUMATO_OPENAI_MODELS) to its model; one of OpenAI's own (`dall-e-2`, `dall-e-3`,
     `gpt-image-*`, `chatgpt-image-*`) or none at all: None, the default model. Any other is 400."""
-    if name is None or name in catalogue:
+    if not name:
+        return None
+    if name in catalogue:
         return name
     for pattern, model in (aliases or {}).items():
         if fnmatchcase(name, pattern):
