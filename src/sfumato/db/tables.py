@@ -226,3 +226,16 @@ class SessionRow(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id"))
     created_at: Mapped[datetime]
+
+
+class WorkerRow(Base):
+    """A worker's heartbeat (db.workers): the models it serves and holds in memory, when it was last seen."""
+
+    __tablename__ = "workers"
+    __table_args__ = (Index("ix_workers_seen", "seen_at"),)  # the live ones, and the old ones to sweep
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)  # as jobs' lease_owner names it
+    models: Mapped[list[str]] = mapped_column(JSON)  # served, the default first
+    loaded: Mapped[list[str]] = mapped_column(JSON)  # in memory now
+    started_at: Mapped[datetime]
+    seen_at: Mapped[datetime]

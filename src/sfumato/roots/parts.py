@@ -7,6 +7,7 @@ from sfumato.db.database import Database
 from sfumato.db.keys import KeyStore
 from sfumato.db.notify import JOB_ENDED, JOBS_QUEUED, Listener
 from sfumato.db.queue import JobQueue
+from sfumato.db.workers import WorkerStore
 from sfumato.domain.catalogue import Catalogue
 from sfumato.domain.clock import Clock
 from sfumato.domain.plans import PlanBook
@@ -72,11 +73,13 @@ def worker(
             png_compress_level=settings.png_compress_level,
             model_memory=model_memory(settings),
             switch_after_seconds=settings.model_switch_seconds,
+            heartbeat_seconds=settings.heartbeat_seconds,
         ),
         on_finished=on_finished,
         metrics=metrics,
         credentials=credentials,
         models=served_names(settings),
+        heartbeats=WorkerStore(queue.db),
     )
 
 

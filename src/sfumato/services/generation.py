@@ -4,6 +4,7 @@ import asyncio
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
+from dataclasses import replace
 
 import anyio
 
@@ -72,6 +73,7 @@ class GenerationService:
         on_submit: Callable[[], None] = lambda: None,
         unavailable: Callable[[], str | None] = lambda: None,
         catalogue: Mapping[str, ModelSpec] | None = None,
+        waiting: Callable[[str], str | None] = lambda model: None,
     ) -> None:
         self.db = db
         self.jobs = jobs
@@ -91,6 +93,7 @@ class GenerationService:
         self.on_submit = on_submit
         self.unavailable = unavailable  # why this process's own worker cannot generate, if it cannot
         self.places = PlaceService(QueuePlaces(db), clock)
+        self.waiting = waiting  # why a queued job of a model waits beyond its turn (services.fleet)
 
     def submit(
         self,
@@ -124,6 +127,12 @@ class GenerationService:
                 param="n",
             )
         check_priority(request.priority, limits.max_priority, limits.plan)
+        if not limits.allows(model):
+            raise PlanForbidden(
+                f"the {limits.plan} plan does not include model {model!r}; it includes: "
+                f"{', '.join(limits.models)}",
+                param="model",
+            )
         self.policy.check(request.prompt)
         inputs = None
         if request.image is not None:
@@ -158,7 +167,7 @@ class GenerationService:
                 raise
             return earlier
         self.on_submit()
-        return JobView(job, [], place=self.places.place_of(job))
+        return self._seen(JobView(job, [], place=self.places.place_of(job)))
 
     def _enqueue(
         self, key: ApiKey, job_id: str, params: JobParams, limits: Limits, idempotency: Idempotency | None
@@ -202,13 +211,21 @@ class GenerationService:
         if found is None:
             raise NotFound(f"no job {job_id!r}")
         job, images = found
-        return JobView(job, images, place=self.places.place_of(job))
+        return self._seen(JobView(job, images, place=self.places.place_of(job)))
+
+    def _seen(self, view: JobView) -> JobView:
+        """A queued job says so when no live worker serves its model (it waits for one to start)."""
+        if view.job.status is not JobStatus.QUEUED:
+            return view
+        waiting = self.waiting(view.job.params.model)
+        return replace(view, waiting=waiting) if waiting else view
 
     def list_jobs(
         self, key: ApiKey, *, limit: int, after: str | None, status: JobStatus | None
     ) -> Page[JobView]:
         page = self.jobs.page(key.id, self.clock.now(), status=status, limit=limit, after=after)
-        return Page([JobView.of(found) for found in page.items], page.has_more, page.next_cursor)
+        views = [self._seen(JobView.of(found)) for found in page.items]
+        return Page(views, page.has_more, page.next_cursor)
 
     def active(self, key: ApiKey) -> list[Job]:
         """This key's jobs that have not ended: the running ones first, then the queued, oldest first."""
