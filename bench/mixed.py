@@ -1,13 +1,12 @@
 """Several models served by one process under mixed load (`python -m bench.serve --models tiny,tiny-flux`).
 
 One `sfumato serve --model A --model B …` (its own worker) is loaded twice by the same closed-loop clients as
-bench.serve's: first every request names the first model (one model alone, in this process), then the requests take
-the models in turn (request i names model i mod N). Each row has the images a second, the latency, and the model
-switches the worker made in it, read from `/metrics` (`sfumato_model_switches_total`, docs/models.md): with
-`--setting model_memory=…` below two models' size, a switch is an unload and a load, which is what mixed load costs a
-worker that cannot hold every model.
+bench.serve's: first every request names the first model (one model alone, in this process), then the
+requests take the models in turn (request i names model i mod N). Each row has the images a second, the
+latency, and the model switches the worker made in it, read from `/metrics` (`sfumato_model_switches_total`,
+docs/models.md): with `--setting model_memory=…` below two models' size, a switch is an unload and a load,
+which is what mixed load costs a worker that cannot hold every model.
 """
-
 import argparse
 import asyncio
 import json
