@@ -2,9 +2,8 @@
 resolved form."""
 
 import math
-from dataclasses import dataclass, fields
-from functools import cache
-from typing import Any, Literal, Self
+from collections.abc import Sequence
+from typing import Literal, Self
 
 from pydantic import (
     BaseModel,
@@ -16,10 +15,11 @@ from pydantic import (
 )
 
 from sfumato.domain.errors import InvalidParameter
-from sfumato.domain.families import CFG, FAMILIES
-from sfumato.domain.honoured import check_inputs, check_sides, job_notes, model_guidance
-from sfumato.domain.inputs import TEXT, InputSummary, steps_run
+from sfumato.domain.honoured import check_inputs, check_sides, model_guidance
+from sfumato.domain.inputs import TEXT, InputSummary
+from sfumato.domain.loras import Adapter, LoraUse
 from sfumato.domain.models import ModelSpec
+from sfumato.domain.params import JobParams
 from sfumato.domain.rules import DEFAULT_NAME, MAX_NAME, MAX_PROMPT, ImageCount, Seed
 from sfumato.domain.sizes import SIZE_MAX, SIZE_MIN, SIZE_STEP, size_for_input, valid_side
 from sfumato.domain.styles import STYLES
@@ -77,6 +77,11 @@ class GenerationRequest(BaseModel):
     )
     previews: bool = Field(
         False, description="add a small picture to each progress event of GET /v1/jobs/{id}/events"
+    )
+    loras: list[LoraUse] | None = Field(
+        None,
+        description='LoRA adapters of GET /v1/loras: [{"name" or "id", "weight"}], weight -2 to 2 '
+        "(default 1), at most the plan's max_loras",
     )
 
     @field_validator("prompt")
@@ -163,10 +168,17 @@ class GenerationRequest(BaseModel):
             raise ValueError("webhook_url must be 1 to 2000 characters")
         return value
 
-    def resolve(self, spec: ModelSpec, seed: int, source: InputSummary | None = None) -> "JobParams":
+    def resolve(
+        self,
+        spec: ModelSpec,
+        seed: int,
+        source: InputSummary | None = None,
+        adapters: Sequence[Adapter] = (),
+    ) -> JobParams:
         """Fill the defaults that depend on the model, the server and the input picture (`source`, read
         and checked by the caller when `image` was sent); check the model's ranges, and what its family
-        honours (domain.families): what it cannot honour is translated and noted, or refused by field."""
+        honours (domain.families): what it cannot honour is translated and noted, or refused by field.
+        `adapters`: the request's `loras`, resolved by the caller (services.loras)."""
         steps = self.steps if self.steps is not None else spec.default_steps
         if not spec.min_steps <= steps <= spec.max_steps:
             raise InvalidParameter(
@@ -207,86 +219,5 @@ class GenerationRequest(BaseModel):
             family=spec.family,
             guidance=spec.guidance,
             adjusted=adjusted,
+            loras=tuple(adapters),
         )
-
-
-@dataclass(frozen=True)
-class JobParams:
-    """A request with every default filled in: what a job stores and what its images are made from."""
-
-    prompt: str
-    negative_prompt: str | None
-    seed: int
-    width: int
-    height: int
-    steps: int
-    guidance_scale: float
-    style: str | None
-    n: int
-    model: str
-    format: str
-    quality: int
-    name: str
-    webhook_url: str | None = None  # absent from jobs queued before webhooks existed
-    # Images in (domain.inputs); absent from jobs queued before they existed.
-    mode: str = TEXT
-    strength: float | None = None
-    source_image_id: str | None = None
-    input_key: str | None = None  # where the job's input picture is stored, as sent (upright PNG)
-    mask_key: str | None = None
-    ingredient_key: str | None = None  # the input as its images' C2PA parent ingredient (an archive)
-    ignored_images: int = 0
-    previews: bool = False  # record a small picture at each step, for the events stream
-    # The model's family and guidance kind (domain.families), and what was translated for it; absent
-    # from jobs queued before several families existed, all of which were SDXL's.
-    family: str = "sdxl"
-    guidance: str = CFG
-    adjusted: tuple[str, ...] = ()
-
-    def steps_to_run(self) -> int:
-        """The denoising steps the job runs: all its steps, or the tail that an input's strength leaves."""
-        if self.strength is None:
-            return self.steps
-        return steps_run(self.steps, self.strength, FAMILIES[self.family].strength_steps)
-
-    def seeds(self) -> list[int]:
-        """Image i of a job uses seed + i."""
-        return [self.seed + i for i in range(self.n)]
-
-    def notes(self) -> list[str]:
-        """What the job will not do as the caller may expect, known before it runs."""
-        return [*self.adjusted, *job_notes(self)]
-
-    def to_dict(self) -> dict[str, Any]:
-        # Each field's value, lists copied (their items are plain values): dataclasses.asdict's deep copy
-        # cost a poll a tenth of its time.
-        values = ((name, getattr(self, name)) for name in _field_names(JobParams))
-        return {name: list(value) if isinstance(value, list) else value for name, value in values}
-
-    def public(self) -> dict[str, Any]:
-        """What a client sees of the parameters: where the inputs are stored is the service's business."""
-        shown = self.to_dict()
-        for internal in (
-            "input_key",
-            "mask_key",
-            "ingredient_key",
-            "ignored_images",
-            "previews",
-            "family",
-            "guidance",
-            "adjusted",
-        ):
-            shown.pop(internal)
-        if self.mode == TEXT:
-            for absent in ("mode", "strength", "source_image_id"):
-                shown.pop(absent)
-        return shown
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Self:
-        return cls(**{**data, "adjusted": tuple(data.get("adjusted", ()))})
-
-
-@cache
-def _field_names(cls: Any) -> tuple[str, ...]:
-    return tuple(field.name for field in fields(cls))

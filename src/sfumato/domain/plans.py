@@ -19,6 +19,8 @@ class Plan(BaseModel):
     reads_per_minute: int = Field(ge=1)  # every other request under /v1 and /api: polling, listing
     max_images_per_request: int = Field(ge=1, le=10)
     max_streams: int = Field(20, ge=1)  # event streams a key holds open at once, in one API process
+    max_loras: int = Field(2, ge=0, le=10)  # LoRA adapters a generation request may use
+    lora_storage_bytes: int | None = Field(None, ge=0)  # what a key's own LoRA files may hold; None: no bound
 
 
 DEFAULT_PLANS: dict[str, Plan] = {
@@ -28,6 +30,7 @@ DEFAULT_PLANS: dict[str, Plan] = {
         reads_per_minute=600,
         max_images_per_request=1,
         max_streams=10,
+        lora_storage_bytes=1_000_000_000,
     ),
     "professional": Plan(
         monthly_images=2000,
@@ -35,6 +38,7 @@ DEFAULT_PLANS: dict[str, Plan] = {
         reads_per_minute=1200,
         max_images_per_request=10,
         max_streams=50,
+        lora_storage_bytes=10_000_000_000,
     ),
     "enterprise": Plan(
         monthly_images=5000,
@@ -42,6 +46,7 @@ DEFAULT_PLANS: dict[str, Plan] = {
         reads_per_minute=6000,
         max_images_per_request=10,
         max_streams=200,
+        lora_storage_bytes=50_000_000_000,
     ),
 }
 
@@ -67,6 +72,8 @@ class Limits:
     monthly_images: int | None
     max_images_per_request: int
     max_streams: int
+    max_loras: int = 2
+    lora_storage_bytes: int | None = None
 
     @classmethod
     def of(cls, key: KeyTerms, plans: dict[str, Plan]) -> "Limits":
@@ -80,6 +87,8 @@ class Limits:
             monthly_images=key.monthly_images if key.monthly_images is not None else plan.monthly_images,
             max_images_per_request=plan.max_images_per_request,
             max_streams=plan.max_streams,
+            max_loras=plan.max_loras,
+            lora_storage_bytes=plan.lora_storage_bytes,
         )
 
 

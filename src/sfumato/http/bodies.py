@@ -1,7 +1,8 @@
 """What a request's target and body may hold before any route reads them:
 
 - a body over the limit is refused (413) before it is read into memory, by its declared length or, sent
-  without one (chunked), as it arrives; the paths that take pictures (`larger`) allow more;
+  without one (chunked), as it arrives; the paths that take pictures (`larger`) allow more, and those that
+  take a model file (`files`: LoRA uploads) more again;
 - text no database can hold is refused (400 naming the field): a NUL in the path or a query parameter, and
   a lone UTF-16 surrogate (JSON's `\\ud800`) or a NUL anywhere in a JSON body. A JSON body is parsed here only
   when it holds a `\\u` escape, the one way such text arrives in JSON; it is then replayed to the route."""
@@ -23,8 +24,11 @@ TOO_LARGE = "the request body is too large"
 class BodyLimit:
     max_bytes: int
     larger: tuple[re.Pattern[str], int] | None = None  # the paths that take pictures, and their limit
+    files: tuple[re.Pattern[str], int] | None = None  # the paths that take a LoRA file, and theirs
 
     def of(self, path: str) -> int:
+        if self.files and self.files[0].fullmatch(path.rstrip("/")):
+            return self.files[1]
         if self.larger and self.larger[0].fullmatch(path.rstrip("/")):
             return self.larger[1]
         return self.max_bytes

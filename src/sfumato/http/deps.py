@@ -18,6 +18,7 @@ from sfumato.services.deliveries import DeliveryLog
 from sfumato.services.generation import GenerationService
 from sfumato.services.images import ImageService
 from sfumato.services.keys import KeyService
+from sfumato.services.loras import LoraService
 from sfumato.services.metrics import Metrics
 from sfumato.services.readiness import Readiness
 from sfumato.services.status import ServiceStatus
@@ -50,6 +51,7 @@ GenerationDep = Annotated[GenerationService, Depends(part("generation"))]
 WatchesDep = Annotated[JobWatches, Depends(part("watches"))]
 ImagesDep = Annotated[ImageService, Depends(part("images"))]
 KeysDep = Annotated[KeyService, Depends(part("keys"))]
+LorasDep = Annotated[LoraService, Depends(part("loras"))]
 UsageDep = Annotated[UsageService, Depends(part("usage"))]
 ClientOptionsDep = Annotated[ClientOptions, Depends(part("client_options"))]
 MetricsDep = Annotated[Metrics, Depends(part("metrics"))]

@@ -37,6 +37,7 @@ from sfumato.services.images import ImageService
 from sfumato.services.inputs import InputService
 from sfumato.services.keys import KeyService
 from sfumato.services.limits import RateLimiter
+from sfumato.services.loras import LoraService
 from sfumato.services.metrics import Metrics
 from sfumato.services.models import catalogue_of, served_names
 from sfumato.services.readiness import Readiness
@@ -69,6 +70,7 @@ class ApiRoot:
     generation: GenerationService
     watches: JobWatches
     images: ImageService
+    loras: LoraService
     usage: UsageService
     status: ServiceStatus
     metrics: Metrics
@@ -149,6 +151,7 @@ def build_api_root(
         clock, settings.redis_url or "memory://", auth_failures_per_minute=settings.auth_failures_per_minute
     )
     keys = parts.key_service(settings, db, clock)
+    loras = parts.lora_service(settings, db, storage, clock, catalogue)
     generation = GenerationService(
         db,
         jobs,
@@ -173,6 +176,7 @@ def build_api_root(
         webhooks_allow_private=settings.webhooks_allow_private,
         on_submit=embedded.wake if embedded is not None else lambda: None,
         unavailable=(lambda: embedded.error) if embedded is not None else lambda: None,
+        loras=loras.resolve,
     )
     outbox = WebhookOutbox(db, clock)
     session_secret = settings.session_secret or shared_secret(
@@ -212,6 +216,7 @@ def build_api_root(
             png_compress_level=settings.png_compress_level,
             credentials=credentials,
         ),
+        loras=loras,
         usage=UsageService(UsageStore(db), clock, limits, limits_of=plans.limits_of),
         status=ServiceStatus(jobs, images, clock),
         metrics=metrics,

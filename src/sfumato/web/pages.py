@@ -23,6 +23,7 @@ from sfumato.http.session import Session, Sessions, new_session
 NAV = [
     ("/playground", "Playground"),
     ("/gallery", "Gallery"),
+    ("/loras", "LoRAs"),
     ("/jobs", "Jobs"),
     ("/usage", "Usage"),
     ("/webhooks", "Webhooks"),

@@ -21,6 +21,7 @@ from sfumato.http.threads import in_thread
 from sfumato.services.client_options import ClientOptions
 from sfumato.services.generation import GenerationService
 from sfumato.services.images import ImageService
+from sfumato.services.loras import LoraService
 
 CLIENT = "a1111"  # the name its kept options go under
 
@@ -32,6 +33,7 @@ class A1111Serving:
     client_options: ClientOptions
     clock: Clock
     settings: Settings
+    loras: LoraService
 
     async def made(self, key: ApiKey, request: GenerationRequest, response: Response) -> list[Image]:
         """Generate and wait, as AUTOMATIC1111 does (SFUMATO_MAX_WAIT_SECONDS at most)."""
@@ -61,6 +63,12 @@ class A1111Serving:
                 "Hires steps": hires.steps,
                 "Hires upscaler": "Lanczos",
             }
+        if made.request.loras:  # as AUTOMATIC1111 names the networks that ran: "name: short hash"
+            # A key's own before a shared one of the same name: the one its job ran.
+            usable = {lora.name: lora for lora in reversed(await in_thread(self.loras.usable, key))}
+            usable |= {lora.id: lora for lora in usable.values()}
+            ran = [usable[use.ref] for use in made.request.loras if use.ref in usable]
+            extra["Lora hashes"] = ", ".join(f"{lora.name}: {lora.short_hash}" for lora in ran)
         model = made.request.model or self.generation.served[0]
         described = info(made, images, model, catalog.sha256_of(model)[:10], extra, self.clock.now())
         pictures = (
@@ -75,7 +83,9 @@ class A1111Serving:
 
 async def serving(request: Request) -> A1111Serving:
     root = request.app.state.root
-    return A1111Serving(root.generation, root.images, root.client_options, root.clock, root.settings)
+    return A1111Serving(
+        root.generation, root.images, root.client_options, root.clock, root.settings, root.loras
+    )
 
 
 Serving = Annotated[A1111Serving, Depends(serving)]

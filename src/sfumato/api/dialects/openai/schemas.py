@@ -1,6 +1,6 @@
 """OpenAI's request and answer shapes, as its official client sends and reads them."""
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -28,6 +28,11 @@ class OpenAIImageRequest(BaseModel):
     stream: bool = Field(False, description="answer Server-Sent Events: partial images, then the image")
     partial_images: int | None = Field(
         None, ge=0, le=3, description="previews to stream before the image, 0 to 3"
+    )
+    loras: list[dict[str, Any]] | str | None = Field(
+        None,
+        description='this server\'s: LoRA adapters, [{"name" or "id", "weight"}] (multipart: that list as '
+        "JSON text)",
     )
 
     @field_validator("output_compression")
