@@ -13,10 +13,10 @@ from sfumato.db import tallies
 from sfumato.db.database import Database
 from sfumato.db.tables import DeliveryRow, IdempotencyRow, ImageRow, JobRow, UsageRow
 from sfumato.domain.batching import batch_key
-from sfumato.domain.generation import JobParams
 from sfumato.domain.ids import new_id
 from sfumato.domain.images import storage_key
 from sfumato.domain.pages import encode_cursor
+from sfumato.domain.params import JobParams
 
 CHUNK = 20_000
 RARE = "rare"  # one image in RARE_EVERY has this name: what `?name=` finds

@@ -11,6 +11,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from sfumato.cli import app
+from tests.conftest import TEMPLATE
 from tests.pictures import SVG, encoded, noise, square_mask
 from tests.servers import PostgresServer, S3Server
 
@@ -41,6 +42,25 @@ def test_keys_create_takes_plan_admin_and_limits(env: dict[str, str]) -> None:
     assert (listed["admin"], listed["rpm"], listed["monthly_images"]) == (True, 7, 9)
 
 
+def test_an_admin_key_made_here_is_the_operators_own_on_the_operator_plan(env: dict[str, str]) -> None:
+    made = json.loads(run(env, "keys", "create", "--name", "me", "--admin", "--json").stdout)
+    assert made["plan"] == "operator"
+    told = run(env, "keys", "create", "--name", "ops", "--admin", "--plan", "starter", "--json")
+    assert json.loads(told.stdout)["plan"] == "starter"  # a plan named wins
+    assert json.loads(run(env, "keys", "create", "--name", "client", "--json").stdout)["plan"] == "starter"
+
+
+def test_keys_create_takes_the_keys_own_queue_cap_and_highest_priority(env: dict[str, str]) -> None:
+    result = run(env, "keys", "create", "--name", "batch", "--max-queued", "5", "--max-priority", "high")
+    assert result.exit_code == 0, result.output
+    (listed,) = json.loads(run(env, "keys", "list", "--json").stdout)
+    assert (listed["max_queued"], listed["max_priority"]) == (5, "high")
+    refused = run(env, "keys", "create", "--name", "me", "--max-priority", "urgent")
+    assert refused.exit_code == 1
+    assert refused.stderr.strip() == "sfumato: max_priority must be one of low, normal, high"
+    assert run(env, "keys", "create", "--name", "me", "--max-queued", "0").exit_code == 2
+
+
 def test_keys_list_never_shows_the_key(env: dict[str, str]) -> None:
     key = json.loads(run(env, "keys", "create", "--name", "me", "--json").stdout)["key"]
     result = run(env, "keys", "list")
@@ -58,7 +78,7 @@ def test_keys_revoke_marks_the_key_revoked(env: dict[str, str]) -> None:
 def test_a_bad_plan_is_one_line_not_a_traceback(env: dict[str, str]) -> None:
     result = run(env, "keys", "create", "--name", "me", "--plan", "gold")
     assert result.exit_code == 1
-    assert result.stderr.strip() == "sfumato: plan must be one of starter, professional, enterprise"
+    assert result.stderr.strip() == "sfumato: plan must be one of starter, professional, enterprise, operator"
 
 
 @pytest.mark.parametrize(
@@ -305,3 +325,23 @@ def test_a_catalogue_file_adds_models_and_a_wrong_one_is_one_line(
     result = run(env | {"SFUMATO_CATALOGUE_FILE": str(catalogue)}, "models", "list")
     assert result.exit_code == 1
     assert result.stderr.strip() == "sfumato: SFUMATO_CATALOGUE_FILE: model 'my-flux', source: Field required"
+
+
+def test_every_command_that_writes_says_which_database(env: dict[str, str]) -> None:
+    database = f"sqlite:///{Path(env['SFUMATO_DATA_DIR']).resolve() / 'sfumato.db'}"
+    created = run(env, "keys", "create", "--name", "me", "--json")
+    assert f"database {database}" in created.stderr
+    assert len(created.stdout.strip().splitlines()) == 1  # stdout stays the one line of JSON
+    key_id = json.loads(created.stdout)["id"]
+    assert f"database {database}" in run(env, "keys", "create", "--name", "you").stderr
+    assert f"database {database}" in run(env, "keys", "revoke", key_id).stdout
+    assert f"database {database}" in run(env, "db", "upgrade").stdout
+
+
+def test_the_database_named_never_shows_its_password(env: dict[str, str], postgres: PostgresServer) -> None:
+    url = postgres.create_database("cli_shown", template=TEMPLATE).replace("postgres@", "postgres:hunter2@")
+    env = env | {"SFUMATO_DATABASE_URL": url}  # the tests' cluster trusts any password
+    for args in (["db", "upgrade"], ["keys", "create", "--name", "me"], ["keys", "list"]):
+        result = run(env, *args)
+        assert result.exit_code == 0, result.output
+        assert "postgres:***@127.0.0.1" in result.output and "hunter2" not in result.output

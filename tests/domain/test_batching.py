@@ -4,9 +4,10 @@ from dataclasses import replace
 
 from sfumato.domain.batching import Pending, batch_key, choose_batch
 from sfumato.domain.families import EMBEDDED
-from sfumato.domain.generation import GenerationRequest, JobParams
+from sfumato.domain.generation import GenerationRequest
 from sfumato.domain.inputs import InputSummary
 from sfumato.domain.models import MODELS
+from sfumato.domain.params import JobParams
 
 
 def params(model: str = "tiny", **fields: object) -> JobParams:

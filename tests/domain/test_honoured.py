@@ -6,9 +6,10 @@ import pytest
 
 from sfumato.domain.errors import InvalidParameter
 from sfumato.domain.families import EMBEDDED
-from sfumato.domain.generation import GenerationRequest, JobParams
+from sfumato.domain.generation import GenerationRequest
 from sfumato.domain.inputs import InputSummary
 from sfumato.domain.models import MODELS
+from sfumato.domain.params import JobParams
 
 
 def test_a_guidance_scale_sent_to_a_model_distilled_without_guidance_is_noted_and_not_used() -> None:

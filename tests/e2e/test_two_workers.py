@@ -28,6 +28,9 @@ def test_two_workers_never_generate_the_same_job(tmp_path: Path) -> None:
         api.wait_ready()
         for worker in workers:
             worker.wait_for_output("ready with tiny")
+        database = f"sqlite:///{(tmp_path / 'data').resolve() / 'sfumato.db'}"
+        for process in (api, *workers):  # each says where it works, so that none is looked for elsewhere
+            assert f"with the database {database}" in process.output()
 
         jobs = [
             api.client.post(

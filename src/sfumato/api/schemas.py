@@ -1,14 +1,20 @@
 """What the native API answers with beside the Image and the Job (sfumato/http/objects.py): lists, deletions,
 the error envelope and event streams as /openapi.json documents them, and the imagine request."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Generic, Literal, Self, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel, Field, field_validator
 
+from sfumato.domain.errors import MissingParameter
 from sfumato.domain.generation import GenerationRequest
+from sfumato.domain.inputs import InputSummary
+from sfumato.domain.loras import Adapter
+from sfumato.domain.models import ModelSpec
 from sfumato.domain.pages import Page
+from sfumato.domain.params import JobParams
+from sfumato.domain.rules import DEFAULT_NAME, NAME_SCHEMA
 
 T = TypeVar("T")
 
@@ -38,10 +44,28 @@ class Deleted(BaseModel):
 
 
 class ImagineRequest(GenerationRequest):
-    """The imagine style's body: `name` and `prompt` required; one image (use POST /v1/jobs for n > 1)."""
+    """The imagine style's body: `prompt` required, and `name` unless `image` is one of the key's images
+    (whose name it keeps, docs/api.md §11); one image (use POST /v1/jobs for n > 1)."""
 
-    name: str = Field(description="a label for the image, up to 200 characters")
+    name: str = Field(
+        DEFAULT_NAME,
+        description="a label for the image, up to 200 characters; required unless `image` is one of this "
+        "key's images, whose name it then keeps",
+        json_schema_extra=NAME_SCHEMA,
+    )
     n: int = Field(1, description="always 1 here")
+
+    def resolve(
+        self,
+        spec: ModelSpec,
+        seed: int,
+        source: InputSummary | None = None,
+        adapters: Sequence[Adapter] = (),
+    ) -> JobParams:
+        # Only once the input is read is it known whether it is one of the key's images, with a name.
+        if "name" not in self.model_fields_set and (source is None or source.source_name is None):
+            raise MissingParameter("name is required", param="name")
+        return super().resolve(spec, seed, source, adapters)
 
     @field_validator("n")
     @classmethod

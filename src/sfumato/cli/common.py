@@ -57,6 +57,13 @@ def settings_from(**flags: object) -> Settings:
         fail(f"invalid setting {field} ({variable}): {problem['msg']}")
 
 
+def database_of(settings: Settings) -> str:
+    """The database a command works in, as it may be shown: without its password."""
+    from sfumato.db.database import shown_url
+
+    return shown_url(settings.database_url)
+
+
 def setup_logging() -> None:
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")  # torchvision notices, weight warnings
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -9,12 +9,15 @@ import typer
 from sfumato.cli.common import (
     ModelsOption,
     app,
+    database_of,
     fail,
     model_flags,
     preflight,
     settings_from,
     setup_logging,
 )
+
+MAKE_A_KEY = "./sfumato keys create --name me --admin"  # the README's command: an operator's key
 
 
 @app.command()
@@ -36,7 +39,8 @@ def serve(
     preflight(settings, runs_model=not no_worker)
     typer.echo(
         f"sfumato: serving {settings.models.replace(',', ', ')} on http://{settings.host}:{settings.port} "
-        f"(data in {settings.data_dir}; make a key with `sfumato keys create --name me`)",
+        f"with the database {database_of(settings)} and the images in {settings.storage_url} "
+        f"(make a key: `{MAKE_A_KEY}`)",
         err=True,
     )
     from sfumato.http.draining import DrainingServer
@@ -83,7 +87,11 @@ def worker(model: ModelsOption = None) -> None:
         serve_probes(settings.host, settings.metrics_port, root.metrics.registry, root.readiness.checks)
     root.start()
     models = ", ".join(root.worker.models)
-    typer.echo(f"sfumato: worker {root.worker.name} on {models}; Ctrl-C to stop", err=True)
+    typer.echo(
+        f"sfumato: worker {root.worker.name} on {models} with the database {database_of(settings)}; "
+        "Ctrl-C to stop",
+        err=True,
+    )
     frozen = False
     while not stop.wait(0.5):
         if root.worker.error:

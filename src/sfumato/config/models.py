@@ -30,6 +30,12 @@ class ModelSettings(BaseSettings):
         "it the least recently used model is unloaded; empty: the device's (a GPU's memory, else the "
         "machine's)",
     )
+    model_switch_seconds: float = Field(
+        60.0,
+        ge=0,
+        description="holding several models: how long another model's oldest queued job may wait while a "
+        'resident model has work before a worker loads it (docs/models.md, "Several models at once")',
+    )
     catalogue_file: str = Field(
         "",
         description="a TOML file of more catalogue entries, one `[models.NAME]` table each (`family`, "

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sfumato.domain.families import CFG, EMBEDDED
-from sfumato.domain.generation import JobParams
 from sfumato.domain.inputs import TEXT
 from sfumato.domain.loras import set_key
+from sfumato.domain.params import JobParams
 
 
 def guidance_mode(guidance_scale: float, guidance: str = CFG) -> str:

@@ -1,5 +1,5 @@
-"""The one generation request every dialect translates into (docs/api.md, "Generation parameters"), and its
-resolved form."""
+"""The one generation request every dialect translates into (docs/api.md, "Generation parameters"); its
+resolved form, what a job stores, is domain.params.JobParams."""
 
 import math
 from collections.abc import Sequence
@@ -15,12 +15,21 @@ from pydantic import (
 )
 
 from sfumato.domain.errors import InvalidParameter
+from sfumato.domain.fairness import NORMAL, Priority
 from sfumato.domain.honoured import check_inputs, check_sides, model_guidance
 from sfumato.domain.inputs import TEXT, InputSummary
 from sfumato.domain.loras import Adapter, LoraUse
 from sfumato.domain.models import ModelSpec
 from sfumato.domain.params import JobParams
-from sfumato.domain.rules import DEFAULT_NAME, MAX_NAME, MAX_PROMPT, ImageCount, Seed
+from sfumato.domain.rules import (
+    DEFAULT_NAME,
+    MAX_NAME,
+    MAX_PROMPT,
+    NAME_SCHEMA,
+    PROMPT_SCHEMA,
+    ImageCount,
+    Seed,
+)
 from sfumato.domain.sizes import SIZE_MAX, SIZE_MIN, SIZE_STEP, size_for_input, valid_side
 from sfumato.domain.styles import STYLES
 
@@ -33,7 +42,7 @@ class GenerationRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    prompt: str = Field(description="what to draw, 1 to 1000 characters")
+    prompt: str = Field(description="what to draw, 1 to 1000 characters", json_schema_extra=PROMPT_SCHEMA)
     negative_prompt: str | None = Field(None, description="what to avoid, up to 1000 characters")
     seed: Seed = Field(None, description="0 to 2147483647; random when absent, always returned")
     width: int = Field(
@@ -58,6 +67,7 @@ class GenerationRequest(BaseModel):
     name: str = Field(
         DEFAULT_NAME,
         description="a label for the images, up to 200 characters; with an `image` of this key, its name",
+        json_schema_extra=NAME_SCHEMA,
     )
     webhook_url: str | None = Field(
         None, description="where to POST the job's end (https; Standard Webhooks signatures)"
@@ -77,6 +87,11 @@ class GenerationRequest(BaseModel):
     )
     previews: bool = Field(
         False, description="add a small picture to each progress event of GET /v1/jobs/{id}/events"
+    )
+    priority: Priority = Field(
+        NORMAL,
+        description="low, normal or high: the order of this key's own queued jobs, up to the plan's "
+        "`max_priority`",
     )
     loras: list[LoraUse] | None = Field(
         None,
@@ -219,5 +234,6 @@ class GenerationRequest(BaseModel):
             family=spec.family,
             guidance=spec.guidance,
             adjusted=adjusted,
+            priority=self.priority,
             loras=tuple(adapters),
         )

@@ -11,7 +11,7 @@ from sfumato.domain.inputs import InputSummary, steps_run
 from sfumato.domain.models import ModelSpec
 
 if TYPE_CHECKING:
-    from sfumato.domain.generation import JobParams
+    from sfumato.domain.params import JobParams
 
 
 def model_guidance(given: float | None, spec: ModelSpec) -> tuple[float, tuple[str, ...]]:

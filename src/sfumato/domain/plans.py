@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, Field
 
 from sfumato.domain.errors import QuotaExceeded
+from sfumato.domain.fairness import PRIORITIES, Priority
 from sfumato.domain.jobs import JobStatus
 from sfumato.domain.keys import ApiKey
 
@@ -21,6 +22,11 @@ class Plan(BaseModel):
     max_streams: int = Field(20, ge=1)  # event streams a key holds open at once, in one API process
     max_loras: int = Field(2, ge=0, le=10)  # LoRA adapters a generation request may use
     lora_storage_bytes: int | None = Field(None, ge=0)  # what a key's own LoRA files may hold; None: no bound
+    # The queue (domain.fairness): a key's share of the workers against other keys waiting, the jobs it
+    # may have queued at once (None: only the service's SFUMATO_MAX_QUEUED_JOBS), its highest priority.
+    queue_weight: float = Field(1.0, gt=0, le=1000)
+    max_queued: int | None = Field(None, ge=1)
+    max_priority: Priority = "normal"
 
 
 DEFAULT_PLANS: dict[str, Plan] = {
@@ -31,6 +37,9 @@ DEFAULT_PLANS: dict[str, Plan] = {
         max_images_per_request=1,
         max_streams=10,
         lora_storage_bytes=1_000_000_000,
+        queue_weight=1,
+        max_queued=100,
+        max_priority="normal",
     ),
     "professional": Plan(
         monthly_images=2000,
@@ -39,6 +48,9 @@ DEFAULT_PLANS: dict[str, Plan] = {
         max_images_per_request=10,
         max_streams=50,
         lora_storage_bytes=10_000_000_000,
+        queue_weight=2,
+        max_queued=500,
+        max_priority="high",
     ),
     "enterprise": Plan(
         monthly_images=5000,
@@ -47,8 +59,23 @@ DEFAULT_PLANS: dict[str, Plan] = {
         max_images_per_request=10,
         max_streams=200,
         lora_storage_bytes=50_000_000_000,
+        queue_weight=4,
+        max_queued=1000,
+        max_priority="high",
+    ),
+    # The operator's own keys (admin keys made at the command line): no quota, the most images a request
+    # the service makes; the rates only stop a runaway script, far past what a person or a GPU does.
+    "operator": Plan(
+        monthly_images=None,
+        requests_per_minute=1000,
+        reads_per_minute=60000,
+        max_images_per_request=10,
+        max_streams=1000,
+        queue_weight=4,
+        max_priority="high",
     ),
 }
+OPERATOR_PLAN = "operator"  # what `sfumato keys create --admin` gives unless `--plan` says otherwise
 
 
 class KeyTerms(Protocol):
@@ -57,9 +84,15 @@ class KeyTerms(Protocol):
     @property
     def plan(self) -> str: ...
     @property
+    def is_admin(self) -> bool: ...
+    @property
     def rpm(self) -> int | None: ...
     @property
     def monthly_images(self) -> int | None: ...
+    @property
+    def max_queued(self) -> int | None: ...
+    @property
+    def max_priority(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -74,6 +107,9 @@ class Limits:
     max_streams: int
     max_loras: int = 2
     lora_storage_bytes: int | None = None
+    queue_weight: float = 1.0
+    max_queued: int | None = None
+    max_priority: str = "normal"
 
     @classmethod
     def of(cls, key: KeyTerms, plans: dict[str, Plan]) -> "Limits":
@@ -89,6 +125,10 @@ class Limits:
             max_streams=plan.max_streams,
             max_loras=plan.max_loras,
             lora_storage_bytes=plan.lora_storage_bytes,
+            queue_weight=plan.queue_weight,
+            max_queued=key.max_queued if key.max_queued is not None else plan.max_queued,
+            # Admin keys are the operator's: any priority.
+            max_priority=PRIORITIES[-1] if key.is_admin else key.max_priority or plan.max_priority,
         )
 
 

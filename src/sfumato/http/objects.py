@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field, PlainSerializer
 
 from sfumato.domain.images import Image
 from sfumato.domain.loras import Lora
-from sfumato.services.generation import JobView
+from sfumato.services.views import JobView
 
 
 def iso_z(value: datetime) -> str:
@@ -90,6 +90,12 @@ class JobPublic(BaseModel):
         description="what the job does not do as asked: text beyond the encoders' 77 tokens, a negative "
         "prompt without guidance"
     )
+    queue_position: int | None = Field(
+        None, description="while queued: the jobs that run before it (0: the next); null in lists"
+    )
+    estimated_start_at: Timestamp | None = Field(
+        None, description="while queued: when it may start, at the rate jobs started in the last minute"
+    )
 
     @classmethod
     def of(cls, view: JobView, base_url: str) -> "JobPublic":
@@ -107,6 +113,8 @@ class JobPublic(BaseModel):
             error=error,
             # The engine's findings once it ran; until then what the parameters alone tell.
             warnings=job.warnings if job.warnings is not None else job.params.notes(),
+            queue_position=view.place.position if view.place else None,
+            estimated_start_at=view.place.estimated_start_at if view.place else None,
         )
 
 

@@ -10,7 +10,7 @@ from PIL.Image import Image
 from PIL.PngImagePlugin import PngInfo
 
 from sfumato import __version__
-from sfumato.domain.generation import JobParams
+from sfumato.domain.params import JobParams
 
 CONTENT_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
 _EXIF_DESCRIPTION = 0x010E  # ImageDescription

@@ -133,7 +133,7 @@ def build_api_root(
     queue = parts.job_queue(settings, db, clock)
     jobs, images = JobStore(db), ImageStore(db)
     events = JobEvents()
-    metrics = Metrics(jobs)
+    metrics = Metrics(jobs, clock)
     embedded = None
     if worker:
         embedded = parts.worker(

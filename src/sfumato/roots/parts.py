@@ -90,6 +90,7 @@ def worker(
             encode_threads=settings.encode_threads,
             png_compress_level=settings.png_compress_level,
             model_memory=model_memory(settings),
+            switch_after_seconds=settings.model_switch_seconds,
         ),
         on_finished=on_finished,
         metrics=metrics,

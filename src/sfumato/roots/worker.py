@@ -47,7 +47,7 @@ def build_worker_root(
     credentials = checked_credentials(settings)  # a certificate that cannot sign stops the start
     catalogue = catalogue_of(settings)
     db = open_database(settings, autocheckpoint=AUTOCHECKPOINT_PAGES)
-    metrics = Metrics(JobStore(db))
+    metrics = Metrics(JobStore(db), clock)
     storage = checked_storage(settings)
     worker = parts.worker(
         settings,

@@ -4,38 +4,42 @@ import asyncio
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
-from dataclasses import dataclass
 
 import anyio
 
 from sfumato.db import idempotency as remembered
-from sfumato.db import usage
+from sfumato.db import places, usage
 from sfumato.db.database import Database, Transaction, WriteConflict
-from sfumato.db.jobs import JobStore, JobWithImages, with_images_in
+from sfumato.db.jobs import JobStore
+from sfumato.db.places import QueuePlaces
 from sfumato.db.queue import JobQueue
 from sfumato.domain.catalogue import Catalogue
 from sfumato.domain.clock import Clock
 from sfumato.domain.content_policy import ContentPolicy
 from sfumato.domain.errors import (
-    IdempotencyKeyReused,
     InvalidParameter,
     ModelUnavailable,
     NotFound,
     Overloaded,
     PlanForbidden,
+    QueueFull,
 )
-from sfumato.domain.generation import GenerationRequest, JobParams
-from sfumato.domain.idempotency import KEPT_FOR, Idempotency
+from sfumato.domain.fairness import check_priority
+from sfumato.domain.generation import GenerationRequest
+from sfumato.domain.idempotency import Idempotency
 from sfumato.domain.ids import new_id
-from sfumato.domain.images import Image
 from sfumato.domain.jobs import Job, JobStatus
 from sfumato.domain.keys import ApiKey
 from sfumato.domain.loras import Adapter, LoraUse
 from sfumato.domain.models import ModelSpec
 from sfumato.domain.pages import Page
+from sfumato.domain.params import JobParams
 from sfumato.domain.plans import Limits, month_of, quota_exceeded
 from sfumato.services.events import JobEvents
 from sfumato.services.inputs import InputService
+from sfumato.services.places import PlaceService
+from sfumato.services.replays import replay
+from sfumato.services.views import JobView
 from sfumato.storage import Storage
 from sfumato.webhooks.guard import check_url
 
@@ -47,20 +51,8 @@ class _Raced(Exception):
     """Inside submit's transaction: an identical request with the same key committed first."""
 
 
-@dataclass(frozen=True)
-class JobView:
-    job: Job
-    images: list[Image]
-    replayed: bool = False  # found by its idempotency key, not created now
-
-    @property
-    def status(self) -> JobStatus:
-        return self.job.status
-
-    @classmethod
-    def of(cls, found: JobWithImages, replayed: bool = False) -> "JobView":
-        job, images = found
-        return cls(job, images, replayed)
+class _Full(Exception):
+    """Inside submit's transaction: the key has as many jobs queued as it may."""
 
 
 class GenerationService:
@@ -104,6 +96,7 @@ class GenerationService:
         self.on_submit = on_submit
         self.unavailable = unavailable  # why this process's own worker cannot generate, if it cannot
         self.loras = loras
+        self.places = PlaceService(QueuePlaces(db), clock)
 
     def submit(
         self,
@@ -120,7 +113,7 @@ class GenerationService:
         An input picture is read and checked first (services.inputs: `alpha_mask` lets a transparent one
         be its own mask), and stored beside the job before the job is queued; a request refused after
         that removes it again, so a refused request stores nothing."""
-        if idempotency is not None and (earlier := self._replay(key, idempotency)) is not None:
+        if idempotency is not None and (earlier := replay(self.db, self.clock, key, idempotency)) is not None:
             return earlier
         model = request.model or self.served[0]
         spec = self.catalogue.get(model)
@@ -136,6 +129,7 @@ class GenerationService:
                 f"image{'s' if limits.max_images_per_request > 1 else ''} a request",
                 param="n",
             )
+        check_priority(request.priority, limits.max_priority, limits.plan)
         self.policy.check(request.prompt)
         if request.loras and self.loras is None:
             raise InvalidParameter("this server takes no LoRA adapters", param="loras")
@@ -160,25 +154,40 @@ class GenerationService:
         except BaseException as error:
             if inputs is not None:
                 self.inputs.discard(job_id)
+            if isinstance(error, _Full):  # nothing was stored or charged
+                raise QueueFull(
+                    f"this key has {limits.max_queued} jobs queued, the most it may; send more as they start",
+                    retry_after=self.places.retry_after(key.id),
+                ) from None
             if not isinstance(error, _Raced | WriteConflict):
                 raise
             # A concurrent twin holds the key now (PostgreSQL: its insert won the unique key).
             assert idempotency is not None
-            if (earlier := self._replay(key, idempotency)) is None:
+            if (earlier := replay(self.db, self.clock, key, idempotency)) is None:
                 raise
             return earlier
         self.on_submit()
-        return JobView(job, [])
+        return JobView(job, [], place=self.places.place_of(job))
 
     def _enqueue(
         self, key: ApiKey, job_id: str, params: JobParams, limits: Limits, idempotency: Idempotency | None
     ) -> Job:
         """The job, its quota charge and its idempotency key, in one transaction."""
         with self.db.write() as tx:
-            if idempotency is not None and self._replay(key, idempotency, tx) is not None:
+            if idempotency is not None and replay(self.db, self.clock, key, idempotency, tx) is not None:
                 raise _Raced()  # a twin committed first
             month = self._charge(tx, key, limits, params.n)
-            job = self.queue.add(tx, job_id=job_id, key_id=key.id, params=params, charged_month=month)
+            # After the charge, whose row lock makes a key's submissions take turns: the count is exact.
+            if limits.max_queued is not None and places.queued_of(tx, key.id) >= limits.max_queued:
+                raise _Full()
+            job = self.queue.add(
+                tx,
+                job_id=job_id,
+                key_id=key.id,
+                params=params,
+                charged_month=month,
+                weight=limits.queue_weight,
+            )
             if idempotency is not None:
                 remembered.remember(
                     tx, key.id, idempotency.key, idempotency.fingerprint, job.id, self.clock.now()
@@ -193,42 +202,16 @@ class GenerationService:
             raise quota_exceeded(limits.monthly_images, usage.used(tx, key.id, month), images, now)
         return month
 
-    def _replay(self, key: ApiKey, idempotency: Idempotency, tx: Transaction | None = None) -> JobView | None:
-        """The job an earlier request with this key created; IdempotencyKeyReused if that request was
-        another one. Only inside a write (`tx`) is a key found expired, or whose job is gone, freed."""
-        if tx is None:
-            with self.db.read() as own:
-                return self._lookup(key, idempotency, own, writing=False)
-        return self._lookup(key, idempotency, tx, writing=True)
-
-    def _lookup(
-        self, key: ApiKey, idempotency: Idempotency, tx: Transaction, *, writing: bool
-    ) -> JobView | None:
-        now = self.clock.now()
-        found = remembered.find(tx, key.id, idempotency.key)
-        if found is None:
-            return None
-        if found.created_at <= now - KEPT_FOR:  # expired: the key is free again
-            if writing:
-                remembered.forget(tx, key.id, idempotency.key)
-            return None
-        if found.fingerprint != idempotency.fingerprint:
-            raise IdempotencyKeyReused("this idempotency key was already used with another request")
-        job = with_images_in(tx, found.job_id, now)
-        if job is None:  # the job was deleted since: the key is free again
-            if writing:
-                remembered.forget(tx, key.id, idempotency.key)
-            return None
-        return JobView.of(job, replayed=True)
-
     def get(self, key: ApiKey, job_id: str) -> JobView:
         return self.view(key.id, job_id)
 
     def view(self, key_id: str, job_id: str) -> JobView:
+        """The job; while it is queued, with its place (services.places)."""
         found = self.jobs.get(key_id, job_id, self.clock.now())
         if found is None:
             raise NotFound(f"no job {job_id!r}")
-        return JobView.of(found)
+        job, images = found
+        return JobView(job, images, place=self.places.place_of(job))
 
     def list_jobs(
         self, key: ApiKey, *, limit: int, after: str | None, status: JobStatus | None

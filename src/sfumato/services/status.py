@@ -1,5 +1,5 @@
-"""How the service stands, for the admin pages: jobs by status, images a second, and the workers the
-database has seen (those holding jobs now, and those that ended one in the last minutes)."""
+"""How the service stands, for the admin pages: jobs by status, images a second, the queue by plan, and the
+workers the database has seen (those holding jobs now, and those that ended one in the last minutes)."""
 
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -14,10 +14,20 @@ RATE_WINDOW = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
+class PlanQueue:
+    """The queued jobs of one plan's keys."""
+
+    plan: str
+    jobs: int
+    oldest_wait_seconds: float
+
+
+@dataclass(frozen=True)
 class Overview:
     counts: dict[str, int]
     images_per_second: float
     workers: list[WorkerSeen]
+    queue: list[PlanQueue]  # by plan, the plans with jobs waiting
 
 
 class ServiceStatus:
@@ -29,8 +39,12 @@ class ServiceStatus:
     def overview(self) -> Overview:
         now = self.clock.now()
         made = self.images.made_since(now - RATE_WINDOW)
+        queue = [
+            PlanQueue(plan, jobs, max(0.0, (now - oldest).total_seconds()))
+            for plan, (jobs, oldest) in sorted(self.jobs.queued_by_plan().items())
+        ]
         return Overview(
-            self.jobs.counts(), made / RATE_WINDOW.total_seconds(), self.jobs.workers(now - RECENT)
+            self.jobs.counts(), made / RATE_WINDOW.total_seconds(), self.jobs.workers(now - RECENT), queue
         )
 
     def images_per_day(self, key_id: str) -> list[tuple[date, int]]:

@@ -1,13 +1,13 @@
 """The claimer: what the worker takes from the queue, and when.
 
-A batch is the oldest queued job and the compatible ones whose images fit (domain.batching); after a batch
-of LoRA adapters, more of the same adapters first, a few batches in a row at most (`batching.preferred`),
-since they are loaded here. Under
-load (the last batch held several jobs) a batch that is not full waits a few milliseconds for more
-compatible jobs; a lone client's request starts at once. How long to wait is decided by two pure
-functions, `top_up_seconds` and `next_wait`, tested without threads. While a batch runs its last
-step, the next one is claimed on the claimer's own thread, so the database's turn overlaps the GPU's.
-Every few seconds the claim also requeues jobs whose workers vanished.
+A batch is the next queued job of the models it serves, in the queue's fair order (db.claims), and the
+compatible ones whose images fit (domain.batching); after a batch of LoRA adapters, more of the same adapters
+first, a few batches in a row at most (`batching.preferred`), since they are loaded here. Under load (the
+last batch held several jobs) a batch that is not full waits a few milliseconds for more compatible jobs; a
+lone client's request starts at once. How long to wait is decided by two pure functions, `top_up_seconds`
+and `next_wait`, tested without threads. While a batch runs its last step, the next one is claimed on the
+claimer's own thread, so the database's turn overlaps the GPU's. Every few seconds the claim also requeues
+jobs whose workers vanished.
 """
 
 import logging
@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
+from sfumato.db.claims import ANY, Wanted
 from sfumato.db.queue import JobQueue
 from sfumato.domain import batching
 from sfumato.domain.errors import SfumatoError
@@ -73,6 +74,8 @@ class Claimer:
         self._last_batch_jobs = 0
         self._last_key: str | None = None  # the last batch's (domain.batching.preferred)
         self._preferred_runs = 0
+        # The models it takes jobs of, and which it has loaded now: the worker says, once its engine is up.
+        self.wanted: Callable[[], Wanted] = lambda: ANY
 
     def next_batch(self) -> list[Held]:
         """The batch claimed ahead while the last one finished denoising, or a fresh claim; nothing once
@@ -156,7 +159,7 @@ class Claimer:
         jobs = self.queue.claim_batch(self.owner, self.budget, batch_key=wanted) if wanted else []
         self._preferred_runs = self._preferred_runs + 1 if jobs else 0
         if not jobs:
-            jobs = self.queue.claim_batch(self.owner, self.budget)
+            jobs = self.queue.claim_batch(self.owner, self.budget, wanted=self.wanted())
         self._last_key = jobs[0].batch_key if jobs else None
         return jobs
 

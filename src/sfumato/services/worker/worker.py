@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sfumato.db.claims import Wanted
 from sfumato.db.queue import JobQueue
 from sfumato.domain.clock import Clock
 from sfumato.engine.base import Engine
@@ -43,6 +44,7 @@ class WorkerOptions:
     encode_threads: int = 2
     png_compress_level: int = 4
     model_memory: Callable[[], int | None] = lambda: None  # bytes the models may hold; None: no bound
+    switch_after_seconds: float | None = None  # holding several: when a model not loaded is worth a switch
 
 
 class Worker:
@@ -76,6 +78,7 @@ class Worker:
         self.metrics.watch_models(lambda: self.engines.models, self.engines.resident)
         self._adapter_events = AdapterCounters(self.metrics)
         self.ready = threading.Event()
+        self.options = options
         self.error: str | None = None  # why the engine could not start
 
         self._stopping = threading.Event()  # the batch in hand stops at its next step
@@ -172,6 +175,9 @@ class Worker:
             self.error = f"the model could not start: {type(error).__name__}: {error}"
             log.exception("worker %s: %s", self.name, self.error)
             return
+        switch_after, engines = self.options.switch_after_seconds, self.engines
+        # Only its models' jobs, those it has loaded first (db.claims), as they are at each claim.
+        self._claimer.wanted = lambda: Wanted(engines.models, engines.resident(), switch_after)
         self.ready.set()
         log.info("worker %s: ready with %s; serves %s", self.name, default.spec.name, ", ".join(self.models))
         while not self._draining.is_set():

@@ -7,18 +7,21 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from sfumato.domain.errors import InvalidParameter, SfumatoError
+from sfumato.domain.errors import SfumatoError
 from sfumato.domain.generation import GenerationRequest
 from sfumato.domain.models import ModelSpec
 from sfumato.domain.plans import PlanBook
+from sfumato.domain.rules import MAX_SEED
 from sfumato.domain.styles import STYLES
 from sfumato.http.deps import AccessDep, GenerationDep, PlansDep, SettingsDep
 from sfumato.http.errors import status_of, validation_error
 from sfumato.http.objects import JobPublic, access_url
 from sfumato.http.threads import in_thread
 from sfumato.services.access import Access
-from sfumato.services.generation import JobView
+from sfumato.services.views import JobView
+from sfumato.web.forms import decimal, whole_number
 from sfumato.web.pages import Form, Page, SignedIn
+from sfumato.web.retry import with_retry_after
 from sfumato.web.snippets import request_body, snippets
 
 router = APIRouter()
@@ -82,14 +85,13 @@ def request_of(fields: dict[str, str]) -> GenerationRequest:
     for name in ("prompt", "negative_prompt", "style", "format", "name"):
         if fields.get(name, "").strip():
             values[name] = fields[name]
-    for name in (*INTEGERS, "guidance_scale"):
-        text = fields.get(name, "").strip()
-        if not text or (name == "seed" and fields.get("random_seed")):
+    for name in INTEGERS:
+        if name == "seed" and fields.get("random_seed"):
             continue
-        try:
-            values[name] = float(text) if name == "guidance_scale" else int(text)
-        except ValueError:
-            raise InvalidParameter(f"{name} must be a number", param=name) from None
+        if (number := whole_number(fields, name, 0, MAX_SEED)) is not None:  # the request checks its range
+            values[name] = number
+    if (guidance := decimal(fields, "guidance_scale")) is not None:
+        values["guidance_scale"] = guidance
     values.setdefault("prompt", "")
     try:
         return GenerationRequest.model_validate(values)
@@ -117,9 +119,24 @@ async def generate(
         view = await in_thread(generation.submit, key, request)
     except SfumatoError as error:
         field = f" ({error.param})" if error.param else ""
-        notice = f"{error.message}{field}"
-        return _playground(page, spec, plans, shown, notice=notice, status=status_of(error)[0])
+        refused = _playground(
+            page, spec, plans, shown, notice=f"{error.message}{field}", status=status_of(error)[0]
+        )
+        return with_retry_after(refused, error)
     return page.redirect(f"/jobs/{view.job.id}")
+
+
+def waiting_text(job: dict[str, Any]) -> str:
+    """A queued job's place in words (static/js/job.js writes the same from the `queued` events)."""
+    if job["queue_position"] is None:
+        return "Waiting for a worker"
+    ahead = job["queue_position"]
+    text = (
+        "Next in the queue" if ahead == 0 else f"{ahead} job{'s' if ahead > 1 else ''} before it in the queue"
+    )
+    if job["estimated_start_at"]:
+        text += f"; expected to start by {job['estimated_start_at']}"
+    return text
 
 
 def job_context(page: Page, view: JobView) -> dict[str, Any]:
@@ -133,7 +150,7 @@ def job_context(page: Page, view: JobView) -> dict[str, Any]:
         "title": f"Job {view.job.id}",
         "job": job,
         "ended": view.status.is_terminal(),
-        "step_text": "Waiting for a worker" if view.status == "queued" else f"Step {done} of {total}",
+        "step_text": waiting_text(job) if view.status == "queued" else f"Step {done} of {total}",
         "again": {name: str(value) for name, value in again.items()},
         "snippets": snippets(view.job.params, page.base_url),
         "params_json": json.dumps(view.job.params.public(), indent=2, ensure_ascii=False),

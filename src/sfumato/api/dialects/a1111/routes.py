@@ -14,6 +14,7 @@ from sfumato.api.dialects.a1111.schemas import ImagesResponse, Img2ImgRequest, T
 from sfumato.api.dialects.a1111.serving import CLIENT, Serving
 from sfumato.api.dialects.a1111.translate import plan
 from sfumato.domain.errors import InvalidParameter
+from sfumato.domain.jobs import JobStatus
 from sfumato.http.threads import in_thread
 
 router = APIRouter(prefix="/sdapi/v1", tags=["automatic1111"])
@@ -145,8 +146,13 @@ async def progress(
         }
     job = active[0]
     steps = job.params.steps_to_run()
-    elapsed = (serving.clock.now() - (job.started_at or job.created_at)).total_seconds()
-    done = max(job.progress, 0.01)
+    now = serving.clock.now()
+    elapsed = (now - (job.started_at or job.created_at)).total_seconds()
+    eta = max(0.0, elapsed / max(job.progress, 0.01) - elapsed)
+    if job.status == JobStatus.QUEUED:  # until its estimated start (0 when none can be made)
+        place = await in_thread(serving.generation.places.place_of, job)
+        start = place.estimated_start_at if place is not None else None
+        eta = max(0.0, (start - now).total_seconds()) if start is not None else 0.0
     state = catalog.IDLE_STATE | {
         "job": job.id,
         "job_count": len(active),
@@ -157,7 +163,7 @@ async def progress(
     preview = None if skip_current_image else job.preview
     return {
         "progress": job.progress,
-        "eta_relative": max(0.0, elapsed / done - elapsed),
+        "eta_relative": eta,
         "state": state,
         "current_image": preview,
         "textinfo": None,

@@ -22,9 +22,18 @@ router = APIRouter(tags=["openai"])
 
 
 def _multipart(fields: dict[str, Any], required: tuple[str, ...]) -> dict[str, Any]:
-    """The OpenAPI description of a multipart body: which parts are files, which are values."""
+    """The OpenAPI description of a multipart body: which parts are files, which are values; a value's
+    choices and bounds are the edit request's own (`response_format` one of two, `prompt` not empty)."""
+    model = OpenAIEditRequest.model_json_schema()["properties"]
+
+    def value(name: str, kind: str) -> dict[str, Any]:
+        described = model.get(name, {})
+        choices = [item["enum"] for item in described.get("anyOf", [described]) if "enum" in item]
+        bounds = {bound: described[bound] for bound in ("minLength", "maxLength") if bound in described}
+        return {"type": kind} | ({"enum": choices[0]} if choices else {}) | bounds
+
     properties = {
-        name: {"type": "string", "format": "binary"} if name in (*IMAGE_FIELDS, "mask") else {"type": kind}
+        name: {"type": "string", "format": "binary"} if name in (*IMAGE_FIELDS, "mask") else value(name, kind)
         for name, kind in fields.items()
     }
     schema = {"type": "object", "properties": properties, "required": list(required)}

@@ -1,7 +1,7 @@
 """LoRA adapters (docs/api.md §16): a key's own and the operator's shared ones, each a file in the store.
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0017
+Revises: 0015
 Create Date: 2026-12-07
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0015"
-down_revision: str | None = "0014"
+revision: str = "0017"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
