@@ -14,10 +14,11 @@ from sfumato.domain.loras import KOHYA, PEFT
 
 # The end of a tensor's name: which half of a module's pair it is (A: down, B: up), or its alpha.
 _PARTS = re.compile(
-    r"^(?P<module>.+?)\.(?P<part>lora_A|lora_B|lora\.down|lora\.up|lora_down|lora_up)(\.[\w-]+)?\.weight$"
+    r"^(?P<module>.+?)\.(?P<part>lora_A|lora_B|lora\.down|lora\.up|lora_down|lora_up|lora_linear_layer\.down"
+    r"|lora_linear_layer\.up)(\.[\w-]+)?\.weight$"
 )
 _ALPHA = re.compile(r"^(?P<module>.+)\.alpha$")
-_DOWN = ("lora_A", "lora.down", "lora_down")
+_DOWN = ("lora_A", "lora.down", "lora_down", "lora_linear_layer.down")
 
 # Per family: each component's prefix in the diffusers/PEFT layout and in kohya's, and the modules (the
 # start of a module's path) a LoRA of that family may touch there.
@@ -25,7 +26,9 @@ _SDXL_UNET = r"(down_blocks|up_blocks|mid_block|conv_in|conv_out|time_embedding|
 _SDXL_UNET_KOHYA = (
     r"(down_blocks|up_blocks|mid_block|input_blocks|middle_block|output_blocks|time_embed|label_emb)"
 )
-_CLIP = r"text_model"
+# CLIP's modules, under `text_model.` as its checkpoints name them (transformers 5's own modules drop it).
+_CLIP = r"(text_model\.)?(encoder|embeddings|final_layer_norm)"
+_CLIP_KOHYA = r"text_model_(encoder|embeddings|final_layer_norm)"
 _FLUX = (
     r"(transformer_blocks|single_transformer_blocks|x_embedder|context_embedder|time_text_embed|norm_out"
     r"|proj_out)"
@@ -38,17 +41,17 @@ _SD3_KOHYA = r"(joint_blocks|x_embedder|context_embedder|t_embedder|y_embedder|f
 LAYOUTS: dict[str, dict[str, tuple[str, str, str, str]]] = {
     "sdxl": {
         "unet": ("unet.", _SDXL_UNET + r"\.", "lora_unet_", _SDXL_UNET_KOHYA + "_"),
-        "text_encoder": ("text_encoder.", _CLIP + r"\.", "lora_te1_", _CLIP + "_"),
-        "text_encoder_2": ("text_encoder_2.", _CLIP + r"\.", "lora_te2_", _CLIP + "_"),
+        "text_encoder": ("text_encoder.", _CLIP + r"\.", "lora_te1_", _CLIP_KOHYA + "_"),
+        "text_encoder_2": ("text_encoder_2.", _CLIP + r"\.", "lora_te2_", _CLIP_KOHYA + "_"),
     },
     "flux": {
         "transformer": ("transformer.", _FLUX + r"\.", "lora_unet_", _FLUX_KOHYA + "_"),
-        "text_encoder": ("text_encoder.", _CLIP + r"\.", "lora_te1_", _CLIP + "_"),
+        "text_encoder": ("text_encoder.", _CLIP + r"\.", "lora_te1_", _CLIP_KOHYA + "_"),
     },
     "sd3": {
         "transformer": ("transformer.", _SD3 + r"\.", "lora_unet_", _SD3_KOHYA + "_"),
-        "text_encoder": ("text_encoder.", _CLIP + r"\.", "lora_te1_", _CLIP + "_"),
-        "text_encoder_2": ("text_encoder_2.", _CLIP + r"\.", "lora_te2_", _CLIP + "_"),
+        "text_encoder": ("text_encoder.", _CLIP + r"\.", "lora_te1_", _CLIP_KOHYA + "_"),
+        "text_encoder_2": ("text_encoder_2.", _CLIP + r"\.", "lora_te2_", _CLIP_KOHYA + "_"),
     },
 }
 # What a file's metadata says of its architecture (kohya-ss's `ss_base_model_version`, the Stability

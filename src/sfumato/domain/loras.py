@@ -60,7 +60,7 @@ class Lora:
 
     @property
     def short_hash(self) -> str:
-        """AUTOMATIC1111's short hash of a network file: the first 12 hex digits of its sha256."""
+        """The first 12 hex digits of the file's sha256, as long as AUTOMATIC1111's short hashes."""
         return self.sha256[:12]
 
 

@@ -179,7 +179,8 @@ class LoraService:
         self, key: ApiKey, uses: Sequence[LoraUse] | None, spec: ModelSpec, limits: Limits
     ) -> tuple[Adapter, ...]:
         """A request's `loras` as its job's adapters: each the key's own or shared, of the model's family,
-        at most the plan's; InvalidParameter naming `loras` otherwise."""
+        at most the plan's; NotFound naming `loras` for one the key cannot see, InvalidParameter (or
+        PlanForbidden, past the plan's count) otherwise."""
         if not uses:
             return ()
         check_uses(uses, limits.max_loras, limits.plan)
@@ -189,8 +190,8 @@ class LoraService:
         adapters = []
         for use in uses:
             lora = found.get(use.ref)
-            if lora is None:
-                raise InvalidParameter(f"no LoRA {use.ref!r}: GET /v1/loras lists this key's", param="loras")
+            if lora is None:  # as an image id of another key's (services.inputs): not found
+                raise NotFound(f"no LoRA {use.ref!r}: GET /v1/loras lists this key's", param="loras")
             adapters.append(resolved(lora, use.weight, spec.family, spec.name))
         if len({adapter.id for adapter in adapters}) < len(adapters):
             raise InvalidParameter("each LoRA may appear once in loras", param="loras")
