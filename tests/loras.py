@@ -92,3 +92,18 @@ def header_only(tensors: dict[str, list[int]]) -> bytes:
 def length_prefixed(header: bytes) -> bytes:
     """A file that starts as safetensors does (an 8-byte header length) but whose header is not JSON."""
     return struct.pack("<Q", len(header)) + header
+
+
+@cache
+def kohya_lora(seed: int = 1) -> bytes:
+    """`tiny_lora(seed)` in kohya-ss's key layout (`lora_unet_…`, `lora_down`/`lora_up`, an alpha each), as
+    AUTOMATIC1111's users download them; diffusers' own `convert_state_dict_to_kohya` writes it."""
+    from diffusers.utils import convert_state_dict_to_kohya
+    from safetensors.torch import load
+
+    diffusers_keys = load(tiny_lora(seed))
+    peft = {
+        name.replace(".lora.down.", ".lora_A.").replace(".lora.up.", ".lora_B."): tensor
+        for name, tensor in diffusers_keys.items()
+    }
+    return save(convert_state_dict_to_kohya(peft))

@@ -78,11 +78,15 @@ class NamedAdapters:
             adapter_name=file.id,
             use_safetensors=True,
         )
+        if file.id not in self._present():  # diffusers skips keys no module of this model has
+            raise GenerationFailed("none of its weights name a module of this model")
         self._held.add(file.id)
 
+    def _present(self) -> set[str]:
+        return {name for names in self.pipe.get_list_adapters().values() for name in names}
+
     def unload(self, adapter_id: str) -> None:
-        present = {name for names in self.pipe.get_list_adapters().values() for name in names}
-        if adapter_id in present:  # a load that failed half-way may have left part of it
+        if adapter_id in self._present():  # a load that failed half-way may have left part of it
             self.pipe.delete_adapters(adapter_id)
         self._held.discard(adapter_id)
 
