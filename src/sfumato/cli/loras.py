@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from sfumato.cli.common import app, fail, settings_from
+from sfumato.cli.common import app, database_of, fail, settings_from
 from sfumato.domain.errors import SfumatoError
+from sfumato.domain.loras import Lora
 
 if TYPE_CHECKING:
     from sfumato.roots.commands import CommandRoot
@@ -46,11 +47,14 @@ def loras_add(
         fail(f"cannot read {file}: {error.strerror}")
     finally:
         root.close()
+    where = f"in the database {database_of(root.settings)} and the store {root.settings.storage_url}"
     if as_json:
         typer.echo(json.dumps(_shown(lora)))
+        typer.echo(f"sfumato: LoRA {lora.id} stored {where}", err=True)
         return
     whose = "shared with every key" if lora.shared else f"for key {lora.key_id}"
     typer.echo(f"{lora.id} {lora.name}: {lora.family}, rank {lora.rank}, {lora.size} bytes, {whose}")
+    typer.echo(f"sfumato: stored {where}", err=True)
 
 
 @loras_app.command("list")
@@ -82,13 +86,13 @@ def loras_delete(lora_id: Annotated[str, typer.Argument(help="a shared LoRA's id
         fail(error.message)
     finally:
         root.close()
-    typer.echo(f"deleted {lora.id} ({lora.name})")
+    typer.echo(f"deleted {lora.id} ({lora.name}) in the database {database_of(root.settings)}")
 
 
-def _shown(lora: object) -> dict[str, object]:
+def _shown(lora: Lora) -> dict[str, object]:
     from sfumato.http.objects import LoraPublic
 
-    return LoraPublic.of(lora).model_dump(mode="json")  # type: ignore[arg-type]
+    return LoraPublic.of(lora).model_dump(mode="json")
 
 
 def _root() -> "CommandRoot":
