@@ -58,6 +58,11 @@ def pixels(data: bytes) -> np.ndarray:
 
 def job_image(app: Live, headers: dict[str, str], **body: object) -> np.ndarray:
     """Make one image through POST /v1/jobs, and its pixels."""
+    return pixels(job_file(app, headers, **body))
+
+
+def job_file(app: Live, headers: dict[str, str], **body: object) -> bytes:
+    """Make one image through POST /v1/jobs, and its file."""
     request = {"prompt": PROMPT, "seed": SEED, **SMALL} | body
     job = app.client.post("/v1/jobs", json=request, headers=headers)
     assert job.status_code == 202, job.text
@@ -67,7 +72,7 @@ def job_image(app: Live, headers: dict[str, str], **body: object) -> np.ndarray:
     )
     assert done["status"] == "succeeded", done
     (image,) = done["images"]
-    return pixels(app.client.get(f"/v1/images/{image['id']}/content", headers=headers).content)
+    return app.client.get(f"/v1/images/{image['id']}/content", headers=headers).content
 
 
 def test_a_lora_changes_the_image_and_at_weight_0_gives_the_image_without_it(
@@ -88,13 +93,16 @@ def test_two_loras_combine(app: Live, owner: dict[str, str]) -> None:
     assert np.abs(both - ink).mean() > 5 and np.abs(both - moss).mean() > 5
 
 
-def test_a_job_says_which_loras_ran_at_which_weight(app: Live, owner: dict[str, str]) -> None:
+def test_a_job_and_its_files_say_which_loras_ran_at_which_weight(app: Live, owner: dict[str, str]) -> None:
     ink = app.client.get("/v1/loras", headers=owner).json()["data"]
     ink_id = next(lora["id"] for lora in ink if lora["name"] == "ink")
     job = app.client.post(
         "/v1/jobs", json={"prompt": "x", **SMALL, "loras": [{"id": ink_id, "weight": 0.5}]}, headers=owner
     ).json()
-    assert job["params"]["loras"] == [{"id": ink_id, "name": "ink", "weight": 0.5}]
+    ran = [{"id": ink_id, "name": "ink", "weight": 0.5}]
+    assert job["params"]["loras"] == ran
+    made = Image.open(io.BytesIO(job_file(app, owner, loras=[{"name": "ink", "weight": 0.5}])))
+    assert json.loads(made.text["parameters"])["loras"] == ran  # type: ignore[attr-defined]
     plain = app.client.post("/v1/jobs", json={"prompt": "x", **SMALL}, headers=owner).json()
     assert "loras" not in plain["params"]
 
@@ -139,6 +147,26 @@ def test_the_same_request_through_every_dialect_gives_the_same_image(
     assert info["prompt"] == f"{PROMPT}<lora:ink:0.8>"  # as sent, as AUTOMATIC1111's info shows it
     sha = app.client.get("/sdapi/v1/loras", headers=owner).json()[0]["metadata"]["sshs_model_hash"]
     assert f'Lora hashes: "ink: {sha[:12]}"' in info["infotexts"][0]
+
+
+def test_the_synchronous_style_takes_loras_as_the_native_request_does(
+    app: Live, owner: dict[str, str]
+) -> None:
+    """Its sizes start at 512 and its `style` defaults to a preset, so the native request says the same."""
+    use = [{"name": "moss", "weight": 1.2}]
+    answer = app.client.post(
+        "/api/generate-image",
+        json={"prompt": PROMPT, "seed": SEED, "width": 512, "height": 512, "loras": use},
+        headers=owner,
+    )
+    assert answer.status_code == 200, answer.text
+    synchronous = pixels(app.client.get(answer.json()["url"].removeprefix("http://testserver")).content)
+    # Its default guidance 7.5 on a model without guidance (tiny's default is 0): 6.5 * 2 / 19.
+    native = job_image(
+        app, owner, width=512, height=512, style="photorealistic", guidance_scale=0.6842, loras=use
+    )
+    assert np.array_equal(synchronous, native)
+    assert np.abs(native - job_image(app, owner, width=512, height=512, style="photorealistic")).mean() > 5
 
 
 def test_automatic1111s_prompt_takes_its_lora_syntax_out_of_the_prompt(

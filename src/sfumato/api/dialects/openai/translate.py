@@ -95,6 +95,7 @@ def variation_to_generation(
         "n": request.n,
         "model": _model(request.model, catalogue),
         "webhook_url": request.webhook_url,
+        "loras": _loras(request.loras),
     }
     return _checked(values, empty_prompt=True)
 
