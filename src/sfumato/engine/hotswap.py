@@ -63,8 +63,10 @@ class HotswapSlots:
         """The slots: before compilation, once."""
         model = getattr(self.pipe, self.name)
         self.pipe.enable_lora_hotswap(target_rank=self.rank)
+        zeros = self._placeholder(model)  # of the bare model's layers: a slot's own layers are no targets
         for slot in self.slots:
-            self.pipe.load_lora_weights(self._placeholder(model), adapter_name=slot)
+            # Each slot its own tensors: PEFT may keep those it is given, and a swap writes into them.
+            self.pipe.load_lora_weights({k: v.clone() for k, v in zeros.items()}, adapter_name=slot)
         self.pipe.set_adapters(self.slots, [1.0] * len(self.slots))
         prepare_model_for_compiled_hotswap(model, target_rank=self.rank, check_compiled="error")
         self._layers = {
