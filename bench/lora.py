@@ -8,7 +8,11 @@ One job of one image a call, in the engine the worker uses (DiffusersEngine.rend
   `load_ms` is the load alone, as the cache times it for /metrics;
 then the cost of mixing adapter sets in a batch: jobs of two sets are two calls (a batch holds one set),
 against the same number of jobs of one set in one call (`mixed` and `one_set`, `--mix` jobs each).
-The LoRAs are the tests' own (bench/lora_files.py): rank 4 on the UNet's attention, made offline with PEFT.
+For `tiny` the LoRAs are the tests' own (bench/lora_files.py: rank 4 on the UNet's attention, made offline
+with PEFT); for another model, random ones of `--lora-rank` on its denoiser's attention projections. With
+`--compile on` the adapters are hot-swapped into two slots made before compilation (engine/hotswap.py), the
+warm-up compiles, and `recompiles` counts the graphs compiled after it (0 is the aim; `TORCH_LOGS=recompiles`
+shows any): `swap`'s repeats are that many swaps.
 """
 
 import argparse
@@ -21,31 +25,51 @@ from bench.common import Timer, median, percentile
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    from bench.lora_files import tiny_lora
-    from sfumato.engine.adapters import AdapterEvents, AdapterFile
+    from bench.lora_files import lora_for, tiny_lora
+    from sfumato.engine.adapters import AdapterEvents, AdapterFile, AdapterLimits
     from sfumato.engine.base import RenderJob
+    from sfumato.engine.hotswap import denoiser_name
     from sfumato.engine.options import EngineOptions
     from sfumato.engine.registry import load_engine, spec_for
 
     class Loads(AdapterEvents):
         def __init__(self) -> None:
             self.seconds: list[float] = []
+            self.recompiles = 0
 
         def loaded(self, seconds: float) -> None:
             self.seconds.append(seconds)
 
+        def recompiled(self, graphs: int) -> None:
+            self.recompiles += graphs
+
     spec = spec_for(args.model)
     steps = args.steps or spec.default_steps
+    compiled = args.compile == "on"
+    options = EngineOptions(
+        device=args.device,
+        dtype=args.dtype,
+        compile=compiled,
+        compile_cache=args.compile_cache,
+        warmup_sizes=((args.size, args.size),),
+        adapters=AdapterLimits(slots=2 if compiled else 0, rank=max(args.lora_rank, 8)),
+    )
+    with Timer() as load:
+        engine = load_engine(args.model, options)
+    loads = Loads()
+    engine.listen_adapters(loads)
+    with Timer() as warm:
+        engine.warmup()
     folder = Path(tempfile.mkdtemp(prefix="bench-lora-"))
     files = []
     for seed in (1, 2):
         path = folder / f"lora-{seed}.safetensors"
-        path.write_bytes(tiny_lora(seed, rank=args.lora_rank))
+        if spec.name == "tiny":
+            path.write_bytes(tiny_lora(seed, rank=args.lora_rank))
+        else:
+            name = denoiser_name(engine.pipe, engine.model.denoiser)
+            path.write_bytes(lora_for(engine.pipe, name, seed, rank=args.lora_rank))
         files.append(path)
-    engine = load_engine(args.model, EngineOptions(device=args.device, dtype=args.dtype))
-    engine.warmup()
-    loads = Loads()
-    engine.listen_adapters(loads)
     counter = 0
 
     def adapter(index: int, lora_id: str | None = None) -> AdapterFile:
@@ -104,6 +128,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "size": args.size,
         "steps": steps,
         "device": str(engine.device),
+        "compile": compiled,
+        "load_s": round(load.seconds, 2),
+        "warmup_s": round(warm.seconds, 2),
+        "recompiles": loads.recompiles,
         "lora_rank": args.lora_rank,
         "lora_bytes": files[0].stat().st_size,
         "mix_jobs": 2 * half,
@@ -119,7 +147,8 @@ def table(result: dict[str, Any]) -> None:
     machine = result["machine"]
     out = Table(
         title=f"engine with LoRA adapters: {result['model']} {result['size']}x{result['size']}, "
-        f"{result['steps']} steps, {result['device']} | {machine['gpu'] or machine['cpu']} "
+        f"{result['steps']} steps, {result['device']}, compile {'on' if result['compile'] else 'off'} "
+        f"({result['recompiles']} recompiles) | {machine['gpu'] or machine['cpu']} "
         f"({machine['cpu_cores']} cores)"
     )
     for column in ("case", "ms a call (p50)", "p95", "CPU ms a call", "load ms"):

@@ -79,3 +79,19 @@ def kohya_lora(seed: int = 1) -> bytes:
         for name, tensor in diffusers_keys.items()
     }
     return save(convert_state_dict_to_kohya(peft))
+
+
+def lora_for(pipe: Any, denoiser: str, seed: int = 1, *, rank: int = 4) -> bytes:
+    """A random LoRA on the attention projections of a loaded pipeline's denoiser (any family, any size: its
+    layers' own shapes), saved by the pipeline's `save_lora_weights`: for the benchmarks of models other than
+    the tiny ones, whose LoRAs cannot be made on a copy in memory."""
+    model = getattr(pipe, denoiser)
+    generator = torch.Generator().manual_seed(seed)
+    layers: dict[str, torch.Tensor] = {}
+    for path, layer in model.named_modules():
+        if isinstance(layer, torch.nn.Linear) and path.rsplit(".", 1)[-1] in ("to_q", "to_k", "to_v"):
+            down = torch.randn(rank, layer.in_features, generator=generator) / layer.in_features**0.5
+            up = torch.randn(layer.out_features, rank, generator=generator) * 0.05
+            layers[f"{path}.lora.down.weight"] = down.to(torch.bfloat16)
+            layers[f"{path}.lora.up.weight"] = up.to(torch.bfloat16)
+    return _saved(type(pipe).save_lora_weights, **{f"{denoiser}_lora_layers": layers})

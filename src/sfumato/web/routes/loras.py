@@ -1,7 +1,4 @@
-"""The LoRA page: a key's adapters and the shared ones, an upload, a deletion (docs/dashboard.md).
-`usable_loras` is what a page that generates offers as adapters."""
-
-from typing import Any
+"""The LoRA page: a key's adapters and the shared ones, an upload, a deletion (docs/dashboard.md)."""
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -9,7 +6,6 @@ from starlette.datastructures import UploadFile
 
 from sfumato.domain import text
 from sfumato.domain.errors import InvalidParameter, SfumatoError
-from sfumato.domain.keys import ApiKey
 from sfumato.http.deps import LorasDep
 from sfumato.http.errors import status_of
 from sfumato.http.objects import LoraPublic
@@ -18,12 +14,6 @@ from sfumato.services.loras import LoraService
 from sfumato.web.pages import Form, FormRefused, Page, SignedIn
 
 router = APIRouter()
-
-
-async def usable_loras(loras: LoraService, key: ApiKey, family: str | None = None) -> list[dict[str, Any]]:
-    """The adapters a key may use (of a model's `family`), by name, as the page's script reads them."""
-    found = await in_thread(loras.usable, key, family)
-    return [LoraPublic.of(lora).model_dump(mode="json") for lora in found]
 
 
 async def _page(
