@@ -1,16 +1,13 @@
 """Several models in one process, through the native API (docs/models.md): each model of the catalogue is
 accepted (queued when no worker here serves it), one outside it is 400 naming `model`, `/v1/models` says
 each model's family and licence, and a model saved with `sfumato models save` serves the same pixels from
-its folder."""
+its folder. Each model through every dialect: test_model_choice.py."""
 
-import base64
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-import pytest
 from PIL import Image
 
 from sfumato.engine.base import RenderJob
@@ -18,7 +15,6 @@ from sfumato.engine.catalogue import save
 from sfumato.engine.pipeline import DiffusersEngine
 from tests.api.test_jobs import wait_for
 from tests.conftest import SMALL, Deployment, Live, start_live
-from tests.pictures import encoded, noise, square_mask
 
 
 def pixels(live: Live, headers: dict, image_id: str) -> np.ndarray:
@@ -54,35 +50,7 @@ def test_models_says_each_served_models_family_and_licence(live: Live) -> None:
         "Apache-2.0",
         True,
     )
-
-
-@pytest.fixture(scope="module")
-def three(tmp_path_factory: pytest.TempPathFactory, deployment: Deployment) -> Iterator[Live]:
-    """`sfumato serve --model tiny --model tiny-flux --model tiny-sd3`: one worker, three engines."""
-    settings = deployment.settings(tmp_path_factory.mktemp("three"), models="tiny,tiny-flux,tiny-sd3")
-    yield from start_live(settings, None)
-
-
-@pytest.mark.parametrize("model", ["tiny", "tiny-flux", "tiny-sd3"])
-def test_each_served_model_makes_images_from_text_an_image_and_a_mask(three: Live, model: str) -> None:
-    headers = three.key(plan="professional")
-    picture = base64.b64encode(encoded(noise(256, 256, seed=2))).decode()
-    mask = base64.b64encode(square_mask(256, 256, (64, 64, 192, 192))).decode()
-    bodies = [{}, {"image": picture}, {"image": picture, "mask": mask}]
-    jobs = [
-        three.client.post(
-            "/v1/jobs",
-            json={"prompt": "a lighthouse", "model": model, "steps": 2, **SMALL, **body},
-            headers=headers,
-        ).json()
-        for body in bodies
-    ]
-    for job in jobs:
-        done = wait_for(three, job["id"], headers)
-        assert (done["status"], done["params"]["model"]) == ("succeeded", model), done
-        (image,) = done["images"]
-        assert pixels(three, headers, image["id"]).shape == (256, 256, 3)
-    assert set(three.services.worker.resident()) >= {model}  # type: ignore[union-attr]
+    assert (model["workers"], model["loaded"]) == (1, True)  # this process's worker, its model in memory
 
 
 def test_a_saved_model_serves_the_same_image_from_its_folder(

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from sfumato.cli.common import model_flags
 from sfumato.config import Settings
 from sfumato.domain.errors import ModelUnavailable
-from sfumato.services.models import catalogue_of, model_memory, served_names
+from sfumato.services.models import catalogue_of, check_references, model_memory, served_names
 
 
 def test_one_model_by_default() -> None:
@@ -49,6 +49,17 @@ def test_the_memory_budget_is_a_size_or_the_devices() -> None:
 def test_a_served_name_outside_the_catalogue_is_refused_naming_it() -> None:
     with pytest.raises(ModelUnavailable, match="unknown model 'sdxl-vintage'"):
         catalogue_of(Settings(models="tiny,sdxl-vintage"))
+
+
+def test_a_plan_or_an_openai_alias_naming_a_model_outside_the_catalogue_is_refused() -> None:
+    plans = {"starter": {"models": ["tiny", "sdxl-vintage"]}}
+    with pytest.raises(ModelUnavailable, match="the starter plan names 'sdxl-vintage'"):
+        check_references(Settings(plans=plans), catalogue_of(Settings()))
+    aliases = {"dall-e-*": "dalle-clone"}
+    with pytest.raises(ModelUnavailable, match="'dall-e-\\*' maps to 'dalle-clone'"):
+        check_references(Settings(openai_models=aliases), catalogue_of(Settings()))
+    fine = Settings(plans={"starter": {"models": ["tiny"]}}, openai_models={"dall-e-3": "tiny-flux"})
+    check_references(fine, catalogue_of(fine))
 
 
 def test_entries_from_settings_join_the_catalogue(tmp_path: Path) -> None:

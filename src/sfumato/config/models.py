@@ -47,6 +47,14 @@ class ModelSettings(BaseSettings):
         json_schema_extra={"shown": ""},
     )
 
+    openai_models: dict[str, str] = Field(
+        default_factory=dict,
+        description="JSON: OpenAI's model names (or patterns: `gpt-image-*`) mapped to catalogue models, for "
+        "OpenAI's routes (docs/clients.md); names not mapped here (`dall-e-2`, `dall-e-3`, `gpt-image-*`, "
+        "`chatgpt-image-*`) get the default model",
+        json_schema_extra={"shown": ""},
+    )
+
     @model_validator(mode="after")
     def _served(self) -> "ModelSettings":
         """`models` becomes every served value, the default first; `model` the default's name."""

@@ -258,3 +258,16 @@ class LoraRow(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     storage_key: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime]
+
+
+class WorkerRow(Base):
+    """A worker's heartbeat (db.workers): the models it serves and holds in memory, when it was last seen."""
+
+    __tablename__ = "workers"
+    __table_args__ = (Index("ix_workers_seen", "seen_at"),)  # the live ones, and the old ones to sweep
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)  # as jobs' lease_owner names it
+    models: Mapped[list[str]] = mapped_column(JSON)  # served, the default first
+    loaded: Mapped[list[str]] = mapped_column(JSON)  # in memory now
+    started_at: Mapped[datetime]
+    seen_at: Mapped[datetime]

@@ -27,6 +27,7 @@ class Plan(BaseModel):
     queue_weight: float = Field(1.0, gt=0, le=1000)
     max_queued: int | None = Field(None, ge=1)
     max_priority: Priority = "normal"
+    models: list[str] = Field(default_factory=list)  # the models its keys may use; empty: every one
 
 
 DEFAULT_PLANS: dict[str, Plan] = {
@@ -110,6 +111,10 @@ class Limits:
     queue_weight: float = 1.0
     max_queued: int | None = None
     max_priority: str = "normal"
+    models: tuple[str, ...] = ()  # the models the key may use; empty: every one
+
+    def allows(self, model: str) -> bool:
+        return not self.models or model in self.models
 
     @classmethod
     def of(cls, key: KeyTerms, plans: dict[str, Plan]) -> "Limits":
@@ -129,6 +134,7 @@ class Limits:
             max_queued=key.max_queued if key.max_queued is not None else plan.max_queued,
             # Admin keys are the operator's: any priority.
             max_priority=PRIORITIES[-1] if key.is_admin else key.max_priority or plan.max_priority,
+            models=tuple(plan.models),
         )
 
 

@@ -18,6 +18,7 @@ from sfumato.db.queue import JobQueue
 from sfumato.db.secrets import shared_secret
 from sfumato.db.sessions import SessionStore
 from sfumato.db.usage import UsageStore
+from sfumato.db.workers import WorkerStore
 from sfumato.domain.clock import Clock, SystemClock
 from sfumato.domain.errors import NotFound
 from sfumato.domain.ids import random_seed
@@ -32,6 +33,7 @@ from sfumato.services.client_options import ClientOptions
 from sfumato.services.credentials import ContentCredentials
 from sfumato.services.deliveries import DeliveryLog
 from sfumato.services.events import JobEvents
+from sfumato.services.fleet import Fleet
 from sfumato.services.generation import GenerationService
 from sfumato.services.images import ImageService
 from sfumato.services.inputs import InputService
@@ -39,7 +41,7 @@ from sfumato.services.keys import KeyService
 from sfumato.services.limits import RateLimiter
 from sfumato.services.loras import LoraService
 from sfumato.services.metrics import Metrics
-from sfumato.services.models import catalogue_of, served_names
+from sfumato.services.models import catalogue_of, check_references, served_names
 from sfumato.services.readiness import Readiness
 from sfumato.services.retention import RetentionSweeper
 from sfumato.services.startup import checked_credentials, checked_policy, checked_storage, open_database
@@ -68,6 +70,7 @@ class ApiRoot:
     access: AccessService
     sessions: Sessions
     generation: GenerationService
+    fleet: Fleet
     watches: JobWatches
     images: ImageService
     loras: LoraService
@@ -123,6 +126,7 @@ def build_api_root(
     policy = checked_policy(settings)  # a bad file stops the start, before anything is opened
     credentials = checked_credentials(settings)  # so does a certificate that cannot sign
     catalogue = catalogue_of(settings)  # so does a wrong catalogue entry
+    check_references(settings, catalogue)  # and a plan or OpenAI alias naming a model outside it
     # SQLite's checkpoints (docs/architecture.md, "Cost as the data grows"): no commit a client waits for
     # takes one; the sweeper's commits do, through a handle of its own, after they release the write
     # lock, and a task (`background`) takes the rest.
@@ -152,6 +156,15 @@ def build_api_root(
     )
     keys = parts.key_service(settings, db, clock)
     loras = parts.lora_service(settings, db, storage, clock, catalogue)
+    workers = WorkerStore(db)
+    fleet = Fleet(
+        workers,
+        db,
+        clock,
+        own=embedded,
+        configured=served_names(settings),
+        heartbeat_seconds=settings.heartbeat_seconds,
+    )
     generation = GenerationService(
         db,
         jobs,
@@ -176,6 +189,7 @@ def build_api_root(
         webhooks_allow_private=settings.webhooks_allow_private,
         on_submit=embedded.wake if embedded is not None else lambda: None,
         unavailable=(lambda: embedded.error) if embedded is not None else lambda: None,
+        waiting=fleet.waiting,
         loras=loras.resolve,
     )
     outbox = WebhookOutbox(db, clock)
@@ -203,6 +217,7 @@ def build_api_root(
         ),
         sessions=Sessions(session_secret),
         generation=generation,
+        fleet=fleet,
         watches=JobWatches(generation.view, events, plans.limits_of, poll_seconds=settings.poll_seconds),
         images=ImageService(
             images,
@@ -218,7 +233,7 @@ def build_api_root(
         ),
         loras=loras,
         usage=UsageService(UsageStore(db), clock, limits, limits_of=plans.limits_of),
-        status=ServiceStatus(jobs, images, clock),
+        status=ServiceStatus(jobs, images, clock, workers),
         metrics=metrics,
         client_options=ClientOptions(ClientOptionsStore(db), clock),
         outbox=outbox,

@@ -8,6 +8,7 @@ from sfumato.db.keys import KeyStore
 from sfumato.db.loras import LoraStore
 from sfumato.db.notify import JOB_ENDED, JOBS_QUEUED, Listener
 from sfumato.db.queue import JobQueue
+from sfumato.db.workers import WorkerStore
 from sfumato.domain.catalogue import Catalogue
 from sfumato.domain.clock import Clock
 from sfumato.domain.plans import PlanBook
@@ -91,12 +92,14 @@ def worker(
             png_compress_level=settings.png_compress_level,
             model_memory=model_memory(settings),
             switch_after_seconds=settings.model_switch_seconds,
+            heartbeat_seconds=settings.heartbeat_seconds,
         ),
         on_finished=on_finished,
         metrics=metrics,
         credentials=credentials,
         models=served_names(settings),
         adapter_files=adapter_files(settings, storage),
+        heartbeats=WorkerStore(queue.db),
     )
 
 

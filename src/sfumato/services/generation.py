@@ -4,6 +4,7 @@ import asyncio
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
+from dataclasses import replace
 
 import anyio
 
@@ -77,6 +78,7 @@ class GenerationService:
         unavailable: Callable[[], str | None] = lambda: None,
         catalogue: Mapping[str, ModelSpec] | None = None,
         loras: Resolver | None = None,
+        waiting: Callable[[str], str | None] = lambda model: None,
     ) -> None:
         self.db = db
         self.jobs = jobs
@@ -97,6 +99,7 @@ class GenerationService:
         self.unavailable = unavailable  # why this process's own worker cannot generate, if it cannot
         self.loras = loras
         self.places = PlaceService(QueuePlaces(db), clock)
+        self.waiting = waiting  # why a queued job of a model waits beyond its turn (services.fleet)
 
     def submit(
         self,
@@ -130,6 +133,12 @@ class GenerationService:
                 param="n",
             )
         check_priority(request.priority, limits.max_priority, limits.plan)
+        if not limits.allows(model):
+            raise PlanForbidden(
+                f"the {limits.plan} plan does not include model {model!r}; it includes: "
+                f"{', '.join(limits.models)}",
+                param="model",
+            )
         self.policy.check(request.prompt)
         if request.loras and self.loras is None:
             raise InvalidParameter("this server takes no LoRA adapters", param="loras")
@@ -144,7 +153,7 @@ class GenerationService:
             check_url(params.webhook_url, allow_private=self.webhooks_allow_private)
         if model in self.served and (reason := self.unavailable()):
             raise ModelUnavailable(reason)
-        if self.queue.depth() >= self.max_queued:
+        if self.queue.depth(at_most=self.max_queued) >= self.max_queued:
             raise Overloaded("too many jobs are waiting; try again shortly", retry_after=10)
         job_id = new_id("job")
         if inputs is not None:
@@ -167,7 +176,7 @@ class GenerationService:
                 raise
             return earlier
         self.on_submit()
-        return JobView(job, [], place=self.places.place_of(job))
+        return self._seen(JobView(job, [], place=self.places.place_of(job)))
 
     def _enqueue(
         self, key: ApiKey, job_id: str, params: JobParams, limits: Limits, idempotency: Idempotency | None
@@ -211,13 +220,21 @@ class GenerationService:
         if found is None:
             raise NotFound(f"no job {job_id!r}")
         job, images = found
-        return JobView(job, images, place=self.places.place_of(job))
+        return self._seen(JobView(job, images, place=self.places.place_of(job)))
+
+    def _seen(self, view: JobView) -> JobView:
+        """A queued job says so when no live worker serves its model (it waits for one to start)."""
+        if view.job.status is not JobStatus.QUEUED:
+            return view
+        waiting = self.waiting(view.job.params.model)
+        return replace(view, waiting=waiting) if waiting else view
 
     def list_jobs(
         self, key: ApiKey, *, limit: int, after: str | None, status: JobStatus | None
     ) -> Page[JobView]:
         page = self.jobs.page(key.id, self.clock.now(), status=status, limit=limit, after=after)
-        return Page([JobView.of(found) for found in page.items], page.has_more, page.next_cursor)
+        views = [self._seen(JobView.of(found)) for found in page.items]
+        return Page(views, page.has_more, page.next_cursor)
 
     def active(self, key: ApiKey) -> list[Job]:
         """This key's jobs that have not ended: the running ones first, then the queued, oldest first."""

@@ -55,6 +55,18 @@ def catalogue_of(settings: Settings) -> Catalogue:
     return catalogue
 
 
+def check_references(settings: Settings, catalogue: Catalogue) -> None:
+    """Every model a setting names is in the catalogue: the plans' `models`, and SFUMATO_OPENAI_MODELS's
+    targets. ModelUnavailable, in one line, naming the setting."""
+    for plan, figures in settings.plans.items():
+        for name in figures.models:
+            if name not in catalogue:
+                raise ModelUnavailable(f"SFUMATO_PLANS: the {plan} plan names {name!r}, not in the catalogue")
+    for alias, name in settings.openai_models.items():
+        if name not in catalogue:
+            raise ModelUnavailable(f"SFUMATO_OPENAI_MODELS: {alias!r} maps to {name!r}, not in the catalogue")
+
+
 def model_memory(settings: Settings) -> Callable[[], int]:
     """The bytes the worker's models may hold: SFUMATO_MODEL_MEMORY, else the device's memory (asked when
     first needed: a GPU is only looked at by the process that runs the models)."""

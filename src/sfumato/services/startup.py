@@ -44,10 +44,11 @@ def check_model(settings: Settings, *, runs_it: bool) -> str | None:
     """Every served model is one the catalogue knows and, where this process runs them, its weights are
     here; a warning when a full-size model will run without a GPU."""
     from sfumato.engine.registry import check_available, device_warning
-    from sfumato.services.models import catalogue_of, served_names
+    from sfumato.services.models import catalogue_of, check_references, served_names
 
     try:
         catalogue = catalogue_of(settings)
+        check_references(settings, catalogue)
         if not runs_it:
             return None
         options = engine_options(settings)

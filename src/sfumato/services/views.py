@@ -14,6 +14,7 @@ class JobView:
     images: list[Image]
     replayed: bool = False  # found by its idempotency key, not created now
     place: Place | None = None  # a queued job's place (services.places), where it was read
+    waiting: str | None = None  # why it waits beyond its turn: no live worker serves its model
 
     @property
     def status(self) -> JobStatus:

@@ -3,7 +3,8 @@ and warmed up at start; another is loaded when a batch of it comes, and stays wh
 (SFUMATO_MODEL_MEMORY) holds it beside the others; past the budget the least recently used are unloaded
 first (domain.residency). A model's size is known once it has loaded; before its first load it is taken to
 be as large as the largest one known. Each switch (a load for a batch, after the start) is logged and
-counted, as is each unload. Used from the engine thread alone.
+counted, as is each unload. Used from the engine thread alone; `resident` may be read from any (the
+heartbeat's, a scrape's): it reads a snapshot the engine thread replaces whole.
 """
 
 import inspect
@@ -65,6 +66,7 @@ class EngineSet:
         self._resident: OrderedDict[str, Engine] = OrderedDict()  # least recently used first
         self._sizes: dict[str, int] = {}
         self._limit: int | None = None
+        self._shown: tuple[str, ...] = ()  # _resident's names, for other threads
 
     def start(self) -> Engine:
         """Load and warm up the default model (the first); with no names given, learn the engine's."""
@@ -73,16 +75,18 @@ class EngineSet:
             self.models = (engine.spec.name,)
             self._resident[engine.spec.name] = self._resident.pop("")
             self._sizes[engine.spec.name] = self._sizes.pop("")
+            self._shown = tuple(self._resident)
         return engine
 
     def resident(self) -> list[str]:
         """The models in memory now, least recently used first."""
-        return list(self._resident)
+        return list(self._shown)
 
     def get(self, model: str) -> Engine:
         """The model's engine, loaded (and others unloaded to make room) if it is not in memory."""
         if model in self._resident:
             self._resident.move_to_end(model)
+            self._shown = tuple(self._resident)
             return self._resident[model]
         if model not in self.models:
             raise KeyError(f"this worker does not serve {model!r}")
@@ -99,6 +103,7 @@ class EngineSet:
         engine = self.build(model)
         engine.warmup()
         self._resident[model] = engine
+        self._shown = tuple(self._resident)
         self._sizes[model] = self.size_of(engine)
         # Now its size is known: what no longer fits beside it goes too, never the model just loaded.
         others = [(name, size) for name, size in self._held() if name != model]
@@ -117,6 +122,7 @@ class EngineSet:
     def _unload(self, models: Sequence[str]) -> None:
         for model in models:
             del self._resident[model]
+            self._shown = tuple(self._resident)
             log.info("unloaded %s to make room (%d bytes)", model, self._sizes[model])
             self.on_unload(model)
         if models:

@@ -1,4 +1,5 @@
-"""Worker: builds the claimer, the runner, the finisher and the lease keeper, and runs the engine thread."""
+"""Worker: builds the claimer, the runner, the finisher, the lease keeper and the heartbeat, and runs the
+engine thread."""
 
 import logging
 import os
@@ -10,8 +11,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+from prometheus_client import Counter
+
 from sfumato.db.claims import Wanted
 from sfumato.db.queue import JobQueue
+from sfumato.db.workers import WorkerStore
 from sfumato.domain.clock import Clock
 from sfumato.engine.base import Engine
 from sfumato.services.credentials import ContentCredentials
@@ -20,6 +24,7 @@ from sfumato.services.worker.adapters import AdapterCounters, AdapterFiles
 from sfumato.services.worker.claimer import Claimer
 from sfumato.services.worker.engines import EngineFactory, EngineSet
 from sfumato.services.worker.finisher import Finisher
+from sfumato.services.worker.heartbeat import HeartbeatKeeper
 from sfumato.services.worker.held import Held, HeldJobs
 from sfumato.services.worker.leases import LeaseKeeper
 from sfumato.services.worker.runner import Runner
@@ -35,7 +40,7 @@ def worker_name() -> str:
 @dataclass(frozen=True)
 class WorkerOptions:
     """The worker's settings (docs/settings.md): SFUMATO_RETENTION_DAYS, _POLL_SECONDS, _BATCH_IMAGES,
-    _BATCH_WAIT_MS, _ENCODE_THREADS, _PNG_COMPRESS_LEVEL."""
+    _BATCH_WAIT_MS, _ENCODE_THREADS, _PNG_COMPRESS_LEVEL, _HEARTBEAT_SECONDS."""
 
     retention_days: int = 30
     poll_seconds: float = 1.0
@@ -45,6 +50,7 @@ class WorkerOptions:
     png_compress_level: int = 4
     model_memory: Callable[[], int | None] = lambda: None  # bytes the models may hold; None: no bound
     switch_after_seconds: float | None = None  # holding several: when a model not loaded is worth a switch
+    heartbeat_seconds: float = 5.0
 
 
 class Worker:
@@ -62,6 +68,7 @@ class Worker:
         credentials: ContentCredentials | None = None,
         models: Sequence[str] = (),
         adapter_files: AdapterFiles | None = None,
+        heartbeats: WorkerStore | None = None,
     ) -> None:
         self.queue = queue
         self.poll_seconds = options.poll_seconds
@@ -72,8 +79,8 @@ class Worker:
             engine_factory,
             models,
             budget=options.model_memory,
-            on_switch=lambda model, _seconds: self.metrics.model_switches.labels(model).inc(),
-            on_unload=lambda model: self.metrics.model_unloads.labels(model).inc(),
+            on_switch=lambda model, _seconds: self._switched(self.metrics.model_switches, model),
+            on_unload=lambda model: self._switched(self.metrics.model_unloads, model),
         )
         self.metrics.watch_models(lambda: self.engines.models, self.engines.resident)
         self._adapter_events = AdapterCounters(self.metrics)
@@ -123,12 +130,27 @@ class Worker:
             credentials=credentials,
         )
         self._leases = LeaseKeeper(queue, held, owner=self.name)
+        # Its heartbeat (the fleet's models, docs/api.md §15): on its own thread, never the engine's.
+        self._heartbeat = (
+            HeartbeatKeeper(
+                heartbeats,
+                clock,
+                name=self.name,
+                models=lambda: self.models,
+                loaded=self.resident,
+                interval=options.heartbeat_seconds,
+            )
+            if heartbeats is not None
+            else None
+        )
         self._engine_thread = threading.Thread(target=self._engine_loop, name="sfumato-engine", daemon=True)
 
     def start(self) -> None:
         self._engine_thread.start()
         self._finisher.start()
         self._leases.start()
+        if self._heartbeat is not None:
+            self._heartbeat.start()
 
     def wake(self) -> None:
         """New work was queued: look now rather than at the next poll."""
@@ -142,6 +164,8 @@ class Worker:
             self._drain_deadline = deadline
         self._draining.set()
         self._wake.set()
+        if self._heartbeat is not None:
+            self._heartbeat.leave()  # it serves no more: the fleet stops counting it now
         log.info("worker %s: draining: no more claims; the batch in hand has %.0f s", self.name, seconds)
 
     def stop(self, timeout: float = 30.0) -> None:
@@ -158,6 +182,13 @@ class Worker:
         self._engine_thread.join(timeout)
         self._finisher.stop(timeout)  # after the engine's last hand-over: it drains, then ends
         self._leases.stop(timeout)  # last: leases are renewed until the finisher has committed
+        if self._heartbeat is not None:
+            self._heartbeat.stop(timeout)
+
+    @property
+    def serving(self) -> bool:
+        """Whether it takes work: not draining, stopped, nor failed to start its model."""
+        return self.error is None and not self._draining.is_set()
 
     @property
     def models(self) -> tuple[str, ...]:
@@ -168,17 +199,27 @@ class Worker:
         """Its models in memory now, least recently used first."""
         return self.engines.resident()
 
+    def _switched(self, counter: Counter, model: str) -> None:
+        """A model loaded or unloaded: counted, and the heartbeat tells the fleet at once."""
+        counter.labels(model).inc()
+        if self._heartbeat is not None:
+            self._heartbeat.poke()
+
     def _engine_loop(self) -> None:
         try:
             default = self.engines.start()
         except Exception as error:
             self.error = f"the model could not start: {type(error).__name__}: {error}"
             log.exception("worker %s: %s", self.name, self.error)
+            if self._heartbeat is not None:
+                self._heartbeat.leave()  # it serves nothing
             return
         switch_after, engines = self.options.switch_after_seconds, self.engines
         # Only its models' jobs, those it has loaded first (db.claims), as they are at each claim.
         self._claimer.wanted = lambda: Wanted(engines.models, engines.resident(), switch_after)
         self.ready.set()
+        if self._heartbeat is not None:
+            self._heartbeat.poke()  # its default model is in memory now: the fleet hears it at once
         log.info("worker %s: ready with %s; serves %s", self.name, default.spec.name, ", ".join(self.models))
         while not self._draining.is_set():
             try:

@@ -13,6 +13,7 @@ from sfumato.http.deps import CredentialsDep, KeysDep, PlansDep, ReadinessDep, S
 from sfumato.http.objects import iso_z
 from sfumato.http.threads import in_thread
 from sfumato.services.keys import KeyService
+from sfumato.services.status import workers_shown
 from sfumato.web.forms import whole_number
 from sfumato.web.pages import Admin, Form, Page
 
@@ -91,7 +92,7 @@ async def service(
     checks = await in_thread(readiness.checks)
     workers = [
         {**vars(worker), "last_seen": iso_z(worker.last_seen) if worker.last_seen else ""}
-        for worker in overview.workers
+        for worker in workers_shown(overview)
     ]
     context = {
         "title": "Service",

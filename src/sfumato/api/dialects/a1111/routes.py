@@ -52,22 +52,19 @@ async def get_options(key: ReadingKey, serving: Serving) -> dict[str, Any]:
 
 @router.post("/options")
 async def set_options(key: ReadingKey, serving: Serving, changes: Annotated[dict[str, Any], Body()]) -> None:
-    """Kept for this key (bounded), given back by GET; `sd_model_checkpoint` picks among the served models."""
+    """Kept for this key (bounded), given back by GET; `sd_model_checkpoint` picks the model its generations
+    use: any of `/sd-models`, or another of the catalogue (queued until a worker of it runs)."""
     if "sd_model_checkpoint" in changes:
-        name = str(changes["sd_model_checkpoint"])
-        model = catalog.model_named(name, serving.generation.served)
-        if model is None:
-            available = ", ".join(catalog.title(served) for served in serving.generation.served)
-            raise InvalidParameter(
-                f"model {name!r} not found; available: {available}", param="sd_model_checkpoint"
-            )
+        model = await in_thread(serving.named, str(changes["sd_model_checkpoint"]))
         changes = changes | {"sd_model_checkpoint": catalog.title(model)}
     await in_thread(serving.client_options.update, key, CLIENT, changes)
 
 
 @router.get("/sd-models")
 async def sd_models(_key: ReadingKey, serving: Serving) -> list[dict[str, Any]]:
-    return [catalog.checkpoint(model) for model in serving.generation.served]
+    """The fleet's models as checkpoints: this server's own first (its default leading), then every
+    other model a live worker serves."""
+    return [catalog.checkpoint(model) for model in await in_thread(serving.checkpoints)]
 
 
 @router.get("/samplers")

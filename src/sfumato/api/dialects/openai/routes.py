@@ -93,7 +93,8 @@ async def generations(
     """OpenAI-compatible generation: waits, then answers with URLs (key-free, until expiry) or base64;
     with `stream`, Server-Sent Events of partial images, then the image."""
     body.model = body.model or _azure(raw).get("model")
-    request = to_generation(body, serving.settings.model, serving.generation.catalogue)
+    catalogue, aliases = serving.generation.catalogue, serving.settings.openai_models
+    request = to_generation(body, serving.generation.served[0], catalogue, aliases)
     fingerprint = idempotency(body)
     return await serving.serve(key, body, request, fingerprint, response, prefix="image_generation")
 
@@ -116,8 +117,9 @@ async def edits(
     image's own transparency) is clear; further images are not used, and the job says so."""
     upload = await read_upload(raw, max_bytes=serving.settings.max_input_bytes)
     body = OpenAIEditRequest.model_validate(upload.fields | _azure(raw))  # its errors: 400 naming the field
-    catalogue = serving.generation.catalogue
-    request = edit_to_generation(body, serving.settings.model, first_image(upload), upload.mask, catalogue)
+    catalogue, aliases = serving.generation.catalogue, serving.settings.openai_models
+    default = serving.generation.served[0]
+    request = edit_to_generation(body, default, first_image(upload), upload.mask, catalogue, aliases)
     return await serving.serve(
         key,
         body,
@@ -168,7 +170,8 @@ async def variations(
     """OpenAI's variations: the image redrawn, without a prompt, `strength` of it (0.6 by default)."""
     upload = await read_upload(raw, max_bytes=serving.settings.max_input_bytes)
     body = OpenAIVariationRequest.model_validate(upload.fields)
-    request = variation_to_generation(body, first_image(upload), serving.generation.catalogue)
+    catalogue, aliases = serving.generation.catalogue, serving.settings.openai_models
+    request = variation_to_generation(body, first_image(upload), catalogue, aliases)
     images = await serving.made(key, request, idempotency(request), response)
     plain = lambda size: {"output_format": "png", "size": size}  # noqa: E731
     return await serving.answer(key, images, request, body.response_format or "url", plain)
