@@ -193,7 +193,10 @@ def test_a_request_may_use_as_many_loras_as_the_plan_allows(app: Live) -> None:
 )
 def test_a_bad_loras_list_is_400_naming_loras(app: Live, loras: object) -> None:
     headers = app.key(plan="professional")
-    upload(app, headers, "w", tiny_lora(1))
+    assert upload(app, headers, "w", tiny_lora(1))["status"] == 201
+    good = [{"name": "w", "weight": -2.0}]  # the bound itself: taken
+    taken = app.client.post("/v1/jobs", json={"prompt": "x", "loras": good}, headers=headers)
+    assert taken.status_code == 202, taken.text
     answer = app.client.post("/v1/jobs", json={"prompt": "x", "loras": loras}, headers=headers)
     assert answer.status_code == 400, answer.text
     assert answer.json()["error"]["param"].split(".")[0] == "loras"  # an unknown field: loras.0.strength
