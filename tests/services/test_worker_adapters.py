@@ -10,12 +10,14 @@ import pytest
 
 from sfumato.config import Settings
 from sfumato.db.queue import JobQueue
+from sfumato.db.tables import JobRow
 from sfumato.domain.generation import GenerationRequest
 from sfumato.domain.ids import new_id
 from sfumato.domain.loras import Adapter, storage_key
 from sfumato.domain.models import MODELS
+from sfumato.services.metrics import Metrics
 from sfumato.services.startup import checked_storage
-from sfumato.services.worker.adapters import AdapterFiles, AdapterMissing
+from sfumato.services.worker.adapters import AdapterCounters, AdapterFiles, AdapterMissing
 from sfumato.services.worker.claimer import Claimer
 from sfumato.services.worker.held import HeldJobs
 from sfumato.storage import Storage
@@ -113,3 +115,52 @@ def test_a_worker_takes_more_of_the_adapters_it_holds_three_batches_in_a_row_at_
     # The oldest, three more of its adapters, then the job that waited, then the rest.
     assert order == [first, *more[:3], plain, more[3]]
     claimer.release_ahead()
+
+
+def test_a_job_whose_lora_was_deleted_fails_alone_saying_so(
+    queue: JobQueue, key_id: str, storage: Storage, tmp_path: Path
+) -> None:
+    gone = stored(storage, b"weights", "gone")
+    lost = send(queue, key_id, (gone,))
+    plain = send(queue, key_id)
+    storage.delete(gone.storage_key)  # deleted after the job was queued
+    ended: list[str] = []
+    claimer = Claimer(
+        queue,
+        storage,
+        HeldJobs(),
+        owner="w",
+        budget=1,
+        batch_wait=0.0,
+        stopping=threading.Event(),
+        wake=threading.Event(),
+        on_finished=ended.append,
+        adapter_files=AdapterFiles(storage, tmp_path / "cache", max_bytes=10_000),
+    )
+    assert claimer.next_batch() == [] and ended == [lost]
+    (held,) = claimer.next_batch()
+    assert held.job.id == plain
+    with queue.db.read() as session:
+        row = session.get(JobRow, lost)
+        assert row is not None and (row.status, row.error_code) == ("failed", "lora_missing")
+        assert "'gone' was deleted after this job was queued" in (row.error_message or "")
+    claimer.release_ahead()
+
+
+def test_the_caches_events_are_counted_in_metrics() -> None:
+    metrics = Metrics()
+    counters = AdapterCounters(metrics)
+    counters.loaded(0.03)
+    counters.hit()
+    counters.hit()
+    counters.evicted()
+    counters.recompiled(2)
+    text = metrics.render().decode()
+    for line in (
+        "sfumato_lora_loads_total 1.0",
+        "sfumato_lora_hits_total 2.0",
+        "sfumato_lora_evictions_total 1.0",
+        "sfumato_recompiles_total 2.0",
+        'sfumato_lora_load_seconds_bucket{le="0.05"} 1.0',
+    ):
+        assert line in text
