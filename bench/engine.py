@@ -6,6 +6,7 @@
     python -m bench.engine --model flux-random --size 1024          # a GPU: FLUX.1-schnell's shapes
     python -m bench.engine --model tiny --size 512 --modes text,image,inpaint   # images in, beside text
     python -m bench.engine --model sdxl-random --size 1024 --compile on --compile-cache /tmp/cc  # a restart
+    python -m bench.engine --model tiny --size 256 --lora           # LoRA adapters: cached, swapped, cold
 
 Each batch is one call of the engine the worker uses (DiffusersEngine.render), with one job of one
 image per slot, every prompt and seed different, timed to the PIL images (so a GPU has finished). On
@@ -212,8 +213,23 @@ def main(argv: list[str] | None = None) -> Path:
         default=None,
         help="keep compiled kernels in this folder, as the service does in $SFUMATO_DATA_DIR/compile-cache",
     )
+    parser.add_argument(
+        "--lora",
+        action="store_true",
+        help="LoRA adapters instead (bench/lora.py): none, cached, a swap, a cold load; a mixed batch",
+    )
+    parser.add_argument("--lora-rank", type=int, default=4, help="with --lora: the adapters' rank")
+    parser.add_argument("--mix", type=int, default=4, help="with --lora: the jobs of the mixed batch")
     parser.add_argument("--json", type=Path, default=None, help="where to write the result")
     args = parser.parse_args(argv)
+    if args.lora:
+        from bench import lora
+
+        result = lora.run(args)
+        path = write_result("engine-lora", result, args.json)
+        lora.table({**result, "machine": __import__("json").loads(path.read_text())["machine"]})
+        print(f"written to {path}")
+        return path
     result = run(args)
     path = write_result("engine", result, args.json)
     table({**result, "machine": __import__("json").loads(path.read_text())["machine"]})

@@ -7,6 +7,7 @@ latency, and the model switches the worker made in it, read from `/metrics` (`sf
 docs/models.md): with `--setting model_memory=…` below two models' size, a switch is an unload and a load,
 which is what mixed load costs a worker that cannot hold every model.
 """
+
 import argparse
 import asyncio
 import json

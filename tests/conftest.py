@@ -46,7 +46,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 # The longest first, as measured by `--durations` (docs/testing.md); every other module keeps its place.
-LONG = ("e2e/", "api/test_fuzz.py", "bench/", "engine/test_device.py", "web/", "api/test_events.py")
+LONG = (
+    "e2e/",
+    "api/test_fuzz.py",
+    "bench/",
+    "engine/test_device.py",
+    "engine/test_hotswap.py",
+    "web/",
+    "api/test_events.py",
+)
 
 
 def _rank(item: pytest.Item) -> int:

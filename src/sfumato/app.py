@@ -35,6 +35,10 @@ IMAGE_ROUTES = re.compile(
 )
 
 
+# The routes that take a LoRA file (docs/api.md §16): the API's upload and the dashboard's.
+LORA_ROUTES = re.compile(r"/v1/loras|/loras")
+
+
 def image_body_bytes(settings: Settings) -> int:
     return settings.max_body_bytes + 2 * math.ceil(settings.max_input_bytes * 4 / 3)  # two, in base64
 
@@ -91,7 +95,11 @@ def create_app(
     hosts = allowed_hosts(
         settings.allowed_hosts, bound=settings.host, public_base_url=settings.public_base_url
     )
-    bodies = BodyLimit(settings.max_body_bytes, (IMAGE_ROUTES, image_body_bytes(settings)))
+    bodies = BodyLimit(
+        settings.max_body_bytes,
+        (IMAGE_ROUTES, image_body_bytes(settings)),
+        (LORA_ROUTES, settings.max_body_bytes + settings.lora_max_bytes),
+    )
     app.add_middleware(Gate, hosts=hosts, bodies=bodies)
     api.install(app)
     web.install(app)

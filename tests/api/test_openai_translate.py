@@ -7,8 +7,9 @@ from typing import get_args
 import pytest
 from openai.types import ImageModel
 
-from sfumato.api.dialects.openai.schemas import OpenAIImageRequest
-from sfumato.api.dialects.openai.translate import response_format
+from sfumato.api.dialects.openai.schemas import OpenAIEditRequest, OpenAIImageRequest, OpenAIVariationRequest
+from sfumato.api.dialects.openai.translate import edit_to_generation, response_format, variation_to_generation
+from sfumato.domain.errors import InvalidParameter
 from tests.conftest import Live
 
 MODELS = get_args(ImageModel)
@@ -32,3 +33,21 @@ def test_chatgpt_image_latest_answers_the_image_in_base64(live: Live) -> None:
     assert answer.status_code == 200, answer.text
     (item,) = answer.json()["data"]
     assert "url" not in item and base64.b64decode(item["b64_json"]).startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize("sent", ['[{"name": "ink", "weight": 0.5}]', [{"name": "ink", "weight": 0.5}]])
+def test_an_edit_and_a_variation_take_loras_as_json_text_or_as_a_list(sent: object) -> None:
+    """A multipart form (edits and variations) carries `loras` as text; a JSON body as a list."""
+    edit = OpenAIEditRequest(prompt="x", loras=sent)  # type: ignore[arg-type]
+    (use,) = edit_to_generation(edit, "tiny", "image_1", None).loras or []
+    assert (use.name, use.weight) == ("ink", 0.5)
+    variation = OpenAIVariationRequest(loras=sent)  # type: ignore[arg-type]
+    (use,) = variation_to_generation(variation, "image_1").loras or []
+    assert (use.name, use.weight) == ("ink", 0.5)
+
+
+@pytest.mark.parametrize("sent", ["[not json", '{"name": "ink"}', "ink"])
+def test_loras_text_that_is_not_a_json_list_is_400_naming_loras(sent: str) -> None:
+    with pytest.raises(InvalidParameter) as refused:
+        edit_to_generation(OpenAIEditRequest(prompt="x", loras=sent), "tiny", "image_1", None)
+    assert refused.value.param == "loras"

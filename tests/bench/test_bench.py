@@ -49,6 +49,23 @@ def test_the_engine_benchmark_writes_a_row_per_batch_size(tmp_path: Path) -> Non
     assert start["compile"] is False and start["load_s"] > 0 and start["warmup_s"] > 0
 
 
+def test_the_engine_benchmark_with_lora_times_each_case_and_the_load_alone(tmp_path: Path) -> None:
+    out = tmp_path / "lora.json"
+    engine.main(
+        ["--model", "tiny", "--size", "256", "--lora", "--repeats", "2", "--mix", "2", "--json", str(out)]
+    )
+    result = json.loads(out.read_text())
+    assert (result["benchmark"], result["model"], result["lora_rank"], result["mix_jobs"]) == (
+        "engine-lora",
+        "tiny",
+        4,
+        2,
+    )
+    assert list(result["rows"]) == ["none", "cached", "swap", "cold", "mixed", "one_set"]
+    assert all(row["p50_ms"] > 0 and row["p95_ms"] >= row["p50_ms"] for row in result["rows"].values())
+    assert 0 < result["rows"]["cold"]["load_ms"] < result["rows"]["cold"]["p50_ms"]
+
+
 def test_the_credentials_benchmark_writes_signed_against_unsigned_per_size_and_format(tmp_path: Path) -> None:
     out = tmp_path / "credentials.json"
     credentials.main(["--images", "2", "--sizes", "256", "--formats", "png,webp", "--json", str(out)])

@@ -2,10 +2,11 @@
 
 from dataclasses import replace
 
-from sfumato.domain.batching import Pending, batch_key, choose_batch
+from sfumato.domain.batching import Pending, batch_key, choose_batch, preferred
 from sfumato.domain.families import EMBEDDED
 from sfumato.domain.generation import GenerationRequest
 from sfumato.domain.inputs import InputSummary
+from sfumato.domain.loras import Adapter
 from sfumato.domain.models import MODELS
 from sfumato.domain.params import JobParams
 
@@ -87,3 +88,28 @@ def test_an_embedded_guidance_scale_is_each_its_own_call_even_below_one() -> Non
 
 def test_a_model_without_guidance_batches_whatever_scale_was_sent() -> None:
     assert batch_key(params(model="tiny-flux", guidance_scale=7.0)) == batch_key(params(model="tiny-flux"))
+
+
+def adapter(lora_id: str, weight: float = 1.0) -> Adapter:
+    return Adapter(lora_id, f"name-{lora_id}", weight, "0" * 64, f"loras/{lora_id}.safetensors", 100)
+
+
+def test_the_adapter_set_is_part_of_the_key_and_jobs_without_any_keep_theirs() -> None:
+    plain = params()
+    assert batch_key(plain) == "tiny|512x512|4|off"  # as before adapters existed
+    one = batch_key(replace(plain, loras=(adapter("lora_a"),)))
+    assert one != batch_key(plain) and one.startswith("tiny|512x512|4|off|")
+    assert batch_key(replace(plain, prompt="other", loras=(adapter("lora_a"),))) == one
+    assert batch_key(replace(plain, loras=(adapter("lora_a", 0.5),))) != one  # another weight
+    assert batch_key(replace(plain, loras=(adapter("lora_b"),))) != one  # another adapter
+    both = batch_key(replace(plain, loras=(adapter("lora_a"), adapter("lora_b"))))
+    assert both not in (one, batch_key(plain))
+
+
+def test_a_worker_prefers_the_adapters_it_just_ran_three_batches_in_a_row_at_most() -> None:
+    with_adapters = batch_key(replace(params(), loras=(adapter("lora_a"),)))
+    assert preferred(with_adapters, runs=0) == with_adapters
+    assert preferred(with_adapters, runs=2) == with_adapters
+    assert preferred(with_adapters, runs=3) is None  # then the oldest job, whatever it needs
+    assert preferred(batch_key(params()), runs=0) is None  # nothing loaded to prefer
+    assert preferred(None, runs=0) is None

@@ -30,6 +30,8 @@ def test_a_key_without_overrides_has_its_plans_limits() -> None:
         monthly_images=500,
         max_images_per_request=1,
         max_streams=10,
+        max_loras=2,
+        lora_storage_bytes=1_000_000_000,
         queue_weight=1,
         max_queued=100,
         max_priority="normal",

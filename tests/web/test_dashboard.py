@@ -2,11 +2,13 @@
 what a person with a key does there, found by the accessible names a screen reader uses."""
 
 import re
+from pathlib import Path
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from tests.loras import tiny_lora
 from tests.web.conftest import Site, screenshot, sign_in
 
 pytestmark = pytest.mark.browser
@@ -243,3 +245,21 @@ def test_the_api_reference_renders_its_operations_with_no_network(
     expect(page.get_by_text("/v1/images/edits").first).to_be_visible()
     screenshot(page, "13-api-reference")
     assert outside == [] and not [error for error in errors if "Content Security Policy" in error]
+
+
+def test_a_lora_is_uploaded_listed_and_deleted(admin_page: Page, tmp_path: Path) -> None:
+    page = admin_page
+    lora = tmp_path / "ink.safetensors"
+    lora.write_bytes(tiny_lora(1))
+    page.goto("/playground")
+    page.get_by_role("link", name="LoRAs").click()
+    expect(page.get_by_role("heading", name="LoRAs")).to_be_visible()
+    page.get_by_label("File (.safetensors)").set_input_files(str(lora))
+    page.get_by_label("Name").fill("ink-wash")
+    page.get_by_label("Trigger words").fill("inkwash")
+    page.get_by_role("button", name="Upload").click()
+    expect(page.get_by_text("Stored ink-wash (sdxl, rank 4).")).to_be_visible()
+    expect(page.get_by_role("cell", name="inkwash")).to_be_visible()
+    screenshot(page, "12-loras")
+    page.get_by_role("button", name="Delete ink-wash").click()
+    expect(page.get_by_text("No LoRAs yet")).to_be_visible()

@@ -14,6 +14,7 @@ from sfumato.api.routes import (
     generation,
     health,
     images,
+    loras,
     public,
     webhooks,
 )
@@ -25,6 +26,7 @@ ROUTERS = (
     events.router,
     openai.router,
     images.router,
+    loras.router,
     catalog.router,
     public.router,
     job_style.router,

@@ -1,7 +1,7 @@
 """What the native API answers with beside the Image and the Job (sfumato/http/objects.py): lists, deletions,
 the error envelope and event streams as /openapi.json documents them, and the imagine request."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Generic, Literal, Self, TypeVar
 
 from fastapi import Query
@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, field_validator
 from sfumato.domain.errors import MissingParameter
 from sfumato.domain.generation import GenerationRequest
 from sfumato.domain.inputs import InputSummary
+from sfumato.domain.loras import Adapter
 from sfumato.domain.models import ModelSpec
 from sfumato.domain.pages import Page
 from sfumato.domain.params import JobParams
@@ -54,11 +55,17 @@ class ImagineRequest(GenerationRequest):
     )
     n: int = Field(1, description="always 1 here")
 
-    def resolve(self, spec: ModelSpec, seed: int, source: InputSummary | None = None) -> JobParams:
+    def resolve(
+        self,
+        spec: ModelSpec,
+        seed: int,
+        source: InputSummary | None = None,
+        adapters: Sequence[Adapter] = (),
+    ) -> JobParams:
         # Only once the input is read is it known whether it is one of the key's images, with a name.
         if "name" not in self.model_fields_set and (source is None or source.source_name is None):
             raise MissingParameter("name is required", param="name")
-        return super().resolve(spec, seed, source)
+        return super().resolve(spec, seed, source, adapters)
 
     @field_validator("n")
     @classmethod

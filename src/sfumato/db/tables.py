@@ -228,6 +228,38 @@ class SessionRow(Base):
     created_at: Mapped[datetime]
 
 
+class LoraRow(Base):
+    """A LoRA adapter (db.loras): a key's own, or the operator's shared with every key (no key)."""
+
+    __tablename__ = "loras"
+    __table_args__ = (
+        UniqueConstraint("key_id", "name", name="uq_loras_key_name"),
+        # A shared name is unique among the shared ones (a key's own may shadow it).
+        Index(
+            "uq_loras_shared_name",
+            "name",
+            unique=True,
+            postgresql_where=text("key_id IS NULL"),
+            sqlite_where=text("key_id IS NULL"),
+        ),
+        Index("ix_loras_key_created", "key_id", "created_at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    key_id: Mapped[str | None] = mapped_column(ForeignKey("api_keys.id"))
+    name: Mapped[str] = mapped_column(String(64))
+    family: Mapped[str] = mapped_column(String(16))
+    base_model: Mapped[str | None] = mapped_column(String(200))
+    rank: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(BigInteger)
+    modules: Mapped[dict[str, int]] = mapped_column(JSON)  # component to modules touched
+    trigger_words: Mapped[list[str]] = mapped_column(JSON)
+    layout: Mapped[str] = mapped_column(String(8))  # peft or kohya
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime]
+
+
 class WorkerRow(Base):
     """A worker's heartbeat (db.workers): the models it serves and holds in memory, when it was last seen."""
 

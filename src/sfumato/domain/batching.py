@@ -4,8 +4,9 @@ Jobs share a call when one call can make all their images: the same model, size 
 the same guidance as the model's family understands it (domain.families: under classifier-free guidance
 a call applies one scale to every image, and at 1 or below there is no unconditional branch, so every
 such scale is the same call; an embedded scale is an input of the model, each its own call; a model
-without guidance ignores it). Prompts, negative prompts, seeds, formats and image counts may differ.
-Pure functions over pending work: no database, no torch.
+without guidance ignores it), and the same LoRA adapters at the same weights (one call runs one set of
+adapters; jobs without any batch as they always have). Prompts, negative prompts, seeds, formats and image
+counts may differ. Pure functions over pending work: no database, no torch.
 """
 
 from collections.abc import Sequence
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 
 from sfumato.domain.families import CFG, EMBEDDED
 from sfumato.domain.inputs import TEXT
+from sfumato.domain.loras import set_key
 from sfumato.domain.params import JobParams
 
 
@@ -40,7 +42,8 @@ def shape(
 
 
 def batch_key(params: JobParams) -> str:
-    """Jobs with equal keys can share a pipeline call: the same model, and the same shape."""
+    """Jobs with equal keys can share a pipeline call: the same model, the same shape, and the same
+    adapters at the same weights."""
     fits = shape(
         params.width,
         params.height,
@@ -50,7 +53,20 @@ def batch_key(params: JobParams) -> str:
         params.strength,
         params.guidance,
     )
-    return f"{params.model}|{fits}"
+    adapters = set_key(params.loras)
+    return f"{params.model}|{fits}|lora:{adapters}" if adapters else f"{params.model}|{fits}"
+
+
+PREFERRED_RUNS = 3  # batches in a row a worker may take of the adapters it has loaded before the oldest job
+
+
+def preferred(last_key: str | None, runs: int, limit: int = PREFERRED_RUNS) -> str | None:
+    """The batch key a worker looks for before the oldest job: its last batch's, when that ran LoRA
+    adapters (loaded in it now, so the next batch of them loads nothing), for at most `limit` batches in a
+    row, so an older job waits at most that many batches more. None: the oldest job, as always."""
+    if last_key is None or "|lora:" not in last_key or runs >= limit:
+        return None
+    return last_key
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 resolved form, what a job stores, is domain.params.JobParams."""
 
 import math
+from collections.abc import Sequence
 from typing import Literal, Self
 
 from pydantic import (
@@ -17,6 +18,7 @@ from sfumato.domain.errors import InvalidParameter
 from sfumato.domain.fairness import NORMAL, Priority
 from sfumato.domain.honoured import check_inputs, check_sides, model_guidance
 from sfumato.domain.inputs import TEXT, InputSummary
+from sfumato.domain.loras import Adapter, LoraUse
 from sfumato.domain.models import ModelSpec
 from sfumato.domain.params import JobParams
 from sfumato.domain.rules import (
@@ -90,6 +92,11 @@ class GenerationRequest(BaseModel):
         NORMAL,
         description="low, normal or high: the order of this key's own queued jobs, up to the plan's "
         "`max_priority`",
+    )
+    loras: list[LoraUse] | None = Field(
+        None,
+        description='LoRA adapters of GET /v1/loras: [{"name" or "id", "weight"}], weight -2 to 2 '
+        "(default 1), at most the plan's max_loras",
     )
 
     @field_validator("prompt")
@@ -176,10 +183,17 @@ class GenerationRequest(BaseModel):
             raise ValueError("webhook_url must be 1 to 2000 characters")
         return value
 
-    def resolve(self, spec: ModelSpec, seed: int, source: InputSummary | None = None) -> "JobParams":
+    def resolve(
+        self,
+        spec: ModelSpec,
+        seed: int,
+        source: InputSummary | None = None,
+        adapters: Sequence[Adapter] = (),
+    ) -> JobParams:
         """Fill the defaults that depend on the model, the server and the input picture (`source`, read
         and checked by the caller when `image` was sent); check the model's ranges, and what its family
-        honours (domain.families): what it cannot honour is translated and noted, or refused by field."""
+        honours (domain.families): what it cannot honour is translated and noted, or refused by field.
+        `adapters`: the request's `loras`, resolved by the caller (services.loras)."""
         steps = self.steps if self.steps is not None else spec.default_steps
         if not spec.min_steps <= steps <= spec.max_steps:
             raise InvalidParameter(
@@ -221,4 +235,5 @@ class GenerationRequest(BaseModel):
             guidance=spec.guidance,
             adjusted=adjusted,
             priority=self.priority,
+            loras=tuple(adapters),
         )

@@ -1,5 +1,5 @@
-"""A generation request with every default filled in (domain.generation resolves it): what a job stores and
-what its images are made from."""
+"""A generation request with every default filled in (domain.generation resolves it): what a job stores,
+what its images are made from, and what a client sees of it."""
 
 from dataclasses import dataclass, fields
 from functools import cache
@@ -9,6 +9,7 @@ from sfumato.domain.fairness import NORMAL
 from sfumato.domain.families import CFG, FAMILIES
 from sfumato.domain.honoured import job_notes
 from sfumato.domain.inputs import TEXT, steps_run
+from sfumato.domain.loras import Adapter
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,8 @@ class JobParams:
     guidance: str = CFG
     adjusted: tuple[str, ...] = ()
     priority: str = NORMAL  # among the key's own queued jobs (domain.fairness); absent from older jobs
+    # LoRA adapters, in order, at their weights (domain.loras); absent from jobs queued before them.
+    loras: tuple[Adapter, ...] = ()
 
     def steps_to_run(self) -> int:
         """The denoising steps the job runs: all its steps, or the tail that an input's strength leaves."""
@@ -63,7 +66,9 @@ class JobParams:
         # Each field's value, lists copied (their items are plain values): dataclasses.asdict's deep copy
         # cost a poll a tenth of its time.
         values = ((name, getattr(self, name)) for name in _field_names(JobParams))
-        return {name: list(value) if isinstance(value, list) else value for name, value in values}
+        stored = {name: list(value) if isinstance(value, list) else value for name, value in values}
+        stored["loras"] = [adapter.to_dict() for adapter in self.loras]
+        return stored
 
     def public(self) -> dict[str, Any]:
         """What a client sees of the parameters: where the inputs are stored is the service's business."""
@@ -82,11 +87,16 @@ class JobParams:
         if self.mode == TEXT:
             for absent in ("mode", "strength", "source_image_id"):
                 shown.pop(absent)
+        if self.loras:  # which ran, at which weight; where their files lie is the service's business
+            shown["loras"] = [adapter.public() for adapter in self.loras]
+        else:
+            shown.pop("loras")
         return shown
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Self:
-        return cls(**{**data, "adjusted": tuple(data.get("adjusted", ()))})
+        loras = tuple(Adapter.from_dict(adapter) for adapter in data.get("loras", ()))
+        return cls(**{**data, "adjusted": tuple(data.get("adjusted", ())), "loras": loras})
 
 
 @cache

@@ -20,6 +20,8 @@ class Plan(BaseModel):
     reads_per_minute: int = Field(ge=1)  # every other request under /v1 and /api: polling, listing
     max_images_per_request: int = Field(ge=1, le=10)
     max_streams: int = Field(20, ge=1)  # event streams a key holds open at once, in one API process
+    max_loras: int = Field(2, ge=0, le=10)  # LoRA adapters a generation request may use
+    lora_storage_bytes: int | None = Field(None, ge=0)  # what a key's own LoRA files may hold; None: no bound
     # The queue (domain.fairness): a key's share of the workers against other keys waiting, the jobs it
     # may have queued at once (None: only the service's SFUMATO_MAX_QUEUED_JOBS), its highest priority.
     queue_weight: float = Field(1.0, gt=0, le=1000)
@@ -35,6 +37,7 @@ DEFAULT_PLANS: dict[str, Plan] = {
         reads_per_minute=600,
         max_images_per_request=1,
         max_streams=10,
+        lora_storage_bytes=1_000_000_000,
         queue_weight=1,
         max_queued=100,
         max_priority="normal",
@@ -45,6 +48,7 @@ DEFAULT_PLANS: dict[str, Plan] = {
         reads_per_minute=1200,
         max_images_per_request=10,
         max_streams=50,
+        lora_storage_bytes=10_000_000_000,
         queue_weight=2,
         max_queued=500,
         max_priority="high",
@@ -55,6 +59,7 @@ DEFAULT_PLANS: dict[str, Plan] = {
         reads_per_minute=6000,
         max_images_per_request=10,
         max_streams=200,
+        lora_storage_bytes=50_000_000_000,
         queue_weight=4,
         max_queued=1000,
         max_priority="high",
@@ -101,6 +106,8 @@ class Limits:
     monthly_images: int | None
     max_images_per_request: int
     max_streams: int
+    max_loras: int = 2
+    lora_storage_bytes: int | None = None
     queue_weight: float = 1.0
     max_queued: int | None = None
     max_priority: str = "normal"
@@ -121,6 +128,8 @@ class Limits:
             monthly_images=key.monthly_images if key.monthly_images is not None else plan.monthly_images,
             max_images_per_request=plan.max_images_per_request,
             max_streams=plan.max_streams,
+            max_loras=plan.max_loras,
+            lora_storage_bytes=plan.lora_storage_bytes,
             queue_weight=plan.queue_weight,
             max_queued=key.max_queued if key.max_queued is not None else plan.max_queued,
             # Admin keys are the operator's: any priority.

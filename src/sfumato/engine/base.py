@@ -10,6 +10,7 @@ from sfumato.domain.inputs import TEXT
 from sfumato.domain.models import ModelSpec
 from sfumato.domain.params import JobParams
 from sfumato.domain.styles import apply_style
+from sfumato.engine.adapters import AdapterFile
 
 StepCallback = Callable[[int, int], None]  # (steps done, steps in all)
 PreviewCallback = Callable[[int, Image], None]  # (a job's place in the batch, a small picture of it now)
@@ -38,12 +39,18 @@ class RenderJob:
     mask: Image | None = None
     strength: float = 1.0
     previews: bool = False  # call on_preview with a small picture of its first image at each step
+    adapters: Sequence[AdapterFile] = ()  # its LoRA adapters, at their weights (a batch shares them)
 
     @classmethod
     def for_params(
-        cls, params: JobParams, image: Image | None = None, mask: Image | None = None
+        cls,
+        params: JobParams,
+        image: Image | None = None,
+        mask: Image | None = None,
+        adapters: Sequence[AdapterFile] = (),
     ) -> "RenderJob":
-        """What the model is asked for a job: its style applied, one seed per image, its inputs."""
+        """What the model is asked for a job: its style applied, one seed per image, its inputs, its
+        adapters' files (found on this machine by the worker)."""
         prompt, negative = apply_style(params.style, params.prompt, params.negative_prompt)
         return cls(
             prompt,
@@ -58,6 +65,7 @@ class RenderJob:
             mask,
             params.strength if params.strength is not None else 1.0,
             params.previews,
+            tuple(adapters),
         )
 
 
@@ -86,7 +94,8 @@ class Engine(Protocol):
     ) -> list[Outcome]:
         """Make the images of jobs that share a size, a step count and a guidance, in one call.
 
-        Image i of a job depends on its prompt and its seed alone, not on the rest of the batch.
+        Image i of a job depends on its prompt, its seed and its adapters alone, not on the rest of the
+        batch; the jobs of one call share their adapters.
         A job whose `keep` turns false leaves the batch at the next step (None in its place);
         a job whose prompt cannot be prepared fails alone (its exception in its place). Raises
         GenerationCanceled when no job is left, and whatever failed the call as a whole.

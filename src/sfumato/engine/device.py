@@ -31,7 +31,7 @@ def pick_dtype(setting: str, device: torch.device) -> torch.dtype:
     return torch.float32
 
 
-def tune(model: Any, *, compile: bool, precision: str = "bf16") -> None:
+def tune(model: Any, *, compile: bool, precision: str = "bf16", fuse_qkv: bool = True) -> None:
     """What makes a loaded pipeline (engine/families: its `denoiser` is SDXL's UNet or a transformer)
     faster: beyond rounding, only with `precision` fp8 (engine/precision.py).
 
@@ -41,14 +41,15 @@ def tune(model: Any, *, compile: bool, precision: str = "bf16") -> None:
     guides to SDXL and FLUX speed describe. Compilation happens at the first call of each shape: the
     warm-up pays it, not a request. FP8 quantizes after the fusion (which concatenates weights) and before
     the compilation (which then fuses the quantization of activations into the kernels around the FP8
-    matmuls).
+    matmuls). Without `fuse_qkv` (a denoiser with LoRA slots, engine/hotswap.py) its projections stay apart.
     """
     denoiser, vae = model.denoiser, model.vae
     if model.device.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
     if compile:
-        denoiser.fuse_qkv_projections()
+        if fuse_qkv:
+            denoiser.fuse_qkv_projections()
         vae.fuse_qkv_projections()
         if isinstance(denoiser, UNet2DConditionModel):
             denoiser.to(memory_format=torch.channels_last)

@@ -3,6 +3,8 @@
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sfumato.engine.adapters import AdapterLimits
+
 
 @dataclass(frozen=True)
 class WeightSources:
@@ -17,8 +19,8 @@ class WeightSources:
 @dataclass(frozen=True)
 class EngineOptions:
     """How to build an engine (docs/settings.md: SFUMATO_DEVICE, SFUMATO_DTYPE, SFUMATO_COMPILE,
-    SFUMATO_PRECISION, SFUMATO_WARMUP_SIZES). `compile_cache`: where compiled kernels are kept between starts
-    (engine/compile_cache.py); None leaves PyTorch's own folders."""
+    SFUMATO_PRECISION, SFUMATO_WARMUP_SIZES, SFUMATO_LORA_*). `compile_cache`: where compiled kernels are kept
+    between starts (engine/compile_cache.py); None leaves PyTorch's own folders."""
 
     device: str = "auto"
     dtype: str = "auto"
@@ -27,6 +29,7 @@ class EngineOptions:
     compile_cache: Path | None = None
     warmup_sizes: tuple[tuple[int, int], ...] = ()
     weights: WeightSources = field(default_factory=WeightSources)
+    adapters: AdapterLimits = field(default_factory=AdapterLimits)
 
 
 def parse_sizes(text: str) -> tuple[tuple[int, int], ...]:

@@ -19,6 +19,7 @@ from PIL.Image import Image
 from sfumato.domain import batching
 from sfumato.domain.models import ModelSpec
 from sfumato.engine import decoding, modes, previews
+from sfumato.engine.adapters import AdapterCache, AdapterEvents, AdapterLimits, NamedAdapters
 from sfumato.engine.base import (
     GenerationCanceled,
     KeepCheck,
@@ -34,6 +35,13 @@ from sfumato.engine.families.base import Embeddings, Loaded
 log = logging.getLogger(__name__)
 
 
+def compiled_graphs() -> int:
+    """The graphs TorchDynamo has compiled in this process: one more after a warm-up is a recompile."""
+    from torch._dynamo.utils import counters
+
+    return int(counters["stats"]["unique_graphs"])
+
+
 class DiffusersEngine:
     def __init__(
         self,
@@ -41,12 +49,20 @@ class DiffusersEngine:
         *,
         compiled: bool = False,
         warmup_sizes: Sequence[tuple[int, int]] = (),
+        adapters: AdapterCache | None = None,
     ) -> None:
         self.model = model
         self.spec: ModelSpec = model.spec
         self.compiled = compiled
         size = self.spec.native_size
         self.warmup_sizes = tuple(warmup_sizes) or ((size, size),)
+        # Without compilation, adapters by name (engine/adapters.py); compiled, the slots made before it.
+        self.adapters = adapters or AdapterCache(NamedAdapters(model.pipe), AdapterLimits())
+        self._warm = False  # after the warm-up, a new compiled graph is a recompile (/metrics counts them)
+
+    def listen_adapters(self, events: AdapterEvents) -> None:
+        """Where the adapter cache reports loads, hits, evictions and recompiles (the worker's metrics)."""
+        self.adapters.listen(events)
 
     @property
     def pipe(self) -> Any:
@@ -81,6 +97,8 @@ class DiffusersEngine:
         }
         if len(shapes) > 1:  # domain.batching.shape
             raise ValueError("jobs of one batch must share size, steps and guidance, and mode")
+        if len({tuple((a.id, a.weight) for a in j.adapters) for j in jobs}) > 1:  # domain.batching.batch_key
+            raise ValueError("jobs of one batch must share their LoRA adapters and weights")
         wanted = keep or (lambda index: True)
         outcomes: list[Outcome] = [None] * len(jobs)
 
@@ -94,7 +112,10 @@ class DiffusersEngine:
                 Rendered(modes.unchanged(job)) if index in live else None for index, job in enumerate(jobs)
             ]
 
-        # 2. Each job's prompt, encoded alone; a prompt that cannot be encoded fails its job only.
+        # 2. The batch's adapters (before encoding: an adapter may change the text encoders), then each job's
+        #    prompt, encoded alone; a prompt that cannot be encoded fails its job only.
+        self.adapters.activate(first.adapters)
+        graphs = compiled_graphs() if self.compiled and self._warm else None
         cfg = model.uses_cfg(first.guidance_scale)
         encoded: dict[int, Embeddings] = {}
         warnings: dict[int, list[str]] = {}
@@ -160,6 +181,9 @@ class DiffusersEngine:
                 callback_on_step_end_tensor_inputs=cuttable or ["latents"],
                 output_type="pil",
             )
+        if graphs is not None and (more := compiled_graphs() - graphs) > 0:
+            log.warning("%s: %d graphs compiled after the warm-up", self.spec.name, more)
+            self.adapters.events.recompiled(more)
         images: dict[int, list[Image]] = {}
         for index, image in zip(owner, output.images, strict=True):
             images.setdefault(index, []).append(modes.overlay(image, jobs[index]))
@@ -207,3 +231,4 @@ class DiffusersEngine:
         for width, height in self.warmup_sizes:
             for seeds in ([0], [0, 1]) if self.compiled else ([0],):
                 self.render([RenderJob("warm-up", None, width, height, 1, guidance, seeds)])
+        self._warm = True

@@ -15,6 +15,8 @@ from sfumato.engine.options import EngineOptions
 if TYPE_CHECKING:
     import torch
 
+    from sfumato.engine.adapters import AdapterCache
+    from sfumato.engine.families.base import Loaded
     from sfumato.engine.pipeline import DiffusersEngine
 
 log = logging.getLogger(__name__)
@@ -74,8 +76,31 @@ def load_engine(model: str | ModelSpec, options: EngineOptions | None = None) ->
         prepare(options.compile_cache)
     runs = family(spec.family)
     loaded = runs.adapt(runs.build(spec, device, dtype, options.weights), spec)
-    tune(loaded, compile=options.compile, precision=options.precision)
-    return DiffusersEngine(loaded, compiled=options.compile, warmup_sizes=options.warmup_sizes)
+    adapters = adapter_cache(loaded, options)  # compiled: the slots, which must come before compilation
+    slots = options.compile and adapters.placement is not None
+    tune(loaded, compile=options.compile, precision=options.precision, fuse_qkv=not slots)
+    return DiffusersEngine(
+        loaded, compiled=options.compile, warmup_sizes=options.warmup_sizes, adapters=adapters
+    )
+
+
+def adapter_cache(loaded: "Loaded", options: EngineOptions) -> "AdapterCache":
+    """How a model takes LoRA adapters: by name, or compiled, hot-swapped into slots (engine/hotswap.py).
+    Fused QKV projections would bypass an adapter's query, key and value layers, so a model with slots keeps
+    them apart; fp8 weights take none."""
+    from sfumato.engine.adapters import AdapterCache, NamedAdapters
+
+    limits = options.adapters
+    if not options.compile:
+        return AdapterCache(NamedAdapters(loaded.pipe), limits)
+    if limits.slots == 0:
+        return AdapterCache(None, limits, "it is compiled without LoRA slots (SFUMATO_LORA_SLOTS=0)")
+    if options.precision == "fp8":
+        return AdapterCache(None, limits, "its fp8 weights take no LoRA adapters (SFUMATO_PRECISION)")
+    from sfumato.engine.hotswap import HotswapSlots, denoiser_name
+
+    place = HotswapSlots(loaded.pipe, denoiser_name(loaded.pipe, loaded.denoiser), limits)
+    return AdapterCache(place, limits)
 
 
 def device_warning(model: str | ModelSpec, options: EngineOptions) -> str | None:

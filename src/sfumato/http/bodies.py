@@ -1,7 +1,8 @@
 """What a request's target and body may hold before any route reads them:
 
 - a body over the limit is refused (413) before it is read into memory, by its declared length or, sent
-  without one (chunked), as it arrives; the paths that take pictures (`larger`) allow more;
+  without one (chunked), as it arrives; the paths that take pictures (`larger`) allow more, and those that
+  take a model file (`files`: LoRA uploads) more again;
 - what no route can use is refused (400 naming the field): a NUL in the path or a query parameter; in a JSON
   body (domain.bodies), text no database can hold (a lone UTF-16 surrogate, JSON's `\\ud800`, or a NUL), a
   number that is not finite (`NaN`, `Infinity`, `1e400`) or nesting past 32 levels. A JSON body is parsed here
@@ -23,8 +24,11 @@ TOO_LARGE = "the request body is too large"
 class BodyLimit:
     max_bytes: int
     larger: tuple[re.Pattern[str], int] | None = None  # the paths that take pictures, and their limit
+    files: tuple[re.Pattern[str], int] | None = None  # the paths that take a LoRA file, and theirs
 
     def of(self, path: str) -> int:
+        if self.files and self.files[0].fullmatch(path.rstrip("/")):
+            return self.files[1]
         if self.larger and self.larger[0].fullmatch(path.rstrip("/")):
             return self.larger[1]
         return self.max_bytes

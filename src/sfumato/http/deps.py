@@ -19,6 +19,7 @@ from sfumato.services.fleet import Fleet
 from sfumato.services.generation import GenerationService
 from sfumato.services.images import ImageService
 from sfumato.services.keys import KeyService
+from sfumato.services.loras import LoraService
 from sfumato.services.metrics import Metrics
 from sfumato.services.readiness import Readiness
 from sfumato.services.status import ServiceStatus
@@ -52,6 +53,7 @@ FleetDep = Annotated[Fleet, Depends(part("fleet"))]
 WatchesDep = Annotated[JobWatches, Depends(part("watches"))]
 ImagesDep = Annotated[ImageService, Depends(part("images"))]
 KeysDep = Annotated[KeyService, Depends(part("keys"))]
+LorasDep = Annotated[LoraService, Depends(part("loras"))]
 UsageDep = Annotated[UsageService, Depends(part("usage"))]
 ClientOptionsDep = Annotated[ClientOptions, Depends(part("client_options"))]
 MetricsDep = Annotated[Metrics, Depends(part("metrics"))]

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, PlainSerializer
 
 from sfumato.domain.images import Image
+from sfumato.domain.loras import Lora
 from sfumato.services.views import JobView
 
 
@@ -123,3 +124,36 @@ class JobPublic(BaseModel):
 def job_json(view: JobView, base_url: str) -> dict[str, Any]:
     """The Job as GET /v1/jobs/{id} shows it: what a webhook's `data` carries."""
     return JobPublic.of(view, base_url).model_dump(mode="json")
+
+
+class LoraPublic(BaseModel):
+    """A LoRA adapter (docs/api.md §16), as the API, the dashboard and `sfumato loras add --json` show it."""
+
+    id: str
+    object: Literal["lora"] = "lora"
+    name: str
+    family: str = Field(description="the model family its modules fit: sdxl, flux or sd3")
+    base_model: str | None = Field(description="the model its metadata says it was made on, if it says")
+    rank: int
+    size: int = Field(description="bytes")
+    modules: dict[str, int] = Field(
+        description="per component (unet, text_encoder, …), the modules it touches"
+    )
+    trigger_words: list[str]
+    shared: bool = Field(description="the operator's, usable by every key")
+    created_at: Timestamp
+
+    @classmethod
+    def of(cls, lora: Lora) -> "LoraPublic":
+        return cls(
+            id=lora.id,
+            name=lora.name,
+            family=lora.family,
+            base_model=lora.base_model,
+            rank=lora.rank,
+            size=lora.size,
+            modules=lora.modules,
+            trigger_words=lora.trigger_words,
+            shared=lora.shared,
+            created_at=lora.created_at,
+        )

@@ -49,7 +49,8 @@ def preview_base64(picture: Image) -> str:
 
 def file_parameters(params: JobParams, seed: int) -> dict[str, Any]:
     """What an image file records of how it was made: enough to make it again."""
-    return {
+    adapters = {"loras": [adapter.public() for adapter in params.loras]} if params.loras else {}
+    return adapters | {
         "prompt": params.prompt,
         "negative_prompt": params.negative_prompt,
         "style": params.style,

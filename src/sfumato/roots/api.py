@@ -39,6 +39,7 @@ from sfumato.services.images import ImageService
 from sfumato.services.inputs import InputService
 from sfumato.services.keys import KeyService
 from sfumato.services.limits import RateLimiter
+from sfumato.services.loras import LoraService
 from sfumato.services.metrics import Metrics
 from sfumato.services.models import catalogue_of, check_references, served_names
 from sfumato.services.readiness import Readiness
@@ -72,6 +73,7 @@ class ApiRoot:
     fleet: Fleet
     watches: JobWatches
     images: ImageService
+    loras: LoraService
     usage: UsageService
     status: ServiceStatus
     metrics: Metrics
@@ -153,6 +155,7 @@ def build_api_root(
         clock, settings.redis_url or "memory://", auth_failures_per_minute=settings.auth_failures_per_minute
     )
     keys = parts.key_service(settings, db, clock)
+    loras = parts.lora_service(settings, db, storage, clock, catalogue)
     workers = WorkerStore(db)
     fleet = Fleet(
         workers,
@@ -187,6 +190,7 @@ def build_api_root(
         on_submit=embedded.wake if embedded is not None else lambda: None,
         unavailable=(lambda: embedded.error) if embedded is not None else lambda: None,
         waiting=fleet.waiting,
+        loras=loras.resolve,
     )
     outbox = WebhookOutbox(db, clock)
     session_secret = settings.session_secret or shared_secret(
@@ -227,6 +231,7 @@ def build_api_root(
             png_compress_level=settings.png_compress_level,
             credentials=credentials,
         ),
+        loras=loras,
         usage=UsageService(UsageStore(db), clock, limits, limits_of=plans.limits_of),
         status=ServiceStatus(jobs, images, clock, workers),
         metrics=metrics,

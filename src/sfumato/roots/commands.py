@@ -1,5 +1,5 @@
-"""The composition root of the command line's one-off commands (`sfumato keys …`): the database and the
-key service, nothing that runs."""
+"""The composition root of the command line's one-off commands (`sfumato keys …`, `sfumato loras add`): the
+database, the key service and the LoRA adapters (with the store their files go to), nothing that runs."""
 
 from dataclasses import dataclass
 
@@ -8,7 +8,9 @@ from sfumato.db.database import Database
 from sfumato.domain.clock import SystemClock
 from sfumato.roots import parts
 from sfumato.services.keys import KeyService
-from sfumato.services.startup import open_database
+from sfumato.services.loras import LoraService
+from sfumato.services.models import catalogue_of
+from sfumato.services.startup import checked_storage, open_database
 
 
 @dataclass
@@ -16,12 +18,19 @@ class CommandRoot:
     settings: Settings
     db: Database
     keys: KeyService
+    loras: LoraService | None  # built for `sfumato loras` only: it opens the store too
 
     def close(self) -> None:
         self.db.dispose()
 
 
-def build_command_root(settings: Settings) -> CommandRoot:
-    """Connect and migrate (StartupError in one line if it cannot)."""
+def build_command_root(settings: Settings, *, adapters: bool = False) -> CommandRoot:
+    """Connect and migrate (StartupError in one line if it cannot); with `adapters`, the LoRA service and
+    the store it writes to."""
     db = open_database(settings)
-    return CommandRoot(settings, db, parts.key_service(settings, db, SystemClock()))
+    clock = SystemClock()
+    loras = None
+    if adapters:
+        storage = checked_storage(settings)
+        loras = parts.lora_service(settings, db, storage, clock, catalogue_of(settings))
+    return CommandRoot(settings, db, parts.key_service(settings, db, clock), loras)

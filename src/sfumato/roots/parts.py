@@ -5,6 +5,7 @@ from collections.abc import Callable
 from sfumato.config import Settings
 from sfumato.db.database import Database
 from sfumato.db.keys import KeyStore
+from sfumato.db.loras import LoraStore
 from sfumato.db.notify import JOB_ENDED, JOBS_QUEUED, Listener
 from sfumato.db.queue import JobQueue
 from sfumato.db.workers import WorkerStore
@@ -14,10 +15,12 @@ from sfumato.domain.plans import PlanBook
 from sfumato.engine.base import Engine
 from sfumato.services.credentials import ContentCredentials
 from sfumato.services.keys import KeyService
+from sfumato.services.loras import LoraService
 from sfumato.services.metrics import Metrics
 from sfumato.services.models import model_memory, served_names
 from sfumato.services.startup import engine_options
 from sfumato.services.worker import Worker, WorkerOptions
+from sfumato.services.worker.adapters import AdapterFiles
 from sfumato.services.worker.engines import EngineFactory
 from sfumato.storage import Storage
 
@@ -29,6 +32,22 @@ def plan_book(settings: Settings) -> PlanBook:
 def key_service(settings: Settings, db: Database, clock: Clock) -> KeyService:
     plans = plan_book(settings)
     return KeyService(KeyStore(db), clock, plans=plans.plans, default_plan=plans.default)
+
+
+def lora_service(
+    settings: Settings, db: Database, storage: Storage, clock: Clock, catalogue: Catalogue
+) -> LoraService:
+    """LoRA adapters: checked against the families of the models served here, stored beside the images."""
+    return LoraService(
+        LoraStore(db),
+        storage,
+        clock,
+        limits_of=plan_book(settings).limits_of,
+        families=[catalogue.spec(name).family for name in served_names(settings)],
+        max_bytes=settings.lora_max_bytes,
+        max_rank=settings.lora_max_rank,
+        scratch=settings.data_dir / "uploads",
+    )
 
 
 def job_queue(settings: Settings, db: Database, clock: Clock) -> JobQueue:
@@ -79,8 +98,15 @@ def worker(
         metrics=metrics,
         credentials=credentials,
         models=served_names(settings),
+        adapter_files=adapter_files(settings, storage),
         heartbeats=WorkerStore(queue.db),
     )
+
+
+def adapter_files(settings: Settings, storage: Storage) -> AdapterFiles:
+    """A worker's LoRA files: in a folder store, where they lie; from a bucket, copies in the data
+    directory, four caches' worth at most."""
+    return AdapterFiles(storage, settings.data_dir / "lora-cache", max_bytes=4 * settings.lora_cache_bytes)
 
 
 def listener(db: Database, on_ended: Callable[[str], None] | None, worker: Worker | None) -> Listener | None:

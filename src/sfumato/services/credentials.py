@@ -97,6 +97,7 @@ class ContentCredentials:
             prompt=params.prompt if self.include_prompt else None,
             negative_prompt=params.negative_prompt if self.include_prompt else None,
             mode=params.mode,
+            adapters=tuple((adapter.name, adapter.weight) for adapter in params.loras),
         )
         definition = generated(title, fmt, making, from_parent=archive is not None)
         return self._sign(data, fmt, definition, archive=archive)

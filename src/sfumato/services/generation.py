@@ -31,6 +31,7 @@ from sfumato.domain.idempotency import Idempotency
 from sfumato.domain.ids import new_id
 from sfumato.domain.jobs import Job, JobStatus
 from sfumato.domain.keys import ApiKey
+from sfumato.domain.loras import Adapter, LoraUse
 from sfumato.domain.models import ModelSpec
 from sfumato.domain.pages import Page
 from sfumato.domain.params import JobParams
@@ -42,6 +43,9 @@ from sfumato.services.replays import replay
 from sfumato.services.views import JobView
 from sfumato.storage import Storage
 from sfumato.webhooks.guard import check_url
+
+# A request's `loras` resolved for its key and model (services.loras.LoraService.resolve).
+Resolver = Callable[[ApiKey, Sequence[LoraUse] | None, ModelSpec, Limits], tuple[Adapter, ...]]
 
 
 class _Raced(Exception):
@@ -73,6 +77,7 @@ class GenerationService:
         on_submit: Callable[[], None] = lambda: None,
         unavailable: Callable[[], str | None] = lambda: None,
         catalogue: Mapping[str, ModelSpec] | None = None,
+        loras: Resolver | None = None,
         waiting: Callable[[str], str | None] = lambda model: None,
     ) -> None:
         self.db = db
@@ -92,6 +97,7 @@ class GenerationService:
         self.webhooks_allow_private = webhooks_allow_private
         self.on_submit = on_submit
         self.unavailable = unavailable  # why this process's own worker cannot generate, if it cannot
+        self.loras = loras
         self.places = PlaceService(QueuePlaces(db), clock)
         self.waiting = waiting  # why a queued job of a model waits beyond its turn (services.fleet)
 
@@ -134,12 +140,15 @@ class GenerationService:
                 param="model",
             )
         self.policy.check(request.prompt)
+        if request.loras and self.loras is None:
+            raise InvalidParameter("this server takes no LoRA adapters", param="loras")
+        adapters = self.loras(key, request.loras, spec, limits) if self.loras is not None else ()
         inputs = None
         if request.image is not None:
             inputs = self.inputs.read(
                 key, request.image, request.mask, alpha_mask=alpha_mask, ignored=ignored_images
             )
-        params = request.resolve(spec, self.seeds(), inputs.summary if inputs else None)
+        params = request.resolve(spec, self.seeds(), inputs.summary if inputs else None, adapters)
         if params.webhook_url is not None:  # resolves the host: this runs off the event loop
             check_url(params.webhook_url, allow_private=self.webhooks_allow_private)
         if model in self.served and (reason := self.unavailable()):

@@ -112,6 +112,32 @@ class Metrics:
             registry=self.registry,
         )
 
+        # LoRA adapters (docs/models.md, "LoRA adapters"): this worker's caches, all its models together.
+        self.lora_loads = Counter(
+            "sfumato_lora_loads", "LoRA adapters loaded from disk into a model", registry=self.registry
+        )
+        self.lora_load_seconds = Histogram(
+            "sfumato_lora_load_seconds",
+            "One LoRA adapter's load from disk",
+            buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0),
+            registry=self.registry,
+        )
+        self.lora_hits = Counter(
+            "sfumato_lora_hits",
+            "LoRA adapters a batch found loaded already (no disk read)",
+            registry=self.registry,
+        )
+        self.lora_evictions = Counter(
+            "sfumato_lora_evictions",
+            "LoRA adapters let go to stay within SFUMATO_LORA_CACHE_COUNT and _BYTES",
+            registry=self.registry,
+        )
+        self.recompiles = Counter(
+            "sfumato_recompiles",
+            "Graphs a compiled model compiled after its warm-up (adapter swaps included): 0 is the aim",
+            registry=self.registry,
+        )
+
     def watch_models(self, served: Names, resident: Names) -> None:
         """Report which of a worker's models are in memory, read at each scrape."""
         self.registry.register(_ModelsCollector(served, resident))

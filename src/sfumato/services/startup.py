@@ -11,6 +11,7 @@ from sfumato.db.migrate import upgrade
 from sfumato.domain.clock import SystemClock
 from sfumato.domain.content_policy import ContentPolicy, read_rules
 from sfumato.domain.errors import SfumatoError
+from sfumato.engine.adapters import AdapterLimits
 from sfumato.engine.compile_cache import FOLDER as COMPILE_CACHE
 from sfumato.engine.options import EngineOptions, WeightSources, parse_sizes
 from sfumato.services.credentials import ContentCredentials, credentials_of
@@ -30,6 +31,12 @@ def engine_options(settings: Settings) -> EngineOptions:
         compile_cache=settings.data_dir / COMPILE_CACHE,
         warmup_sizes=parse_sizes(settings.warmup_sizes),
         weights=WeightSources(settings.base_model, settings.lightning_repo, settings.allow_download),
+        adapters=AdapterLimits(
+            count=settings.lora_cache_count,
+            memory=settings.lora_cache_bytes,
+            slots=settings.lora_slots,
+            rank=settings.lora_max_rank,
+        ),
     )
 
 

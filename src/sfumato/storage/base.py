@@ -5,6 +5,7 @@ import logging
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Protocol
 
 from sfumato.domain.errors import StorageFull, StorageUnavailable
@@ -78,6 +79,11 @@ class Storage(Protocol):
 
     def url(self, key: str, *, seconds: int) -> str | None:
         """An address serving `key` without credentials for `seconds`; None where the store has none."""
+        ...
+
+    def local_path(self, key: str) -> Path | None:
+        """Where `key` lies on this machine's disk, if the store is a folder and it is there; else None
+        (a reader that needs a file, the worker's LoRA adapters, keeps a copy of its own)."""
         ...
 
     def check(self) -> None:

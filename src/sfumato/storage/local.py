@@ -75,6 +75,10 @@ class LocalStorage(WriteFaults):
     def url(self, key: str, *, seconds: int) -> str | None:
         return None  # a folder has no address of its own: the API serves its files
 
+    def local_path(self, key: str) -> Path | None:
+        path = self._path(key)
+        return path if path.is_file() else None
+
     def check(self) -> None:
         try:
             self.root.mkdir(parents=True, exist_ok=True)

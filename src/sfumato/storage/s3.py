@@ -115,6 +115,9 @@ class S3Storage(WriteFaults):
         )
         return url
 
+    def local_path(self, key: str) -> None:
+        return None  # a bucket's objects are fetched
+
     def check(self) -> None:
         """Raises StorageError unless the bucket answers to these credentials."""
         from botocore.exceptions import BotoCoreError, ClientError

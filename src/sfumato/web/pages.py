@@ -24,6 +24,7 @@ from sfumato.web.retry import with_retry_after
 NAV = [
     ("/playground", "Playground"),
     ("/gallery", "Gallery"),
+    ("/loras", "LoRAs"),
     ("/jobs", "Jobs"),
     ("/usage", "Usage"),
     ("/webhooks", "Webhooks"),

@@ -1,11 +1,13 @@
 """The claimer: what the worker takes from the queue, and when.
 
 A batch is the next queued job of the models it serves, in the queue's fair order (db.claims), and the
-compatible ones whose images fit (domain.batching). Under load (the last batch held several jobs) a batch
-that is not full waits a few milliseconds for more compatible jobs; a lone client's request starts at once.
-How long to wait is decided by two pure functions, `top_up_seconds` and `next_wait`, tested without
-threads. While a batch runs its last step, the next one is claimed on the claimer's own thread, so the
-database's turn overlaps the GPU's. Every few seconds the claim also requeues jobs whose workers vanished.
+compatible ones whose images fit (domain.batching); after a batch of LoRA adapters, more of the same adapters
+first, a few batches in a row at most (`batching.preferred`), since they are loaded here. Under load (the
+last batch held several jobs) a batch that is not full waits a few milliseconds for more compatible jobs; a
+lone client's request starts at once. How long to wait is decided by two pure functions, `top_up_seconds`
+and `next_wait`, tested without threads. While a batch runs its last step, the next one is claimed on the
+claimer's own thread, so the database's turn overlaps the GPU's. Every few seconds the claim also requeues
+jobs whose workers vanished.
 """
 
 import logging
@@ -16,8 +18,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 from sfumato.db.claims import ANY, Wanted
 from sfumato.db.queue import JobQueue
+from sfumato.domain import batching
+from sfumato.domain.errors import SfumatoError
 from sfumato.domain.jobs import Job
 from sfumato.services.inputs import stored_pictures
+from sfumato.services.worker.adapters import AdapterFiles
 from sfumato.services.worker.held import Held, HeldJobs
 from sfumato.storage import Storage
 
@@ -51,6 +56,7 @@ class Claimer:
         stopping: threading.Event,
         wake: threading.Event,
         on_finished: Callable[[str], None],
+        adapter_files: AdapterFiles | None = None,
     ) -> None:
         self.queue = queue
         self.storage = storage
@@ -61,10 +67,13 @@ class Claimer:
         self.stopping = stopping
         self.wake = wake
         self.on_finished = on_finished
+        self.adapter_files = adapter_files
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="sfumato-claim")
         self._ahead: Future[list[Held]] | None = None  # the next batch, claimed while this one runs
         self._last_sweep = 0.0
         self._last_batch_jobs = 0
+        self._last_key: str | None = None  # the last batch's (domain.batching.preferred)
+        self._preferred_runs = 0
         # The models it takes jobs of, and which it has loaded now: the worker says, once its engine is up.
         self.wanted: Callable[[], Wanted] = lambda: ANY
 
@@ -87,16 +96,22 @@ class Claimer:
         return [held for held in batch if self._read_inputs(held)]
 
     def _read_inputs(self, held: Held) -> bool:
-        """Read a job's stored input pictures; a job whose inputs are gone fails alone."""
+        """Read a job's stored input pictures and find its adapters' files; a job whose inputs or adapters
+        are gone fails alone."""
         try:
             held.picture, held.mask = stored_pictures(self.storage, held.params)
+            if held.params.loras:
+                if self.adapter_files is None:
+                    raise SfumatoError("this worker runs no LoRA adapters", code="lora_missing")
+                held.adapters = self.adapter_files.files(held.params.loras)
             return True
         except Exception as error:
             log.error("worker %s: %s cannot read its input: %r", self.owner, held.job.id, error)
             self.held.drop(held.job.id)
-            self.queue.fail(
-                self.owner, held.job.id, "input_missing", "the job's input image could not be read"
-            )
+            code, message = "input_missing", "the job's input image could not be read"
+            if isinstance(error, SfumatoError):
+                code, message = error.code, error.message
+            self.queue.fail(self.owner, held.job.id, code, message)
             self.on_finished(held.job.id)
             return False
 
@@ -120,7 +135,7 @@ class Claimer:
 
     def _claim(self) -> list[Job]:
         self.wake.clear()  # before the look: a submission from here on wakes the next one
-        jobs = self.queue.claim_batch(self.owner, self.budget, wanted=self.wanted())
+        jobs = self._first_claim()
         if not jobs:
             return []
         images = sum(job.n for job in jobs)
@@ -135,6 +150,17 @@ class Claimer:
             jobs += more
             images += sum(job.n for job in more)
         self._last_batch_jobs = len(jobs)
+        return jobs
+
+    def _first_claim(self) -> list[Job]:
+        """More of the adapters just run, a few batches in a row (domain.batching.preferred); else the
+        oldest queued job and its compatible ones. (The claim's own order is db/queue.py's.)"""
+        wanted = batching.preferred(self._last_key, self._preferred_runs)
+        jobs = self.queue.claim_batch(self.owner, self.budget, batch_key=wanted) if wanted else []
+        self._preferred_runs = self._preferred_runs + 1 if jobs else 0
+        if not jobs:
+            jobs = self.queue.claim_batch(self.owner, self.budget, wanted=self.wanted())
+        self._last_key = jobs[0].batch_key if jobs else None
         return jobs
 
     def _sweep(self) -> None:

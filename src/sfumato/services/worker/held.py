@@ -8,6 +8,7 @@ from PIL.Image import Image
 
 from sfumato.domain.jobs import Job
 from sfumato.domain.params import JobParams
+from sfumato.engine.adapters import AdapterFile
 
 
 @dataclass
@@ -18,6 +19,7 @@ class Held:
     picture: Image | None = None  # the input of an image-to-image or inpainting job, read at its claim
     mask: Image | None = None
     preview: Image | None = None  # the latest step's small picture, when the job asked for them, until sent
+    adapters: tuple[AdapterFile, ...] = ()  # its LoRA adapters' files on this machine, found at its claim
 
     @property
     def params(self) -> JobParams:

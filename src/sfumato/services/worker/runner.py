@@ -49,7 +49,9 @@ class Runner:
 
     def run(self, engine: Engine, batch: list[Held]) -> Made:
         """Make the batch's images; end the jobs that failed, hand back those dropped; what was made."""
-        renders = [RenderJob.for_params(held.params, held.picture, held.mask) for held in batch]
+        renders = [
+            RenderJob.for_params(held.params, held.picture, held.mask, held.adapters) for held in batch
+        ]
         log.info(
             "worker %s: generating %d images for %s",
             self.owner,

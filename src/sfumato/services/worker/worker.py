@@ -20,6 +20,7 @@ from sfumato.domain.clock import Clock
 from sfumato.engine.base import Engine
 from sfumato.services.credentials import ContentCredentials
 from sfumato.services.metrics import Metrics
+from sfumato.services.worker.adapters import AdapterCounters, AdapterFiles
 from sfumato.services.worker.claimer import Claimer
 from sfumato.services.worker.engines import EngineFactory, EngineSet
 from sfumato.services.worker.finisher import Finisher
@@ -66,6 +67,7 @@ class Worker:
         metrics: Metrics | None = None,
         credentials: ContentCredentials | None = None,
         models: Sequence[str] = (),
+        adapter_files: AdapterFiles | None = None,
         heartbeats: WorkerStore | None = None,
     ) -> None:
         self.queue = queue
@@ -81,6 +83,7 @@ class Worker:
             on_unload=lambda model: self._switched(self.metrics.model_unloads, model),
         )
         self.metrics.watch_models(lambda: self.engines.models, self.engines.resident)
+        self._adapter_events = AdapterCounters(self.metrics)
         self.ready = threading.Event()
         self.options = options
         self.error: str | None = None  # why the engine could not start
@@ -101,6 +104,7 @@ class Worker:
             stopping=self._draining,
             wake=self._wake,
             on_finished=on_finished,
+            adapter_files=adapter_files,
         )
         self._runner = Runner(
             queue,
@@ -251,8 +255,12 @@ class Worker:
             self._stopping.wait(self.poll_seconds)
             return None
         try:
-            return self.engines.get(model)
+            engine = self.engines.get(model)
         except Exception as error:
             log.exception("worker %s: %s could not load", self.name, model)
             self._runner.fail(batch, error)
             return None
+        listen = getattr(engine, "listen_adapters", None)  # engines that run LoRA adapters report on them
+        if listen is not None:
+            listen(self._adapter_events)
+        return engine

@@ -1,5 +1,6 @@
 """AUTOMATIC1111's routes. Generation waits, as AUTOMATIC1111's does, and answers raw base64 PNGs."""
 
+from dataclasses import replace
 from datetime import UTC
 from typing import Annotated, Any
 
@@ -8,9 +9,10 @@ from fastapi import APIRouter, Body, Query, Response
 from sfumato.api.dialects.a1111 import catalog
 from sfumato.api.dialects.a1111.auth import GeneratingKey, ReadingKey
 from sfumato.api.dialects.a1111.inputs import a1111_mask
+from sfumato.api.dialects.a1111.networks import lora_entry
 from sfumato.api.dialects.a1111.schemas import ImagesResponse, Img2ImgRequest, Txt2ImgRequest
 from sfumato.api.dialects.a1111.serving import CLIENT, Serving
-from sfumato.api.dialects.a1111.translate import Plan, plan
+from sfumato.api.dialects.a1111.translate import plan
 from sfumato.domain.errors import InvalidParameter
 from sfumato.domain.jobs import JobStatus
 from sfumato.http.threads import in_thread
@@ -23,7 +25,7 @@ async def txt2img(body: Txt2ImgRequest, key: GeneratingKey, serving: Serving, re
     """Text to image; with `enable_hr`, the hires fix: the images made larger, then redrawn."""
     model = await in_thread(serving.model, key, body)
     made = plan(body, serving.generation.catalogue[model])
-    made = Plan(made.request.model_copy(update={"model": model}), made.requested, made.hires)
+    made = replace(made, request=made.request.model_copy(update={"model": model}))
     return await serving.generate(key, body, made, response)
 
 
@@ -38,7 +40,7 @@ async def img2img(body: Img2ImgRequest, key: GeneratingKey, serving: Serving, re
         limits = serving.generation.inputs.limits
         mask = await in_thread(a1111_mask, body.mask, invert=bool(body.inpainting_mask_invert), limits=limits)
     made = plan(body, serving.generation.catalogue[model], image=body.init_images[0], mask=mask)
-    made = Plan(made.request.model_copy(update={"model": model}), made.requested, None)
+    made = replace(made, request=made.request.model_copy(update={"model": model}), hires=None)
     return await serving.generate(key, body, made, response)
 
 
@@ -96,6 +98,16 @@ async def scripts(_key: ReadingKey) -> dict[str, list[str]]:
 
 
 @router.get("/loras")
+async def loras(key: ReadingKey, serving: Serving) -> list[dict[str, Any]]:
+    """The LoRA adapters this key may name in `<lora:NAME:WEIGHT>`: its own and the shared ones."""
+    return [lora_entry(lora) for lora in await in_thread(serving.loras.usable, key)]
+
+
+@router.post("/refresh-loras")
+async def refresh_loras(_key: ReadingKey) -> None:
+    """Nothing to do: an upload (POST /v1/loras) is listed at once."""
+
+
 @router.get("/prompt-styles")
 @router.get("/face-restorers")
 @router.get("/hypernetworks")

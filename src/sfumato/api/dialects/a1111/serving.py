@@ -23,6 +23,7 @@ from sfumato.services.client_options import ClientOptions
 from sfumato.services.fleet import Fleet
 from sfumato.services.generation import GenerationService
 from sfumato.services.images import ImageService
+from sfumato.services.loras import LoraService
 
 CLIENT = "a1111"  # the name its kept options go under
 
@@ -35,6 +36,7 @@ class A1111Serving:
     clock: Clock
     settings: Settings
     fleet: Fleet
+    loras: LoraService
 
     async def made(self, key: ApiKey, request: GenerationRequest, response: Response) -> list[Image]:
         """Generate and wait, as AUTOMATIC1111 does (SFUMATO_MAX_WAIT_SECONDS at most)."""
@@ -83,6 +85,12 @@ class A1111Serving:
                 "Hires steps": hires.steps,
                 "Hires upscaler": "Lanczos",
             }
+        if made.request.loras:  # as AUTOMATIC1111 names the networks that ran: "name: short hash"
+            # A key's own before a shared one of the same name: the one its job ran.
+            usable = {lora.name: lora for lora in reversed(await in_thread(self.loras.usable, key))}
+            usable |= {lora.id: lora for lora in usable.values()}
+            ran = [usable[use.ref] for use in made.request.loras if use.ref in usable]
+            extra["Lora hashes"] = ", ".join(f"{lora.name}: {lora.short_hash}" for lora in ran)
         model = made.request.model or self.generation.served[0]
         described = info(made, images, model, catalog.sha256_of(model)[:10], extra, self.clock.now())
         pictures = (
@@ -98,7 +106,13 @@ class A1111Serving:
 async def serving(request: Request) -> A1111Serving:
     root = request.app.state.root
     return A1111Serving(
-        root.generation, root.images, root.client_options, root.clock, root.settings, root.fleet
+        root.generation,
+        root.images,
+        root.client_options,
+        root.clock,
+        root.settings,
+        root.fleet,
+        root.loras,
     )
 
 

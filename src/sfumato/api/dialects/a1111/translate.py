@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from sfumato import __version__
+from sfumato.api.dialects.a1111.networks import parse
 from sfumato.api.dialects.a1111.schemas import Img2ImgRequest, Txt2ImgRequest
 from sfumato.api.dialects.sync_style.translate import model_guidance
 from sfumato.domain.errors import InvalidParameter
@@ -63,13 +64,15 @@ class Plan:
     request: GenerationRequest
     requested: dict[str, Any]  # what was asked and ran otherwise, for `info`
     hires: Hires | None = None
+    shown_prompt: str | None = None  # as sent, its <lora:…> included: what `info` and the infotexts say
 
 
 def plan(body: Txt2ImgRequest, spec: ModelSpec, *, image: str | None = None, mask: str | None = None) -> Plan:
     steps = min(spec.max_steps, max(spec.min_steps, body.steps or spec.default_steps))
     n = (body.batch_size or 1) * (body.n_iter or 1)
+    networks = parse(body.prompt or "")
     values: dict[str, Any] = {
-        "prompt": (body.prompt or "")[:MAX_PROMPT],
+        "prompt": networks.prompt[:MAX_PROMPT],
         "negative_prompt": (body.negative_prompt or "")[:MAX_PROMPT] or None,
         "seed": seed_of(body.seed),
         "width": side(body.width),
@@ -81,6 +84,7 @@ def plan(body: Txt2ImgRequest, spec: ModelSpec, *, image: str | None = None, mas
         "n": n,
         "format": "png",
         "name": "automatic1111",
+        "loras": networks.loras or None,
     }
     if image is not None:
         values |= {"image": image, "mask": mask, "strength": _strength(body.denoising_strength, 0.75)}
@@ -100,7 +104,8 @@ def plan(body: Txt2ImgRequest, spec: ModelSpec, *, image: str | None = None, mas
         field = {"n": "batch_size"}.get(str(first["loc"][0]), str(first["loc"][0])) if first["loc"] else None
         raise InvalidParameter(plain_message(str(first["msg"])), param=field) from None
     hires = _hires(body, request, spec) if image is None and body.enable_hr else None
-    return Plan(request, {name: value for name, value in requested.items() if value is not None}, hires)
+    asked = {name: value for name, value in requested.items() if value is not None}
+    return Plan(request, asked, hires, (body.prompt or "")[:MAX_PROMPT])
 
 
 def _strength(value: float | None, default: float) -> float:
@@ -165,7 +170,11 @@ def infotext(made: Plan, image: Image, spec_name: str, model_hash: str, extra: d
     }
     line = ", ".join(f"{name}: {_quote(value)}" for name, value in fields.items() if value is not None)
     negative = f"\nNegative prompt: {request.negative_prompt}" if request.negative_prompt else ""
-    return f"{request.prompt}{negative}\n{line}".strip()
+    return f"{shown_prompt(made)}{negative}\n{line}".strip()
+
+
+def shown_prompt(made: Plan) -> str:
+    return made.shown_prompt if made.shown_prompt is not None else made.request.prompt
 
 
 def info(
@@ -176,8 +185,8 @@ def info(
     first = images[0] if images else None
     seeds = [image.seed for image in images]
     obj = {
-        "prompt": request.prompt,
-        "all_prompts": [request.prompt] * len(images),
+        "prompt": shown_prompt(made),
+        "all_prompts": [shown_prompt(made)] * len(images),
         "negative_prompt": request.negative_prompt or "",
         "all_negative_prompts": [request.negative_prompt or ""] * len(images),
         "seed": seeds[0] if seeds else None,

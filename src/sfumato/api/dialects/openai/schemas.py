@@ -1,10 +1,16 @@
 """OpenAI's request and answer shapes, as its official client sends and reads them."""
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from sfumato.domain.rules import PROMPT_SCHEMA
+
+# This server's: LoRA adapters (docs/api.md §16); a multipart form sends the list as JSON text.
+Loras = Annotated[
+    list[dict[str, Any]] | str | None,
+    Field(description='this server\'s: LoRA adapters, [{"name" or "id", "weight"}] (in a form: JSON)'),
+]
 
 
 class OpenAIImageRequest(BaseModel):
@@ -31,6 +37,7 @@ class OpenAIImageRequest(BaseModel):
     partial_images: int | None = Field(
         None, ge=0, le=3, description="previews to stream before the image, 0 to 3"
     )
+    loras: Loras = None
 
     @field_validator("output_compression")
     @classmethod
@@ -63,6 +70,7 @@ class OpenAIVariationRequest(BaseModel):
     strength: float | None = Field(None, description="this server's: how much of the image is redrawn")
     seed: int | None = None
     webhook_url: str | None = None
+    loras: Loras = None
 
 
 class OpenAIImage(BaseModel):

@@ -2,6 +2,7 @@
 `output_compression`), and OpenAI's conventions for the answer: which models answer base64 by default,
 what a GPT image model's answer says of itself."""
 
+import json
 import math
 import re
 from collections.abc import Mapping
@@ -122,6 +123,7 @@ def variation_to_generation(
         "n": request.n,
         "model": model_for(request.model, catalogue, aliases),
         "webhook_url": request.webhook_url,
+        "loras": _loras(request.loras),
     }
     return _checked(values, empty_prompt=True)
 
@@ -152,7 +154,23 @@ def _values(
     }
     if request.output_compression is not None:
         values["quality"] = max(request.output_compression, 1)
+    values["loras"] = _loras(request.loras)
     return values
+
+
+def _loras(given: list[dict[str, Any]] | str | None) -> list[dict[str, Any]] | None:
+    """The extra body's `loras`; a multipart form sends it as JSON text."""
+    if not isinstance(given, str):
+        return given
+    try:
+        parsed = json.loads(given) if given.strip() else None
+    except ValueError:
+        raise InvalidParameter(
+            'loras must be a JSON list: [{"name": "…", "weight": 0.8}]', param="loras"
+        ) from None
+    if parsed is not None and not isinstance(parsed, list):
+        raise InvalidParameter('loras must be a JSON list: [{"name": "…", "weight": 0.8}]', param="loras")
+    return parsed
 
 
 def _checked(values: dict[str, Any], *, empty_prompt: bool = False) -> GenerationRequest:

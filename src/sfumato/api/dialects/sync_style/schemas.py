@@ -4,6 +4,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from sfumato.domain.loras import LoraUse
 from sfumato.domain.rules import ImageCount, Prompt, Seed
 from sfumato.http.objects import Timestamp
 
@@ -23,6 +24,7 @@ class SyncStyleRequest(BaseModel):
     negative_prompt: str | None = None
     n: ImageCount = Field(1, description="1 to 10 images")
     webhook_url: str | None = Field(None, description="also POST the job's end there (docs/webhooks.md)")
+    loras: list[LoraUse] | None = Field(None, description="this server's: LoRA adapters (docs/api.md §16)")
 
     @field_validator("width", "height")
     @classmethod

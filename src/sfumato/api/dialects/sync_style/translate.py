@@ -18,6 +18,7 @@ def to_generation(request: SyncStyleRequest, spec: ModelSpec) -> GenerationReque
         style=request.style,
         n=request.n,
         webhook_url=request.webhook_url,
+        loras=request.loras,
     )
 
 
