@@ -18,6 +18,7 @@ from pydantic import (
 from sfumato.domain.errors import InvalidParameter
 from sfumato.domain.inputs import TEXT, InputSummary, steps_run
 from sfumato.domain.models import ModelSpec
+from sfumato.domain.naming import default_name
 from sfumato.domain.rules import DEFAULT_NAME, MAX_NAME, MAX_PROMPT, ImageCount, Seed
 from sfumato.domain.sizes import SIZE_MAX, SIZE_MIN, SIZE_STEP, size_for_input, valid_side
 from sfumato.domain.styles import STYLES
@@ -45,9 +46,10 @@ class GenerationRequest(BaseModel):
     )
     format: ImageFormat = Field("png", description="png, jpeg or webp")
     quality: int = Field(90, description="1 to 100, for jpeg and webp")
-    name: str = Field(
-        DEFAULT_NAME,
-        description="a label for the images, up to 200 characters; with an `image` of this key, its name",
+    name: str | None = Field(
+        None,
+        description="a label for the images, up to 200 characters; with an `image` of this key, its name; "
+        "else the prompt's first words",
     )
     webhook_url: str | None = Field(
         None, description="where to POST the job's end (https; Standard Webhooks signatures)"
@@ -139,7 +141,9 @@ class GenerationRequest(BaseModel):
 
     @field_validator("name")
     @classmethod
-    def _name(cls, value: str) -> str:
+    def _name(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         if not value.strip():
             raise ValueError("name must not be empty")
         if len(value) > MAX_NAME:
@@ -152,6 +156,12 @@ class GenerationRequest(BaseModel):
         if value is not None and not 1 <= len(value) <= 2000:
             raise ValueError("webhook_url must be 1 to 2000 characters")
         return value
+
+    def _name_for(self, source: InputSummary | None) -> str:
+        """The name given; else an input image's of this key; else the prompt's first words."""
+        if self.name is not None:
+            return self.name
+        return (source.source_name if source else None) or default_name(self.prompt)
 
     def resolve(self, spec: ModelSpec, seed: int, source: InputSummary | None = None) -> "JobParams":
         """Fill the defaults that depend on the model, the server and the input picture (`source`, read
@@ -177,7 +187,8 @@ class GenerationRequest(BaseModel):
             model=spec.name,
             format=self.format,
             quality=self.quality,
-            name=self.name if "name" in given or source is None else source.source_name or self.name,
+            name=self._name_for(source),
+            name_given=self.name is not None,
             webhook_url=self.webhook_url,
             mode=source.mode if source else TEXT,
             strength=(self.strength if self.strength is not None else source.strength) if source else None,
@@ -214,10 +225,15 @@ class JobParams:
     ingredient_key: str | None = None  # the input as its images' C2PA parent ingredient (an archive)
     ignored_images: int = 0
     previews: bool = False  # record a small picture at each step, for the events stream
+    name_given: bool | None = None  # a person chose the name (None: a job from before this was kept)
 
     def steps_to_run(self) -> int:
         """The denoising steps the job runs: all its steps, or the tail that an input's strength leaves."""
         return self.steps if self.strength is None else steps_run(self.steps, self.strength)
+
+    def person_named(self) -> bool:
+        """Whether a person gave the name (not the prompt's first words, nor an input image's name)."""
+        return self.name_given if self.name_given is not None else self.name != DEFAULT_NAME
 
     def seeds(self) -> list[int]:
         """Image i of a job uses seed + i."""
@@ -253,7 +269,14 @@ class JobParams:
     def public(self) -> dict[str, Any]:
         """What a client sees of the parameters: where the inputs are stored is the service's business."""
         shown = self.to_dict()
-        for internal in ("input_key", "mask_key", "ingredient_key", "ignored_images", "previews"):
+        for internal in (
+            "input_key",
+            "mask_key",
+            "ingredient_key",
+            "ignored_images",
+            "previews",
+            "name_given",
+        ):
             shown.pop(internal)
         if self.mode == TEXT:
             for absent in ("mode", "strength", "source_image_id"):

@@ -21,6 +21,7 @@ from sfumato.services.keys import KeyService
 from sfumato.services.metrics import Metrics
 from sfumato.services.readiness import Readiness
 from sfumato.services.status import ServiceStatus
+from sfumato.services.tokens import TokenCounter
 from sfumato.services.usage import UsageService
 from sfumato.services.watches import JobWatches
 
@@ -48,6 +49,7 @@ async def base_url(request: Request) -> str:
 SettingsDep = Annotated[Settings, Depends(part("settings"))]
 GenerationDep = Annotated[GenerationService, Depends(part("generation"))]
 WatchesDep = Annotated[JobWatches, Depends(part("watches"))]
+TokensDep = Annotated[TokenCounter, Depends(part("tokens"))]
 ImagesDep = Annotated[ImageService, Depends(part("images"))]
 KeysDep = Annotated[KeyService, Depends(part("keys"))]
 UsageDep = Annotated[UsageService, Depends(part("usage"))]

@@ -43,6 +43,7 @@ from sfumato.services.readiness import Readiness
 from sfumato.services.retention import RetentionSweeper
 from sfumato.services.startup import checked_credentials, checked_policy, checked_storage, open_database
 from sfumato.services.status import ServiceStatus
+from sfumato.services.tokens import TokenCounter
 from sfumato.services.usage import UsageService
 from sfumato.services.watches import JobWatches
 from sfumato.services.webhooks import WebhookDispatcher
@@ -67,6 +68,7 @@ class ApiRoot:
     sessions: Sessions
     generation: GenerationService
     watches: JobWatches
+    tokens: TokenCounter
     images: ImageService
     usage: UsageService
     status: ServiceStatus
@@ -196,6 +198,7 @@ def build_api_root(
         sessions=Sessions(session_secret),
         generation=generation,
         watches=JobWatches(generation.view, events, plans.limits_of, poll_seconds=settings.poll_seconds),
+        tokens=parts.token_counter(settings, generation.served),
         images=ImageService(
             images,
             storage,

@@ -1,6 +1,8 @@
-"""What several composition roots build alike: the plans, the key service, a worker and its listener."""
+"""What several composition roots build alike: the plans, the key service, a worker and its listener; the
+token counter of the served models."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from sfumato.config import Settings
 from sfumato.db.database import Database
@@ -8,12 +10,14 @@ from sfumato.db.keys import KeyStore
 from sfumato.db.notify import JOB_ENDED, JOBS_QUEUED, Listener
 from sfumato.db.queue import JobQueue
 from sfumato.domain.clock import Clock
+from sfumato.domain.models import ModelSpec
 from sfumato.domain.plans import PlanBook
 from sfumato.engine.base import Engine
 from sfumato.services.credentials import ContentCredentials
 from sfumato.services.keys import KeyService
 from sfumato.services.metrics import Metrics
 from sfumato.services.startup import engine_options
+from sfumato.services.tokens import TokenCounter
 from sfumato.services.worker import Worker, WorkerOptions
 from sfumato.storage import Storage
 
@@ -38,6 +42,18 @@ def default_engine_factory(settings: Settings) -> Callable[[], Engine]:
         return load_engine(settings.model, engine_options(settings))
 
     return build
+
+
+def token_counter(settings: Settings, served: Sequence[str]) -> TokenCounter:
+    """Counts with each served model's own tokenizer, loaded at its first count (transformers is imported
+    then, not at start)."""
+
+    def tokenizer_of(spec: ModelSpec) -> Any:
+        from sfumato.engine.tokenizer import tokenizer_for
+
+        return tokenizer_for(spec, engine_options(settings).weights)
+
+    return TokenCounter(served, tokenizer_of)
 
 
 def worker(

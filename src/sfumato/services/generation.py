@@ -32,6 +32,7 @@ from sfumato.domain.keys import ApiKey
 from sfumato.domain.models import MODELS
 from sfumato.domain.pages import Page
 from sfumato.domain.plans import Limits, month_of, quota_exceeded
+from sfumato.domain.search import terms_of
 from sfumato.services.events import JobEvents
 from sfumato.services.inputs import InputService
 from sfumato.storage import Storage
@@ -217,9 +218,26 @@ class GenerationService:
         return JobView.of(found)
 
     def list_jobs(
-        self, key: ApiKey, *, limit: int, after: str | None, status: JobStatus | None
+        self,
+        key: ApiKey,
+        *,
+        limit: int,
+        after: str | None,
+        status: JobStatus | None,
+        model: str | None = None,
+        search: str = "",
     ) -> Page[JobView]:
-        page = self.jobs.page(key.id, self.clock.now(), status=status, limit=limit, after=after)
+        """A page of the key's jobs, newest first; with `search`, those whose prompt or name holds each of
+        its words (domain.search)."""
+        page = self.jobs.page(
+            key.id,
+            self.clock.now(),
+            status=status,
+            limit=limit,
+            after=after,
+            model=model,
+            terms=terms_of(search),
+        )
         return Page([JobView.of(found) for found in page.items], page.has_more, page.next_cursor)
 
     def active(self, key: ApiKey) -> list[Job]:
