@@ -68,7 +68,29 @@ def sign_in(page: Page, key: str) -> None:
     page.goto("/")
     page.get_by_label("API key").fill(key)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/playground")
+    page.wait_for_url("**/studio")
+
+
+# The two widths every page is tried at (docs/testing.md): a laptop's, and a phone's.
+WIDTHS = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
+
+
+@pytest.fixture(params=list(WIDTHS))
+def width(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def sized(browser: Browser, site: Site, width: str) -> Iterator[Page]:
+    """A page signed in with the admin key, at the width of the test's parameter."""
+    made = browser.new_context(
+        base_url=site.url, viewport=WIDTHS[width], is_mobile=width == "phone", has_touch=width == "phone"
+    )
+    made.set_default_timeout(60_000)
+    page = made.new_page()
+    sign_in(page, site.admin_key)
+    yield page
+    made.close()
 
 
 @pytest.fixture

@@ -208,6 +208,17 @@ class GenerationService:
             return None
         return JobView.of(job, replayed=True)
 
+    def input_of(self, key: ApiKey, job_id: str, *, mask: bool = False) -> bytes:
+        """The picture a job was made from (or its mask), as stored beside it: PNG at the job's size."""
+        params = self.get(key, job_id).job.params
+        stored = params.mask_key if mask else params.input_key
+        try:
+            if stored is not None:
+                return self.storage.get(stored)
+        except FileNotFoundError:
+            pass
+        raise NotFound(f"job {job_id!r} has no {'mask' if mask else 'input image'}")
+
     def get(self, key: ApiKey, job_id: str) -> JobView:
         return self.view(key.id, job_id)
 

@@ -57,6 +57,8 @@ def result(page: Page, view: JobView) -> dict[str, Any]:
         "progress": job.progress,
         "step": round(job.progress * steps),
         "steps": steps,
+        "mode": job.params.mode,
+        "strength": job.params.strength,
         "error": {"code": job.error_code, "message": job.error_message or ""} if job.error_code else None,
         "warnings": job.warnings if job.warnings is not None else job.params.notes(),
         "images": [
@@ -73,6 +75,19 @@ def result(page: Page, view: JobView) -> dict[str, Any]:
             for image in view.images
         ],
     }
+
+
+@router.get("/jobs/{job_id}/input.png")
+@router.get("/jobs/{job_id}/mask.png")
+async def job_input(job_id: str, request: Request, page: SignedIn, generation: GenerationDep) -> Response:
+    """The picture a job started from, or the mask painted on it (its page shows them)."""
+    assert page.key is not None
+    mask = request.url.path.endswith("/mask.png")
+    try:
+        data = await in_thread(generation.input_of, page.key, job_id, mask=mask)
+    except SfumatoError as error:
+        return error_response(error)
+    return Response(data, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
 
 
 @router.get("/jobs/{job_id}/result")

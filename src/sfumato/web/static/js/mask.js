@@ -16,10 +16,11 @@ export function inputImage(form) {
   let last = null;
   let objectUrl = null;
 
-  const fit = () => {
+  const fit = () => {  // once the picture is in: the mask takes its size, empty, and can be painted
     canvas.width = picture.naturalWidth || 1;
     canvas.height = picture.naturalHeight || 1;
     painted = false;
+    view.hidden = false;
   };
   picture.addEventListener("load", fit);
   if (picture.complete && picture.naturalWidth) fit();
@@ -27,8 +28,8 @@ export function inputImage(form) {
   const show = (src) => {
     if (objectUrl) URL.revokeObjectURL(objectUrl);
     objectUrl = src.startsWith("blob:") ? src : null;
+    view.hidden = true;
     picture.src = src;
-    view.hidden = false;
   };
 
   const use = (chosen) => {  // a file dropped or pasted: into the field, as if chosen

@@ -231,6 +231,9 @@ export function studio(form) {
     images.replaceChildren();
     warnings.hidden = true;
     parts.previewFigure.hidden = true;
+    // The preview takes the place the image will take: its size, fit to the column.
+    Object.assign(parts.preview, { width: made.job.params.width, height: made.job.params.height });
+    parts.previewFigure.style.maxWidth = `${made.job.params.width}px`;
     parts.progress.hidden = false;
     parts.progress.value = 0;
     parts.connection.hidden = true;
@@ -238,6 +241,7 @@ export function studio(form) {
     const link = $(panel, "[data-result-page]");
     link.href = made.page;
     link.parentElement.hidden = false;
+    if (window.matchMedia("(max-width: 62rem)").matches) panel.scrollIntoView({ block: "start" });
     following = followJob(parts, {
       events: made.events,
       result: `${made.page}/result`,
