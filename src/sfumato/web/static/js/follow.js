@@ -5,6 +5,7 @@
 // tries again (1, 2, 4, then every 5 seconds) and says "Reconnected" when the server answers again.
 
 const RETRY_MS = [1000, 2000, 4000, 5000];
+const RECONNECTED_MS = 30000;  // how long "Reconnected" stays (or until the job ends): a glance finds it
 const ENDS = ["succeeded", "failed", "canceled"];
 
 export function followJob(parts, { events, result, onEnd = () => {} }) {
@@ -32,6 +33,7 @@ export function followJob(parts, { events, result, onEnd = () => {} }) {
 
   const finish = async (name) => {
     ended = true;
+    if (connection && !lost && connection.classList.contains("ok")) connection.hidden = true;
     if (stream) stream.close();
     settle(name);
     if (progress) progress.hidden = name !== "succeeded";
@@ -93,7 +95,7 @@ export function followJob(parts, { events, result, onEnd = () => {} }) {
     if (!lost) return;
     lost = false;
     show("Reconnected", "ok");
-    hideTimer = setTimeout(() => { connection.hidden = true; }, 5000);
+    hideTimer = setTimeout(() => { if (connection) connection.hidden = true; }, RECONNECTED_MS);
   };
 
   const connect = () => {
