@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from sfumato.credentials.local import make_local
     from sfumato.credentials.reader import Reader
     from sfumato.credentials.signer import Signer
-    from sfumato.domain.generation import JobParams
+    from sfumato.domain.params import JobParams
     from sfumato.imaging.formats import encode_image, file_parameters
     from sfumato.services.credentials import ContentCredentials
 

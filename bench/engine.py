@@ -1,7 +1,9 @@
 """The engine alone: images/s and latency per image at several batch sizes, with and without compile.
 
     python -m bench.engine --model tiny --size 512                  # CPU
+    python -m bench.engine --model tiny-flux --size 512             # CPU: FLUX's pipeline, tiny weights
     python -m bench.engine --model sdxl-random --size 1024 --compile both   # a GPU
+    python -m bench.engine --model flux-random --size 1024          # a GPU: FLUX.1-schnell's shapes
     python -m bench.engine --model tiny --size 512 --modes text,image,inpaint   # images in, beside text
     python -m bench.engine --model sdxl-random --size 1024 --compile on --compile-cache /tmp/cc  # a restart
 
@@ -14,6 +16,7 @@ kernels, which is what a restart of the service with SFUMATO_COMPILE does (docs/
 
 import argparse
 import gc
+import time
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +28,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     import torch
     from PIL import Image
 
+    from sfumato.domain.models import RANDOM
     from sfumato.engine.base import RenderJob
+    from sfumato.engine.device import pick_device
     from sfumato.engine.options import EngineOptions
     from sfumato.engine.registry import load_engine, spec_for
 
     spec = spec_for(args.model)
+    if spec.name == "flux-random" and pick_device(args.device).type != "cuda":
+        # 17 billion parameters: about 34 GB in bf16 on a GPU, 68 GB in float32 on a CPU.
+        raise SystemExit(f"{spec.name} is for a GPU ({spec.family}, {RANDOM} weights of the full size)")
     steps = args.steps or spec.default_steps
     # Image jobs redraw a picture of noise; inpainting repaints its middle quarter.
     picture = Image.fromarray(np.random.default_rng(0).integers(0, 256, (args.size, args.size, 3), np.uint8))
@@ -85,10 +93,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 with Timer() as first:  # a new batch size: compiled graphs may trace again
                     engine.render(jobs())
                 times = []
+                cpu = time.process_time()
                 for _ in range(args.repeats):
                     with Timer() as call:
                         engine.render(jobs())
                     times.append(call.seconds)
+                cpu = time.process_time() - cpu
                 p50 = median(times)
                 peak = torch.cuda.max_memory_allocated() / 2**20 if torch.cuda.is_available() else None
                 rows.append(
@@ -101,19 +111,23 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                         "batch_p95_s": round(percentile(times, 0.95), 4),
                         "per_image_ms": round(p50 / batch * 1000, 1),
                         "images_per_s": round(batch / p50, 3),
+                        # CPU time of this process (every thread), an image: on a machine shared with other
+                        # work, the cost that the wall clock's figures hide under the others' load.
+                        "cpu_ms_per_image": round(cpu / (batch * args.repeats) * 1000, 1),
                         "repeats": args.repeats,
                         "peak_mib": round(peak) if peak is not None else None,
                     }
                 )
                 print(f"  {mode}, batch {batch}: {p50 * 1000:.0f} ms a call, {batch / p50:.2f} images/s")
         device = str(engine.device)
-        dtype = str(next(engine.pipe.unet.parameters()).dtype).removeprefix("torch.")
+        dtype = str(next(engine.model.denoiser.parameters()).dtype).removeprefix("torch.")
         del engine
         gc.collect()
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
     return {
         "model": args.model,
+        "family": spec.family,
         "size": args.size,
         "steps": steps,
         "strength": args.strength,
@@ -143,6 +157,7 @@ def table(result: dict[str, Any]) -> None:
         "ms a call (p50)",
         "ms an image",
         "images/s",
+        "CPU ms an image",
         "first call s",
         "peak MiB",
     )
@@ -156,6 +171,7 @@ def table(result: dict[str, Any]) -> None:
             f"{row['batch_p50_s'] * 1000:.0f}",
             f"{row['per_image_ms']:.0f}",
             f"{row['images_per_s']:.2f}",
+            f"{row.get('cpu_ms_per_image', 0):.0f}",
             f"{row['first_call_s']:.1f}",
             str(row.get("peak_mib") or ""),
         )
@@ -164,7 +180,11 @@ def table(result: dict[str, Any]) -> None:
 
 def main(argv: list[str] | None = None) -> Path:
     parser = argparse.ArgumentParser(prog="python -m bench.engine", description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="tiny", help="tiny, sdxl-random, or an sdxl-lightning model")
+    parser.add_argument(
+        "--model",
+        default="tiny",
+        help="tiny, tiny-flux, tiny-sd3 (CPU); sdxl-random, flux-random (a GPU); or a model with its weights",
+    )
     parser.add_argument("--size", type=int, default=512, help="width and height")
     parser.add_argument("--steps", type=int, default=None, help="the model's default when absent")
     parser.add_argument(

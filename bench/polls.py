@@ -78,7 +78,8 @@ def parse_wrk(output: str) -> dict[str, Any]:
 
 
 def wrk(url: str, connections: int, duration: float, *, headers: dict[str, str], script: Path | None) -> str:
-    command = ["wrk", "-t1", f"-c{connections}", f"-d{duration:g}s", "--latency", "--timeout", "10s"]
+    seconds = max(1, round(duration))  # wrk takes whole seconds
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s"]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
     if script is not None:

@@ -8,8 +8,9 @@ For each N, a fresh database gets N ended jobs of one key with an image each, a 
 and ANALYZE (bench.scale_data); `sfumato serve --no-worker --model tiny` is started on it, and each route
 is asked `--requests` times in a row (p50 / p95 ms). Then a backlog of N/10 expired jobs (images, files,
 idempotency keys, webhook rows) is swept by the service's own sweeper in this process, while submissions
-go to the server every 20 ms: the sweep's rate and the longest a submission waited. The table gives each
-route's growth from the smallest N; its last line is `worst growth <smallest>→<largest>: X.Yx`.
+go to the server every 20 ms: the sweep's rate and the longest a submission waited. Last, N jobs are queued
+over N/100 keys and a worker's claim of a batch of 8 is timed (`claim`, bench.queue_data). The table gives
+each route's growth from the smallest N; its last line is `worst growth <smallest>→<largest>: X.Yx`.
 """
 
 import argparse
@@ -29,7 +30,7 @@ from typing import Any
 import httpx
 from sqlalchemy import event
 
-from bench import scale_data
+from bench import queue_data, scale_data
 from bench.common import median, percentile, write_result
 from bench.servers import Running, free_port
 from sfumato.db.database import Database
@@ -233,7 +234,9 @@ def one_size(count: int, url: str, folder: Path, requests: int, batch: int | Non
     upgrade(db)
     clock = SystemClock()
     keys = key_service_for(db, clock)
-    main_key, raw = keys.create("scale", plan="enterprise", rpm=100_000_000, monthly_images=1_000_000_000)
+    main_key, raw = keys.create(
+        "scale", plan="enterprise", rpm=100_000_000, monthly_images=1_000_000_000, max_queued=1_000_000_000
+    )
     other_key, _ = keys.create("other", plan="enterprise")
     started = time.perf_counter()
     built = scale_data.build(db, main_key.id, other_key.id, count, clock.now())
@@ -264,6 +267,9 @@ def one_size(count: int, url: str, folder: Path, requests: int, batch: int | Non
             # This process's sweeper stands for the server's: its commits take the checkpoints past the bound.
             storage = (folder / "images").as_uri()
             swept = sweep(db, folder, storage, main_key.id, http, max(count // 10, 1), batch, quiet)
+        server.stop()
+        # A worker's claim from a queue as long as the history, over count / 100 keys (the fair queue).
+        measured["claim (N queued, N/100 keys)"] = queue_data.measure_claims(db, count, requests, clock.now())
     finally:
         server.stop()
         db.dispose()

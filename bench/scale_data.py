@@ -13,10 +13,10 @@ from sfumato.db import tallies
 from sfumato.db.database import Database
 from sfumato.db.tables import DeliveryRow, IdempotencyRow, ImageRow, JobRow, JobWordRow, UsageRow
 from sfumato.domain.batching import batch_key
-from sfumato.domain.generation import JobParams
 from sfumato.domain.ids import new_id
 from sfumato.domain.images import storage_key
 from sfumato.domain.pages import encode_cursor
+from sfumato.domain.params import JobParams
 from sfumato.domain.search import words_of
 
 CHUNK = 20_000

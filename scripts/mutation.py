@@ -48,7 +48,10 @@ class Group:
 
 
 GROUPS = {
-    "queue": Group(("db/queue.py",), ("tests/db/test_queue.py",)),
+    "queue": Group(
+        ("db/queue.py", "db/claims.py", "db/places.py", "db/lapses.py", "domain/fairness.py"),
+        ("tests/db/test_queue.py", "tests/db/test_fair_queue.py", "tests/domain/test_fairness.py"),
+    ),
     "database": Group(("db/database.py",), ("tests/db/test_database.py",)),
     "quotas": Group(
         ("domain/plans.py", "db/usage.py"),
@@ -72,6 +75,7 @@ GROUPS = {
         ("services/retention.py",), ("tests/services/test_retention.py", "tests/api/test_retention.py")
     ),
     "batching": Group(("domain/batching.py",), ("tests/domain/test_batching.py",)),
+    "bodies": Group(("domain/bodies.py",), ("tests/domain/test_bodies.py", "tests/api/test_bodies.py")),
 }
 
 

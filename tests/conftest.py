@@ -188,6 +188,26 @@ def tiny_engine() -> DiffusersEngine:
     return load_engine("tiny")
 
 
+@pytest.fixture(scope="session")
+def tiny_flux_engine() -> DiffusersEngine:
+    return load_engine("tiny-flux")
+
+
+@pytest.fixture(scope="session")
+def tiny_sd3_engine() -> DiffusersEngine:
+    return load_engine("tiny-sd3")
+
+
+TINY_ENGINES = {"tiny": "tiny_engine", "tiny-flux": "tiny_flux_engine", "tiny-sd3": "tiny_sd3_engine"}
+
+
+@pytest.fixture(params=list(TINY_ENGINES))
+def family_engine(request: pytest.FixtureRequest) -> DiffusersEngine:
+    """Each family's tiny engine in turn: SDXL's, FLUX's and SD3's."""
+    engine: DiffusersEngine = request.getfixturevalue(TINY_ENGINES[request.param])
+    return engine
+
+
 @dataclass
 class Live:
     """A running app (its worker thread included) and a way to make keys for it."""
@@ -207,7 +227,7 @@ class Live:
 
 def start_live(
     settings: Settings,
-    engine: DiffusersEngine,
+    engine: DiffusersEngine | None,
     *,
     clock: object | None = None,
     with_worker: bool = True,
@@ -219,9 +239,9 @@ def start_live(
             extra["clock"] = clock
         if seeds is not None:
             extra["seeds"] = seeds
-        return build_api_root(  # type: ignore[arg-type]
-            settings, worker=with_worker, engine_factory=lambda: engine, **extra
-        )
+        if engine is not None:  # None: the settings' models, each built as `sfumato serve` builds them
+            extra["engine_factory"] = lambda: engine
+        return build_api_root(settings, worker=with_worker, **extra)  # type: ignore[arg-type]
 
     app = create_app(settings, root_factory=factory)
     with TestClient(app, raise_server_exceptions=False) as client:

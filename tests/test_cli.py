@@ -11,6 +11,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from sfumato.cli import app
+from tests.conftest import TEMPLATE
 from tests.pictures import SVG, encoded, noise, square_mask
 from tests.servers import PostgresServer, S3Server
 
@@ -41,6 +42,25 @@ def test_keys_create_takes_plan_admin_and_limits(env: dict[str, str]) -> None:
     assert (listed["admin"], listed["rpm"], listed["monthly_images"]) == (True, 7, 9)
 
 
+def test_an_admin_key_made_here_is_the_operators_own_on_the_operator_plan(env: dict[str, str]) -> None:
+    made = json.loads(run(env, "keys", "create", "--name", "me", "--admin", "--json").stdout)
+    assert made["plan"] == "operator"
+    told = run(env, "keys", "create", "--name", "ops", "--admin", "--plan", "starter", "--json")
+    assert json.loads(told.stdout)["plan"] == "starter"  # a plan named wins
+    assert json.loads(run(env, "keys", "create", "--name", "client", "--json").stdout)["plan"] == "starter"
+
+
+def test_keys_create_takes_the_keys_own_queue_cap_and_highest_priority(env: dict[str, str]) -> None:
+    result = run(env, "keys", "create", "--name", "batch", "--max-queued", "5", "--max-priority", "high")
+    assert result.exit_code == 0, result.output
+    (listed,) = json.loads(run(env, "keys", "list", "--json").stdout)
+    assert (listed["max_queued"], listed["max_priority"]) == (5, "high")
+    refused = run(env, "keys", "create", "--name", "me", "--max-priority", "urgent")
+    assert refused.exit_code == 1
+    assert refused.stderr.strip() == "sfumato: max_priority must be one of low, normal, high"
+    assert run(env, "keys", "create", "--name", "me", "--max-queued", "0").exit_code == 2
+
+
 def test_keys_list_never_shows_the_key(env: dict[str, str]) -> None:
     key = json.loads(run(env, "keys", "create", "--name", "me", "--json").stdout)["key"]
     result = run(env, "keys", "list")
@@ -58,7 +78,7 @@ def test_keys_revoke_marks_the_key_revoked(env: dict[str, str]) -> None:
 def test_a_bad_plan_is_one_line_not_a_traceback(env: dict[str, str]) -> None:
     result = run(env, "keys", "create", "--name", "me", "--plan", "gold")
     assert result.exit_code == 1
-    assert result.stderr.strip() == "sfumato: plan must be one of starter, professional, enterprise"
+    assert result.stderr.strip() == "sfumato: plan must be one of starter, professional, enterprise, operator"
 
 
 @pytest.mark.parametrize(
@@ -235,3 +255,93 @@ def test_generate_refuses_what_is_not_an_image_in_one_line(env: dict[str, str], 
     assert result.stderr.strip() == "sfumato: --image is not a PNG, JPEG or WebP image"
     missing = run(env, "generate", "x", "--image", str(tmp_path / "none.png"), "--model", "tiny")
     assert missing.exit_code == 1 and missing.stderr.startswith("sfumato: cannot read")
+
+
+def test_models_list_shows_the_catalogue_its_weights_and_which_licences_are_not_open(
+    env: dict[str, str],
+) -> None:
+    result = run(env | {"SFUMATO_MODELS": "tiny,tiny-flux"}, "models", "list", "--json")
+    assert result.exit_code == 0, result.output
+    listed = {row["name"]: row for row in json.loads(result.stdout)}
+    assert (listed["tiny"]["default"], listed["tiny-flux"]["served"], listed["tiny-sd3"]["served"]) == (
+        True,
+        True,
+        False,
+    )
+    assert listed["sd3.5-large-turbo"]["open_license"] is False
+    assert (listed["flux.1-schnell"]["family"], listed["tiny-sd3"]["weights"]) == ("flux", "built in code")
+    text = run(env, "models", "list").stdout
+    assert "Stability AI Community License (not an open licence)" in text
+    assert "Apache-2.0 (not" not in text
+
+
+def test_models_save_writes_a_folder_that_is_served_by_its_name(env: dict[str, str], tmp_path: Path) -> None:
+    folder = tmp_path / "my-sd3"
+    result = run(env, "models", "save", "tiny-sd3", str(folder))
+    assert result.exit_code == 0, result.output
+    assert (folder / "model_index.json").is_file() and (folder / "sfumato.json").is_file()
+    listed = json.loads(run(env | {"SFUMATO_MODEL": str(folder)}, "models", "list", "--json").stdout)
+    (served,) = [row for row in listed if row["served"]]
+    assert (served["name"], served["family"], served["weights"], served["default"]) == (
+        "my-sd3",
+        "sd3",
+        "present",
+        True,
+    )
+
+
+def test_models_save_refuses_a_folder_in_use_and_an_unknown_model_in_one_line(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    (tmp_path / "used").mkdir()
+    (tmp_path / "used" / "keep.txt").write_text("mine")
+    refused = run(env, "models", "save", "tiny", str(tmp_path / "used"))
+    assert (
+        refused.exit_code == 1
+        and refused.stderr.strip() == f"sfumato: {tmp_path / 'used'} is not an empty folder"
+    )
+    unknown = run(env, "models", "save", "dall-e-3", str(tmp_path / "new"))
+    assert (
+        unknown.exit_code == 1
+        and "unknown model 'dall-e-3'" in unknown.stderr
+        and "Traceback" not in unknown.output
+    )
+
+
+def test_a_catalogue_file_adds_models_and_a_wrong_one_is_one_line(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    catalogue = tmp_path / "models.toml"
+    catalogue.write_text(
+        '[models.my-flux]\nfamily = "flux"\nsource = "/srv/models/flux"\n'
+        'license = "Apache-2.0"\nopen_license = true\n'
+    )
+    listed = json.loads(
+        run(env | {"SFUMATO_CATALOGUE_FILE": str(catalogue)}, "models", "list", "--json").stdout
+    )
+    mine = next(row for row in listed if row["name"] == "my-flux")
+    assert (mine["family"], mine["weights"], mine["guidance"]) == ("flux", "missing", "none")
+    catalogue.write_text('[models.my-flux]\nfamily = "flux"\n')
+    result = run(env | {"SFUMATO_CATALOGUE_FILE": str(catalogue)}, "models", "list")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "sfumato: SFUMATO_CATALOGUE_FILE: model 'my-flux', source: Field required"
+
+
+def test_every_command_that_writes_says_which_database(env: dict[str, str]) -> None:
+    database = f"sqlite:///{Path(env['SFUMATO_DATA_DIR']).resolve() / 'sfumato.db'}"
+    created = run(env, "keys", "create", "--name", "me", "--json")
+    assert f"database {database}" in created.stderr
+    assert len(created.stdout.strip().splitlines()) == 1  # stdout stays the one line of JSON
+    key_id = json.loads(created.stdout)["id"]
+    assert f"database {database}" in run(env, "keys", "create", "--name", "you").stderr
+    assert f"database {database}" in run(env, "keys", "revoke", key_id).stdout
+    assert f"database {database}" in run(env, "db", "upgrade").stdout
+
+
+def test_the_database_named_never_shows_its_password(env: dict[str, str], postgres: PostgresServer) -> None:
+    url = postgres.create_database("cli_shown", template=TEMPLATE).replace("postgres@", "postgres:hunter2@")
+    env = env | {"SFUMATO_DATABASE_URL": url}  # the tests' cluster trusts any password
+    for args in (["db", "upgrade"], ["keys", "create", "--name", "me"], ["keys", "list"]):
+        result = run(env, *args)
+        assert result.exit_code == 0, result.output
+        assert "postgres:***@127.0.0.1" in result.output and "hunter2" not in result.output

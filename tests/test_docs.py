@@ -45,3 +45,11 @@ def test_the_manual_links_lead_to_files_that_exist() -> None:
             if "://" not in target and not (page.parent / target).exists():
                 broken.append(f"{page.relative_to(ROOT)} → {target}")
     assert broken == []
+
+
+def test_the_testing_page_counts_the_equivalent_mutants_listed() -> None:
+    import tomllib
+
+    listed = tomllib.loads((ROOT / "tests" / "mutation_equivalent.toml").read_text())
+    counted = re.findall(r"Of the (\d+) equivalent mutants", (ROOT / "docs" / "testing.md").read_text())
+    assert counted == [str(len(listed))]

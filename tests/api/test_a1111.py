@@ -179,6 +179,18 @@ def test_the_hires_fix_makes_the_images_larger_then_redraws_them(live: Live) -> 
     )
 
 
+def test_a_width_past_any_float_is_translated_not_a_500(live: Live) -> None:
+    # No float holds it: dividing it by 64 overflowed. The largest ones go to 2048 (test_a1111_translate.py);
+    # this one, below every size, to the smallest.
+    digits = "-" + "9" * 400
+    body = '{"prompt": "p", "width": ' + digits + ', "height": 256, "steps": 1}'
+    headers = basic(key_of(live.key())) | {"content-type": "application/json"}
+    answer = live.client.post("/sdapi/v1/txt2img", content=body.encode(), headers=headers)
+    assert answer.status_code == 200, answer.text
+    assert [picture(image).size for image in answer.json()["images"]] == [(256, 256)]
+    assert f"Requested size: {digits}x256" in json.loads(answer.json()["info"])["infotexts"][0]
+
+
 def test_img2img_takes_data_urls_and_raw_base64_with_a1111s_masks(live: Live) -> None:
     key = key_of(live.key(plan="professional"))
     source = png(256, 256, seed=4)

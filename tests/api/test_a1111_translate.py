@@ -16,7 +16,20 @@ LIGHTNING = MODELS["sdxl-lightning"]
 
 @pytest.mark.parametrize(
     ("given", "seed"),
-    [(-1, None), (None, None), ("", None), ("abc", None), (7, 7), ("12", 12), (2**31, 0), (2**31 + 5, 5)],
+    [
+        (-1, None),
+        (None, None),
+        ("", None),
+        ("abc", None),
+        ("1e400", None),
+        (float("inf"), None),
+        (7, 7),
+        ("12", 12),
+        (2**31, 0),
+        (2**31 + 5, 5),
+        (10**400, 10**400 % 2**31),
+    ],
+    ids=lambda value: str(value)[:12],
 )
 def test_a_seed_of_minus_one_or_not_a_number_is_random_and_big_ones_wrap(
     given: object, seed: int | None
@@ -24,7 +37,11 @@ def test_a_seed_of_minus_one_or_not_a_number_is_random_and_big_ones_wrap(
     assert seed_of(given) == seed
 
 
-@pytest.mark.parametrize(("given", "made"), [(None, 512), (500, 512), (100, 256), (5000, 2048), (1000, 1024)])
+@pytest.mark.parametrize(
+    ("given", "made"),
+    [(None, 512), (500, 512), (100, 256), (5000, 2048), (1000, 1024), (10**400, 2048), (-(10**400), 256)],
+    ids=["none", "500", "100", "5000", "1000", "1e400", "-1e400"],
+)
 def test_sides_go_to_the_nearest_multiple_of_64_within_range(given: int | None, made: int) -> None:
     assert side(given) == made
 
@@ -49,6 +66,10 @@ def test_what_the_model_cannot_honour_is_brought_into_range_and_said() -> None:
         ({"hr_scale": 1.5}, (768, 768)),
         ({"hr_resize_x": 1024}, (1024, 1024)),
         ({"hr_resize_x": 1024, "hr_resize_y": 640}, (1024, 640)),
+        ({"hr_scale": 1e308}, (2048, 2048)),  # past every size: the largest, as any scale past 4 here
+        ({"hr_scale": -1e308}, (512, 512)),  # never smaller than the first pass
+        ({"hr_resize_x": 10**400}, (2048, 2048)),
+        ({"hr_resize_y": 10**400, "hr_resize_x": -(10**400)}, (2048, 2048)),  # x as if not sent
     ],
 )
 def test_the_hires_fix_size_comes_from_the_scale_or_the_resize(extra: dict, size: tuple[int, int]) -> None:

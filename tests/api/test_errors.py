@@ -193,3 +193,26 @@ def test_each_domain_error_has_its_status_and_envelope(
     assert body == {"error": {"message": error.message, "type": type_, "param": error.param, "code": code}}
     if isinstance(error, domain.RateLimited | domain.Overloaded):
         assert response.headers["retry-after"] == str(error.retry_after)
+
+
+MULTIPART_FAULTS = [
+    ("multipart/form-data", b"--b\r\n\r\n"),  # no boundary named
+    (
+        "multipart/form-data; boundary=b",
+        b"".join(
+            b'--b\r\nContent-Disposition: form-data; name="image[]"; filename="%d.png"\r\n\r\nx\r\n' % i
+            for i in range(17)
+        )
+        + b"--b--\r\n",
+    ),  # past the 16 files an edit reads
+]
+
+
+@pytest.mark.parametrize(("content_type", "body"), MULTIPART_FAULTS, ids=["no-boundary", "too-many-files"])
+def test_a_multipart_body_that_cannot_be_read_is_400_with_a_documented_code(
+    live: Live, content_type: str, body: bytes
+) -> None:
+    headers = live.key() | {"content-type": content_type}
+    answer = live.client.post("/v1/images/edits", content=body, headers=headers)
+    error = assert_envelope(answer, 400, "invalid_request_error", "parameter_invalid")  # docs/api.md §4
+    assert error["message"] and "Traceback" not in answer.text

@@ -46,6 +46,7 @@ def test_readyz_is_503_until_the_model_is_loaded(loading: tuple[TestClient, thre
         "status": "ok",
         "checks": {"database": "ok", "storage": "ok", "model": "ok"},
         "content_credentials": "on (local CA)",  # the operator's choice, said, not a check (api.md §17)
+        "unserved_models": [],  # models queued jobs ask for that no live worker serves (api.md §15)
     }
 
 

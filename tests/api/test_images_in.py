@@ -97,6 +97,29 @@ def test_imagine_takes_an_image_too(live: Live) -> None:
     assert (response.json()["name"], response.json()["width"]) == ("mine", 256)
 
 
+def test_imagine_from_an_image_of_the_key_keeps_its_name_when_none_is_given(live: Live) -> None:
+    headers = live.key()
+    first = made(live, headers, name="apple", **SMALL)["images"][0]
+    before = counts(live, headers)
+    response = live.client.post(
+        "/v1/images/imagine", json={"prompt": "a green apple", "image": first["id"]}, headers=headers
+    )
+    assert response.status_code == 201, response.text
+    assert (response.json()["name"], response.json()["source_image_id"]) == ("apple", first["id"])
+    assert counts(live, headers)[1] == before[1] + 1
+
+
+@pytest.mark.parametrize("image", [None, "picture"])
+def test_imagine_without_a_name_no_image_of_the_key_gives_is_refused(live: Live, image: str | None) -> None:
+    headers = live.key()
+    before = counts(live, headers)
+    body = {"prompt": "a cat"} | ({"image": data_url(png(256, 256))} if image else {})
+    response = live.client.post("/v1/images/imagine", json=body, headers=headers)
+    error = assert_envelope(response, 400, "invalid_request_error", "parameter_missing", "name")
+    assert error["message"] == "name is required"
+    assert counts(live, headers) == before
+
+
 def test_exif_orientation_is_applied_before_the_size_is_taken(live: Live) -> None:
     headers = live.key()
     image = made(live, headers, image=data_url(rotated_jpeg(512, 256), "image/jpeg"))["images"][0]

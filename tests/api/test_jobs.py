@@ -35,6 +35,8 @@ def test_a_job_is_accepted_with_202_and_its_location(live: Live) -> None:
         "images",
         "error",
         "warnings",
+        "queue_position",
+        "estimated_start_at",
     }
     assert response.headers["location"] == f"/v1/jobs/{job['id']}"
     assert job["params"]["model"] == "tiny" and job["params"]["steps"] == 4 and job["params"]["seed"] >= 0

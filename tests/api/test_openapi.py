@@ -1,4 +1,7 @@
-from tests.conftest import Live
+import pytest
+
+from tests.conftest import SMALL, Live
+from tests.pictures import png
 
 
 def test_the_schema_documents_400_with_the_envelope_and_never_422(live: Live) -> None:
@@ -62,3 +65,59 @@ def test_each_streamed_event_matches_its_documented_schema(live: Live) -> None:
     answer = live.client.post("/v1/images/generations", json=streamed, headers=headers)
     assert answer.headers["content-type"].startswith("text/event-stream") and "data: " in answer.text
     spec["/v1/images/generations"]["POST"].validate_response(answer)
+
+
+def _body_schema(schema: dict, path: str, media: str) -> dict:
+    """The request body's schema of POST `path`, with the components its references point into."""
+    body = schema["paths"][path]["post"]["requestBody"]["content"][media]["schema"]
+    return {**body, "components": schema["components"]}
+
+
+EMPTY = [
+    ("/v1/jobs", {"prompt": ""}, "prompt"),
+    ("/v1/images/imagine", {"prompt": "", "name": "n"}, "prompt"),
+    ("/v1/images/imagine", {"prompt": "p", "name": ""}, "name"),
+    ("/api/v1/image", {"prompt": ""}, "prompt"),
+    ("/api/generate-image", {"prompt": ""}, "prompt"),
+    ("/v1/images/generations", {"prompt": ""}, "prompt"),
+    ("/sdapi/v1/img2img", {"prompt": "p", "init_images": []}, "init_images"),
+    ("/sdapi/v1/img2img", {"prompt": "p"}, "init_images"),
+    ("/v1/images/{image_id}/transform", {}, "format"),
+]
+
+
+@pytest.mark.parametrize(("path", "body", "param"), EMPTY)
+def test_a_body_refused_for_what_it_lacks_is_invalid_by_the_schema_too(
+    live: Live, path: str, body: dict, param: str | None
+) -> None:
+    import jsonschema
+
+    headers = live.key()
+    route = path
+    if "{image_id}" in path:  # a transform of an image that is there: the body is what is wrong
+        made = live.client.post(
+            "/v1/images/imagine", json={"name": "n", "prompt": "p", **SMALL}, headers=headers
+        )
+        route = path.replace("{image_id}", made.json()["id"])
+    answer = live.client.post(route, json=body, headers=headers)
+    assert answer.status_code == 400 and answer.json()["error"]["param"] == param, answer.text
+    schema = _body_schema(live.client.get("/openapi.json").json(), path, "application/json")
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft202012Validator(schema).validate(body)
+
+
+@pytest.mark.parametrize(
+    ("fields", "param"),
+    [({"prompt": ""}, "prompt"), ({"prompt": "p", "response_format": ""}, "response_format")],
+)
+def test_a_multipart_edit_refused_for_an_empty_value_is_invalid_by_the_schema_too(
+    live: Live, fields: dict, param: str
+) -> None:
+    import jsonschema
+
+    files = {"image": ("in.png", png(64, 64), "image/png")}
+    answer = live.client.post("/v1/images/edits", data=fields, files=files, headers=live.key())
+    assert answer.status_code == 400 and answer.json()["error"]["param"] == param, answer.text
+    schema = _body_schema(live.client.get("/openapi.json").json(), "/v1/images/edits", "multipart/form-data")
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft202012Validator(schema).validate(fields | {"image": "the file"})

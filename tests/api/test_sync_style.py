@@ -2,7 +2,8 @@
 
 import pytest
 
-from sfumato.api.dialects.sync_style.translate import model_guidance
+from sfumato.api.dialects.sync_style.schemas import SyncStyleRequest
+from sfumato.api.dialects.sync_style.translate import model_guidance, to_generation
 from sfumato.domain.models import MODELS
 from tests.conftest import Live
 
@@ -120,3 +121,10 @@ def test_guidance_maps_onto_what_a_distilled_model_can_use() -> None:
     assert model_guidance(7.5, lightning) < 1.0  # the default: no guidance, full speed
     assert model_guidance(20.0, lightning) == 2.0
     assert model_guidance(7.5, tiny) == model_guidance(7.5, lightning)
+
+
+def test_it_keeps_the_default_model_whatever_model_a_body_names() -> None:
+    body = SyncStyleRequest.model_validate(
+        QUICK_START | {"model": "tiny-flux"}
+    )  # ignored, as unknown fields are
+    assert to_generation(body, MODELS["tiny"]).model is None  # None: the process's default model

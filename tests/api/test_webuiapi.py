@@ -50,6 +50,13 @@ def test_img2img_and_inpainting_take_its_data_urls(api: webuiapi.WebUIApi) -> No
     assert kept == source.getpixel((200, 200))  # outside the mask, the picture is as it was
 
 
+def test_img2img_without_a_size_makes_512x512_as_the_readme_says(api: webuiapi.WebUIApi) -> None:
+    # webuiapi.py's img2img sends `"width": 512, "height": 512` unless told otherwise (AUTOMATIC1111's own
+    # default): the size sent wins over the picture's, as on every route (docs/api.md §11).
+    redrawn = api.img2img(images=[Image.new("RGB", (320, 256), "navy")], prompt="at dusk", steps=1)
+    assert redrawn.image.size == (512, 512)
+
+
 def test_options_and_models_as_its_helpers_use_them(api: webuiapi.WebUIApi) -> None:
     (title,) = api.util_get_model_names()
     assert title.startswith("tiny [") and api.util_get_current_model() == title

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from bench import credentials, engine, png, polls, scale, serve
+from bench import credentials, engine, fairness, png, polls, scale, serve
 from bench.common import percentile
 from bench.plot import plot_sweep
 
@@ -77,9 +77,25 @@ def test_the_end_to_end_benchmark_compares_sfumato_with_the_plain_server(tmp_pat
 
 
 @pytest.mark.e2e
+def test_the_fairness_benchmark_times_a_late_keys_waits_and_counts_three_plans_shares(tmp_path: Path) -> None:
+    out = tmp_path / "fairness.json"
+    fairness.main(["--flood", "16", "--late", "2", "--interval", "0.2", "--each", "12", "--json", str(out)])
+    result = json.loads(out.read_text())
+    burst = result["burst"]
+    assert (burst["flood"], burst["late"]) == (16, 2) and burst["batches"] >= 2
+    assert 0 <= burst["wait_p50_s"] <= burst["wait_p95_s"] <= burst["wait_max_s"]
+    assert burst["p95_in_batches"] == pytest.approx(burst["wait_p95_s"] / burst["batch_s"], abs=0.01)
+    shares = result["shares"]
+    assert [row["plan"] for row in shares["keys"]] == ["starter", "professional", "enterprise"]
+    assert [row["expected"] for row in shares["keys"]] == [0.1429, 0.2857, 0.5714]  # weights 1, 2, 4
+    assert sum(row["jobs"] for row in shares["keys"]) == shares["window_jobs"] > 0
+    assert "target under 2" in result["table"] and "target under 10%" in result["table"]
+
+
+@pytest.mark.e2e
 def test_the_polls_benchmark_polls_a_finished_job_submits_and_asks_the_health_route(tmp_path: Path) -> None:
     out = tmp_path / "polls.json"
-    polls.main(["--connections", "2,3", "--duration", "1", "--warmup", "0.5", "--json", str(out)])
+    polls.main(["--connections", "2,3", "--duration", "1", "--warmup", "1", "--json", str(out)])
     rows = json.loads(out.read_text())["rows"]
     assert [(row["route"], row["connections"]) for row in rows] == [
         ("GET /v1/jobs/{id}", 2),
@@ -151,6 +167,8 @@ def test_the_scale_benchmark_measures_every_route_and_sweeps_its_backlog_to_noth
     assert gc.get_freeze_count() == 0  # the sweep's freeze, as the server's, is undone for what follows
     assert all(run["sweep"]["wal_mib"] > 0 for run in result["runs"])  # SQLite's WAL, its size measured
     assert result["table"].splitlines()[-1].startswith("worst growth 300→600: ")
+    claim = last["routes"]["claim (N queued, N/100 keys)"]  # a worker's claim from a queue as long
+    assert (claim["queued"], claim["keys"]) == (600, 6) and claim["p50_ms"] <= claim["p95_ms"]
 
 
 class Quick(BaseHTTPRequestHandler):
@@ -270,3 +288,20 @@ def test_the_gpu_scripts_parse(script: str) -> None:
 def test_the_gpu_script_refuses_what_it_does_not_know(tmp_path: Path) -> None:
     ran = subprocess.run(["bash", str(ROOT / "bench/gpu.sh"), "--fast"], capture_output=True, text=True)
     assert ran.returncode == 2 and ran.stderr.startswith("usage: bash bench/gpu.sh")
+
+
+@pytest.mark.parametrize(("model", "family"), [("tiny-flux", "flux"), ("tiny-sd3", "sd3")])
+def test_the_engine_benchmark_measures_each_familys_tiny_model(
+    tmp_path: Path, model: str, family: str
+) -> None:
+    out = tmp_path / "engine.json"
+    engine.main(["--model", model, "--size", "256", "--batches", "1", "--repeats", "1", "--json", str(out)])
+    result = json.loads(out.read_text())
+    assert (result["model"], result["family"], result["dtype"]) == (model, family, "float32")
+    (row,) = result["rows"]
+    assert row["images_per_s"] > 0 and row["cpu_ms_per_image"] > 0
+
+
+def test_flux_random_is_refused_on_a_cpu_before_it_is_built() -> None:
+    with pytest.raises(SystemExit, match="flux-random is for a GPU"):
+        engine.main(["--model", "flux-random", "--device", "cpu"])

@@ -323,6 +323,37 @@ def test_active_jobs_are_fifty_unless_asked_and_same_instant_ones_go_by_id(db: D
     assert [job.id for job in active] == sorted(ids)[:50]
 
 
+def test_active_jobs_of_two_statuses_at_one_instant_past_a_page_are_the_running_then_the_first_ids(
+    db: Database, key_id: str
+) -> None:
+    still = JobQueue(db, _StillClock(), lease_seconds=30, max_attempts=3)
+    params = GenerationRequest(prompt="p").resolve(MODELS["tiny"], seed=0)
+
+    def add(numbers: range) -> None:
+        for number in reversed(numbers):  # written in the reverse of their ids' order
+            with db.write() as session:
+                still.add(session, job_id=f"job_{number:02d}", key_id=key_id, params=params)
+
+    add(range(50, 60))
+    assert len(still.claim("gpu", 10)) == 10  # job_50 to job_59 run, all made at the same instant
+    add(range(0, 50))  # job_00 to job_49 wait, made at that instant too
+    running, waiting = [f"job_{n}" for n in range(50, 60)], [f"job_{n:02d}" for n in range(50)]
+    assert [job.id for job in JobStore(db).active(key_id)] == running + waiting[:40]
+    assert [job.id for job in JobStore(db).active(key_id, limit=5)] == running[:5]
+
+
+def test_a_running_job_newer_than_a_page_of_waiting_ones_is_on_the_page_first(
+    db: Database, queue: JobQueue, key_id: str
+) -> None:
+    waiting = enqueue(queue, key_id, 55)  # 1024x1024, the tiny model's own size
+    small = GenerationRequest(prompt="small", width=256, height=256).resolve(MODELS["tiny"], seed=0)
+    with db.write() as session:
+        newer = queue.add(session, job_id=new_id("job"), key_id=key_id, params=small)
+    (running,) = queue.claim_batch("gpu", 1, batch_key=newer.batch_key)  # a batch of its size took it
+    assert running.id == newer.id
+    assert [job.id for job in JobStore(db).active(key_id)] == [newer.id, *waiting[:49]]
+
+
 def test_images_per_day_ends_before_its_end_and_counts_utc_days_in_any_time_zone(
     db: Database, queue: JobQueue, key_id: str, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:

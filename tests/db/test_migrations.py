@@ -121,7 +121,7 @@ def test_the_usage_migration_charges_jobs_already_there_to_their_month(tmp_path:
 
 def test_the_search_migration_gives_the_jobs_already_there_their_words(tmp_path: Path) -> None:
     database = Database(f"sqlite:///{tmp_path / 'old.db'}")
-    upgrade(database, "0014")
+    upgrade(database, "0016")
     with database.engine.begin() as connection:
         connection.execute(
             text(

@@ -210,13 +210,8 @@ def test_the_two_pool_example_has_two_pools_an_ingress_and_a_shared_cache() -> N
         }
 
 
-# Settings the chart sets for work in flight on other branches (several models a worker, docs/api.md §15;
-# content credentials, §17): not yet fields of this branch's Settings.
-PENDING = {"SFUMATO_MODELS", "SFUMATO_MODEL_MEMORY", "SFUMATO_C2PA_CERT", "SFUMATO_C2PA_KEY"}
-
-
 def test_every_sfumato_variable_the_chart_sets_is_a_setting(chart: list[dict[str, Any]]) -> None:
-    known = {f"SFUMATO_{name.upper()}" for name in Settings.model_fields} | PENDING
+    known = {f"SFUMATO_{name.upper()}" for name in Settings.model_fields}
     given = set()
     for document in [*of_kind(chart, "ConfigMap"), *of_kind(chart, "Secret")]:
         given |= set(document["data"])

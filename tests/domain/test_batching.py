@@ -1,9 +1,13 @@
 """Which jobs share a pipeline call: a pure rule, tested without a model."""
 
+from dataclasses import replace
+
 from sfumato.domain.batching import Pending, batch_key, choose_batch
-from sfumato.domain.generation import GenerationRequest, JobParams
+from sfumato.domain.families import EMBEDDED
+from sfumato.domain.generation import GenerationRequest
 from sfumato.domain.inputs import InputSummary
 from sfumato.domain.models import MODELS
+from sfumato.domain.params import JobParams
 
 
 def params(model: str = "tiny", **fields: object) -> JobParams:
@@ -69,3 +73,17 @@ def test_image_jobs_batch_by_mode_and_strength_and_text_keys_are_as_they_were() 
     assert key() == "tiny|512x512|4|off"  # the form stored in the queue before images came in
     assert key(image="a") == key(image="b") != key(image="a", strength=0.5)
     assert key(image="a") != key(image="a", mask="m") != key()
+
+
+def test_an_embedded_guidance_scale_is_each_its_own_call_even_below_one() -> None:
+    assert batch_key(params(model="tiny-sd3", guidance_scale=0.0)) == batch_key(
+        params(model="tiny-sd3", guidance_scale=1.0)
+    )
+    dev_like = replace(MODELS["tiny-flux"], guidance=EMBEDDED)
+    requests = [GenerationRequest(prompt="a", guidance_scale=scale) for scale in (0.5, 1.0, 3.5)]
+    keys = {batch_key(request.resolve(dev_like, 0)) for request in requests}
+    assert len(keys) == 3
+
+
+def test_a_model_without_guidance_batches_whatever_scale_was_sent() -> None:
+    assert batch_key(params(model="tiny-flux", guidance_scale=7.0)) == batch_key(params(model="tiny-flux"))

@@ -2,9 +2,10 @@ import pytest
 from pydantic import ValidationError
 
 from sfumato.domain.errors import InvalidParameter
-from sfumato.domain.generation import EMPTY_PROMPT, GenerationRequest, JobParams
+from sfumato.domain.generation import EMPTY_PROMPT, GenerationRequest
 from sfumato.domain.inputs import InputSummary
 from sfumato.domain.models import MODELS
+from sfumato.domain.params import JobParams
 
 
 def error_of(**fields: object) -> dict:

@@ -16,6 +16,9 @@ class Terms:
     plan: str = "professional"
     rpm: int | None = None
     monthly_images: int | None = None
+    is_admin: bool = False
+    max_queued: int | None = None
+    max_priority: str | None = None
 
 
 def test_a_key_without_overrides_has_its_plans_limits() -> None:
@@ -27,6 +30,9 @@ def test_a_key_without_overrides_has_its_plans_limits() -> None:
         monthly_images=500,
         max_images_per_request=1,
         max_streams=10,
+        queue_weight=1,
+        max_queued=100,
+        max_priority="normal",
     )
 
 
@@ -143,3 +149,16 @@ def test_the_quota_month_does_not_follow_the_machines_time_zone(monkeypatch: pyt
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+def test_the_operator_plan_has_no_quota_and_the_services_own_most_images_a_request() -> None:
+    assert Limits.of(Terms("operator"), DEFAULT_PLANS) == Limits(
+        plan="operator",
+        requests_per_minute=1000,
+        reads_per_minute=60000,
+        monthly_images=None,
+        max_images_per_request=10,
+        max_streams=1000,
+        queue_weight=4.0,
+        max_priority="high",
+    )

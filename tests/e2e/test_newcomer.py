@@ -44,4 +44,8 @@ def test_the_readme_steps_work_from_the_wrapper(server: tuple[Server, dict[str, 
     assert public.status_code == 200 and public.content == content.content
 
     assert "serving tiny on http://127.0.0.1" in process.output()
+    # The key it tells a newcomer to make is the operator's own, in the database it serves from.
+    assert "make a key: `./sfumato keys create --name me --admin`" in process.output()
+    database = f"sqlite:///{Path(env['SFUMATO_DATA_DIR']).resolve() / 'sfumato.db'}"
+    assert f"with the database {database}" in process.output()
     assert "Traceback" not in process.output()

@@ -1,4 +1,5 @@
-"""Two worker processes and an API without a worker, on one database: every job generated exactly once."""
+"""Two worker processes and an API without a worker, on one database: every job generated exactly once; the
+API lists the fleet's model from the workers' heartbeats, and one that stops leaves the fleet at once."""
 
 import re
 from collections import Counter
@@ -28,6 +29,11 @@ def test_two_workers_never_generate_the_same_job(tmp_path: Path) -> None:
         api.wait_ready()
         for worker in workers:
             worker.wait_for_output("ready with tiny")
+        database = f"sqlite:///{(tmp_path / 'data').resolve() / 'sfumato.db'}"
+        for process in (api, *workers):  # each says where it works, so that none is looked for elsewhere
+            assert f"with the database {database}" in process.output()
+        # Their heartbeats (docs/api.md §15): the API, with no worker of its own, sees both, tiny in memory.
+        wait_until(lambda: _fleet(api, headers) == [("tiny", 2, True)], 30, "both workers' heartbeats")
 
         jobs = [
             api.client.post(
@@ -53,6 +59,8 @@ def test_two_workers_never_generate_the_same_job(tmp_path: Path) -> None:
         # Every image counted once, by the worker that made it (just after its job's commit).
         wait_until(lambda: sum(_images_made(port) for port in ports) == 16 * 2 + 1, 10, "the counts")
         assert all(_images_made(port) for port in ports)
+        workers[0].stop()  # SIGTERM: it drains, and its heartbeat goes with it, not three beats later
+        assert _fleet(api, headers) == [("tiny", 1, True)]
     finally:
         for worker in workers:
             worker.stop()
@@ -70,6 +78,11 @@ def test_two_workers_never_generate_the_same_job(tmp_path: Path) -> None:
     assert set(counts) == set(jobs) and set(counts.values()) == {1}  # each exactly once
     assert all(generated), "both workers took part"
     assert all("handed" not in worker.output() for worker in workers)
+
+
+def _fleet(api: Server, headers: dict[str, str]) -> list[tuple[str, int, bool]]:
+    listed = api.client.get("/v1/models", headers=headers).json()["data"]
+    return [(model["id"], model["workers"], model["loaded"]) for model in listed]
 
 
 def _images_made(port: int) -> float:

@@ -74,16 +74,16 @@ def test_warm_up_sizes_are_each_made_once_and_twice_compiled(tiny_engine: Diffus
         calls.extend((job.width, job.height, len(job.seeds)) for job in jobs)
         return [None]
 
-    eager = DiffusersEngine(tiny_engine.pipe, tiny_engine.spec, warmup_sizes=[(64, 64), (64, 128)])
+    eager = DiffusersEngine(tiny_engine.model, warmup_sizes=[(64, 64), (64, 128)])
     eager.render = render  # type: ignore[method-assign]
     eager.warmup()
     assert calls == [(64, 64, 1), (64, 128, 1)]
     calls.clear()
-    compiled = DiffusersEngine(tiny_engine.pipe, tiny_engine.spec, compiled=True, warmup_sizes=[(64, 64)])
+    compiled = DiffusersEngine(tiny_engine.model, compiled=True, warmup_sizes=[(64, 64)])
     compiled.render = render  # type: ignore[method-assign]
     compiled.warmup()
     assert calls == [(64, 64, 1), (64, 64, 2)]  # a batch of one, then one that makes the batch dynamic
-    native = DiffusersEngine(tiny_engine.pipe, tiny_engine.spec)
+    native = DiffusersEngine(tiny_engine.model)
     assert native.warmup_sizes == ((tiny_engine.spec.native_size,) * 2,)
 
 

@@ -10,6 +10,7 @@ from safetensors.torch import save_file
 from sfumato.domain.errors import ModelUnavailable
 from sfumato.domain.models import MODELS
 from sfumato.engine.base import RenderJob
+from sfumato.engine.families import family
 from sfumato.engine.lightning import build_lightning_pipeline, locate_weights, unet_filename
 from sfumato.engine.options import EngineOptions, WeightSources
 from sfumato.engine.pipeline import DiffusersEngine
@@ -42,7 +43,7 @@ def test_local_folders_load_into_a_pipeline_that_matches_the_saved_one(
     pipe = build_lightning_pipeline(locate_weights(LIGHTNING, sources), torch.device("cpu"), torch.float32)
     assert pipe.scheduler.config.timestep_spacing == "trailing"
     job = RenderJob("a lighthouse", None, 256, 256, 4, 0.0, [3])
-    loaded = np.asarray(DiffusersEngine(pipe, LIGHTNING).generate(job)[0])
+    loaded = np.asarray(DiffusersEngine(family("sdxl").adapt(pipe, LIGHTNING)).generate(job)[0])
     expected = np.asarray(tiny_engine.generate(job)[0])
     assert np.array_equal(loaded, expected)
 
@@ -83,5 +84,5 @@ def test_each_step_count_reads_its_own_checkpoint(name: str, steps: int) -> None
 
 
 def test_unknown_models_are_refused_with_the_known_ones() -> None:
-    with pytest.raises(ModelUnavailable, match="unknown model 'sdxl-turbo'; known models: sdxl-lightning"):
-        spec_for("sdxl-turbo")
+    with pytest.raises(ModelUnavailable, match="unknown model 'sdxl-vintage'; known models: sdxl-lightning"):
+        spec_for("sdxl-vintage")

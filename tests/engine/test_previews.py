@@ -20,3 +20,15 @@ def test_out_of_range_latents_are_clamped_not_wrapped() -> None:
     picture = preview(torch.full((4, 8, 8), 50.0, dtype=torch.float16))
     sums = [sum(row[channel] for row in SDXL_RGB) for channel in range(3)]
     assert picture.getpixel((0, 0)) == tuple(255 if total > 0 else 0 for total in sums) == (0, 255, 255)
+
+
+def test_a_16_channel_latent_is_seen_through_its_familys_factors() -> None:
+    from sfumato.engine.families.flux import FLUX_FACTORS
+    from sfumato.engine.families.sd3 import SD3_FACTORS
+
+    latent = torch.zeros(16, 4, 4)
+    latent[0] = 1.0  # the first channel alone
+    # FLUX (ComfyUI's latent_formats.Flux): (-0.0346, 0.0244, 0.0681) + (-0.0329, -0.0718, -0.0851).
+    assert preview(latent, FLUX_FACTORS).getpixel((0, 0)) == (118, 121, 125)
+    # SD3: (-0.0922, -0.0175, 0.0749) + (0.2394, 0.2135, 0.1925).
+    assert preview(latent, SD3_FACTORS).getpixel((0, 0)) == (146, 152, 161)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from sfumato.config import Settings
-from sfumato.domain.generation import JobParams
+from sfumato.domain.params import JobParams
 from sfumato.services.credentials import ContentCredentials, credentials_of
 from sfumato.services.startup import StartupError, checked_credentials
 from tests.certificates import issue

@@ -14,6 +14,7 @@ from tests.conftest import ManualClock
 class Terms:
     def __init__(self, rpm: int | None = None, plan: str = "starter") -> None:
         self.plan, self.rpm, self.monthly_images = plan, rpm, None
+        self.is_admin, self.max_queued, self.max_priority = False, None, None
 
 
 def limits(rpm: int) -> Limits:

@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 import pytest
 
 from sfumato.domain.errors import NotFound, RateLimited
-from sfumato.domain.generation import JobParams
 from sfumato.domain.jobs import Job, JobStatus
 from sfumato.domain.keys import ApiKey
+from sfumato.domain.params import JobParams
 from sfumato.domain.plans import DEFAULT_PLANS, Limits
 from sfumato.services.events import JobEvents
-from sfumato.services.generation import JobView
+from sfumato.services.views import JobView
 from sfumato.services.watches import JobWatches
 
 pytestmark = pytest.mark.anyio

@@ -16,7 +16,11 @@ _ERRORS: dict[str, tuple[str, str]] = {
     "404": ("no such object, or another key's", "keyed"),
     "409": ("the job is canceled, or the Idempotency-Key came with another request", "conflicting"),
     "413": ("the request body is too large", "body"),
-    "429": ("a rate limit or the month's quota is spent: see `Retry-After` and `RateLimit-*`", "keyed"),
+    "429": (
+        "a rate limit or the month's quota is spent, or the key's queue is full: see `Retry-After` and "
+        "`RateLimit-*`",
+        "keyed",
+    ),
     "500": ("internal error or a failed generation; no detail of the server's", "all"),
     "503": (
         "not ready, overloaded, or the database or image store cannot be used now (`Retry-After`)",

@@ -12,7 +12,8 @@ from sfumato.domain.images import Image
 from sfumato.domain.jobs import JobStatus
 from sfumato.domain.keys import ApiKey
 from sfumato.http.threads import in_thread
-from sfumato.services.generation import GenerationService, JobView
+from sfumato.services.generation import GenerationService
+from sfumato.services.views import JobView
 
 
 def images_of_ended(view: JobView) -> list[Image] | None:

@@ -7,8 +7,13 @@ from typing import Annotated, Any, Generic, Literal, Self, TypeVar
 from fastapi import Query
 from pydantic import BaseModel, Field, field_validator
 
+from sfumato.domain.errors import MissingParameter
 from sfumato.domain.generation import GenerationRequest
+from sfumato.domain.inputs import InputSummary
+from sfumato.domain.models import ModelSpec
 from sfumato.domain.pages import Page
+from sfumato.domain.params import JobParams
+from sfumato.domain.rules import NAME_SCHEMA
 
 T = TypeVar("T")
 
@@ -38,10 +43,22 @@ class Deleted(BaseModel):
 
 
 class ImagineRequest(GenerationRequest):
-    """The imagine style's body: `name` and `prompt` required; one image (use POST /v1/jobs for n > 1)."""
+    """The imagine style's body: `prompt` required, and `name` unless `image` is one of the key's images
+    (whose name it keeps, docs/api.md §11); one image (use POST /v1/jobs for n > 1)."""
 
-    name: str = Field(description="a label for the image, up to 200 characters")
+    name: str | None = Field(
+        None,
+        description="a label for the image, up to 200 characters; required unless `image` is one of this "
+        "key's images, whose name it then keeps",
+        json_schema_extra=NAME_SCHEMA,
+    )
     n: int = Field(1, description="always 1 here")
+
+    def resolve(self, spec: ModelSpec, seed: int, source: InputSummary | None = None) -> JobParams:
+        # Only once the input is read is it known whether it is one of the key's images, with a name.
+        if self.name is None and (source is None or source.source_name is None):
+            raise MissingParameter("name is required", param="name")
+        return super().resolve(spec, seed, source)
 
     @field_validator("n")
     @classmethod

@@ -22,11 +22,23 @@ app.add_typer(db_app, name="db")
 
 ModelOption = Annotated[
     str | None,
+    typer.Option("--model", help="a name from `sfumato models list`, or a local diffusers folder"),
+]
+ModelsOption = Annotated[
+    list[str] | None,
     typer.Option(
         "--model",
-        help="sdxl-lightning (default), sdxl-lightning-2step, sdxl-lightning-8step, tiny, sdxl-random",
+        help="a name from `sfumato models list`, or a local diffusers folder; several times to serve "
+        "several (the first is the default)",
     ),
 ]
+
+
+def model_flags(models: list[str] | None) -> dict[str, str | None]:
+    """`--model` given once or several times, as settings: the first is the default."""
+    if not models:
+        return {"model": None, "models": None}
+    return {"model": models[0], "models": ",".join(models)}
 
 
 def fail(message: str) -> NoReturn:
@@ -43,6 +55,13 @@ def settings_from(**flags: object) -> Settings:
         field = ".".join(str(part) for part in problem["loc"]) or "settings"
         variable = f"SFUMATO_{str(problem['loc'][0]).upper()}" if problem["loc"] else "SFUMATO_*"
         fail(f"invalid setting {field} ({variable}): {problem['msg']}")
+
+
+def database_of(settings: Settings) -> str:
+    """The database a command works in, as it may be shown: without its password."""
+    from sfumato.db.database import shown_url
+
+    return shown_url(settings.database_url)
 
 
 def setup_logging() -> None:

@@ -39,10 +39,11 @@ def generate(
     from sfumato.domain.ids import random_seed
     from sfumato.domain.rules import plain_message
     from sfumato.engine.base import Rendered, RenderJob
-    from sfumato.engine.registry import load_engine, spec_for
+    from sfumato.engine.registry import load_engine
     from sfumato.imaging.formats import encode_image, file_parameters
     from sfumato.imaging.inputs import InputLimits, decode, fitted
     from sfumato.services.inputs import inputs_of
+    from sfumato.services.models import catalogue_of
     from sfumato.services.startup import StartupError, check_model, checked_credentials, engine_options
 
     settings = settings_from(model=model)
@@ -68,7 +69,8 @@ def generate(
             limits = InputLimits(settings.max_input_bytes, settings.max_input_pixels)
             given = decode(_read(mask), field="--mask", limits=limits) if mask else None
             inputs = inputs_of(decode(_read(image), field="--image", limits=limits), given)
-        params = request.resolve(spec_for(settings.model), random_seed(), inputs.summary if inputs else None)
+        spec = catalogue_of(settings).spec(settings.model)
+        params = request.resolve(spec, random_seed(), inputs.summary if inputs else None)
     except ValidationError as error:
         fail(plain_message(str(error.errors()[0]["msg"])))
     except SfumatoError as error:
@@ -91,7 +93,7 @@ def generate(
         transient=True,
     ) as progress:
         loading = progress.add_task(f"loading {settings.model}", total=None)
-        engine = load_engine(settings.model, engine_options(settings))
+        engine = load_engine(spec, engine_options(settings))
         progress.remove_task(loading)
         task = progress.add_task("generating", total=None)
         source = fitted(inputs.picture, params.width, params.height) if inputs else None

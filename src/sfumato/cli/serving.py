@@ -6,14 +6,25 @@ from typing import Annotated
 
 import typer
 
-from sfumato.cli.common import ModelOption, app, fail, preflight, settings_from, setup_logging
+from sfumato.cli.common import (
+    ModelsOption,
+    app,
+    database_of,
+    fail,
+    model_flags,
+    preflight,
+    settings_from,
+    setup_logging,
+)
+
+MAKE_A_KEY = "./sfumato keys create --name me --admin"  # the README's command: an operator's key
 
 
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="address to listen on (default 127.0.0.1)")] = None,
     port: Annotated[int | None, typer.Option(help="port to listen on (default 8000)")] = None,
-    model: ModelOption = None,
+    model: ModelsOption = None,
     no_worker: Annotated[
         bool, typer.Option("--no-worker", help="API only; `sfumato worker` generates")
     ] = False,
@@ -23,12 +34,13 @@ def serve(
 
     from sfumato.app import create_app
 
-    settings = settings_from(host=host, port=port, model=model)
+    settings = settings_from(host=host, port=port, **model_flags(model))
     setup_logging()
     preflight(settings, runs_model=not no_worker)
     typer.echo(
-        f"sfumato: serving {settings.model} on http://{settings.host}:{settings.port} "
-        f"(data in {settings.data_dir}; make a key with `sfumato keys create --name me`)",
+        f"sfumato: serving {settings.models.replace(',', ', ')} on http://{settings.host}:{settings.port} "
+        f"with the database {database_of(settings)} and the images in {settings.storage_url} "
+        f"(make a key: `{MAKE_A_KEY}`)",
         err=True,
     )
     from sfumato.http.draining import DrainingServer
@@ -56,13 +68,13 @@ def serve(
 
 
 @app.command()
-def worker(model: ModelOption = None) -> None:
+def worker(model: ModelsOption = None) -> None:
     """Run a worker only: it claims jobs from the shared database until SIGTERM or Ctrl-C, then finishes
     the batch in hand within SFUMATO_DRAIN_SECONDS (or hands it back) and exits."""
     from sfumato.roots.worker import build_worker_root
     from sfumato.services.heap import freeze_startup_heap, started
 
-    settings = settings_from(model=model)
+    settings = settings_from(**model_flags(model))
     setup_logging()
     preflight(settings, runs_model=True)
     root = build_worker_root(settings)
@@ -74,7 +86,12 @@ def worker(model: ModelOption = None) -> None:
 
         serve_probes(settings.host, settings.metrics_port, root.metrics.registry, root.readiness.checks)
     root.start()
-    typer.echo(f"sfumato: worker {root.worker.name} on {settings.model}; Ctrl-C to stop", err=True)
+    models = ", ".join(root.worker.models)
+    typer.echo(
+        f"sfumato: worker {root.worker.name} on {models} with the database {database_of(settings)}; "
+        "Ctrl-C to stop",
+        err=True,
+    )
     frozen = False
     while not stop.wait(0.5):
         if root.worker.error:

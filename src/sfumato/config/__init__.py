@@ -2,8 +2,8 @@
 
 Each field's description is its documentation: docs/settings.md is generated from them
 (`python -m sfumato.docgen`), and a test checks the two agree. The fields are grouped by meaning, a module
-each (places, serving, limits, queue, http, engine, credentials); `Settings` is all of them, with the rules
-that tie fields of several groups together.
+each (places, serving, limits, queue, http, models, engine, credentials); `Settings` is all of them, with the
+rules that tie fields of several groups together.
 """
 
 from typing import Self
@@ -14,6 +14,7 @@ from sfumato.config.credentials import CredentialSettings
 from sfumato.config.engine import EngineSettings
 from sfumato.config.http import HttpSettings
 from sfumato.config.limits import LimitSettings
+from sfumato.config.models import ModelSettings
 from sfumato.config.places import PlaceSettings
 from sfumato.config.queue import QueueSettings
 from sfumato.config.serving import ServingSettings
@@ -23,6 +24,7 @@ from sfumato.storage import BACKENDS, StorageError, backend_of
 class Settings(
     CredentialSettings,
     EngineSettings,
+    ModelSettings,
     HttpSettings,
     QueueSettings,
     LimitSettings,

@@ -18,11 +18,6 @@ class EngineSettings(BaseSettings):
     model_config = PREFIX
 
     # The engine (docs/models.md).
-    model: str = Field(
-        "sdxl-lightning",
-        description="the model this server and its workers serve: `sdxl-lightning`, `sdxl-lightning-2step`, "
-        "`sdxl-lightning-8step`, `tiny`, `sdxl-random` (docs/models.md)",
-    )
     device: Literal["auto", "cuda", "mps", "cpu"] = Field(
         "auto", description="`cuda`, `mps` or `cpu`; `auto`: the first of them present"
     )

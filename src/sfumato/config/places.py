@@ -8,6 +8,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings
 
 from sfumato.config.base import PREFIX, shown
+from sfumato.home import default_data_dir
 
 
 class PlaceSettings(BaseSettings):
@@ -15,9 +16,9 @@ class PlaceSettings(BaseSettings):
 
     # Where things live.
     data_dir: Path = Field(
-        Path("data"),
-        description="the database file and the images of the embedded default",
-        json_schema_extra=shown("`./data`"),
+        default_factory=default_data_dir,
+        description="the database file and the images of the embedded default, whatever folder it runs from",
+        json_schema_extra=shown("`data/` beside the `sfumato` launcher, else `~/.local/share/sfumato`"),
     )
     database_url: str = Field(
         "",

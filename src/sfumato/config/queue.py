@@ -19,6 +19,13 @@ class QueueSettings(BaseSettings):
     poll_seconds: float = Field(
         1.0, gt=0, description="how often idle workers, and waiters on another process's worker, look again"
     )
+    heartbeat_seconds: float = Field(
+        5.0,
+        gt=0,
+        le=300,
+        description="how often each worker records the models it serves and holds in memory (`GET "
+        "/v1/models`, the admin page); a worker unheard for three of these is gone",
+    )
     drain_seconds: float = Field(
         20.0,
         ge=0,

@@ -15,7 +15,7 @@ from sqlalchemy import Select, delete, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from sfumato.db.tables import JobRow, JobWordRow
-from sfumato.domain.generation import JobParams
+from sfumato.domain.params import JobParams
 from sfumato.domain.search import words_of
 
 

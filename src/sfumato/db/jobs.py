@@ -13,14 +13,15 @@ from sqlalchemy.orm import Session
 from sfumato.db import idempotency, images, job_words, outbox, tallies
 from sfumato.db.database import Database
 from sfumato.db.pagination import paginate, past
+from sfumato.db.places import QUEUED
 from sfumato.db.records import record
-from sfumato.db.tables import ImageRow, JobRow
+from sfumato.db.tables import ImageRow, JobRow, KeyRow
 from sfumato.db.types import UTCDateTime
-from sfumato.domain import batching
-from sfumato.domain.generation import JobParams
+from sfumato.domain import batching, fairness
 from sfumato.domain.images import Image
 from sfumato.domain.jobs import TERMINAL, Job, JobStatus
 from sfumato.domain.pages import Page
+from sfumato.domain.params import JobParams
 
 JobWithImages = tuple[Job, list[Image]]
 
@@ -62,9 +63,15 @@ def job_of(row: Any) -> Job:
 
 
 def new_row(
-    job_id: str, key_id: str, params: JobParams, now: datetime, max_attempts: int, charged_month: str | None
+    job_id: str,
+    key_id: str,
+    params: JobParams,
+    now: datetime,
+    max_attempts: int,
+    charged_month: str | None,
+    turn: float = 0.0,
 ) -> JobRow:
-    """A job as it is queued: the one constructor of the table's rows."""
+    """A job as it is queued, at its `turn` (domain.fairness): the one constructor of the table's rows."""
     return JobRow(
         words=job_words.rows_of(job_id, key_id, params, now),
         id=job_id,
@@ -74,6 +81,8 @@ def new_row(
         model=params.model,
         n=params.n,
         batch_key=batching.batch_key(params),
+        turn=turn,
+        priority=fairness.rank(params.priority),
         created_at=now,
         progress=0.0,
         attempts=0,
@@ -156,17 +165,32 @@ class JobStore:
                 found[status] = session.scalar(select(func.count()).where(JobRow.status == status)) or 0
         return {status.value: found.get(status.value, 0) for status in JobStatus}
 
-    def active(self, key_id: str, limit: int = 50) -> list[Job]:
-        """This key's jobs that have not ended, oldest first: the running ones, then the queued."""
+    def queued_by_plan(self) -> dict[str, tuple[int, datetime]]:
+        """The queued jobs by their key's plan: how many, and when the oldest was queued."""
         with self.db.read() as session:
-            rows = session.scalars(
-                select(JobRow)
-                .where(JobRow.key_id == key_id, JobRow.status.in_([JobStatus.PROCESSING, JobStatus.QUEUED]))
-                .order_by(JobRow.created_at, JobRow.id)
-                .limit(limit)
-            )
-            jobs = [job_of(row) for row in rows]
-        return sorted(jobs, key=lambda job: job.status != JobStatus.PROCESSING)
+            rows = session.execute(
+                select(KeyRow.plan, func.count(), func.min(JobRow.created_at))
+                .join(KeyRow, KeyRow.id == JobRow.key_id)
+                .where(QUEUED)
+                .group_by(KeyRow.plan)
+            ).all()
+        return {plan: (count, oldest) for plan, count, oldest in rows}
+
+    def active(self, key_id: str, limit: int = 50) -> list[Job]:
+        """This key's jobs that have not ended, up to `limit`: the running ones, then the queued, each
+        oldest first. Each status is read apart, in the order of its own index range: a running job is never
+        cut off by a page of older queued ones, and a key's ended history is never read."""
+        jobs: list[Job] = []
+        with self.db.read() as session:
+            for status in (JobStatus.PROCESSING, JobStatus.QUEUED):
+                rows = session.scalars(
+                    select(JobRow)
+                    .where(JobRow.key_id == key_id, JobRow.status == status)
+                    .order_by(JobRow.created_at, JobRow.id)
+                    .limit(limit - len(jobs))
+                )
+                jobs += [job_of(row) for row in rows]
+        return jobs
 
     def images_per_day(self, key_id: str, start: datetime, end: datetime) -> dict[date, int]:
         """Images this key's jobs made, by the UTC day their job was made, between `start` and `end`."""

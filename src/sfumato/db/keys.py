@@ -50,7 +50,8 @@ class KeyStore:
             return paginate(session, select(KeyRow), KeyRow, key_of, limit=limit, after=after)
 
     def change(self, key_id: str, terms: Mapping[str, Any]) -> ApiKey | None:
-        """Set the given columns (plan, rpm, monthly_images, name); the key as it is after."""
+        """Set the given columns (plan, rpm, monthly_images, max_queued, max_priority, name); the key as it
+        is after."""
         with self.db.write() as session:
             if terms:
                 session.execute(update(KeyRow).where(KeyRow.id == key_id).values(**terms))

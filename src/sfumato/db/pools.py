@@ -7,7 +7,10 @@ or processing, so its cost follows the queue, never the history."""
 
 from collections.abc import Iterable
 
+from sqlalchemy import select
+
 from sfumato.db.database import Database
+from sfumato.db.tables import JobRow
 from sfumato.domain.jobs import JobStatus
 
 ACTIVE = (JobStatus.QUEUED, JobStatus.PROCESSING)
@@ -43,3 +46,12 @@ def pool_depth(db: Database, models: Iterable[str]) -> int:
             return int(depth)
         finally:
             cursor.close()
+
+
+def queued_models(db: Database) -> list[str]:
+    """The models that queued jobs ask for, by name (from the partial index of the active jobs)."""
+    with db.read() as session:
+        found = session.scalars(
+            select(JobRow.model).where(JobRow.status == JobStatus.QUEUED).distinct().order_by(JobRow.model)
+        )
+        return list(found)

@@ -8,34 +8,26 @@ brings with it (the webhook event, the refund of domain.plans.refunded, the sign
 written in the transaction that ends the job (db.endings).
 """
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from sfumato.db import images, usage
+from sfumato.db import claims, images, places, usage
 from sfumato.db.database import Database
 from sfumato.db.endings import ENDED, record_end
 from sfumato.db.jobs import delete_in, job_of, new_row
+from sfumato.db.lapses import Expired, requeue_lapsed
 from sfumato.db.notify import JOB_ENDED, JOBS_QUEUED, notify
 from sfumato.db.tables import JobRow
 from sfumato.domain import batching
 from sfumato.domain.clock import Clock
-from sfumato.domain.generation import JobParams
 from sfumato.domain.images import Image
 from sfumato.domain.jobs import Job, JobStatus, sources_of
+from sfumato.domain.params import JobParams
 from sfumato.domain.plans import refunded
-
-S = TypeVar("S", bound=Select[*tuple[Any, ...]])
-
-
-@dataclass(frozen=True)
-class Expired:
-    requeued: list[str]
-    failed: list[str]
 
 
 class JobQueue:
@@ -53,10 +45,13 @@ class JobQueue:
         key_id: str,
         params: JobParams,
         charged_month: str | None = None,
+        weight: float = 1.0,
     ) -> Job:
         """Enqueue inside the caller's transaction, beside whatever else must commit with it (the
-        quota charge of `charged_month`, an idempotency key)."""
-        row = new_row(job_id, key_id, params, self.clock.now(), self.max_attempts, charged_month)
+        quota charge of `charged_month`, an idempotency key). `weight`: the key's plan's `queue_weight`,
+        which sets the job's turn (domain.fairness)."""
+        turn = places.turn_for(session, key_id, params.model, params.n, weight)
+        row = new_row(job_id, key_id, params, self.clock.now(), self.max_attempts, charged_month, turn)
         session.add(row)
         notify(session, JOBS_QUEUED)
         return job_of(row)
@@ -66,51 +61,47 @@ class JobQueue:
         with self.db.read() as session:
             return session.scalar(select(func.count()).where(JobRow.status == JobStatus.QUEUED)) or 0
 
-    def has_queued(self) -> bool:
-        queued = select(JobRow.id).where(JobRow.status == JobStatus.QUEUED).limit(1)
+    def has_queued(self, models: Collection[str] | None = None) -> bool:
+        """Whether a job of these models (None: of any model) waits."""
         with self.db.read() as session:
-            return session.scalar(queued) is not None
+            return claims.has_queued(session, models)
 
     def claim(self, owner: str, limit: int = 1) -> list[Job]:
-        """Take up to `limit` of the oldest queued jobs, compatible or not; each costs one attempt."""
+        """Take the next `limit` jobs in the queue's order (db.claims), compatible or not; each costs one
+        attempt."""
+        taken: list[Job] = []
         with self.db.write() as session:
-            ids = session.scalars(self._queued(select(JobRow.id)).limit(limit)).all()
-            return self._take(session, owner, list(ids))
+            for _ in range(limit):
+                first = claims.first_job(session, claims.ANY, self.clock.now())
+                if first is None:
+                    break
+                taken += self._take(session, owner, [first.job_id])
+        return sorted(taken, key=lambda job: (job.created_at, job.id))
 
-    def claim_batch(self, owner: str, budget: int, *, batch_key: str | None = None) -> list[Job]:
-        """The oldest queued job and compatible ones, up to `budget` images (domain.batching).
+    def claim_batch(
+        self, owner: str, budget: int, *, batch_key: str | None = None, wanted: claims.Wanted = claims.ANY
+    ) -> list[Job]:
+        """The next job in the queue's order and compatible ones, up to `budget` images (db.claims,
+        domain.batching); only jobs of the models `wanted`.
 
         With `batch_key`, only jobs of that key: more work for a batch already in hand. In one
         transaction, so two workers never take the same job (PostgreSQL skips rows another claim has
         locked; SQLite has one writer at a time).
         """
         topping_up = batch_key is not None
-        if not topping_up and not self.has_queued():  # an idle worker's look takes no write lock
+        if not topping_up and not self.has_queued(wanted.models):  # an idle look takes no write lock
             return []
         with self.db.write() as session:
             if batch_key is None:
-                batch_key = session.scalar(self._queued(select(JobRow.batch_key)).limit(1))
-                if batch_key is None:
+                first = claims.first_job(session, wanted, self.clock.now())
+                if first is None:
                     return []
-            rows = session.execute(
-                self._queued(select(JobRow.id, JobRow.batch_key, JobRow.n))
-                .where(JobRow.batch_key == batch_key)
-                .limit(budget)
-            ).all()
-            chosen = batching.choose_batch(
-                [batching.Pending(row.id, row.batch_key, row.n) for row in rows],
-                budget,
-                topping_up=topping_up,
-            )
+                more = claims.compatible(session, first.batch_key, budget, besides=first.job_id)
+                candidates = [first, *more]
+            else:
+                candidates = claims.compatible(session, batch_key, budget)
+            chosen = batching.choose_batch(candidates, budget, topping_up=topping_up)
             return self._take(session, owner, chosen)
-
-    @staticmethod
-    def _queued(statement: S) -> S:
-        return (
-            statement.where(JobRow.status == JobStatus.QUEUED)
-            .order_by(JobRow.created_at, JobRow.id)
-            .with_for_update(skip_locked=True)  # PostgreSQL; SQLite's writer lock does this job
-        )
 
     def _take(self, session: Session, owner: str, job_ids: list[str]) -> list[Job]:
         if not job_ids:
@@ -262,39 +253,5 @@ class JobQueue:
         return True
 
     def requeue_expired(self) -> Expired:
-        """Jobs whose lease lapsed: back to the queue, or `failed` after their last attempt."""
-        now = self.clock.now()
-        lapsed = (JobRow.status == JobStatus.PROCESSING, JobRow.lease_expires_at < now)
-        with self.db.read() as session:  # the common case, nothing lapsed, takes no write lock
-            if session.scalar(select(JobRow.id).where(*lapsed).limit(1)) is None:
-                return Expired([], [])
-        with self.db.write() as session:
-            rows = session.execute(
-                select(JobRow.id, JobRow.attempts, JobRow.max_attempts)
-                .where(*lapsed)
-                .with_for_update(skip_locked=True)
-            ).all()
-            requeued = [row.id for row in rows if row.attempts < row.max_attempts]
-            failed = [row.id for row in rows if row.attempts >= row.max_attempts]
-            if requeued:
-                session.execute(
-                    update(JobRow)
-                    .where(JobRow.id.in_(requeued))  # rows this transaction has locked
-                    .values(status=JobStatus.QUEUED, lease_owner=None, lease_expires_at=None, progress=0.0)
-                )
-                notify(session, JOBS_QUEUED)
-            if failed:
-                ended = session.execute(
-                    update(JobRow)
-                    .where(JobRow.id.in_(failed))
-                    .values(
-                        status=JobStatus.FAILED,
-                        completed_at=now,
-                        lease_expires_at=None,
-                        error_code="worker_lost",
-                        error_message="the workers running this job stopped answering on every attempt",
-                    )
-                    .returning(*ENDED)
-                ).all()
-                record_end(session, self.clock, ended, JobStatus.PROCESSING, JobStatus.FAILED)
-        return Expired(requeued, failed)
+        """Jobs whose lease lapsed: back to the queue, or `failed` after their last attempt (db.lapses)."""
+        return requeue_lapsed(self.db, self.clock)

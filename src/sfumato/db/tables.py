@@ -40,10 +40,19 @@ class KeyRow(Base):
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     rpm: Mapped[int | None] = mapped_column(Integer)  # overrides the plan's requests a minute
     monthly_images: Mapped[int | None] = mapped_column(Integer)  # overrides the plan's quota
+    max_queued: Mapped[int | None] = mapped_column(Integer)  # overrides the plan's jobs queued at once
+    max_priority: Mapped[str | None] = mapped_column(String(8))  # overrides the plan's highest priority
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
     # Signs this key's webhooks (Standard Webhooks); shown by GET /v1/webhooks/secret.
     webhook_secret: Mapped[str] = mapped_column(String(64), default=new_webhook_secret, server_default="")
+
+
+def _waiting(name: str, *columns: str) -> Index:
+    """An index of the queued jobs alone (db.claims, db.places): it holds what waits, never the history.
+    A query reaches it only with the condition written as this literal (db.places.QUEUED)."""
+    where = text("status = 'queued'")
+    return Index(name, *columns, sqlite_where=where, postgresql_where=where)
 
 
 class JobRow(Base):
@@ -53,7 +62,6 @@ class JobRow(Base):
         # A key's pages, newest first, seek to their cursor: (created_at, id) is the order (db.pagination).
         Index("ix_jobs_key_created", "key_id", "created_at", "id"),
         Index("ix_jobs_key_status_created", "key_id", "status", "created_at", "id"),
-        Index("ix_jobs_status_batch_created", "status", "batch_key", "created_at"),
         Index("ix_jobs_key_model_created", "key_id", "model", "created_at", "id"),  # ?model= of a key's list
         # A pool's queue depth (db.pools): only the jobs that are queued or processing, by model.
         Index(
@@ -63,6 +71,14 @@ class JobRow(Base):
             postgresql_where=text(ACTIVE_JOBS),
             sqlite_where=text(ACTIVE_JOBS),
         ),
+        # The fair queue (domain.fairness): a model's turns, a batch's compatible jobs in turn order, a key's
+        # jobs by priority then age and by turn, a model's oldest job; and the recent rate of starts.
+        _waiting("ix_jobs_queue_turn", "model", "turn", "key_id", "id"),
+        _waiting("ix_jobs_queue_batch", "batch_key", "turn", "key_id", "id"),
+        _waiting("ix_jobs_queue_key", "key_id", "model", "priority", "created_at", "id"),
+        _waiting("ix_jobs_queue_key_turn", "key_id", "model", "turn", "id"),
+        _waiting("ix_jobs_queue_age", "model", "created_at", "id"),
+        Index("ix_jobs_model_started", "model", "started_at"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -72,6 +88,8 @@ class JobRow(Base):
     model: Mapped[str] = mapped_column(String(80))
     n: Mapped[int] = mapped_column(Integer)
     batch_key: Mapped[str] = mapped_column(String(200), server_default="")  # domain.batching.batch_key
+    turn: Mapped[float] = mapped_column(Float, server_default="0")  # its place on the queue's clock
+    priority: Mapped[int] = mapped_column(Integer, server_default="1")  # domain.fairness.rank: 0 first
     warnings: Mapped[list[str] | None] = mapped_column(JSON)  # what the engine could not do as asked
     charged_month: Mapped[str | None] = mapped_column(String(7))  # the quota month its n images count in
     created_at: Mapped[datetime]
@@ -224,3 +242,16 @@ class SessionRow(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id"))
     created_at: Mapped[datetime]
+
+
+class WorkerRow(Base):
+    """A worker's heartbeat (db.workers): the models it serves and holds in memory, when it was last seen."""
+
+    __tablename__ = "workers"
+    __table_args__ = (Index("ix_workers_seen", "seen_at"),)  # the live ones, and the old ones to sweep
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)  # as jobs' lease_owner names it
+    models: Mapped[list[str]] = mapped_column(JSON)  # served, the default first
+    loaded: Mapped[list[str]] = mapped_column(JSON)  # in memory now
+    started_at: Mapped[datetime]
+    seen_at: Mapped[datetime]

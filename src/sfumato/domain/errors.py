@@ -91,6 +91,13 @@ class QuotaExceeded(RateLimited):
     code = "quota_exceeded"
 
 
+class QueueFull(RateLimited):
+    """The key has as many jobs queued as its plan allows (`max_queued`); `retry_after` runs until its next
+    job is expected to start and free a place."""
+
+    code = "queue_full"
+
+
 class Overloaded(SfumatoError):
     code = "overloaded"
 

@@ -1,10 +1,8 @@
-"""The one generation request every dialect translates into (docs/api.md, "Generation parameters"), and its
-resolved form."""
+"""The one generation request every dialect translates into (docs/api.md, "Generation parameters"); its
+resolved form, what a job stores, is domain.params.JobParams."""
 
 import math
-from dataclasses import dataclass, fields
-from functools import cache
-from typing import Any, Literal, Self
+from typing import Literal, Self
 
 from pydantic import (
     BaseModel,
@@ -16,10 +14,20 @@ from pydantic import (
 )
 
 from sfumato.domain.errors import InvalidParameter
-from sfumato.domain.inputs import TEXT, InputSummary, steps_run
+from sfumato.domain.fairness import NORMAL, Priority
+from sfumato.domain.honoured import check_inputs, check_sides, model_guidance
+from sfumato.domain.inputs import TEXT, InputSummary
 from sfumato.domain.models import ModelSpec
 from sfumato.domain.naming import default_name
-from sfumato.domain.rules import DEFAULT_NAME, MAX_NAME, MAX_PROMPT, ImageCount, Seed
+from sfumato.domain.params import JobParams
+from sfumato.domain.rules import (
+    MAX_NAME,
+    MAX_PROMPT,
+    NAME_SCHEMA,
+    PROMPT_SCHEMA,
+    ImageCount,
+    Seed,
+)
 from sfumato.domain.sizes import SIZE_MAX, SIZE_MIN, SIZE_STEP, size_for_input, valid_side
 from sfumato.domain.styles import STYLES
 
@@ -32,11 +40,19 @@ class GenerationRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    prompt: str = Field(description="what to draw, 1 to 1000 characters")
+    prompt: str = Field(description="what to draw, 1 to 1000 characters", json_schema_extra=PROMPT_SCHEMA)
     negative_prompt: str | None = Field(None, description="what to avoid, up to 1000 characters")
     seed: Seed = Field(None, description="0 to 2147483647; random when absent, always returned")
-    width: int = Field(1024, description="a multiple of 64 from 256 to 2048; with `image`, its size rounded")
-    height: int = Field(1024, description="a multiple of 64 from 256 to 2048; with `image`, its size rounded")
+    width: int = Field(
+        1024,
+        description="a multiple of 64 from 256 to 2048; the model's native size (1024 for most) when absent; "
+        "with `image`, its size rounded",
+    )
+    height: int = Field(
+        1024,
+        description="a multiple of 64 from 256 to 2048; the model's native size (1024 for most) when absent; "
+        "with `image`, its size rounded",
+    )
     steps: int | None = Field(None, description="denoising steps, within the model's range")
     guidance_scale: float | None = Field(None, description="0 to 20; the model's default when absent")
     style: str | None = Field(None, description="a preset from GET /v1/styles")
@@ -50,6 +66,7 @@ class GenerationRequest(BaseModel):
         None,
         description="a label for the images, up to 200 characters; with an `image` of this key, its name; "
         "else the prompt's first words",
+        json_schema_extra=NAME_SCHEMA,
     )
     webhook_url: str | None = Field(
         None, description="where to POST the job's end (https; Standard Webhooks signatures)"
@@ -69,6 +86,11 @@ class GenerationRequest(BaseModel):
     )
     previews: bool = Field(
         False, description="add a small picture to each progress event of GET /v1/jobs/{id}/events"
+    )
+    priority: Priority = Field(
+        NORMAL,
+        description="low, normal or high: the order of this key's own queued jobs, up to the plan's "
+        "`max_priority`",
     )
 
     @field_validator("prompt")
@@ -165,21 +187,31 @@ class GenerationRequest(BaseModel):
 
     def resolve(self, spec: ModelSpec, seed: int, source: InputSummary | None = None) -> "JobParams":
         """Fill the defaults that depend on the model, the server and the input picture (`source`, read
-        and checked by the caller when `image` was sent); check the model's ranges."""
+        and checked by the caller when `image` was sent); check the model's ranges, and what its family
+        honours (domain.families): what it cannot honour is translated and noted, or refused by field."""
         steps = self.steps if self.steps is not None else spec.default_steps
         if not spec.min_steps <= steps <= spec.max_steps:
             raise InvalidParameter(
                 f"steps must be between {spec.min_steps} and {spec.max_steps} for {spec.name}", param="steps"
             )
-        guidance = self.guidance_scale if self.guidance_scale is not None else spec.default_guidance_scale
+        guidance, adjusted = model_guidance(self.guidance_scale, spec)
         given = self.model_fields_set  # with an input, the sizes and name not given follow it
-        width, height = size_for_input(source.width, source.height) if source else (self.width, self.height)
+        width, height = (
+            size_for_input(source.width, source.height) if source else (spec.native_size, spec.native_size)
+        )
+        width, height = (
+            self.width if "width" in given else width,
+            self.height if "height" in given else height,
+        )
+        check_sides(spec, width, height)
+        if source is not None:
+            check_inputs(spec, source)
         return JobParams(
             prompt=self.prompt,
             negative_prompt=self.negative_prompt,
             seed=self.seed if self.seed is not None else seed,
-            width=self.width if "width" in given else width,
-            height=self.height if "height" in given else height,
+            width=width,
+            height=height,
             steps=steps,
             guidance_scale=guidance,
             style=self.style,
@@ -195,99 +227,8 @@ class GenerationRequest(BaseModel):
             source_image_id=source.source_image_id if source else None,
             ignored_images=source.ignored if source else 0,
             previews=self.previews,
+            family=spec.family,
+            guidance=spec.guidance,
+            adjusted=adjusted,
+            priority=self.priority,
         )
-
-
-@dataclass(frozen=True)
-class JobParams:
-    """A request with every default filled in: what a job stores and what its images are made from."""
-
-    prompt: str
-    negative_prompt: str | None
-    seed: int
-    width: int
-    height: int
-    steps: int
-    guidance_scale: float
-    style: str | None
-    n: int
-    model: str
-    format: str
-    quality: int
-    name: str
-    webhook_url: str | None = None  # absent from jobs queued before webhooks existed
-    # Images in (domain.inputs); absent from jobs queued before they existed.
-    mode: str = TEXT
-    strength: float | None = None
-    source_image_id: str | None = None
-    input_key: str | None = None  # where the job's input picture is stored, as sent (upright PNG)
-    mask_key: str | None = None
-    ingredient_key: str | None = None  # the input as its images' C2PA parent ingredient (an archive)
-    ignored_images: int = 0
-    previews: bool = False  # record a small picture at each step, for the events stream
-    name_given: bool | None = None  # a person chose the name (None: a job from before this was kept)
-
-    def steps_to_run(self) -> int:
-        """The denoising steps the job runs: all its steps, or the tail that an input's strength leaves."""
-        return self.steps if self.strength is None else steps_run(self.steps, self.strength)
-
-    def person_named(self) -> bool:
-        """Whether a person gave the name (not the prompt's first words, nor an input image's name)."""
-        return self.name_given if self.name_given is not None else self.name != DEFAULT_NAME
-
-    def seeds(self) -> list[int]:
-        """Image i of a job uses seed + i."""
-        return [self.seed + i for i in range(self.n)]
-
-    def notes(self) -> list[str]:
-        """What the job will not do as the caller may expect, known before it runs."""
-        notes = []
-        if self.negative_prompt and self.guidance_scale <= 1.0:
-            notes.append(
-                f"negative_prompt has no effect at guidance_scale {self.guidance_scale:g}: without guidance "
-                "the model never sees it; set guidance_scale above 1 (1.5 to 2 suits the distilled "
-                "sdxl-lightning models) to apply it, at twice the denoising cost"
-            )
-        if self.ignored_images:
-            notes.append(
-                f"{self.ignored_images} more image{'s were' if self.ignored_images > 1 else ' was'} sent; "
-                "only the first was edited"
-            )
-        if self.strength is not None and steps_run(self.steps, self.strength) == 0:
-            notes.append(
-                f"strength {self.strength:g} runs no step of {self.steps} (floor(steps x strength) do): "
-                "the images are the input unchanged"
-            )
-        return notes
-
-    def to_dict(self) -> dict[str, Any]:
-        # Each field's value, lists copied (their items are plain values): dataclasses.asdict's deep copy
-        # cost a poll a tenth of its time.
-        values = ((name, getattr(self, name)) for name in _field_names(JobParams))
-        return {name: list(value) if isinstance(value, list) else value for name, value in values}
-
-    def public(self) -> dict[str, Any]:
-        """What a client sees of the parameters: where the inputs are stored is the service's business."""
-        shown = self.to_dict()
-        for internal in (
-            "input_key",
-            "mask_key",
-            "ingredient_key",
-            "ignored_images",
-            "previews",
-            "name_given",
-        ):
-            shown.pop(internal)
-        if self.mode == TEXT:
-            for absent in ("mode", "strength", "source_image_id"):
-                shown.pop(absent)
-        return shown
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Self:
-        return cls(**data)
-
-
-@cache
-def _field_names(cls: Any) -> tuple[str, ...]:
-    return tuple(field.name for field in fields(cls))

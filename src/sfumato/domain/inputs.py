@@ -1,13 +1,14 @@
 """Images in (docs/api.md §11): what a request's input picture means for the job made from it.
 
 A job's mode is `text` (a prompt alone), `image` (image-to-image: the input redrawn, `strength` of it) or
-`inpaint` (only where the mask is white, or transparent, is repainted). SDXL-Lightning's few steps run from
-the tail of the schedule: with `steps` and `strength`, floor(steps x strength) steps run (diffusers' rule),
-from the timestep the model was distilled on at that point; strength 0 runs none and returns the input as it
-is.
+`inpaint` (only where the mask is white, or transparent, is repainted). A distilled model's few steps run from
+the tail of the schedule: with `steps` and `strength`, SDXL runs floor(steps x strength) of them, FLUX and SD3
+round up (diffusers' rules, domain.families); strength 0 runs none and returns the input as it is.
 """
 
 from dataclasses import dataclass
+
+from sfumato.domain.families import FLOOR
 
 TEXT, IMAGE, INPAINT = "text", "image", "inpaint"
 DEFAULT_STRENGTH = 0.6
@@ -32,6 +33,9 @@ class InputSummary:
         return INPAINT if self.has_mask else IMAGE
 
 
-def steps_run(steps: int, strength: float) -> int:
-    """How many denoising steps an image-to-image job runs: diffusers' floor(steps x strength)."""
-    return min(int(steps * strength), steps)
+def steps_run(steps: int, strength: float, rule: str = FLOOR) -> int:
+    """How many denoising steps an image-to-image job runs: SDXL's floor(steps x strength) (FLOOR), or the
+    flow-matching pipelines' steps - int(steps - steps x strength) (FLOW), as diffusers counts them."""
+    if rule == FLOOR:
+        return min(int(steps * strength), steps)
+    return steps - int(max(steps - min(steps * strength, steps), 0))

@@ -5,7 +5,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sfumato.domain import batching
-from sfumato.domain.generation import JobParams
+from sfumato.domain.params import JobParams
 
 
 class JobStatus(StrEnum):

@@ -24,6 +24,8 @@ class ApiKey:
     created_at: datetime
     revoked_at: datetime | None
     webhook_secret: str  # whsec_…: signs this key's webhooks
+    max_queued: int | None = None  # overrides the plan's most jobs queued at once
+    max_priority: str | None = None  # overrides the plan's highest priority: low, normal or high
 
     @property
     def revoked(self) -> bool:

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, Field
 
 from sfumato.domain.errors import QuotaExceeded
+from sfumato.domain.fairness import PRIORITIES, Priority
 from sfumato.domain.jobs import JobStatus
 from sfumato.domain.keys import ApiKey
 
@@ -19,6 +20,12 @@ class Plan(BaseModel):
     reads_per_minute: int = Field(ge=1)  # every other request under /v1 and /api: polling, listing
     max_images_per_request: int = Field(ge=1, le=10)
     max_streams: int = Field(20, ge=1)  # event streams a key holds open at once, in one API process
+    # The queue (domain.fairness): a key's share of the workers against other keys waiting, the jobs it
+    # may have queued at once (None: only the service's SFUMATO_MAX_QUEUED_JOBS), its highest priority.
+    queue_weight: float = Field(1.0, gt=0, le=1000)
+    max_queued: int | None = Field(None, ge=1)
+    max_priority: Priority = "normal"
+    models: list[str] = Field(default_factory=list)  # the models its keys may use; empty: every one
 
 
 DEFAULT_PLANS: dict[str, Plan] = {
@@ -28,6 +35,9 @@ DEFAULT_PLANS: dict[str, Plan] = {
         reads_per_minute=600,
         max_images_per_request=1,
         max_streams=10,
+        queue_weight=1,
+        max_queued=100,
+        max_priority="normal",
     ),
     "professional": Plan(
         monthly_images=2000,
@@ -35,6 +45,9 @@ DEFAULT_PLANS: dict[str, Plan] = {
         reads_per_minute=1200,
         max_images_per_request=10,
         max_streams=50,
+        queue_weight=2,
+        max_queued=500,
+        max_priority="high",
     ),
     "enterprise": Plan(
         monthly_images=5000,
@@ -42,8 +55,23 @@ DEFAULT_PLANS: dict[str, Plan] = {
         reads_per_minute=6000,
         max_images_per_request=10,
         max_streams=200,
+        queue_weight=4,
+        max_queued=1000,
+        max_priority="high",
+    ),
+    # The operator's own keys (admin keys made at the command line): no quota, the most images a request
+    # the service makes; the rates only stop a runaway script, far past what a person or a GPU does.
+    "operator": Plan(
+        monthly_images=None,
+        requests_per_minute=1000,
+        reads_per_minute=60000,
+        max_images_per_request=10,
+        max_streams=1000,
+        queue_weight=4,
+        max_priority="high",
     ),
 }
+OPERATOR_PLAN = "operator"  # what `sfumato keys create --admin` gives unless `--plan` says otherwise
 
 
 class KeyTerms(Protocol):
@@ -52,9 +80,15 @@ class KeyTerms(Protocol):
     @property
     def plan(self) -> str: ...
     @property
+    def is_admin(self) -> bool: ...
+    @property
     def rpm(self) -> int | None: ...
     @property
     def monthly_images(self) -> int | None: ...
+    @property
+    def max_queued(self) -> int | None: ...
+    @property
+    def max_priority(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -67,6 +101,13 @@ class Limits:
     monthly_images: int | None
     max_images_per_request: int
     max_streams: int
+    queue_weight: float = 1.0
+    max_queued: int | None = None
+    max_priority: str = "normal"
+    models: tuple[str, ...] = ()  # the models the key may use; empty: every one
+
+    def allows(self, model: str) -> bool:
+        return not self.models or model in self.models
 
     @classmethod
     def of(cls, key: KeyTerms, plans: dict[str, Plan]) -> "Limits":
@@ -80,6 +121,11 @@ class Limits:
             monthly_images=key.monthly_images if key.monthly_images is not None else plan.monthly_images,
             max_images_per_request=plan.max_images_per_request,
             max_streams=plan.max_streams,
+            queue_weight=plan.queue_weight,
+            max_queued=key.max_queued if key.max_queued is not None else plan.max_queued,
+            # Admin keys are the operator's: any priority.
+            max_priority=PRIORITIES[-1] if key.is_admin else key.max_priority or plan.max_priority,
+            models=tuple(plan.models),
         )
 
 

@@ -3,7 +3,7 @@ can use, and how a validation message reads."""
 
 from typing import Annotated
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, Field, JsonValue
 
 MAX_PROMPT = 1000
 MAX_NAME = 200
@@ -40,7 +40,11 @@ def check_images(value: int) -> int:
     return value
 
 
+# What a prompt and a name must be, as /openapi.json says it (JSON Schema; the validators above hold it).
+PROMPT_SCHEMA: dict[str, JsonValue] = {"minLength": 1, "maxLength": MAX_PROMPT}
+NAME_SCHEMA: dict[str, JsonValue] = {"minLength": 1, "maxLength": MAX_NAME}
+
 # The rules every dialect shares, as types its schema can use.
-Prompt = Annotated[str, AfterValidator(check_prompt)]
+Prompt = Annotated[str, AfterValidator(check_prompt), Field(json_schema_extra=PROMPT_SCHEMA)]
 Seed = Annotated[int | None, AfterValidator(check_seed)]
 ImageCount = Annotated[int, AfterValidator(check_images)]

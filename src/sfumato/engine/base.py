@@ -6,9 +6,9 @@ from typing import Protocol
 
 from PIL.Image import Image
 
-from sfumato.domain.generation import JobParams
 from sfumato.domain.inputs import TEXT
 from sfumato.domain.models import ModelSpec
+from sfumato.domain.params import JobParams
 from sfumato.domain.styles import apply_style
 
 StepCallback = Callable[[int, int], None]  # (steps done, steps in all)

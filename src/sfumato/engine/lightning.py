@@ -14,6 +14,7 @@ from safetensors.torch import load_file
 
 from sfumato.domain.errors import ModelUnavailable
 from sfumato.domain.models import ModelSpec
+from sfumato.engine.hub import reason
 from sfumato.engine.options import WeightSources
 
 # What the pipeline reads from SDXL base: everything but its own 5 GB UNet weights.
@@ -77,7 +78,7 @@ def locate_weights(spec: ModelSpec, sources: WeightSources) -> LightningWeights:
             )
         except Exception as error:
             raise _fix(
-                spec, sources, f"SDXL base ({sources.base_model}) is not here: {_reason(error)}"
+                spec, sources, f"SDXL base ({sources.base_model}) is not here: {reason(error)}"
             ) from None
 
     repo = Path(sources.lightning_repo).expanduser()
@@ -89,18 +90,8 @@ def locate_weights(spec: ModelSpec, sources: WeightSources) -> LightningWeights:
         try:
             unet = Path(hf_hub_download(sources.lightning_repo, filename, local_files_only=offline))
         except Exception as error:
-            raise _fix(spec, sources, f"{filename} is not here: {_reason(error)}") from None
+            raise _fix(spec, sources, f"{filename} is not here: {reason(error)}") from None
     return LightningWeights(base=base, unet=unet)
-
-
-def _reason(error: Exception) -> str:
-    text = str(error).strip().splitlines()
-    first = text[0] if text else type(error).__name__
-    if "outgoing traffic has been disabled" in first or "local_files_only" in first:
-        return "not in the local cache, and downloads are off (HF_HUB_OFFLINE=1 or SFUMATO_ALLOW_DOWNLOAD=0)"
-    if "ConnectError" in first or "resolve" in first.lower() or "connection" in first.lower():
-        return "not in the local cache, and the hub cannot be reached (no network)"
-    return first[:200]
 
 
 def build_lightning_pipeline(

@@ -1,52 +1,22 @@
-"""What a batch's mode calls (domain.inputs): text-to-image on the loaded SDXL pipeline, image-to-image and
-inpainting on diffusers' SDXL Img2Img and Inpaint pipelines built from it with `from_pipe`, which shares every
-module: no second copy of the weights."""
+"""What every family's modes share (domain.inputs): how many steps a job's call runs, an input redrawn with
+strength 0, and the inpainted image's kept region restored. Each family builds its image-to-image and
+inpainting pipelines from its text one with `from_pipe`, which shares every module: no second copy of the
+weights (engine/families/)."""
 
-from collections.abc import Sequence
-from typing import Any
-
-from diffusers import (
-    StableDiffusionXLImg2ImgPipeline,
-    StableDiffusionXLInpaintPipeline,
-    StableDiffusionXLPipeline,
-)
 from PIL import Image as PILImage
 from PIL import ImageFilter
 from PIL.Image import Image
 
-from sfumato.domain.inputs import IMAGE, INPAINT, TEXT, steps_run
+from sfumato.domain.families import FLOOR
+from sfumato.domain.inputs import INPAINT, TEXT, steps_run
 from sfumato.engine.base import RenderJob
 
 OVERLAY_BLUR = 4  # pixels: the seam where an inpainted region meets the kept one is softened this much
 
 
-class Modes:
-    def __init__(self, pipe: StableDiffusionXLPipeline) -> None:
-        self.text = pipe
-        self._built: dict[str, Any] = {TEXT: pipe}
-
-    def pipeline(self, mode: str) -> Any:
-        if mode not in self._built:
-            kind = StableDiffusionXLImg2ImgPipeline if mode == IMAGE else StableDiffusionXLInpaintPipeline
-            built = kind.from_pipe(self.text)
-            built.set_progress_bar_config(disable=True)
-            self._built[mode] = built
-        return self._built[mode]
-
-
-def steps_of(job: RenderJob) -> int:
+def steps_of(job: RenderJob, rule: str = FLOOR) -> int:
     """The denoising steps a job's call runs: all of them for text, the tail of the schedule for inputs."""
-    return job.steps if job.mode == TEXT else steps_run(job.steps, job.strength)
-
-
-def arguments(first: RenderJob, rows: Sequence[RenderJob]) -> dict[str, Any]:
-    """The call's arguments that depend on the mode; `rows` holds the job of each image, in row order."""
-    if first.mode == TEXT:
-        return {"width": first.width, "height": first.height}
-    given: dict[str, Any] = {"image": [job.image for job in rows], "strength": first.strength}
-    if first.mode == INPAINT:
-        given |= {"mask_image": [job.mask for job in rows], "width": first.width, "height": first.height}
-    return given
+    return job.steps if job.mode == TEXT else steps_run(job.steps, job.strength, rule)
 
 
 def unchanged(job: RenderJob) -> list[Image]:

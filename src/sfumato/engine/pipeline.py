@@ -1,10 +1,12 @@
-"""The engine over a diffusers SDXL pipeline: wraps it, never forks it.
+"""The engine over a diffusers pipeline of any family (engine/families/): wraps it, never forks it.
 
 A batch is one pipeline call. Each job's prompt is encoded on its own, exactly as the pipeline would
 encode it alone, and the embeddings are stacked, one row per image; one CPU `torch.Generator` per
 image makes its starting noise. So an image made in a batch equals the same request made alone, up
 to the rounding of batched kernels. On a GPU the VAE decodes the batch in one call when it fits the
-memory budget (engine/decoding.py), one image at a time past it and on CPU.
+memory budget (engine/decoding.py), one image at a time past it and on CPU. What differs between
+families (the text tensors, the call's arguments, what a step's end may cut, previews, token limits)
+is asked of the loaded family (`Loaded`); this module never names a pipeline class.
 """
 
 import logging
@@ -12,11 +14,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import torch
-from diffusers import StableDiffusionXLPipeline
 from PIL.Image import Image
 
 from sfumato.domain import batching
-from sfumato.domain.inputs import INPAINT
 from sfumato.domain.models import ModelSpec
 from sfumato.engine import decoding, modes, previews
 from sfumato.engine.base import (
@@ -29,32 +29,41 @@ from sfumato.engine.base import (
     StepCallback,
     StopCheck,
 )
+from sfumato.engine.families.base import Embeddings, Loaded
 
 log = logging.getLogger(__name__)
-
-# The tensors a step's end may cut down to the rows still wanted (diffusers' callback contract).
-_ROW_TENSORS = ["latents", "prompt_embeds", "add_text_embeds", "add_time_ids"]
 
 
 class DiffusersEngine:
     def __init__(
         self,
-        pipe: StableDiffusionXLPipeline,
-        spec: ModelSpec,
+        model: Loaded,
         *,
         compiled: bool = False,
         warmup_sizes: Sequence[tuple[int, int]] = (),
     ) -> None:
-        self.pipe = pipe
-        self.spec = spec
+        self.model = model
+        self.spec: ModelSpec = model.spec
         self.compiled = compiled
-        self.warmup_sizes = tuple(warmup_sizes) or ((spec.native_size, spec.native_size),)
-        pipe.set_progress_bar_config(disable=True)
-        self.modes = modes.Modes(pipe)
+        size = self.spec.native_size
+        self.warmup_sizes = tuple(warmup_sizes) or ((size, size),)
+
+    @property
+    def pipe(self) -> Any:
+        return self.model.pipe
 
     @property
     def device(self) -> torch.device:
-        return self.pipe.device
+        return self.model.device
+
+    def weight_bytes(self) -> int:
+        """What the pipeline's networks hold in memory: parameters and buffers."""
+        return sum(
+            tensor.numel() * tensor.element_size()
+            for component in self.pipe.components.values()
+            if isinstance(component, torch.nn.Module)
+            for tensor in (*component.parameters(), *component.buffers())
+        )
 
     def render(
         self,
@@ -64,9 +73,11 @@ class DiffusersEngine:
         keep: KeepCheck | None = None,
         on_preview: PreviewCallback | None = None,
     ) -> list[Outcome]:
-        first = jobs[0]
+        first, model = jobs[0], self.model
+        guidance = self.spec.guidance
         shapes = {
-            batching.shape(j.width, j.height, j.steps, j.guidance_scale, j.mode, j.strength) for j in jobs
+            batching.shape(j.width, j.height, j.steps, j.guidance_scale, j.mode, j.strength, guidance)
+            for j in jobs
         }
         if len(shapes) > 1:  # domain.batching.shape
             raise ValueError("jobs of one batch must share size, steps and guidance, and mode")
@@ -77,20 +88,21 @@ class DiffusersEngine:
         live = [index for index in range(len(jobs)) if wanted(index)]
         if not live:
             raise GenerationCanceled()
-        total = modes.steps_of(first)
+        total = modes.steps_of(first, self.spec.traits.strength_steps)
         if total == 0:  # an input redrawn with strength 0: the input, no step run
             return [
                 Rendered(modes.unchanged(job)) if index in live else None for index, job in enumerate(jobs)
             ]
 
         # 2. Each job's prompt, encoded alone; a prompt that cannot be encoded fails its job only.
-        encoded: dict[int, tuple[torch.Tensor, ...]] = {}
+        cfg = model.uses_cfg(first.guidance_scale)
+        encoded: dict[int, Embeddings] = {}
         warnings: dict[int, list[str]] = {}
         with torch.inference_mode():
             for index in live:
                 try:
-                    encoded[index] = self._encode(jobs[index])
-                    warnings[index] = self._length_warnings(jobs[index])
+                    encoded[index] = model.encode(jobs[index], cfg)
+                    warnings[index] = model.length_notes(jobs[index], cfg)
                 except Exception as error:
                     log.exception("could not encode the prompt of batch entry %d", index)
                     outcomes[index] = error
@@ -103,14 +115,16 @@ class DiffusersEngine:
         generators = [
             torch.Generator(device="cpu").manual_seed(seed) for index in live for seed in jobs[index].seeds
         ]
-        cfg = first.guidance_scale > 1.0
-        prompt, negative, pooled, negative_pooled = (
-            torch.cat([encoded[index][part] for index in live]) if cfg or part in (0, 2) else None
-            for part in range(4)
-        )
+        text = {
+            name: torch.cat([encoded[index][name] for index in live])  # type: ignore[misc]
+            if encoded[live[0]][name] is not None
+            else None
+            for name in encoded[live[0]]
+        }
+        cuttable = model.row_tensors.get(first.mode)
 
-        # 4. Between steps: progress, and rows of jobs no longer wanted leave the batch. (Inpainting keeps
-        #    per-row tensors the callback cannot reach: its dropped rows run on and are discarded at the end.)
+        # 4. Between steps: progress, and rows of jobs no longer wanted leave the batch. (Where the family's
+        #    callback cannot reach every per-row tensor, dropped rows run on and are discarded at the end.)
         def step_end(_pipe: Any, step: int, _timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
             nonlocal owner
             dropped = {index for index in set(owner) if not wanted(index)}
@@ -121,33 +135,29 @@ class DiffusersEngine:
                 on_step(step + 1, total)
             if on_preview is not None:  # a small picture of each asking job's first image, as it stands
                 for index in {index for index in owner if jobs[index].previews and index not in dropped}:
-                    on_preview(index, previews.preview(tensors["latents"][owner.index(index)]))
-            if not dropped or first.mode == INPAINT:
+                    latent = tensors["latents"][owner.index(index)]
+                    picture = model.latent_picture(latent, first.width, first.height)
+                    on_preview(index, previews.preview(picture, model.factors))
+            if not dropped or cuttable is None:
                 return {}
             keep_rows = torch.tensor(rows, device=tensors["latents"].device)
-            # With guidance the conditioning holds every unconditional row, then every conditional one.
-            embed_rows = torch.cat([keep_rows, keep_rows + len(owner)]) if cfg else keep_rows
+            cut = model.cut(first.mode, tensors, keep_rows, len(owner), cfg)
             owner = [owner[row] for row in rows]
-            return {
-                "latents": tensors["latents"][keep_rows],
-                **{name: tensors[name][embed_rows] for name in _ROW_TENSORS[1:]},
-            }
+            return cut
 
         # 5. Denoise and decode, all rows at once (the decoder too, within its memory budget).
         self._decode_budget(len(owner), first.width, first.height)
         with torch.inference_mode():
-            output = self.modes.pipeline(first.mode)(
-                prompt_embeds=prompt,
-                negative_prompt_embeds=negative,
-                pooled_prompt_embeds=pooled,
-                negative_pooled_prompt_embeds=negative_pooled,
-                **modes.arguments(first, [jobs[index] for index in owner]),
+            output = model.pipeline(first.mode)(
+                **text,
+                **model.arguments(first, [jobs[index] for index in owner]),
+                **model.extras(),
                 num_inference_steps=first.steps,
                 guidance_scale=first.guidance_scale,
                 num_images_per_prompt=1,
                 generator=generators,
                 callback_on_step_end=step_end,
-                callback_on_step_end_tensor_inputs=_ROW_TENSORS,
+                callback_on_step_end_tensor_inputs=cuttable or ["latents"],
                 output_type="pil",
             )
         images: dict[int, list[Image]] = {}
@@ -159,7 +169,7 @@ class DiffusersEngine:
         return outcomes
 
     def _decode_budget(self, images: int, width: int, height: int) -> None:
-        vae = self.pipe.vae
+        vae = self.model.vae
         fits = self.device.type in decoding.BATCHED_DEVICES and decoding.at_once(
             images,
             width,
@@ -197,36 +207,3 @@ class DiffusersEngine:
         for width, height in self.warmup_sizes:
             for seeds in ([0], [0, 1]) if self.compiled else ([0],):
                 self.render([RenderJob("warm-up", None, width, height, 1, guidance, seeds)])
-
-    def _encode(self, job: RenderJob) -> tuple[torch.Tensor, ...]:
-        """(prompt, negative, pooled, negative pooled) embeddings, a row per image.
-
-        The negatives are None without guidance: the pipeline never computes them then.
-        """
-        return tuple(
-            self.pipe.encode_prompt(
-                prompt=job.prompt,
-                device=self.device,
-                num_images_per_prompt=len(job.seeds),
-                do_classifier_free_guidance=job.guidance_scale > 1.0,
-                negative_prompt=job.negative_prompt,
-            )
-        )
-
-    def _length_warnings(self, job: RenderJob) -> list[str]:
-        """Text beyond the text encoders' context is cut, as diffusers does; the job says so."""
-        tokenizer = self.pipe.tokenizer
-        limit = tokenizer.model_max_length - 2  # the start and end tokens
-        notes = []
-        texts = [("prompt", job.prompt)]
-        if job.guidance_scale > 1.0 and job.negative_prompt:
-            texts.append(("negative_prompt", job.negative_prompt))
-        for name, text in texts:
-            tokens = len(tokenizer(text, truncation=False, verbose=False).input_ids) - 2
-            if tokens > limit:
-                kept = tokenizer.decode(tokenizer(text, truncation=True).input_ids[1:-1]).strip()
-                notes.append(
-                    f"{name} is {tokens} tokens long; the text encoders read only the first {limit} "
-                    f"(up to {kept[-40:]!r}), the rest was ignored"
-                )
-        return notes

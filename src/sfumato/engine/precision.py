@@ -51,10 +51,11 @@ def fits_fp8(module: torch.nn.Module, _name: str = "") -> bool:
     )
 
 
-def apply(pipe: Any, precision: str) -> None:
-    """Quantize the UNet's linear layers for `precision` (nothing for bf16); after `check` has passed."""
+def apply(denoiser: Any, precision: str) -> None:
+    """Quantize the denoiser's linear layers (SDXL's UNet, FLUX's or SD3's transformer) for `precision`
+    (nothing for bf16); after `check` has passed."""
     if precision != "fp8":
         return
     from torchao.quantization import Float8DynamicActivationFloat8WeightConfig, PerRow, quantize_
 
-    quantize_(pipe.unet, Float8DynamicActivationFloat8WeightConfig(granularity=PerRow()), filter_fn=fits_fp8)
+    quantize_(denoiser, Float8DynamicActivationFloat8WeightConfig(granularity=PerRow()), filter_fn=fits_fp8)

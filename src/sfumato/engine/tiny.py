@@ -27,8 +27,47 @@ def _scheduler() -> EulerDiscreteScheduler:
     )
 
 
-def build_tiny_pipeline(device: torch.device | str = "cpu") -> StableDiffusionXLPipeline:
+def tiny_vae(
+    *, latent_channels: int, scaling_factor: float, shift_factor: float | None = None
+) -> AutoencoderKL:
+    """A small VAE with the real ones' 8x downsampling; FLUX's and SD3's (shifted) have no quant convs."""
+    return AutoencoderKL(
+        in_channels=3,
+        out_channels=3,
+        block_out_channels=(8, 16, 16, 16),
+        down_block_types=("DownEncoderBlock2D",) * 4,
+        up_block_types=("UpDecoderBlock2D",) * 4,
+        latent_channels=latent_channels,
+        layers_per_block=1,
+        norm_num_groups=8,
+        sample_size=512,
+        scaling_factor=scaling_factor,
+        shift_factor=shift_factor,
+        use_quant_conv=shift_factor is None,
+        use_post_quant_conv=shift_factor is None,
+    )
+
+
+def clip_config(hidden: int) -> CLIPTextConfig:
+    """A small CLIP text encoder over the offline tokenizer's vocabulary (engine/tokenizer.py)."""
     vocab = vocabulary()
+    return CLIPTextConfig(
+        vocab_size=len(vocab),
+        hidden_size=hidden,
+        intermediate_size=37,
+        num_attention_heads=4,
+        num_hidden_layers=2,
+        projection_dim=hidden,
+        max_position_embeddings=77,
+        hidden_act="gelu",
+        layer_norm_eps=1e-5,
+        bos_token_id=vocab["<|startoftext|>"],
+        eos_token_id=vocab["<|endoftext|>"],
+        pad_token_id=1,
+    )
+
+
+def build_tiny_pipeline(device: torch.device | str = "cpu") -> StableDiffusionXLPipeline:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(WEIGHTS_SEED)
         unet = UNet2DConditionModel(
@@ -48,32 +87,8 @@ def build_tiny_pipeline(device: torch.device | str = "cpu") -> StableDiffusionXL
             addition_time_embed_dim=8,
             projection_class_embeddings_input_dim=6 * 8 + TEXT_DIM,  # six time ids + pooled text
         )
-        vae = AutoencoderKL(
-            in_channels=3,
-            out_channels=3,
-            block_out_channels=(8, 16, 16, 16),
-            down_block_types=("DownEncoderBlock2D",) * 4,
-            up_block_types=("UpDecoderBlock2D",) * 4,
-            latent_channels=4,
-            layers_per_block=1,
-            norm_num_groups=8,
-            sample_size=512,
-            scaling_factor=0.13025,
-        )
-        text_config = CLIPTextConfig(
-            vocab_size=len(vocab),
-            hidden_size=TEXT_DIM,
-            intermediate_size=37,
-            num_attention_heads=4,
-            num_hidden_layers=2,
-            projection_dim=TEXT_DIM,
-            max_position_embeddings=77,
-            hidden_act="gelu",
-            layer_norm_eps=1e-5,
-            bos_token_id=vocab["<|startoftext|>"],
-            eos_token_id=vocab["<|endoftext|>"],
-            pad_token_id=1,
-        )
+        vae = tiny_vae(latent_channels=4, scaling_factor=0.13025)
+        text_config = clip_config(TEXT_DIM)
         text_encoder = CLIPTextModel(text_config)
         text_encoder_2 = CLIPTextModelWithProjection(text_config)
     pipe = StableDiffusionXLPipeline(

@@ -12,9 +12,6 @@ from pathlib import Path
 
 from transformers import CLIPTokenizer
 
-from sfumato.domain.models import ModelSpec
-from sfumato.engine.options import WeightSources
-
 MAX_LENGTH = 77  # CLIP's context, as in SDXL
 
 
@@ -48,15 +45,3 @@ def build_tokenizer(*, pad_token: str = "<|endoftext|>") -> CLIPTokenizer:
         vocab.write_text(json.dumps(vocabulary()))
         merges.write_text("#version: 0.2\n")
         return CLIPTokenizer(str(vocab), str(merges), pad_token=pad_token, model_max_length=MAX_LENGTH)
-
-
-def tokenizer_for(spec: ModelSpec, weights: WeightSources) -> CLIPTokenizer | None:
-    """The tokenizer of a model's (first) text encoder, read without a download: the random-weight models'
-    is built here; SDXL-Lightning's is SDXL base's, from its folder or the hub's cache. None when it is not
-    on this machine (an API process with no weights): then nothing is counted."""
-    if spec.lightning_steps is None:
-        return build_tokenizer()
-    try:
-        return CLIPTokenizer.from_pretrained(weights.base_model, subfolder="tokenizer", local_files_only=True)
-    except (OSError, ValueError):
-        return None

@@ -2,18 +2,18 @@
 
 - a body over the limit is refused (413) before it is read into memory, by its declared length or, sent
   without one (chunked), as it arrives; the paths that take pictures (`larger`) allow more;
-- text no database can hold is refused (400 naming the field): a NUL in the path or a query parameter, and
-  a lone UTF-16 surrogate (JSON's `\\ud800`) or a NUL anywhere in a JSON body. A JSON body is parsed here only
-  when it holds a `\\u` escape, the one way such text arrives in JSON; it is then replayed to the route."""
+- what no route can use is refused (400 naming the field): a NUL in the path or a query parameter; in a JSON
+  body (domain.bodies), text no database can hold (a lone UTF-16 surrogate, JSON's `\\ud800`, or a NUL), a
+  number that is not finite (`NaN`, `Infinity`, `1e400`) or nesting past 32 levels. A JSON body is parsed here
+  only when it may hold one of them (`bodies.suspect`); it is then replayed to the route."""
 
-import json
 import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from starlette.types import Message, Receive, Scope
 
-from sfumato.domain import text
+from sfumato.domain import bodies, text
 from sfumato.domain.errors import InvalidParameter, PayloadTooLarge, SfumatoError
 
 TOO_LARGE = "the request body is too large"
@@ -97,11 +97,9 @@ async def checked_text(scope: Scope, receive: Receive) -> Receive | SfumatoError
         if message["type"] != "http.request" or not message.get("more_body", False):
             break
     body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request")
-    if b"\\u" in body:
+    if bodies.suspect(body):
         try:
-            text.check(json.loads(body))
-        except (ValueError, RecursionError):
-            pass  # not JSON (or nested past reason): the route says so in its own words
+            bodies.check(body)
         except InvalidParameter as error:
             return error
     replay = iter(messages)

@@ -15,6 +15,7 @@ from sfumato.services.access import AccessService
 from sfumato.services.client_options import ClientOptions
 from sfumato.services.credentials import ContentCredentials
 from sfumato.services.deliveries import DeliveryLog
+from sfumato.services.fleet import Fleet
 from sfumato.services.generation import GenerationService
 from sfumato.services.images import ImageService
 from sfumato.services.keys import KeyService
@@ -48,6 +49,7 @@ async def base_url(request: Request) -> str:
 
 SettingsDep = Annotated[Settings, Depends(part("settings"))]
 GenerationDep = Annotated[GenerationService, Depends(part("generation"))]
+FleetDep = Annotated[Fleet, Depends(part("fleet"))]
 WatchesDep = Annotated[JobWatches, Depends(part("watches"))]
 TokensDep = Annotated[TokenCounter, Depends(part("tokens"))]
 ImagesDep = Annotated[ImageService, Depends(part("images"))]

@@ -36,8 +36,10 @@ STATUS: dict[type[domain.SfumatoError], tuple[int, str]] = {
     domain.ModelUnavailable: (503, "server_error"),
 }
 
-# Starlette's own HTTP errors: unknown routes, wrong methods, bodies over the limit.
+# Starlette's own HTTP errors: bodies it cannot read (a multipart body without its boundary, past its files or
+# fields; its detail is the message), unknown routes, wrong methods, bodies over the limit.
 _HTTP: dict[int, tuple[str, str, str]] = {
+    400: ("invalid_request_error", "parameter_invalid", ""),
     404: ("not_found_error", "not_found", "no route {method} {path}"),
     405: ("invalid_request_error", "method_not_allowed", "{method} is not allowed on {path}"),
     413: ("invalid_request_error", "payload_too_large", "the request body is too large"),

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, PlainSerializer
 
 from sfumato.domain.images import Image
-from sfumato.services.generation import JobView
+from sfumato.services.views import JobView
 
 
 def iso_z(value: datetime) -> str:
@@ -87,13 +87,23 @@ class JobPublic(BaseModel):
     error: JobError | None
     warnings: list[str] = Field(
         description="what the job does not do as asked: text beyond the encoders' 77 tokens, a negative "
-        "prompt without guidance"
+        "prompt without guidance; while it is queued, that no live worker serves its model (it waits for one)"
+    )
+    queue_position: int | None = Field(
+        None, description="while queued: the jobs that run before it (0: the next); null in lists"
+    )
+    estimated_start_at: Timestamp | None = Field(
+        None, description="while queued: when it may start, at the rate jobs started in the last minute"
     )
 
     @classmethod
     def of(cls, view: JobView, base_url: str) -> "JobPublic":
         job = view.job
         error = JobError(code=job.error_code, message=job.error_message or "") if job.error_code else None
+        # The engine's findings once it ran; until then what the parameters alone tell.
+        warnings = job.warnings if job.warnings is not None else job.params.notes()
+        if view.waiting:
+            warnings = [*warnings, view.waiting]
         return cls(
             id=job.id,
             status=job.status,
@@ -104,8 +114,9 @@ class JobPublic(BaseModel):
             params=job.params.public(),
             images=[ImagePublic.of(image, base_url) for image in view.images],
             error=error,
-            # The engine's findings once it ran; until then what the parameters alone tell.
-            warnings=job.warnings if job.warnings is not None else job.params.notes(),
+            warnings=warnings,
+            queue_position=view.place.position if view.place else None,
+            estimated_start_at=view.place.estimated_start_at if view.place else None,
         )
 
 

@@ -13,7 +13,7 @@ from PIL.Image import Image
 from PIL.PngImagePlugin import PngInfo
 
 from sfumato import __version__
-from sfumato.domain.generation import JobParams
+from sfumato.domain.params import JobParams
 from sfumato.imaging.infotext import INFOTEXT_CHUNK, OWN_CHUNK, file_infotext
 
 CONTENT_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}

@@ -18,11 +18,11 @@ from sfumato.db.queue import JobQueue
 from sfumato.db.secrets import shared_secret
 from sfumato.db.sessions import SessionStore
 from sfumato.db.usage import UsageStore
+from sfumato.db.workers import WorkerStore
 from sfumato.domain.clock import Clock, SystemClock
 from sfumato.domain.errors import NotFound
 from sfumato.domain.ids import random_seed
 from sfumato.domain.plans import PlanBook
-from sfumato.engine.base import Engine
 from sfumato.http.objects import job_json
 from sfumato.http.session import MAX_AGE, Sessions
 from sfumato.imaging.inputs import InputLimits
@@ -33,12 +33,14 @@ from sfumato.services.client_options import ClientOptions
 from sfumato.services.credentials import ContentCredentials
 from sfumato.services.deliveries import DeliveryLog
 from sfumato.services.events import JobEvents
+from sfumato.services.fleet import Fleet
 from sfumato.services.generation import GenerationService
 from sfumato.services.images import ImageService
 from sfumato.services.inputs import InputService
 from sfumato.services.keys import KeyService
 from sfumato.services.limits import RateLimiter
 from sfumato.services.metrics import Metrics
+from sfumato.services.models import catalogue_of, check_references, served_names
 from sfumato.services.readiness import Readiness
 from sfumato.services.retention import RetentionSweeper
 from sfumato.services.startup import checked_credentials, checked_policy, checked_storage, open_database
@@ -48,6 +50,7 @@ from sfumato.services.usage import UsageService
 from sfumato.services.watches import JobWatches
 from sfumato.services.webhooks import WebhookDispatcher
 from sfumato.services.worker import Worker
+from sfumato.services.worker.engines import EngineFactory
 from sfumato.storage import Storage
 
 
@@ -67,6 +70,7 @@ class ApiRoot:
     access: AccessService
     sessions: Sessions
     generation: GenerationService
+    fleet: Fleet
     watches: JobWatches
     tokens: TokenCounter
     images: ImageService
@@ -115,12 +119,14 @@ def build_api_root(
     worker: bool,
     clock: Clock | None = None,
     seeds: Callable[[], int] = random_seed,
-    engine_factory: Callable[[], Engine] | None = None,
+    engine_factory: EngineFactory | None = None,
 ) -> ApiRoot:
     """Connect, migrate, and wire an API process; its worker, if any, is built but not started."""
     clock = clock or SystemClock()
     policy = checked_policy(settings)  # a bad file stops the start, before anything is opened
     credentials = checked_credentials(settings)  # so does a certificate that cannot sign
+    catalogue = catalogue_of(settings)  # so does a wrong catalogue entry
+    check_references(settings, catalogue)  # and a plan or OpenAI alias naming a model outside it
     # SQLite's checkpoints (docs/architecture.md, "Cost as the data grows"): no commit a client waits for
     # takes one; the sweeper's commits do, through a handle of its own, after they release the write
     # lock, and a task (`background`) takes the rest.
@@ -131,7 +137,7 @@ def build_api_root(
     queue = parts.job_queue(settings, db, clock)
     jobs, images = JobStore(db), ImageStore(db)
     events = JobEvents()
-    metrics = Metrics(jobs)
+    metrics = Metrics(jobs, clock)
     embedded = None
     if worker:
         embedded = parts.worker(
@@ -141,6 +147,7 @@ def build_api_root(
             clock,
             metrics,
             credentials,
+            catalogue,
             engine_factory=engine_factory,
             on_finished=events.publish,
         )
@@ -148,13 +155,23 @@ def build_api_root(
         clock, settings.redis_url or "memory://", auth_failures_per_minute=settings.auth_failures_per_minute
     )
     keys = parts.key_service(settings, db, clock)
+    workers = WorkerStore(db)
+    fleet = Fleet(
+        workers,
+        db,
+        clock,
+        own=embedded,
+        configured=served_names(settings),
+        heartbeat_seconds=settings.heartbeat_seconds,
+    )
     generation = GenerationService(
         db,
         jobs,
         queue,
         clock,
         events,
-        served=[settings.model],
+        served=served_names(settings),
+        catalogue=catalogue,
         max_queued=settings.max_queued_jobs,
         poll_seconds=settings.poll_seconds,
         seeds=seeds,
@@ -171,6 +188,7 @@ def build_api_root(
         webhooks_allow_private=settings.webhooks_allow_private,
         on_submit=embedded.wake if embedded is not None else lambda: None,
         unavailable=(lambda: embedded.error) if embedded is not None else lambda: None,
+        waiting=fleet.waiting,
     )
     outbox = WebhookOutbox(db, clock)
     session_secret = settings.session_secret or shared_secret(
@@ -197,8 +215,9 @@ def build_api_root(
         ),
         sessions=Sessions(session_secret),
         generation=generation,
+        fleet=fleet,
         watches=JobWatches(generation.view, events, plans.limits_of, poll_seconds=settings.poll_seconds),
-        tokens=parts.token_counter(settings, generation.served),
+        tokens=parts.token_counter(settings, generation.catalogue),
         images=ImageService(
             images,
             storage,
@@ -212,7 +231,7 @@ def build_api_root(
             credentials=credentials,
         ),
         usage=UsageService(UsageStore(db), clock, limits, limits_of=plans.limits_of),
-        status=ServiceStatus(jobs, images, clock),
+        status=ServiceStatus(jobs, images, clock, workers),
         metrics=metrics,
         client_options=ClientOptions(ClientOptionsStore(db), clock),
         outbox=outbox,

@@ -1,7 +1,7 @@
 """What several composition roots build alike: the plans, the key service, a worker and its listener; the
 token counter of the served models."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sfumato.config import Settings
@@ -9,6 +9,8 @@ from sfumato.db.database import Database
 from sfumato.db.keys import KeyStore
 from sfumato.db.notify import JOB_ENDED, JOBS_QUEUED, Listener
 from sfumato.db.queue import JobQueue
+from sfumato.db.workers import WorkerStore
+from sfumato.domain.catalogue import Catalogue
 from sfumato.domain.clock import Clock
 from sfumato.domain.models import ModelSpec
 from sfumato.domain.plans import PlanBook
@@ -16,9 +18,11 @@ from sfumato.engine.base import Engine
 from sfumato.services.credentials import ContentCredentials
 from sfumato.services.keys import KeyService
 from sfumato.services.metrics import Metrics
+from sfumato.services.models import model_memory, served_names
 from sfumato.services.startup import engine_options
 from sfumato.services.tokens import TokenCounter
 from sfumato.services.worker import Worker, WorkerOptions
+from sfumato.services.worker.engines import EngineFactory
 from sfumato.storage import Storage
 
 
@@ -35,25 +39,27 @@ def job_queue(settings: Settings, db: Database, clock: Clock) -> JobQueue:
     return JobQueue(db, clock, lease_seconds=settings.lease_seconds, max_attempts=settings.max_attempts)
 
 
-def default_engine_factory(settings: Settings) -> Callable[[], Engine]:
-    def build() -> Engine:
+def default_engine_factory(settings: Settings, catalogue: Catalogue) -> Callable[[str], Engine]:
+    """Each served model's engine, by name, from the catalogue (services.models)."""
+
+    def build(name: str) -> Engine:
         from sfumato.engine.registry import load_engine
 
-        return load_engine(settings.model, engine_options(settings))
+        return load_engine(catalogue.spec(name), engine_options(settings))
 
     return build
 
 
-def token_counter(settings: Settings, served: Sequence[str]) -> TokenCounter:
-    """Counts with each served model's own tokenizer, loaded at its first count (transformers is imported
-    then, not at start)."""
+def token_counter(settings: Settings, catalogue: Mapping[str, ModelSpec]) -> TokenCounter:
+    """Counts with each model's own tokenizer, found at its first count (transformers is imported then, not
+    at start)."""
 
-    def tokenizer_of(spec: ModelSpec) -> Any:
-        from sfumato.engine.tokenizer import tokenizer_for
+    def reader_of(spec: ModelSpec) -> Any:
+        from sfumato.engine.prompt_reader import prompt_reader
 
-        return tokenizer_for(spec, engine_options(settings).weights)
+        return prompt_reader(spec, engine_options(settings).weights)
 
-    return TokenCounter(served, tokenizer_of)
+    return TokenCounter(catalogue, reader_of)
 
 
 def worker(
@@ -63,15 +69,16 @@ def worker(
     clock: Clock,
     metrics: Metrics,
     credentials: ContentCredentials,
+    catalogue: Catalogue,
     *,
-    engine_factory: Callable[[], Engine] | None,
+    engine_factory: EngineFactory | None,
     on_finished: Callable[[str], None],
 ) -> Worker:
     """A worker, built but not started: `sfumato worker`'s, or the one `sfumato serve` embeds."""
     return Worker(
         queue=queue,
         storage=storage,
-        engine_factory=engine_factory or default_engine_factory(settings),
+        engine_factory=engine_factory or default_engine_factory(settings, catalogue),
         clock=clock,
         options=WorkerOptions(
             retention_days=settings.retention_days,
@@ -80,10 +87,15 @@ def worker(
             batch_wait_seconds=settings.batch_wait_ms / 1000,
             encode_threads=settings.encode_threads,
             png_compress_level=settings.png_compress_level,
+            model_memory=model_memory(settings),
+            switch_after_seconds=settings.model_switch_seconds,
+            heartbeat_seconds=settings.heartbeat_seconds,
         ),
         on_finished=on_finished,
         metrics=metrics,
         credentials=credentials,
+        models=served_names(settings),
+        heartbeats=WorkerStore(queue.db),
     )
 
 

@@ -1,7 +1,6 @@
 """The composition root of a worker process (`sfumato worker`): the queue, the store and the engine's
 worker, nothing of the API. Its own commits take SQLite's checkpoints (docs/architecture.md)."""
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from sfumato.config import Settings
@@ -9,12 +8,13 @@ from sfumato.db.database import AUTOCHECKPOINT_PAGES, Database
 from sfumato.db.jobs import JobStore
 from sfumato.db.notify import Listener
 from sfumato.domain.clock import Clock, SystemClock
-from sfumato.engine.base import Engine
 from sfumato.roots import parts
 from sfumato.services.metrics import Metrics
+from sfumato.services.models import catalogue_of
 from sfumato.services.readiness import Readiness
 from sfumato.services.startup import checked_credentials, checked_storage, open_database
 from sfumato.services.worker import Worker
+from sfumato.services.worker.engines import EngineFactory
 
 
 @dataclass
@@ -40,13 +40,14 @@ class WorkerRoot:
 
 
 def build_worker_root(
-    settings: Settings, *, clock: Clock | None = None, engine_factory: Callable[[], Engine] | None = None
+    settings: Settings, *, clock: Clock | None = None, engine_factory: EngineFactory | None = None
 ) -> WorkerRoot:
     """Connect, migrate, and build the worker (not started)."""
     clock = clock or SystemClock()
     credentials = checked_credentials(settings)  # a certificate that cannot sign stops the start
+    catalogue = catalogue_of(settings)
     db = open_database(settings, autocheckpoint=AUTOCHECKPOINT_PAGES)
-    metrics = Metrics(JobStore(db))
+    metrics = Metrics(JobStore(db), clock)
     storage = checked_storage(settings)
     worker = parts.worker(
         settings,
@@ -55,6 +56,7 @@ def build_worker_root(
         clock,
         metrics,
         credentials,
+        catalogue,
         engine_factory=engine_factory,
         on_finished=lambda _job_id: None,  # no one waits in this process: API processes hear NOTIFY
     )

@@ -27,7 +27,7 @@ from sfumato.credentials.signer import Signer
 from sfumato.domain.clock import Clock
 from sfumato.domain.credentials import Verdict
 from sfumato.domain.errors import InvalidParameter, PayloadTooLarge, SigningFailed
-from sfumato.domain.generation import JobParams
+from sfumato.domain.params import JobParams
 from sfumato.imaging.formats import format_of
 
 log = logging.getLogger(__name__)

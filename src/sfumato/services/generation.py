@@ -2,39 +2,45 @@
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import replace
 
 import anyio
 
 from sfumato.db import idempotency as remembered
-from sfumato.db import usage
+from sfumato.db import places, usage
 from sfumato.db.database import Database, Transaction, WriteConflict
-from sfumato.db.jobs import JobStore, JobWithImages, with_images_in
+from sfumato.db.jobs import JobStore
+from sfumato.db.places import QueuePlaces
 from sfumato.db.queue import JobQueue
+from sfumato.domain.catalogue import Catalogue
 from sfumato.domain.clock import Clock
 from sfumato.domain.content_policy import ContentPolicy
 from sfumato.domain.errors import (
-    IdempotencyKeyReused,
     InvalidParameter,
     ModelUnavailable,
     NotFound,
     Overloaded,
     PlanForbidden,
+    QueueFull,
 )
-from sfumato.domain.generation import GenerationRequest, JobParams
-from sfumato.domain.idempotency import KEPT_FOR, Idempotency
+from sfumato.domain.fairness import check_priority
+from sfumato.domain.generation import GenerationRequest
+from sfumato.domain.idempotency import Idempotency
 from sfumato.domain.ids import new_id
-from sfumato.domain.images import Image
 from sfumato.domain.jobs import Job, JobStatus
 from sfumato.domain.keys import ApiKey
-from sfumato.domain.models import MODELS
+from sfumato.domain.models import ModelSpec
 from sfumato.domain.pages import Page
+from sfumato.domain.params import JobParams
 from sfumato.domain.plans import Limits, month_of, quota_exceeded
 from sfumato.domain.search import terms_of
 from sfumato.services.events import JobEvents
 from sfumato.services.inputs import InputService
+from sfumato.services.places import PlaceService
+from sfumato.services.replays import replay
+from sfumato.services.views import JobView
 from sfumato.storage import Storage
 from sfumato.webhooks.guard import check_url
 
@@ -43,20 +49,8 @@ class _Raced(Exception):
     """Inside submit's transaction: an identical request with the same key committed first."""
 
 
-@dataclass(frozen=True)
-class JobView:
-    job: Job
-    images: list[Image]
-    replayed: bool = False  # found by its idempotency key, not created now
-
-    @property
-    def status(self) -> JobStatus:
-        return self.job.status
-
-    @classmethod
-    def of(cls, found: JobWithImages, replayed: bool = False) -> "JobView":
-        job, images = found
-        return cls(job, images, replayed)
+class _Full(Exception):
+    """Inside submit's transaction: the key has as many jobs queued as it may."""
 
 
 class GenerationService:
@@ -79,13 +73,16 @@ class GenerationService:
         webhooks_allow_private: bool = False,
         on_submit: Callable[[], None] = lambda: None,
         unavailable: Callable[[], str | None] = lambda: None,
+        catalogue: Mapping[str, ModelSpec] | None = None,
+        waiting: Callable[[str], str | None] = lambda model: None,
     ) -> None:
         self.db = db
         self.jobs = jobs
         self.queue = queue
         self.clock = clock
         self.events = events
-        self.served = tuple(served)
+        self.served = tuple(served)  # this process's models (its worker's, or the fleet's default first)
+        self.catalogue = catalogue if catalogue is not None else Catalogue()
         self.max_queued = max_queued
         self.poll_seconds = poll_seconds
         self.seeds = seeds
@@ -96,6 +93,8 @@ class GenerationService:
         self.webhooks_allow_private = webhooks_allow_private
         self.on_submit = on_submit
         self.unavailable = unavailable  # why this process's own worker cannot generate, if it cannot
+        self.places = PlaceService(QueuePlaces(db), clock)
+        self.waiting = waiting  # why a queued job of a model waits beyond its turn (services.fleet)
 
     def submit(
         self,
@@ -112,12 +111,14 @@ class GenerationService:
         An input picture is read and checked first (services.inputs: `alpha_mask` lets a transparent one
         be its own mask), and stored beside the job before the job is queued; a request refused after
         that removes it again, so a refused request stores nothing."""
-        if idempotency is not None and (earlier := self._replay(key, idempotency)) is not None:
+        if idempotency is not None and (earlier := replay(self.db, self.clock, key, idempotency)) is not None:
             return earlier
         model = request.model or self.served[0]
-        if model not in self.served:
+        spec = self.catalogue.get(model)
+        if spec is None:  # one in the catalogue that no worker here serves is queued for a worker that does
             raise InvalidParameter(
-                f"model {model!r} is not served here; available: {', '.join(self.served)}", param="model"
+                f"model {model!r} is not in the catalogue; available: {', '.join(self.catalogue)}",
+                param="model",
             )
         limits = self.limits_of(key)
         if request.n > limits.max_images_per_request:
@@ -126,16 +127,23 @@ class GenerationService:
                 f"image{'s' if limits.max_images_per_request > 1 else ''} a request",
                 param="n",
             )
+        check_priority(request.priority, limits.max_priority, limits.plan)
+        if not limits.allows(model):
+            raise PlanForbidden(
+                f"the {limits.plan} plan does not include model {model!r}; it includes: "
+                f"{', '.join(limits.models)}",
+                param="model",
+            )
         self.policy.check(request.prompt)
         inputs = None
         if request.image is not None:
             inputs = self.inputs.read(
                 key, request.image, request.mask, alpha_mask=alpha_mask, ignored=ignored_images
             )
-        params = request.resolve(MODELS[model], self.seeds(), inputs.summary if inputs else None)
+        params = request.resolve(spec, self.seeds(), inputs.summary if inputs else None)
         if params.webhook_url is not None:  # resolves the host: this runs off the event loop
             check_url(params.webhook_url, allow_private=self.webhooks_allow_private)
-        if reason := self.unavailable():
+        if model in self.served and (reason := self.unavailable()):
             raise ModelUnavailable(reason)
         if self.queue.depth() >= self.max_queued:
             raise Overloaded("too many jobs are waiting; try again shortly", retry_after=10)
@@ -147,25 +155,40 @@ class GenerationService:
         except BaseException as error:
             if inputs is not None:
                 self.inputs.discard(job_id)
+            if isinstance(error, _Full):  # nothing was stored or charged
+                raise QueueFull(
+                    f"this key has {limits.max_queued} jobs queued, the most it may; send more as they start",
+                    retry_after=self.places.retry_after(key.id),
+                ) from None
             if not isinstance(error, _Raced | WriteConflict):
                 raise
             # A concurrent twin holds the key now (PostgreSQL: its insert won the unique key).
             assert idempotency is not None
-            if (earlier := self._replay(key, idempotency)) is None:
+            if (earlier := replay(self.db, self.clock, key, idempotency)) is None:
                 raise
             return earlier
         self.on_submit()
-        return JobView(job, [])
+        return self._seen(JobView(job, [], place=self.places.place_of(job)))
 
     def _enqueue(
         self, key: ApiKey, job_id: str, params: JobParams, limits: Limits, idempotency: Idempotency | None
     ) -> Job:
         """The job, its quota charge and its idempotency key, in one transaction."""
         with self.db.write() as tx:
-            if idempotency is not None and self._replay(key, idempotency, tx) is not None:
+            if idempotency is not None and replay(self.db, self.clock, key, idempotency, tx) is not None:
                 raise _Raced()  # a twin committed first
             month = self._charge(tx, key, limits, params.n)
-            job = self.queue.add(tx, job_id=job_id, key_id=key.id, params=params, charged_month=month)
+            # After the charge, whose row lock makes a key's submissions take turns: the count is exact.
+            if limits.max_queued is not None and places.queued_of(tx, key.id) >= limits.max_queued:
+                raise _Full()
+            job = self.queue.add(
+                tx,
+                job_id=job_id,
+                key_id=key.id,
+                params=params,
+                charged_month=month,
+                weight=limits.queue_weight,
+            )
             if idempotency is not None:
                 remembered.remember(
                     tx, key.id, idempotency.key, idempotency.fingerprint, job.id, self.clock.now()
@@ -179,34 +202,6 @@ class GenerationService:
         if not usage.charge(tx, key.id, month, images, limits.monthly_images):
             raise quota_exceeded(limits.monthly_images, usage.used(tx, key.id, month), images, now)
         return month
-
-    def _replay(self, key: ApiKey, idempotency: Idempotency, tx: Transaction | None = None) -> JobView | None:
-        """The job an earlier request with this key created; IdempotencyKeyReused if that request was
-        another one. Only inside a write (`tx`) is a key found expired, or whose job is gone, freed."""
-        if tx is None:
-            with self.db.read() as own:
-                return self._lookup(key, idempotency, own, writing=False)
-        return self._lookup(key, idempotency, tx, writing=True)
-
-    def _lookup(
-        self, key: ApiKey, idempotency: Idempotency, tx: Transaction, *, writing: bool
-    ) -> JobView | None:
-        now = self.clock.now()
-        found = remembered.find(tx, key.id, idempotency.key)
-        if found is None:
-            return None
-        if found.created_at <= now - KEPT_FOR:  # expired: the key is free again
-            if writing:
-                remembered.forget(tx, key.id, idempotency.key)
-            return None
-        if found.fingerprint != idempotency.fingerprint:
-            raise IdempotencyKeyReused("this idempotency key was already used with another request")
-        job = with_images_in(tx, found.job_id, now)
-        if job is None:  # the job was deleted since: the key is free again
-            if writing:
-                remembered.forget(tx, key.id, idempotency.key)
-            return None
-        return JobView.of(job, replayed=True)
 
     def input_of(self, key: ApiKey, job_id: str, *, mask: bool = False) -> bytes:
         """The picture a job was made from (or its mask), as stored beside it: PNG at the job's size."""
@@ -223,10 +218,19 @@ class GenerationService:
         return self.view(key.id, job_id)
 
     def view(self, key_id: str, job_id: str) -> JobView:
+        """The job; while it is queued, with its place (services.places)."""
         found = self.jobs.get(key_id, job_id, self.clock.now())
         if found is None:
             raise NotFound(f"no job {job_id!r}")
-        return JobView.of(found)
+        job, images = found
+        return self._seen(JobView(job, images, place=self.places.place_of(job)))
+
+    def _seen(self, view: JobView) -> JobView:
+        """A queued job says so when no live worker serves its model (it waits for one to start)."""
+        if view.job.status is not JobStatus.QUEUED:
+            return view
+        waiting = self.waiting(view.job.params.model)
+        return replace(view, waiting=waiting) if waiting else view
 
     def list_jobs(
         self,
@@ -249,7 +253,8 @@ class GenerationService:
             model=model,
             terms=terms_of(search),
         )
-        return Page([JobView.of(found) for found in page.items], page.has_more, page.next_cursor)
+        views = [self._seen(JobView.of(found)) for found in page.items]
+        return Page(views, page.has_more, page.next_cursor)
 
     def active(self, key: ApiKey) -> list[Job]:
         """This key's jobs that have not ended: the running ones first, then the queued, oldest first."""

@@ -15,11 +15,11 @@ from PIL.Image import Image
 from sfumato.db.images import ImageStore
 from sfumato.domain.clock import Clock
 from sfumato.domain.errors import InvalidParameter, NotFound
-from sfumato.domain.generation import JobParams
 from sfumato.domain.images import Image as StoredImage
 from sfumato.domain.images import storage_key
 from sfumato.domain.inputs import DEFAULT_STRENGTH, INGREDIENT_NAME, INPUT_NAME, MASK_NAME, InputSummary
 from sfumato.domain.keys import ApiKey
+from sfumato.domain.params import JobParams
 from sfumato.imaging.inputs import InputLimits, decode, fitted, from_text, has_alpha, load_png, mask_of, png
 from sfumato.services.credentials import ContentCredentials
 from sfumato.storage import Storage

@@ -15,6 +15,7 @@ from sfumato.db.keys import KeyStore
 from sfumato.domain import text
 from sfumato.domain.clock import Clock
 from sfumato.domain.errors import AuthenticationFailed, InvalidParameter, NotFound
+from sfumato.domain.fairness import PRIORITIES
 from sfumato.domain.ids import new_api_key, new_id, new_webhook_secret
 from sfumato.domain.keys import PREFIX_CHARS, ApiKey, hash_key
 from sfumato.domain.pages import Page
@@ -46,7 +47,20 @@ class KeyService:
         self._lock = threading.Lock()  # requests authenticate in many threads at once
         self._forgotten = 0  # how many times a key was forgotten: a read begun before is not remembered
 
-    def _check_terms(self, plan: str | None, rpm: int | None, monthly_images: int | None) -> None:
+    def _check_terms(
+        self,
+        plan: str | None,
+        rpm: int | None,
+        monthly_images: int | None,
+        max_queued: int | None = None,
+        max_priority: str | None = None,
+    ) -> None:
+        if max_queued is not None and not 1 <= max_queued <= MAX_COUNT:
+            raise InvalidParameter(f"max_queued must be 1 to {MAX_COUNT}", param="max_queued")
+        if max_priority is not None and max_priority not in PRIORITIES:
+            raise InvalidParameter(
+                f"max_priority must be one of {', '.join(PRIORITIES)}", param="max_priority"
+            )
         if plan is not None and plan not in self.plans:
             raise InvalidParameter(f"plan must be one of {', '.join(self.plans)}", param="plan")
         if rpm is not None and not 1 <= rpm <= MAX_COUNT:
@@ -62,13 +76,15 @@ class KeyService:
         admin: bool = False,
         rpm: int | None = None,
         monthly_images: int | None = None,
+        max_queued: int | None = None,
+        max_priority: str | None = None,
     ) -> tuple[ApiKey, str]:
         """The stored key and its plaintext, which is never kept and cannot be shown again."""
         if not name.strip() or len(name) > 200:
             raise InvalidParameter("name must be 1 to 200 characters", param="name")
         text.check({"name": name})
         plan = plan or self.default_plan
-        self._check_terms(plan, rpm, monthly_images)
+        self._check_terms(plan, rpm, monthly_images, max_queued, max_priority)
         raw = new_api_key()
         key = ApiKey(
             id=new_id("key"),
@@ -81,6 +97,8 @@ class KeyService:
             created_at=self.clock.now(),
             revoked_at=None,
             webhook_secret=new_webhook_secret(),
+            max_queued=max_queued,
+            max_priority=max_priority,
         )
         self.store.insert(key, hash_key(raw))
         return key, raw
@@ -98,7 +116,7 @@ class KeyService:
     def change(self, key_id: str, terms: Mapping[str, Any]) -> ApiKey:
         """Change a key's plan or overrides; `terms` holds only what changes (None clears an override).
         The next request of that key runs under the new terms."""
-        unknown = set(terms) - {"plan", "rpm", "monthly_images", "name"}
+        unknown = set(terms) - {"plan", "rpm", "monthly_images", "max_queued", "max_priority", "name"}
         if unknown:
             raise InvalidParameter(f"cannot change {', '.join(sorted(unknown))}", param=min(unknown))
         if "plan" in terms and terms["plan"] is None:
@@ -106,7 +124,13 @@ class KeyService:
         if "name" in terms and (not terms["name"] or not terms["name"].strip() or len(terms["name"]) > 200):
             raise InvalidParameter("name must be 1 to 200 characters", param="name")
         text.check({"name": terms.get("name") or ""})
-        self._check_terms(terms.get("plan"), terms.get("rpm"), terms.get("monthly_images"))
+        self._check_terms(
+            terms.get("plan"),
+            terms.get("rpm"),
+            terms.get("monthly_images"),
+            terms.get("max_queued"),
+            terms.get("max_priority"),
+        )
         changed = self.store.change(key_id, terms)
         self._forget(key_id)
         return _found(changed, key_id)

@@ -34,19 +34,22 @@ def engine_options(settings: Settings) -> EngineOptions:
 
 
 def check_model(settings: Settings, *, runs_it: bool) -> str | None:
-    """The model is one this server knows and, where this process runs it, its weights are here; a
-    warning when a full-size model will run without a GPU."""
-    from sfumato.engine.registry import check_available, device_warning, spec_for
+    """Every served model is one the catalogue knows and, where this process runs them, its weights are
+    here; a warning when a full-size model will run without a GPU."""
+    from sfumato.engine.registry import check_available, device_warning
+    from sfumato.services.models import catalogue_of, check_references, served_names
 
     try:
+        catalogue = catalogue_of(settings)
+        check_references(settings, catalogue)
         if not runs_it:
-            spec_for(settings.model)
             return None
         options = engine_options(settings)
-        check_available(settings.model, options)
+        for name in served_names(settings):
+            check_available(catalogue.spec(name), options)
     except SfumatoError as error:
         raise StartupError(error.message) from None
-    return device_warning(settings.model, options)
+    return device_warning(catalogue.spec(settings.model), options)
 
 
 def content_policy(settings: Settings) -> ContentPolicy:

@@ -1,14 +1,15 @@
-"""How long a prompt is to the model that reads it, before anything is generated: its text encoder's tokens,
-counted with the model's own tokenizer, against what the encoder reads (the studio's count under the prompt;
-text past it is cut, and the job says so only after it ran)."""
+"""How long a prompt is to the model that reads it, before anything is generated: the tokens of the text
+encoder that reads furthest (engine.prompt_reader), counted with the model's own tokenizer, against what
+that encoder reads (the studio's count under the prompt; text past it is cut, and the job says so only after
+it ran)."""
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sfumato.domain.errors import InvalidParameter
-from sfumato.domain.models import MODELS, ModelSpec
+from sfumato.domain.models import ModelSpec
 
 
 @dataclass(frozen=True)
@@ -18,24 +19,24 @@ class TokenCount:
 
 
 class TokenCounter:
-    def __init__(self, served: Sequence[str], tokenizer_of: Callable[[ModelSpec], Any]) -> None:
-        self.served = tuple(served)
-        self.tokenizer_of = tokenizer_of  # engine.tokenizer.tokenizer_for, with this server's weights
-        self._tokenizers: dict[str, Any] = {}
+    def __init__(self, catalogue: Mapping[str, ModelSpec], reader_of: Callable[[ModelSpec], Any]) -> None:
+        self.catalogue = catalogue
+        self.reader_of = reader_of  # engine.prompt_reader.prompt_reader, with this server's weights
+        self._readers: dict[str, Any] = {}
         self._lock = threading.Lock()
 
     def count(self, model: str, text: str) -> TokenCount:
-        """The tokens of `text` (start and end tokens left out) for `model`; blocking: call it in a thread."""
-        if model not in self.served:
-            raise InvalidParameter(f"model {model!r} is not served here", param="model")
-        tokenizer = self._tokenizer(model)
-        if tokenizer is None:
+        """The tokens of `text` (special tokens left out) for `model`; blocking: call it in a thread."""
+        if model not in self.catalogue:
+            raise InvalidParameter(f"model {model!r} is not in this server's catalogue", param="model")
+        reader = self._reader(model)
+        if reader is None:
             return TokenCount(None, None)
-        ids = tokenizer(text, truncation=False, verbose=False).input_ids
-        return TokenCount(len(ids) - 2, tokenizer.model_max_length - 2)
+        ids = reader.tokenizer(text, truncation=False, verbose=False).input_ids
+        return TokenCount(len(ids) - reader.specials, reader.tokens)
 
-    def _tokenizer(self, model: str) -> Any:
-        with self._lock:  # loaded once per model, the first time it is asked
-            if model not in self._tokenizers:
-                self._tokenizers[model] = self.tokenizer_of(MODELS[model])
-            return self._tokenizers[model]
+    def _reader(self, model: str) -> Any:
+        with self._lock:  # found once per model, the first time it is asked
+            if model not in self._readers:
+                self._readers[model] = self.reader_of(self.catalogue[model])
+            return self._readers[model]

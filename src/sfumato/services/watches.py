@@ -20,7 +20,7 @@ from sfumato.domain.jobs import JobStatus
 from sfumato.domain.keys import ApiKey
 from sfumato.domain.plans import Limits
 from sfumato.services.events import JobEvents
-from sfumato.services.generation import JobView
+from sfumato.services.views import JobView
 
 WATCH_SECONDS = 0.5  # how often a watched job is read; the worker records progress about every second
 
@@ -81,12 +81,13 @@ class JobWatches:
             return self._open.get(key_id, 0)
 
     async def watch(self, key: ApiKey, job_id: str, *, end_on_drain: bool = False) -> AsyncIterator[JobView]:
-        """The job as it stands now, then each time its status or progress moves, then once ended; the
+        """The job as it stands now, then each time its status, progress or place in the queue moves, then
+        once ended; the
         iteration stops after the end, and with `end_on_drain` (an event stream) once the process is
         stopping (JobEvents.drain wakes the read). NotFound when the job is not this key's, or is deleted
         meanwhile."""
         shared = self._join(key.id, job_id)
-        last: tuple[JobStatus, float] | None = None
+        last: tuple[JobStatus, float, int | None] | None = None
         seen = 0
         try:
             while True:
@@ -97,8 +98,9 @@ class JobWatches:
                 if error is not None:
                     raise error
                 assert view is not None
-                if (view.status, view.job.progress) != last:
-                    last = (view.status, view.job.progress)
+                now = (view.status, view.job.progress, view.place.position if view.place else None)
+                if now != last:  # its status, its progress, or its place in the queue moved
+                    last = now
                     yield view
                 if view.status.is_terminal() or (end_on_drain and self.events.draining):
                     return

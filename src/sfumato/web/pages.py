@@ -20,6 +20,7 @@ from sfumato.http.deps import base_url_of
 from sfumato.http.errors import status_of
 from sfumato.http.session import Session, Sessions, new_session
 from sfumato.web.notices import notice_of
+from sfumato.web.retry import with_retry_after
 from sfumato.web.times import when
 
 NAV = [
@@ -140,6 +141,9 @@ async def page_errors(request: Request, error: Exception) -> Response:
     elif isinstance(error, SfumatoError):
         status = status_of(error)[0]
         title, message = {404: "Not found", 429: "Slow down"}.get(status, "That did not work"), error.message
+        return with_retry_after(
+            page.render("error.html", {"title": title, "message": message}, status=status), error
+        )
     else:
         title, message, status = "Something went wrong", "The server could not answer this page.", 500
     return page.render("error.html", {"title": title, "message": message}, status=status)

@@ -3,7 +3,7 @@
 import json
 from typing import Any
 
-from sfumato.domain.generation import JobParams
+from sfumato.domain.params import JobParams
 
 _LEFT_OUT = ("model", "quality", "webhook_url", "mode", "strength", "source_image_id")
 

@@ -7,13 +7,15 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from sfumato.domain.errors import InvalidParameter
-from sfumato.domain.generation import GenerationRequest, JobParams
+from sfumato.domain.generation import GenerationRequest
+from sfumato.domain.params import JobParams
+from sfumato.domain.rules import MAX_SEED
 from sfumato.domain.sizes import nearest_side
 from sfumato.domain.styles import STYLES
 from sfumato.http.errors import validation_error
 from sfumato.imaging.infotext import INFOTEXT_CHUNK, own_parameters, parse_infotext
 from sfumato.web.choices import ModelChoice
+from sfumato.web.forms import decimal, whole_number
 
 TEXTS = ("prompt", "negative_prompt", "style", "format", "name", "model")
 INTEGERS = ("width", "height", "steps", "n", "seed")
@@ -48,14 +50,14 @@ def request_of(fields: dict[str, str], uploads: dict[str, bytes]) -> GenerationR
     for name in TEXTS[1:]:
         if fields.get(name, "").strip():
             values[name] = fields[name]
-    for name in (*INTEGERS, "guidance_scale", "strength"):
-        text = fields.get(name, "").strip()
-        if not text or (name == "seed" and fields.get("random_seed")):
+    for name in INTEGERS:
+        if name == "seed" and fields.get("random_seed"):
             continue
-        try:
-            values[name] = int(text) if name in INTEGERS else float(text)
-        except ValueError:
-            raise InvalidParameter(f"{name} must be a number", param=name) from None
+        if (number := whole_number(fields, name, 0, MAX_SEED)) is not None:  # the request checks its range
+            values[name] = number
+    for name in ("guidance_scale", "strength"):
+        if (value := decimal(fields, name)) is not None:
+            values[name] = value
     if "image" in uploads:
         values["image"] = base64.b64encode(uploads["image"]).decode()
     elif fields.get("image_id", "").strip():

@@ -1,7 +1,8 @@
-"""A job as Server-Sent Events (docs/api.md §13): `progress` as it moves, then exactly one of `succeeded`,
-`failed` or `canceled` with the Job, and the stream ends; a process that is stopping ends it with a `retry:`
-and no event, and the client reconnects. It follows the job wherever its worker runs (the
-progress is read from the database); a client that goes away stops only its own stream."""
+"""A job as Server-Sent Events (docs/api.md §13): `progress` as it moves, `queued` as its place in the queue
+moves, then exactly one of `succeeded`, `failed` or `canceled` with the Job, and the stream ends; a process
+that is stopping ends it with a `retry:` and no event, and the client reconnects. It follows the job
+wherever its worker runs (the progress is read from the database); a client that goes away stops only its
+own stream."""
 
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
@@ -15,9 +16,9 @@ from sfumato.domain.errors import NotFound
 from sfumato.http.access import WatchingKey
 from sfumato.http.deps import BaseUrl, GenerationDep, WatchesDep
 from sfumato.http.errors import envelope
-from sfumato.http.objects import JobPublic
+from sfumato.http.objects import JobPublic, Timestamp
 from sfumato.http.threads import in_thread
-from sfumato.services.generation import JobView
+from sfumato.services.views import JobView
 
 router = APIRouter(tags=["generation"])
 RECONNECT_MS = 1000  # the `retry:` of a stream ended by a stopping process
@@ -31,6 +32,12 @@ class ProgressEvent(BaseModel):
         None,
         description="a small PNG (base64) of the first image as it stands, when the job asked for `previews`",
     )
+    job: JobPublic
+
+
+class QueuedEvent(BaseModel):
+    queue_position: int = Field(ge=0, description="the jobs that run before it; 0: the next")
+    estimated_start_at: Timestamp | None = Field(description="when it may start; null: no recent rate")
     job: JobPublic
 
 
@@ -60,8 +67,9 @@ def progress_event(view: JobView, base_url: str) -> ProgressEvent:
 
 EVENTS = {
     200: {
-        "description": "`event: progress` with a ProgressEvent as it moves, then one `event: succeeded`, "
-        "`failed` or `canceled` whose data is the Job; the stream then ends",
+        "description": "`event: progress` with a ProgressEvent as it moves, `event: queued` with a "
+        "QueuedEvent each time its place in the queue changes, then one `event: succeeded`, `failed` or "
+        "`canceled` whose data is the Job; the stream then ends",
         "content": SSE_CONTENT,
     }
 }
@@ -76,12 +84,26 @@ async def job_events(
     _slot: Annotated[None, Depends(stream_slot)],
 ) -> AsyncIterator[ServerSentEvent]:
     """Follow a job: its progress, then its end. Also takes the dashboard's session instead of a key."""
+    shown: tuple[str, float] | None = None
+    first = True
     try:
         async for view in watches.watch(key, job_id, end_on_drain=True):
             if view.status.is_terminal():
                 yield ServerSentEvent(event=view.status.value, data=JobPublic.of(view, base_url))
                 return
-            yield ServerSentEvent(event="progress", data=progress_event(view, base_url))
+            if (view.status, view.job.progress) != shown:
+                shown = (view.status, view.job.progress)
+                yield ServerSentEvent(event="progress", data=progress_event(view, base_url))
+            # The first event's Job tells the place; watch yields a queued job again when its place moves.
+            if view.place is not None and not first:
+                place = view.place
+                queued = QueuedEvent(
+                    queue_position=place.position,
+                    estimated_start_at=place.estimated_start_at,
+                    job=JobPublic.of(view, base_url),
+                )
+                yield ServerSentEvent(event="queued", data=queued)
+            first = False
         # This process is stopping: the client's EventSource reconnects (to another process) and goes on.
         yield ServerSentEvent(comment="the server is restarting; reconnect", retry=RECONNECT_MS)
     except NotFound:  # deleted while followed

@@ -17,7 +17,7 @@ from sfumato.http.answers import answer
 from sfumato.http.deps import BaseUrl, GenerationDep, SettingsDep
 from sfumato.http.objects import ImagePublic, JobPublic
 from sfumato.http.threads import in_thread
-from sfumato.services.generation import JobView
+from sfumato.services.views import JobView
 
 router = APIRouter(tags=["generation"])
 

@@ -68,7 +68,7 @@ async def unpublish_image(image_id: str, key: CurrentKey, images: ImagesDep, bas
 
 
 class TransformRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})  # at least one
 
     format: Literal["png", "jpeg", "webp"] | None = Field(None, description="default: the original's")
     width: int | None = Field(None, ge=16, le=2048, description="pixels; alone, the height follows")

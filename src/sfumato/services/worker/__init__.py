@@ -9,7 +9,9 @@ Its parts, each on its own thread so the engine never waits on the database or o
 - the finisher (finisher.py) encodes and stores the images on a pool of threads and ends each job in
   its own transaction, while the engine is already on the next batch;
 - the lease keeper (leases.py) renews the leases of the jobs in hand, records their progress, and marks
-  a job that was canceled or went to another worker, so the engine drops it at the next step.
+  a job that was canceled or went to another worker, so the engine drops it at the next step;
+- the heartbeat (heartbeat.py) records every few seconds which models the worker serves and holds in
+  memory, for the fleet's model list (services.fleet).
 
 `Worker` (worker.py) only builds and runs them.
 """

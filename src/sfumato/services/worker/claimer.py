@@ -1,11 +1,11 @@
 """The claimer: what the worker takes from the queue, and when.
 
-A batch is the oldest queued job and the compatible ones whose images fit (domain.batching). Under
-load (the last batch held several jobs) a batch that is not full waits a few milliseconds for more
-compatible jobs; a lone client's request starts at once. How long to wait is decided by two pure
-functions, `top_up_seconds` and `next_wait`, tested without threads. While a batch runs its last
-step, the next one is claimed on the claimer's own thread, so the database's turn overlaps the GPU's.
-Every few seconds the claim also requeues jobs whose workers vanished.
+A batch is the next queued job of the models it serves, in the queue's fair order (db.claims), and the
+compatible ones whose images fit (domain.batching). Under load (the last batch held several jobs) a batch
+that is not full waits a few milliseconds for more compatible jobs; a lone client's request starts at once.
+How long to wait is decided by two pure functions, `top_up_seconds` and `next_wait`, tested without
+threads. While a batch runs its last step, the next one is claimed on the claimer's own thread, so the
+database's turn overlaps the GPU's. Every few seconds the claim also requeues jobs whose workers vanished.
 """
 
 import logging
@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
+from sfumato.db.claims import ANY, Wanted
 from sfumato.db.queue import JobQueue
 from sfumato.domain.jobs import Job
 from sfumato.services.inputs import stored_pictures
@@ -64,6 +65,8 @@ class Claimer:
         self._ahead: Future[list[Held]] | None = None  # the next batch, claimed while this one runs
         self._last_sweep = 0.0
         self._last_batch_jobs = 0
+        # The models it takes jobs of, and which it has loaded now: the worker says, once its engine is up.
+        self.wanted: Callable[[], Wanted] = lambda: ANY
 
     def next_batch(self) -> list[Held]:
         """The batch claimed ahead while the last one finished denoising, or a fresh claim; nothing once
@@ -117,7 +120,7 @@ class Claimer:
 
     def _claim(self) -> list[Job]:
         self.wake.clear()  # before the look: a submission from here on wakes the next one
-        jobs = self.queue.claim_batch(self.owner, self.budget)
+        jobs = self.queue.claim_batch(self.owner, self.budget, wanted=self.wanted())
         if not jobs:
             return []
         images = sum(job.n for job in jobs)

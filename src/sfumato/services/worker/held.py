@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from PIL.Image import Image
 
-from sfumato.domain.generation import JobParams
 from sfumato.domain.jobs import Job
+from sfumato.domain.params import JobParams
 
 
 @dataclass

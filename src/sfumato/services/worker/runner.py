@@ -73,6 +73,14 @@ class Runner:
                         outcomes.append(alone)
         return self._settle(batch, outcomes)
 
+    def hand_back(self, batch: list[Held]) -> None:
+        """Give a batch back to the queue untouched (not this worker's to run)."""
+        self._settle(batch, [None] * len(batch))
+
+    def fail(self, batch: list[Held], error: Exception) -> None:
+        """End every job of a batch that cannot run (its model would not load)."""
+        self._settle(batch, [error] * len(batch))
+
     def _settle(self, batch: list[Held], outcomes: list[Outcome]) -> Made:
         made: Made = []
         handed_back: list[str] = []

@@ -1,4 +1,5 @@
-"""Worker: builds the claimer, the runner, the finisher and the lease keeper, and runs the engine thread."""
+"""Worker: builds the claimer, the runner, the finisher, the lease keeper and the heartbeat, and runs the
+engine thread."""
 
 import logging
 import os
@@ -6,18 +7,24 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+from prometheus_client import Counter
+
+from sfumato.db.claims import Wanted
 from sfumato.db.queue import JobQueue
+from sfumato.db.workers import WorkerStore
 from sfumato.domain.clock import Clock
 from sfumato.engine.base import Engine
 from sfumato.services.credentials import ContentCredentials
 from sfumato.services.metrics import Metrics
 from sfumato.services.worker.claimer import Claimer
+from sfumato.services.worker.engines import EngineFactory, EngineSet
 from sfumato.services.worker.finisher import Finisher
-from sfumato.services.worker.held import HeldJobs
+from sfumato.services.worker.heartbeat import HeartbeatKeeper
+from sfumato.services.worker.held import Held, HeldJobs
 from sfumato.services.worker.leases import LeaseKeeper
 from sfumato.services.worker.runner import Runner
 from sfumato.storage import Storage
@@ -32,7 +39,7 @@ def worker_name() -> str:
 @dataclass(frozen=True)
 class WorkerOptions:
     """The worker's settings (docs/settings.md): SFUMATO_RETENTION_DAYS, _POLL_SECONDS, _BATCH_IMAGES,
-    _BATCH_WAIT_MS, _ENCODE_THREADS, _PNG_COMPRESS_LEVEL."""
+    _BATCH_WAIT_MS, _ENCODE_THREADS, _PNG_COMPRESS_LEVEL, _HEARTBEAT_SECONDS."""
 
     retention_days: int = 30
     poll_seconds: float = 1.0
@@ -40,6 +47,9 @@ class WorkerOptions:
     batch_wait_seconds: float = 0.01
     encode_threads: int = 2
     png_compress_level: int = 4
+    model_memory: Callable[[], int | None] = lambda: None  # bytes the models may hold; None: no bound
+    switch_after_seconds: float | None = None  # holding several: when a model not loaded is worth a switch
+    heartbeat_seconds: float = 5.0
 
 
 class Worker:
@@ -48,20 +58,31 @@ class Worker:
         *,
         queue: JobQueue,
         storage: Storage,
-        engine_factory: Callable[[], Engine],
+        engine_factory: EngineFactory,
         clock: Clock,
         options: WorkerOptions = WorkerOptions(),
         on_finished: Callable[[str], None] = lambda job_id: None,
         name: str | None = None,
         metrics: Metrics | None = None,
         credentials: ContentCredentials | None = None,
+        models: Sequence[str] = (),
+        heartbeats: WorkerStore | None = None,
     ) -> None:
         self.queue = queue
-        self.engine_factory = engine_factory
         self.poll_seconds = options.poll_seconds
         self.name = name or worker_name()
         self.metrics = metrics or Metrics()
+        # The models it serves, the default first (empty: the one the factory makes), and which are loaded.
+        self.engines = EngineSet(
+            engine_factory,
+            models,
+            budget=options.model_memory,
+            on_switch=lambda model, _seconds: self._switched(self.metrics.model_switches, model),
+            on_unload=lambda model: self._switched(self.metrics.model_unloads, model),
+        )
+        self.metrics.watch_models(lambda: self.engines.models, self.engines.resident)
         self.ready = threading.Event()
+        self.options = options
         self.error: str | None = None  # why the engine could not start
 
         self._stopping = threading.Event()  # the batch in hand stops at its next step
@@ -105,12 +126,27 @@ class Worker:
             credentials=credentials,
         )
         self._leases = LeaseKeeper(queue, held, owner=self.name)
+        # Its heartbeat (the fleet's models, docs/api.md §15): on its own thread, never the engine's.
+        self._heartbeat = (
+            HeartbeatKeeper(
+                heartbeats,
+                clock,
+                name=self.name,
+                models=lambda: self.models,
+                loaded=self.resident,
+                interval=options.heartbeat_seconds,
+            )
+            if heartbeats is not None
+            else None
+        )
         self._engine_thread = threading.Thread(target=self._engine_loop, name="sfumato-engine", daemon=True)
 
     def start(self) -> None:
         self._engine_thread.start()
         self._finisher.start()
         self._leases.start()
+        if self._heartbeat is not None:
+            self._heartbeat.start()
 
     def wake(self) -> None:
         """New work was queued: look now rather than at the next poll."""
@@ -124,6 +160,8 @@ class Worker:
             self._drain_deadline = deadline
         self._draining.set()
         self._wake.set()
+        if self._heartbeat is not None:
+            self._heartbeat.leave()  # it serves no more: the fleet stops counting it now
         log.info("worker %s: draining: no more claims; the batch in hand has %.0f s", self.name, seconds)
 
     def stop(self, timeout: float = 30.0) -> None:
@@ -140,17 +178,45 @@ class Worker:
         self._engine_thread.join(timeout)
         self._finisher.stop(timeout)  # after the engine's last hand-over: it drains, then ends
         self._leases.stop(timeout)  # last: leases are renewed until the finisher has committed
+        if self._heartbeat is not None:
+            self._heartbeat.stop(timeout)
+
+    @property
+    def serving(self) -> bool:
+        """Whether it takes work: not draining, stopped, nor failed to start its model."""
+        return self.error is None and not self._draining.is_set()
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        """The models this worker serves, the default first."""
+        return self.engines.models
+
+    def resident(self) -> list[str]:
+        """Its models in memory now, least recently used first."""
+        return self.engines.resident()
+
+    def _switched(self, counter: Counter, model: str) -> None:
+        """A model loaded or unloaded: counted, and the heartbeat tells the fleet at once."""
+        counter.labels(model).inc()
+        if self._heartbeat is not None:
+            self._heartbeat.poke()
 
     def _engine_loop(self) -> None:
         try:
-            engine = self.engine_factory()
-            engine.warmup()
+            default = self.engines.start()
         except Exception as error:
             self.error = f"the model could not start: {type(error).__name__}: {error}"
             log.exception("worker %s: %s", self.name, self.error)
+            if self._heartbeat is not None:
+                self._heartbeat.leave()  # it serves nothing
             return
+        switch_after, engines = self.options.switch_after_seconds, self.engines
+        # Only its models' jobs, those it has loaded first (db.claims), as they are at each claim.
+        self._claimer.wanted = lambda: Wanted(engines.models, engines.resident(), switch_after)
         self.ready.set()
-        log.info("worker %s: ready with %s", self.name, engine.spec.name)
+        if self._heartbeat is not None:
+            self._heartbeat.poke()  # its default model is in memory now: the fleet hears it at once
+        log.info("worker %s: ready with %s; serves %s", self.name, default.spec.name, ", ".join(self.models))
         while not self._draining.is_set():
             try:
                 batch = self._claimer.next_batch()
@@ -162,6 +228,9 @@ class Worker:
                 self._wake.wait(self.poll_seconds)
                 self._wake.clear()
                 continue
+            engine = self._engine_for(batch)
+            if engine is None:
+                continue
             try:
                 if made := self._runner.run(engine, batch):
                     self._finisher.hand(made)  # waits while the finisher is a whole batch behind
@@ -170,3 +239,20 @@ class Worker:
                 for held in batch:
                     self._held.drop(held.job.id)
         self._claimer.release_ahead()
+
+    def _engine_for(self, batch: list[Held]) -> Engine | None:
+        """The engine of the batch's model (a batch never mixes models), loaded if it must be. A batch of a
+        model this worker does not serve goes back to the queue for a worker that does; one whose model
+        cannot load fails."""
+        model = batch[0].params.model
+        if model not in self.models:
+            log.warning("worker %s: %s is not its model; %d jobs handed back", self.name, model, len(batch))
+            self._runner.hand_back(batch)
+            self._stopping.wait(self.poll_seconds)
+            return None
+        try:
+            return self.engines.get(model)
+        except Exception as error:
+            log.exception("worker %s: %s could not load", self.name, model)
+            self._runner.fail(batch, error)
+            return None

@@ -6,6 +6,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import Response
 
+from sfumato.domain.plans import OPERATOR_PLAN
 from sfumato.http.deps import DeliveriesDep, StatusDep, UsageDep
 from sfumato.http.objects import iso_z
 from sfumato.http.threads import in_thread
@@ -50,6 +51,7 @@ async def usage(page: SignedIn, usage: UsageDep, status: StatusDep) -> Response:
         "usage": report,
         "period_end": iso_z(report.period_end),
         "chart": chart(days),
+        "operator": report.limits.plan == OPERATOR_PLAN,
     }
     return page.render("usage.html", context, active="/usage")
 

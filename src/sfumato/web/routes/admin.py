@@ -5,13 +5,16 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from sfumato.domain.errors import InvalidParameter, SfumatoError
+from sfumato.domain.errors import SfumatoError
 from sfumato.domain.keys import ApiKey
 from sfumato.domain.plans import PlanBook
+from sfumato.domain.rules import MAX_COUNT
 from sfumato.http.deps import CredentialsDep, KeysDep, PlansDep, ReadinessDep, SettingsDep, StatusDep
 from sfumato.http.objects import iso_z
 from sfumato.http.threads import in_thread
 from sfumato.services.keys import KeyService
+from sfumato.services.status import workers_shown
+from sfumato.web.forms import whole_number
 from sfumato.web.pages import Admin, Form, Page
 
 router = APIRouter()
@@ -54,15 +57,6 @@ async def keys_page(page: Admin, keys: KeysDep, plans: PlansDep, after: str | No
     return await _keys_page(page, keys, plans, after)
 
 
-def _number(form: dict[str, str], name: str) -> int | None:
-    text = form.get(name, "").strip()
-    if not text:
-        return None
-    if not text.isdigit() or len(text) > 9:
-        raise InvalidParameter(f"{name} must be a whole number below a billion", param=name)
-    return int(text)
-
-
 @router.post("/admin/keys")
 async def create_key(page: Admin, form: Form, keys: KeysDep, plans: PlansDep) -> Response:
     try:
@@ -71,8 +65,8 @@ async def create_key(page: Admin, form: Form, keys: KeysDep, plans: PlansDep) ->
             form.get("name", ""),
             plan=form.get("plan") or None,
             admin=bool(form.get("admin")),
-            rpm=_number(form, "rpm"),
-            monthly_images=_number(form, "monthly_images"),
+            rpm=whole_number(form, "rpm", 1, MAX_COUNT),
+            monthly_images=whole_number(form, "monthly_images", 0, MAX_COUNT),
         )
     except SfumatoError as error:
         errors = {error.param or "form": error.message}
@@ -108,7 +102,7 @@ async def service(
     checks = await in_thread(readiness.checks)
     workers = [
         {**vars(worker), "last_seen": iso_z(worker.last_seen) if worker.last_seen else ""}
-        for worker in overview.workers
+        for worker in workers_shown(overview)
     ]
     context = {
         "title": "Service",
@@ -118,5 +112,6 @@ async def service(
         "workers": workers,
         "readiness": checks,
         "credentials": credentials.state,
+        "queue": overview.queue,
     }
     return page.render("admin_service.html", context, active="/admin/service")

@@ -7,6 +7,7 @@ from sfumato.domain.errors import AuthenticationFailed, RateLimited
 from sfumato.http.deps import AccessDep
 from sfumato.http.threads import in_thread
 from sfumato.web.pages import AnyPage, Form
+from sfumato.web.retry import with_retry_after
 
 router = APIRouter()
 
@@ -38,7 +39,9 @@ async def signin(page: AnyPage, form: Form, access: AccessDep) -> Response:
     except (AuthenticationFailed, RateLimited) as error:
         status = 429 if isinstance(error, RateLimited) else 401
         context = {"title": "Sign in", "next": _next(form.get("next")), "notice": error.message}
-        return page.render("signin.html", context | {"notice_kind": "error"}, status=status)
+        return with_retry_after(
+            page.render("signin.html", context | {"notice_kind": "error"}, status=status), error
+        )
     session_id = await in_thread(access.start_session, key)
     return page.redirect(_next(form.get("next")), session=page.session.signed_in(key.id, session_id))
 

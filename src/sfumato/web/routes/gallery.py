@@ -7,14 +7,15 @@ from fastapi.responses import Response
 
 from sfumato.domain.credentials import Verdict
 from sfumato.domain.errors import InvalidParameter, NotFound, SfumatoError
-from sfumato.domain.generation import JobParams
 from sfumato.domain.images import Image
 from sfumato.domain.naming import lineage
+from sfumato.domain.params import JobParams
 from sfumato.http.deps import GenerationDep, ImagesDep
 from sfumato.http.objects import ImagePublic, access_url
 from sfumato.http.threads import in_thread
 from sfumato.services.generation import GenerationService
 from sfumato.services.images import ImageService, Transform
+from sfumato.web.forms import whole_number
 from sfumato.web.pages import Form, Page, SignedIn
 
 router = APIRouter()
@@ -116,11 +117,8 @@ def transform_of(form: dict[str, str]) -> Transform:
             raise InvalidParameter("format must be png, jpeg or webp", param="format")
         values["format"] = form["format"]
     for name, low, high in (("width", 16, 2048), ("height", 16, 2048), ("quality", 1, 100)):
-        text = form.get(name, "").strip()
-        if text:
-            if not text.isdigit() or not low <= int(text) <= high:
-                raise InvalidParameter(f"{name} must be a whole number from {low} to {high}", param=name)
-            values[name] = int(text)
+        if (number := whole_number(form, name, low, high)) is not None:
+            values[name] = number
     return Transform(**values)
 
 

@@ -9,15 +9,32 @@ from fastapi.responses import Response
 
 from sfumato.domain.errors import NotFound
 from sfumato.domain.jobs import JobStatus
-from sfumato.http.deps import GenerationDep, ImagesDep
+from sfumato.http.deps import FleetDep, GenerationDep, ImagesDep, PlansDep
 from sfumato.http.objects import JobPublic, access_url
 from sfumato.http.threads import in_thread
-from sfumato.services.generation import JobView
+from sfumato.services.views import JobView
+from sfumato.web.choices import model_choices
 from sfumato.web.pages import Form, Page, SignedIn
 from sfumato.web.routes.gallery import shown
 from sfumato.web.snippets import request_body, snippets
+from sfumato.web.times import parsed
 
 router = APIRouter()
+
+
+def waiting_text(job: dict[str, Any]) -> str:
+    """A queued job's place in words (static/js/follow.js writes the same from the `queued` events)."""
+    if job["queue_position"] is None:
+        return "Waiting for a worker"
+    ahead = job["queue_position"]
+    text = (
+        "Next in the queue" if ahead == 0 else f"{ahead} job{'s' if ahead > 1 else ''} before it in the queue"
+    )
+    if job["estimated_start_at"]:
+        moment = parsed(job["estimated_start_at"])
+        by = moment.strftime("%H:%M:%S UTC") if moment else job["estimated_start_at"]
+        text += f"; expected to start by {by}"
+    return text
 
 
 def job_context(page: Page, view: JobView) -> dict[str, Any]:
@@ -34,7 +51,7 @@ def job_context(page: Page, view: JobView) -> dict[str, Any]:
         "title": f"Job {view.job.id}",
         "job": job,
         "ended": view.status.is_terminal(),
-        "step_text": "Waiting for a worker" if view.status == "queued" else f"Step {done} of {total}",
+        "step_text": waiting_text(job) if view.status == "queued" else f"Step {done} of {total}",
         "again": {name: str(value) for name, value in again.items()},
         "snippets": snippets(view.job.params, page.base_url),
         "params_json": json.dumps(view.job.params.public(), indent=2, ensure_ascii=False),
@@ -67,6 +84,8 @@ async def cancel(job_id: str, page: SignedIn, _form: Form, generation: Generatio
 async def jobs(
     page: SignedIn,
     generation: GenerationDep,
+    fleet: FleetDep,
+    plans: PlansDep,
     after: str | None = None,
     q: str = "",
     model: str = "",
@@ -80,7 +99,7 @@ async def jobs(
         limit=25,
         after=after,
         status=chosen,
-        model=model if model in generation.served else None,
+        model=model if model in generation.catalogue else None,
         search=q[:200],
     )
     shown_jobs = []
@@ -89,6 +108,7 @@ async def jobs(
         first = view.images[0] if view.images else None
         public["thumbnail"] = access_url(first, page.base_url) if first else None
         shown_jobs.append(public)
+    choices = await model_choices(generation, fleet, plans.limits_of(page.key))
     filters = {"q": q[:200], "model": model, "status": chosen.value if chosen else ""}
     context = {
         "title": "Jobs",
@@ -96,7 +116,7 @@ async def jobs(
         "next_cursor": listed.next_cursor,
         "filters": filters,
         "filtering": any(filters.values()),
-        "models": list(generation.served),
+        "models": [choice.name for choice in choices],
         "statuses": [s.value for s in JobStatus],
     }
     return page.render("jobs.html", context, active="/jobs")

@@ -11,15 +11,17 @@ from fastapi.responses import JSONResponse, Response
 from sfumato.domain.errors import NotFound, SfumatoError
 from sfumato.domain.plans import PlanBook
 from sfumato.domain.styles import STYLES
-from sfumato.http.deps import AccessDep, GenerationDep, ImagesDep, PlansDep
+from sfumato.http.deps import AccessDep, FleetDep, GenerationDep, ImagesDep, PlansDep
 from sfumato.http.errors import error_response, status_of
 from sfumato.http.objects import job_json
 from sfumato.http.threads import in_thread
 from sfumato.services.access import Access
+from sfumato.services.fleet import Fleet
 from sfumato.services.generation import GenerationService
 from sfumato.services.images import ImageService
 from sfumato.web.choices import lora_choices, model_choices
 from sfumato.web.pages import AnyPage, Page, SignedIn
+from sfumato.web.retry import with_retry_after
 from sfumato.web.routes.gallery import shown
 from sfumato.web.studio_form import defaults, form_of_params, request_of
 from sfumato.web.uploads import read_upload
@@ -31,6 +33,7 @@ FORM_WIDE = "form"  # where an error that names no field shows: above the form
 async def _studio(
     page: Page,
     generation: GenerationService,
+    fleet: Fleet,
     images: ImageService,
     plans: PlanBook,
     form: dict[str, Any],
@@ -41,7 +44,7 @@ async def _studio(
     assert page.key is not None
     limits = plans.limits_of(page.key)
     quota = "no monthly limit" if limits.monthly_images is None else f"{limits.monthly_images} images a month"
-    models = model_choices(generation)
+    models = await model_choices(generation, fleet, limits)
     source = None
     if form.get("image_id"):
         try:
@@ -75,6 +78,7 @@ async def playground(page: AnyPage) -> Response:
 async def studio(
     page: SignedIn,
     generation: GenerationDep,
+    fleet: FleetDep,
     images: ImagesDep,
     plans: PlansDep,
     job: str | None = None,
@@ -84,7 +88,8 @@ async def studio(
     """A fresh form; `job`: a job's parameters; `settings`: an image's ("Use these settings"), its own seed;
     `input`: one of the key's images as the input."""
     assert page.key is not None
-    form = defaults(model_choices(generation)[0])
+    models = await model_choices(generation, fleet, plans.limits_of(page.key))
+    form = defaults(models[0])
     if job:
         view = await in_thread(generation.get, page.key, job)
         form |= form_of_params(view.job.params)
@@ -95,9 +100,9 @@ async def studio(
             form |= form_of_params(made.job.params, seed=image.seed, n=1)
     if use_input:
         form["image_id"] = (await in_thread(images.get, page.key, use_input)).id
-    if form["model"] not in generation.served:
-        form["model"] = generation.served[0]
-    return await _studio(page, generation, images, plans, form)
+    if form["model"] not in {model.name for model in models}:
+        form["model"] = models[0].name
+    return await _studio(page, generation, fleet, images, plans, form)
 
 
 @router.post("/studio")
@@ -105,6 +110,7 @@ async def generate(
     request: Request,
     page: SignedIn,
     generation: GenerationDep,
+    fleet: FleetDep,
     images: ImagesDep,
     access: AccessDep,
     plans: PlansDep,
@@ -121,12 +127,14 @@ async def generate(
     except SfumatoError as error:
         if wants_json:
             return error_response(error)
-        form = defaults(model_choices(generation)[0]) | {
-            name: value for name, value in fields.items() if name != "csrf_token"
-        }
+        models = await model_choices(generation, fleet, plans.limits_of(page.key))
+        form = defaults(models[0]) | {name: value for name, value in fields.items() if name != "csrf_token"}
         form["random_seed"] = bool(fields.get("random_seed"))
         errors = {error.param or FORM_WIDE: error.message}
-        return await _studio(page, generation, images, plans, form, errors=errors, status=status_of(error)[0])
+        refused = await _studio(
+            page, generation, fleet, images, plans, form, errors=errors, status=status_of(error)[0]
+        )
+        return with_retry_after(refused, error)
     if wants_json:
         job = job_json(view, page.base_url)
         return JSONResponse(

@@ -8,12 +8,12 @@ from fastapi.responses import JSONResponse, Response
 
 from sfumato.domain.errors import SfumatoError
 from sfumato.domain.rules import MAX_PROMPT
-from sfumato.http.deps import GenerationDep, TokensDep
+from sfumato.http.deps import FleetDep, GenerationDep, PlansDep, TokensDep
 from sfumato.http.errors import error_response
 from sfumato.http.objects import access_url
 from sfumato.http.threads import in_thread
 from sfumato.imaging.infotext import text_chunks
-from sfumato.services.generation import JobView
+from sfumato.services.views import JobView
 from sfumato.web.choices import model_choices
 from sfumato.web.pages import Page, SignedIn
 from sfumato.web.studio_form import form_of_png
@@ -34,9 +34,12 @@ async def tokens(page: SignedIn, counter: TokensDep, model: str, text: str = "")
 
 
 @router.post("/studio/png")
-async def png_parameters(request: Request, page: SignedIn, generation: GenerationDep) -> Response:
+async def png_parameters(
+    request: Request, page: SignedIn, generation: GenerationDep, fleet: FleetDep, plans: PlansDep
+) -> Response:
     """The form values a dropped PNG carries: {"source": "Sfumato" | "AUTOMATIC1111", "fields"}, or
     {"source": null} when it carries none."""
+    assert page.key is not None
     limits = generation.inputs.limits
     try:
         upload = await read_upload(request, page, max_bytes=limits.max_bytes)
@@ -44,7 +47,8 @@ async def png_parameters(request: Request, page: SignedIn, generation: Generatio
         return error_response(error)
     data = upload.files.get("file", b"")
     chunks = await in_thread(text_chunks, data, max_pixels=limits.max_pixels)
-    found = form_of_png(chunks, model_choices(generation))
+    models = await model_choices(generation, fleet, plans.limits_of(page.key))
+    found = form_of_png(chunks, models)
     return JSONResponse(found or {"source": None, "fields": {}})
 
 

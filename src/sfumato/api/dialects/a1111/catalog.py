@@ -1,4 +1,4 @@
-"""What this server really has, as AUTOMATIC1111 lists it: the served models as checkpoints, the one sampler
+"""What this server really has, as AUTOMATIC1111 lists it: the fleet's models as checkpoints, the one sampler
 and schedule they run, the upscaler of the hires fix, no VAE of their own choosing, no scripts."""
 
 import hashlib
@@ -40,9 +40,9 @@ def checkpoint(model: str) -> dict[str, Any]:
     }
 
 
-def model_named(name: str, served: tuple[str, ...]) -> str | None:
-    """The served model a client names: by title, name, file name, short hash or hash."""
-    for model in served:
+def model_named(name: str, models: tuple[str, ...]) -> str | None:
+    """The model of `models` a client names: by title, name, file name, short hash or hash."""
+    for model in models:
         digest = sha256_of(model)
         if name in (title(model), model, f"{model}.safetensors", digest[:10], digest):
             return model

@@ -18,7 +18,7 @@ from sfumato.api.dialects.a1111.schemas import (
 from sfumato.api.dialects.a1111.serving import CLIENT, Serving
 from sfumato.api.dialects.a1111.translate import Plan, plan
 from sfumato.domain.errors import InvalidParameter
-from sfumato.domain.models import MODELS
+from sfumato.domain.jobs import JobStatus
 from sfumato.http.threads import in_thread
 from sfumato.imaging.infotext import INFOTEXT_CHUNK, parse_infotext, text_chunks
 from sfumato.imaging.inputs import from_text
@@ -30,7 +30,7 @@ router = APIRouter(prefix="/sdapi/v1", tags=["automatic1111"])
 async def txt2img(body: Txt2ImgRequest, key: GeneratingKey, serving: Serving, response: Response) -> Any:
     """Text to image; with `enable_hr`, the hires fix: the images made larger, then redrawn."""
     model = await in_thread(serving.model, key, body)
-    made = plan(body, MODELS[model])
+    made = plan(body, serving.generation.catalogue[model])
     made = Plan(made.request.model_copy(update={"model": model}), made.requested, made.hires)
     return await serving.generate(key, body, made, response)
 
@@ -45,7 +45,7 @@ async def img2img(body: Img2ImgRequest, key: GeneratingKey, serving: Serving, re
     if body.mask:
         limits = serving.generation.inputs.limits
         mask = await in_thread(a1111_mask, body.mask, invert=bool(body.inpainting_mask_invert), limits=limits)
-    made = plan(body, MODELS[model], image=body.init_images[0], mask=mask)
+    made = plan(body, serving.generation.catalogue[model], image=body.init_images[0], mask=mask)
     made = Plan(made.request.model_copy(update={"model": model}), made.requested, None)
     return await serving.generate(key, body, made, response)
 
@@ -58,22 +58,19 @@ async def get_options(key: ReadingKey, serving: Serving) -> dict[str, Any]:
 
 @router.post("/options")
 async def set_options(key: ReadingKey, serving: Serving, changes: Annotated[dict[str, Any], Body()]) -> None:
-    """Kept for this key (bounded), given back by GET; `sd_model_checkpoint` picks among the served models."""
+    """Kept for this key (bounded), given back by GET; `sd_model_checkpoint` picks the model its generations
+    use: any of `/sd-models`, or another of the catalogue (queued until a worker of it runs)."""
     if "sd_model_checkpoint" in changes:
-        name = str(changes["sd_model_checkpoint"])
-        model = catalog.model_named(name, serving.generation.served)
-        if model is None:
-            available = ", ".join(catalog.title(served) for served in serving.generation.served)
-            raise InvalidParameter(
-                f"model {name!r} not found; available: {available}", param="sd_model_checkpoint"
-            )
+        model = await in_thread(serving.named, str(changes["sd_model_checkpoint"]))
         changes = changes | {"sd_model_checkpoint": catalog.title(model)}
     await in_thread(serving.client_options.update, key, CLIENT, changes)
 
 
 @router.get("/sd-models")
 async def sd_models(_key: ReadingKey, serving: Serving) -> list[dict[str, Any]]:
-    return [catalog.checkpoint(model) for model in serving.generation.served]
+    """The fleet's models as checkpoints: this server's own first (its default leading), then every
+    other model a live worker serves."""
+    return [catalog.checkpoint(model) for model in await in_thread(serving.checkpoints)]
 
 
 @router.get("/samplers")
@@ -142,8 +139,13 @@ async def progress(
         }
     job = active[0]
     steps = job.params.steps_to_run()
-    elapsed = (serving.clock.now() - (job.started_at or job.created_at)).total_seconds()
-    done = max(job.progress, 0.01)
+    now = serving.clock.now()
+    elapsed = (now - (job.started_at or job.created_at)).total_seconds()
+    eta = max(0.0, elapsed / max(job.progress, 0.01) - elapsed)
+    if job.status == JobStatus.QUEUED:  # until its estimated start (0 when none can be made)
+        place = await in_thread(serving.generation.places.place_of, job)
+        start = place.estimated_start_at if place is not None else None
+        eta = max(0.0, (start - now).total_seconds()) if start is not None else 0.0
     state = catalog.IDLE_STATE | {
         "job": job.id,
         "job_count": len(active),
@@ -154,7 +156,7 @@ async def progress(
     preview = None if skip_current_image else job.preview
     return {
         "progress": job.progress,
-        "eta_relative": max(0.0, elapsed / done - elapsed),
+        "eta_relative": eta,
         "state": state,
         "current_image": preview,
         "textinfo": None,

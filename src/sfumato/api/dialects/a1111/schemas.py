@@ -67,7 +67,21 @@ class Txt2ImgRequest(BaseModel):
     infotext: str | None = None
 
 
+def _needs_an_image(schema: dict[str, Any]) -> None:
+    """The schema says what the route holds to: `init_images` given, one picture at least (the model stays
+    lenient, so that a null is answered in the route's own words)."""
+    schema["properties"]["init_images"] = {
+        "type": "array",
+        "items": {"type": "string"},
+        "minItems": 1,
+        "description": "the picture to redraw (the first), as base64 or a data: URL",
+    }
+    schema.setdefault("required", []).append("init_images")
+
+
 class Img2ImgRequest(Txt2ImgRequest):
+    model_config = ConfigDict(extra="ignore", json_schema_extra=_needs_an_image)
+
     init_images: list[str] | None = None
     resize_mode: int | None = 0
     denoising_strength: float | None = 0.75

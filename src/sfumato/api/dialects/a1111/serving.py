@@ -14,11 +14,13 @@ from sfumato.api.dialects.a1111.translate import Plan, hires_request, info, para
 from sfumato.api.outcome import generate_and_wait
 from sfumato.config import Settings
 from sfumato.domain.clock import Clock
+from sfumato.domain.errors import InvalidParameter
 from sfumato.domain.generation import GenerationRequest
 from sfumato.domain.images import Image
 from sfumato.domain.keys import ApiKey
 from sfumato.http.threads import in_thread
 from sfumato.services.client_options import ClientOptions
+from sfumato.services.fleet import Fleet
 from sfumato.services.generation import GenerationService
 from sfumato.services.images import ImageService
 
@@ -32,18 +34,38 @@ class A1111Serving:
     client_options: ClientOptions
     clock: Clock
     settings: Settings
+    fleet: Fleet
 
     async def made(self, key: ApiKey, request: GenerationRequest, response: Response) -> list[Image]:
         """Generate and wait, as AUTOMATIC1111 does (SFUMATO_MAX_WAIT_SECONDS at most)."""
         seconds = self.settings.max_wait_seconds
         return await generate_and_wait(self.generation, key, request, None, response, seconds=seconds)
 
+    def checkpoints(self) -> list[str]:
+        """The checkpoints `/sd-models` lists: the fleet's models (this server's own first)."""
+        return [model.name for model in self.fleet.models() if model.name in self.generation.catalogue]
+
+    def named(self, name: str) -> str:
+        """The catalogue's model a client names (by title, name, file name or hash); 400 naming
+        `sd_model_checkpoint` for one outside it."""
+        model = catalog.model_named(name, tuple(self.generation.catalogue))
+        if model is None:
+            available = ", ".join(catalog.title(listed) for listed in self.checkpoints())
+            raise InvalidParameter(
+                f"model {name!r} not found; available: {available}", param="sd_model_checkpoint"
+            )
+        return model
+
     def model(self, key: ApiKey, body: Txt2ImgRequest | None = None) -> str:
-        """The served model a key's client chose (its options, or this request's override_settings)."""
-        served = self.generation.served
-        chosen = (body.override_settings or {}).get("sd_model_checkpoint") if body else None
-        chosen = chosen or self.client_options.get(key, CLIENT).get("sd_model_checkpoint")
-        return (catalog.model_named(str(chosen), served) if chosen else None) or served[0]
+        """The model a key's client chose: this request's `override_settings`, else its kept options (one
+        that has since left the catalogue falls back, as AUTOMATIC1111 falls back to a checkpoint it has),
+        else the default."""
+        override = (body.override_settings or {}).get("sd_model_checkpoint") if body else None
+        if override:
+            return self.named(str(override))
+        kept = self.client_options.get(key, CLIENT).get("sd_model_checkpoint")
+        found = catalog.model_named(str(kept), tuple(self.generation.catalogue)) if kept else None
+        return found or self.generation.served[0]
 
     async def generate(self, key: ApiKey, body: Txt2ImgRequest, made: Plan, response: Response) -> Any:
         images = await self.made(key, made.request, response)
@@ -75,7 +97,9 @@ class A1111Serving:
 
 async def serving(request: Request) -> A1111Serving:
     root = request.app.state.root
-    return A1111Serving(root.generation, root.images, root.client_options, root.clock, root.settings)
+    return A1111Serving(
+        root.generation, root.images, root.client_options, root.clock, root.settings, root.fleet
+    )
 
 
 Serving = Annotated[A1111Serving, Depends(serving)]

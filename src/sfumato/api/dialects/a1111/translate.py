@@ -2,9 +2,11 @@
 
 What the model cannot honour is translated, never refused: `steps` are brought into the model's range,
 `cfg_scale` is mapped as the synchronous dialect maps guidance (a distilled model's 1 to 20 onto 0 to 2),
-sizes go to the nearest multiple of 64 from 256 to 2048, any sampler runs the model's own (Euler, trailing
-timesteps: AUTOMATIC1111's "Euler" with "SGM Uniform"), a seed of -1 (or none) is random, and seeds past
-2147483647 wrap. `info` and each image's infotext say what actually ran."""
+sizes (and the hires fix's scale and sizes) go to the nearest multiple of 64 from 256 to 2048 however large
+the number sent, any sampler runs the model's own (Euler, trailing timesteps: AUTOMATIC1111's "Euler" with
+"SGM Uniform"), a seed of -1 (or none) is random, and seeds past 2147483647 wrap. `info` and each image's
+infotext say what actually ran. Numbers no float holds (`NaN`, `Infinity`, `1e400`) never get here: the
+body guard refuses them (domain.bodies)."""
 
 import json
 from dataclasses import dataclass
@@ -27,16 +29,21 @@ from sfumato.imaging.infotext import SAMPLER, SCHEDULE, format_infotext
 HIRES_STRENGTH = 0.7  # AUTOMATIC1111's clients' default for the second pass
 
 
+def _within(value: int, most: int) -> int:
+    """A client's number brought to 0 to `most` before any arithmetic: past it, every result is the same."""
+    return min(most, max(0, value))
+
+
 def side(value: int | None, default: int = 512) -> int:
-    rounded = round((value or default) / SIZE_STEP) * SIZE_STEP
+    rounded = round(_within(value or default, 2 * SIZE_MAX) / SIZE_STEP) * SIZE_STEP
     return min(SIZE_MAX, max(SIZE_MIN, rounded))
 
 
 def seed_of(value: Any) -> int | None:
-    """AUTOMATIC1111's rule: -1, null, "" or what is not a number is random (None here)."""
+    """AUTOMATIC1111's rule: -1, null, "" or what is not a number (infinity too) is random (None here)."""
     try:
         seed = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     return None if seed < 0 else seed % (MAX_SEED + 1)
 
@@ -102,11 +109,11 @@ def _strength(value: float | None, default: float) -> float:
 
 def _hires(body: Txt2ImgRequest, first: GenerationRequest, spec: ModelSpec) -> Hires:
     if body.hr_resize_x or body.hr_resize_y:
-        x, y = body.hr_resize_x or 0, body.hr_resize_y or 0
+        x, y = _within(body.hr_resize_x or 0, 2 * SIZE_MAX), _within(body.hr_resize_y or 0, 2 * SIZE_MAX)
         width = x or round(y * first.width / first.height)
         height = y or round(x * first.height / first.width)
     else:
-        scale = body.hr_scale or 2.0
+        scale = min(SIZE_MAX / SIZE_MIN, max(1.0, body.hr_scale or 2.0))  # never smaller; past 8, the largest
         width, height = round(first.width * scale), round(first.height * scale)
     steps = min(
         spec.max_steps, max(spec.min_steps, body.hr_second_pass_steps or first.steps or spec.default_steps)

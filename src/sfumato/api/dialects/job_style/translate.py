@@ -3,7 +3,7 @@
 from sfumato.api.dialects.job_style.schemas import JobStyleStatus
 from sfumato.domain.jobs import JobStatus
 from sfumato.http.objects import access_url
-from sfumato.services.generation import JobView
+from sfumato.services.views import JobView
 
 _STATUS = {
     JobStatus.QUEUED: "processing",

@@ -22,9 +22,18 @@ router = APIRouter(tags=["openai"])
 
 
 def _multipart(fields: dict[str, Any], required: tuple[str, ...]) -> dict[str, Any]:
-    """The OpenAPI description of a multipart body: which parts are files, which are values."""
+    """The OpenAPI description of a multipart body: which parts are files, which are values; a value's
+    choices and bounds are the edit request's own (`response_format` one of two, `prompt` not empty)."""
+    model = OpenAIEditRequest.model_json_schema()["properties"]
+
+    def value(name: str, kind: str) -> dict[str, Any]:
+        described = model.get(name, {})
+        choices = [item["enum"] for item in described.get("anyOf", [described]) if "enum" in item]
+        bounds = {bound: described[bound] for bound in ("minLength", "maxLength") if bound in described}
+        return {"type": kind} | ({"enum": choices[0]} if choices else {}) | bounds
+
     properties = {
-        name: {"type": "string", "format": "binary"} if name in (*IMAGE_FIELDS, "mask") else {"type": kind}
+        name: {"type": "string", "format": "binary"} if name in (*IMAGE_FIELDS, "mask") else value(name, kind)
         for name, kind in fields.items()
     }
     schema = {"type": "object", "properties": properties, "required": list(required)}
@@ -84,7 +93,8 @@ async def generations(
     """OpenAI-compatible generation: waits, then answers with URLs (key-free, until expiry) or base64;
     with `stream`, Server-Sent Events of partial images, then the image."""
     body.model = body.model or _azure(raw).get("model")
-    request = to_generation(body, serving.settings.model)
+    catalogue, aliases = serving.generation.catalogue, serving.settings.openai_models
+    request = to_generation(body, serving.generation.served[0], catalogue, aliases)
     fingerprint = idempotency(body)
     return await serving.serve(key, body, request, fingerprint, response, prefix="image_generation")
 
@@ -107,7 +117,9 @@ async def edits(
     image's own transparency) is clear; further images are not used, and the job says so."""
     upload = await read_upload(raw, max_bytes=serving.settings.max_input_bytes)
     body = OpenAIEditRequest.model_validate(upload.fields | _azure(raw))  # its errors: 400 naming the field
-    request = edit_to_generation(body, serving.settings.model, first_image(upload), upload.mask)
+    catalogue, aliases = serving.generation.catalogue, serving.settings.openai_models
+    default = serving.generation.served[0]
+    request = edit_to_generation(body, default, first_image(upload), upload.mask, catalogue, aliases)
     return await serving.serve(
         key,
         body,
@@ -158,7 +170,8 @@ async def variations(
     """OpenAI's variations: the image redrawn, without a prompt, `strength` of it (0.6 by default)."""
     upload = await read_upload(raw, max_bytes=serving.settings.max_input_bytes)
     body = OpenAIVariationRequest.model_validate(upload.fields)
-    request = variation_to_generation(body, first_image(upload))
+    catalogue, aliases = serving.generation.catalogue, serving.settings.openai_models
+    request = variation_to_generation(body, first_image(upload), catalogue, aliases)
     images = await serving.made(key, request, idempotency(request), response)
     plain = lambda size: {"output_format": "png", "size": size}  # noqa: E731
     return await serving.answer(key, images, request, body.response_format or "url", plain)

@@ -4,11 +4,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from sfumato.domain.rules import PROMPT_SCHEMA
+
 
 class OpenAIImageRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    prompt: str
+    prompt: str = Field(json_schema_extra=PROMPT_SCHEMA)  # refused empty (translate.py), as OpenAI does
     model: str | None = None
     n: int = 1
     size: str | None = Field(None, description="WxH, or auto")

@@ -19,8 +19,8 @@ from sfumato.domain.errors import SfumatoError
 from sfumato.domain.keys import ApiKey
 from sfumato.http.errors import envelope, status_of
 from sfumato.http.threads import in_thread
-from sfumato.services.generation import JobView
 from sfumato.services.images import ImageService
+from sfumato.services.views import JobView
 from sfumato.services.watches import JobWatches
 
 # OpenAI counts tokens; this server does not: the field is there, as clients may read it.

@@ -4,6 +4,8 @@ what a GPT image model's answer says of itself."""
 
 import math
 import re
+from collections.abc import Mapping
+from fnmatch import fnmatchcase
 from typing import Any
 
 from pydantic import ValidationError
@@ -16,6 +18,8 @@ from sfumato.domain.rules import plain_message
 
 _SIZE = re.compile(r"^(\d+)x(\d+)$")
 GPT_IMAGE = ("gpt-image", "chatgpt-image")  # OpenAI's image models that always answer base64
+# OpenAI's own image models: the default model serves them, unless SFUMATO_OPENAI_MODELS maps them elsewhere.
+OPENAI_MODELS = ("dall-e-*", "gpt-image-*", "chatgpt-image-*")
 # `quality` as a share of the model's default steps, within its range (docs/clients.md).
 QUALITY_STEPS = {"low": 0.5, "medium": 1.0, "standard": 1.0, "auto": 1.0, "high": 2.0, "hd": 2.0}
 
@@ -42,8 +46,26 @@ def answer_quality(request: OpenAIImageRequest) -> str:
     return {"auto": "medium", "standard": "medium", "hd": "high"}.get(given, given)
 
 
-def _model(name: str | None) -> str | None:
-    return name if name in MODELS else None  # OpenAI's names (dall-e-3, gpt-image-1, …): the served model
+def model_for(
+    name: str | None, catalogue: Mapping[str, ModelSpec], aliases: Mapping[str, str] | None = None
+) -> str | None:
+    """The catalogue's model OpenAI's `model` picks: a catalogue name as it is; a name (or pattern) the
+    operator maps (SFUMATO_OPENAI_MODELS) to its model; one of OpenAI's own (`dall-e-2`, `dall-e-3`,
+    `gpt-image-*`, `chatgpt-image-*`) or none at all: None, the default model. Any other is 400."""
+    if not name:
+        return None
+    if name in catalogue:
+        return name
+    for pattern, model in (aliases or {}).items():
+        if fnmatchcase(name, pattern):
+            return model
+    if any(fnmatchcase(name, pattern) for pattern in OPENAI_MODELS):
+        return None
+    raise InvalidParameter(
+        f"model {name!r} is neither one of this server's models (GET /v1/models) nor one of OpenAI's image "
+        "models",
+        param="model",
+    )
 
 
 def _size(size: str | None, auto: tuple[int, int] | None) -> tuple[int | None, int | None]:
@@ -56,23 +78,38 @@ def _size(size: str | None, auto: tuple[int, int] | None) -> tuple[int | None, i
     return int(match[1]), int(match[2])
 
 
-def to_generation(request: OpenAIImageRequest, served: str) -> GenerationRequest:
-    model = _model(request.model)
-    spec = MODELS[model or served]
+def to_generation(
+    request: OpenAIImageRequest,
+    served: str,
+    catalogue: Mapping[str, ModelSpec] = MODELS,
+    aliases: Mapping[str, str] | None = None,
+) -> GenerationRequest:
+    model = model_for(request.model, catalogue, aliases)
+    spec = catalogue[model or served]
     return _checked(_values(request, model, spec, _size(request.size, (spec.native_size, spec.native_size))))
 
 
 def edit_to_generation(
-    request: OpenAIEditRequest, served: str, image: str, mask: str | None
+    request: OpenAIEditRequest,
+    served: str,
+    image: str,
+    mask: str | None,
+    catalogue: Mapping[str, ModelSpec] = MODELS,
+    aliases: Mapping[str, str] | None = None,
 ) -> GenerationRequest:
     """An edit: the first picture redrawn after the prompt; inpainted where a mask (or its own
     transparency) says so."""
-    model = _model(request.model)
-    values = _values(request, model, MODELS[model or served], _size(request.size, None))
+    model = model_for(request.model, catalogue, aliases)
+    values = _values(request, model, catalogue[model or served], _size(request.size, None))
     return _checked(values | {"image": image, "mask": mask, "strength": request.strength})
 
 
-def variation_to_generation(request: OpenAIVariationRequest, image: str) -> GenerationRequest:
+def variation_to_generation(
+    request: OpenAIVariationRequest,
+    image: str,
+    catalogue: Mapping[str, ModelSpec] = MODELS,
+    aliases: Mapping[str, str] | None = None,
+) -> GenerationRequest:
     """A variation: the picture redrawn with no prompt at all."""
     width, height = _size(request.size, None)
     values: dict[str, Any] = {
@@ -83,7 +120,7 @@ def variation_to_generation(request: OpenAIVariationRequest, image: str) -> Gene
         "width": width,
         "height": height,
         "n": request.n,
-        "model": _model(request.model),
+        "model": model_for(request.model, catalogue, aliases),
         "webhook_url": request.webhook_url,
     }
     return _checked(values, empty_prompt=True)

@@ -8,7 +8,6 @@ from sfumato.api.deps import Fingerprint, idempotency
 from sfumato.api.dialects.sync_style.schemas import SyncStyleImage, SyncStyleList, SyncStyleRequest
 from sfumato.api.dialects.sync_style.translate import image_answer, to_generation
 from sfumato.api.outcome import generate_and_wait
-from sfumato.domain.models import MODELS
 from sfumato.http.access import GenerationKey
 from sfumato.http.deps import BaseUrl, GenerationDep, SettingsDep
 
@@ -26,7 +25,7 @@ async def generate_image(
     idempotency: Annotated[Fingerprint, Depends(idempotency("sync-style"))],
 ) -> Any:
     """Generate and answer with the image (n = 1) or `{"data": [images]}` (n > 1)."""
-    request = to_generation(body, MODELS[settings.model])
+    request = to_generation(body, generation.catalogue[settings.model])
     seconds = settings.max_wait_seconds
     made = await generate_and_wait(generation, key, request, idempotency(body), response, seconds=seconds)
     images = [image_answer(image, base_url) for image in made]

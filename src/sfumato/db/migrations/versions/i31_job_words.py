@@ -6,7 +6,7 @@
 - ix_jobs_key_model_created: a key's jobs of one model, newest first, seeking to their cursor.
 
 Revision ID: i31_job_words
-Revises: 0014
+Revises: 0016
 Create Date: 2026-12-07
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 from sfumato.domain.search import words_of
 
 revision: str = "i31_job_words"
-down_revision: str | None = "0014"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,8 +1,9 @@
 // A job followed live from GET /v1/jobs/{id}/events (Server-Sent Events): "progress" (with a small preview
-// when the job asked for previews), then one of "succeeded", "failed", "canceled". Its images then come from
-// the dashboard's /jobs/{id}/result, in place: the page is never reloaded, so a stopped server never
-// replaces it with the browser's error page. A broken stream says "Connection lost, retrying…" at once,
-// tries again (1, 2, 4, then every 5 seconds) and says "Reconnected" when the server answers again.
+// when the job asked for previews), "queued" (its place in the queue), then one of "succeeded", "failed",
+// "canceled". Its images then come from the dashboard's /jobs/{id}/result, in place: the page is never
+// reloaded, so a stopped server never replaces it with the browser's error page. A broken stream says
+// "Connection lost, retrying…" at once, tries again (1, 2, 4, then every 5 seconds) and says "Reconnected"
+// when the server answers again.
 
 const RETRY_MS = [1000, 2000, 4000, 5000];
 const RECONNECTED_MS = 30000;  // how long "Reconnected" stays (or until the job ends): a glance finds it
@@ -57,7 +58,7 @@ export function followJob(parts, { events, result, onEnd = () => {} }) {
       progress.hidden = false;
       progress.value = data.progress;
     }
-    say(data.job.status === "queued" ? "Waiting for a worker" : `Step ${data.step} of ${data.steps}`);
+    say(data.job.status === "queued" ? waiting(data.job) : `Step ${data.step} of ${data.steps}`);
     if (data.preview && preview) {
       preview.src = `data:image/png;base64,${data.preview}`;
       previewFigure.hidden = false;
@@ -102,6 +103,7 @@ export function followJob(parts, { events, result, onEnd = () => {} }) {
     stream = new EventSource(events);
     stream.addEventListener("open", reconnected);
     stream.addEventListener("progress", onProgress);
+    stream.addEventListener("queued", (message) => say(waiting(JSON.parse(message.data).job)));
     for (const name of ENDS) stream.addEventListener(name, () => finish(name));
     stream.addEventListener("error", (message) => {
       if (ended) return;
@@ -119,6 +121,16 @@ export function followJob(parts, { events, result, onEnd = () => {} }) {
 
   connect();
   return { stop: () => { ended = true; if (stream) stream.close(); } };
+}
+
+// A queued job's place in words (web/routes/jobs.py writes the same into the page).
+const clock = new Intl.DateTimeFormat(undefined, { timeStyle: "medium" });
+export function waiting(job) {
+  const ahead = job.queue_position;
+  if (ahead === null || ahead === undefined) return "Waiting for a worker";
+  let text = ahead === 0 ? "Next in the queue" : `${ahead} job${ahead > 1 ? "s" : ""} before it in the queue`;
+  if (job.estimated_start_at) text += `; expected to start by ${clock.format(new Date(job.estimated_start_at))}`;
+  return text;
 }
 
 // The images of an ended job, large, each a link to its page, in `box`.

@@ -112,5 +112,16 @@ export function inputImage(form) {
     out.toBlob(resolve, "image/png");
   });
 
-  return { use, mask, hasImage };
+  // What the chosen model takes: an input image at all, and a mask on it (the server refuses the others).
+  let masks = true;
+  const allow = ({ image, mask: takesMask }) => {
+    const fieldset = form.querySelector("[data-image-in]");
+    fieldset.disabled = !image;
+    form.querySelector("[data-image-off]").hidden = image;
+    masks = takesMask;
+    canvas.hidden = !takesMask;
+    form.querySelector("[data-mask-tools]").hidden = !takesMask;
+  };
+
+  return { use, mask: () => (masks ? mask() : Promise.resolve(null)), hasImage, allow };
 }

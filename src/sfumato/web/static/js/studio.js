@@ -38,10 +38,15 @@ export function studio(form) {
   const applyModel = (reset) => {
     const spec = chosen();
     Object.assign(fields.steps, { min: spec.minSteps, max: spec.maxSteps });
+    for (const side of [fields.width, fields.height]) Object.assign(side, { min: spec.minSide, max: spec.maxSide });
     if (reset) {
       fields.steps.value = spec.defaultSteps;
       guidance.value = spec.defaultGuidance;
     }
+    // A model distilled to run without guidance takes no scale: the field is off, and says why.
+    guidance.disabled = spec.guidanceUsed === "no";
+    $(form, "[data-guidance-hint]").hidden = spec.guidanceUsed !== "no";
+    input.allow({ image: spec.imageIn === "yes", mask: spec.inpaints === "yes" });
     $(form, "[data-model-line]").textContent = spec.line;
     const keep = `${fields.width.value}x${fields.height.value}`;
     preset.replaceChildren();
@@ -67,11 +72,14 @@ export function studio(form) {
   for (const side of [fields.width, fields.height]) side.addEventListener("input", () => matchPreset());
   $(form, "[data-swap]").addEventListener("click", () => setSize(fields.height.value, fields.width.value));
 
-  // The negative prompt is read only with guidance above 1.
+  // The negative prompt is read only under classifier-free guidance, above 1; some models never read it.
   const reason = $(form, "[data-negative-reason]");
   const guidanceRule = () => {
-    const off = !(Number(guidance.value) > 1);
+    const spec = chosen();
+    const never = spec.negative === "never";
+    const off = never || !(Number(guidance.value) > 1);
     negative.disabled = off;
+    reason.textContent = never ? `Off: ${spec.negativeReason}` : reason.dataset.atLowGuidance;
     reason.hidden = !off;
   };
   guidance.addEventListener("input", guidanceRule);

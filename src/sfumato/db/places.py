@@ -1,0 +1,107 @@
+"""Where queued jobs stand (domain.fairness): the turn a job gets when it is queued, how many jobs a key has
+waiting, a job's position, and how fast a model's jobs have been starting.
+
+Each query reads a range of the queued jobs' own indexes (db.tables `_waiting`), which hold nothing but what
+waits: its cost follows the queue's length, never the history's. They are reached only with the condition
+written as the indexes' own literal, QUEUED (a bound parameter would not let either database use them).
+"""
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, literal_column, or_, select
+from sqlalchemy.orm import Session
+
+from sfumato.db.database import Database
+from sfumato.db.tables import JobRow
+from sfumato.domain import fairness
+
+QUEUED = JobRow.status == literal_column("'queued'")
+# The queue's order within a model. Equal turns go by key, never by the job: a claim exchanges turns between
+# a key's jobs (db.claims), and the order between keys must not change when it does.
+TURN_ORDER = (JobRow.turn, JobRow.key_id, JobRow.id)
+KEY_ORDER = (JobRow.priority, JobRow.created_at, JobRow.id)  # a key's own jobs: priority, then age
+
+
+def before(columns: Sequence[Any], values: Sequence[Any]) -> ColumnElement[bool]:
+    """Rows strictly before `values` in the ascending order of `columns`. The bound on the first column
+    alone lets an index seek to the place whatever the statistics say; the rest breaks ties (as
+    db.pagination.past does for two columns)."""
+    first, *rest = columns
+    value, *others = values
+    if not rest:
+        return first < value
+    return and_(first <= value, or_(first < value, and_(first == value, before(rest, others))))
+
+
+def turn_for(session: Session, key_id: str, model: str, images: int, weight: float) -> float:
+    """The turn of a job the key queues now (domain.fairness.next_turn), in the caller's transaction.
+
+    The caller has charged the key's month first (db.usage), whose row lock makes a key's submissions take
+    turns on PostgreSQL, so two of them never read the same last turn; SQLite has one writer at a time."""
+    first = session.scalar(
+        select(JobRow.turn).where(QUEUED, JobRow.model == model).order_by(JobRow.turn).limit(1)
+    )
+    last = session.scalar(
+        select(JobRow.turn)
+        .where(QUEUED, JobRow.key_id == key_id, JobRow.model == model)
+        .order_by(JobRow.turn.desc())
+        .limit(1)
+    )
+    return fairness.next_turn(first, last, images, weight)
+
+
+def queued_of(session: Session, key_id: str) -> int:
+    """The key's queued jobs, whatever their model."""
+    return session.scalar(select(func.count()).where(QUEUED, JobRow.key_id == key_id)) or 0
+
+
+def position_in(session: Session, job_id: str) -> int | None:
+    """The jobs of its model that run before this queued job, as the queue stands; None if it is not queued.
+
+    The job runs in its key's turn that matches its place among the key's jobs by priority then age: the
+    r-th of the key's turns when r of its jobs come first. Every queued job of the model whose turn comes
+    before that one runs before it."""
+    job = session.execute(
+        select(JobRow.key_id, JobRow.model, JobRow.status, *KEY_ORDER).where(JobRow.id == job_id)
+    ).first()
+    if job is None or job.status != "queued":
+        return None
+    mine = (QUEUED, JobRow.key_id == job.key_id, JobRow.model == job.model)
+    ahead_in_key = session.scalar(
+        select(func.count()).where(*mine, before(KEY_ORDER, (job.priority, job.created_at, job.id)))
+    )
+    turn = session.execute(
+        select(*TURN_ORDER).where(*mine).order_by(*TURN_ORDER).offset(ahead_in_key or 0).limit(1)
+    ).first()
+    if turn is None:  # claimed between two reads (PostgreSQL reads each statement afresh)
+        return 0
+    ahead = select(func.count()).where(QUEUED, JobRow.model == job.model, before(TURN_ORDER, turn))
+    return session.scalar(ahead) or 0
+
+
+class QueuePlaces:
+    """Reads of the queue for clients: a job's position, a key's next job, the recent rate of starts."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def position(self, job_id: str) -> int | None:
+        with self.db.read() as session:
+            return position_in(session, job_id)
+
+    def next_of_key(self, key_id: str) -> tuple[str, str] | None:
+        """The key's queued job whose turn comes first, and its model: the next of its jobs to start."""
+        with self.db.read() as session:
+            query = select(JobRow.id, JobRow.model).where(QUEUED, JobRow.key_id == key_id)
+            row = session.execute(query.order_by(*TURN_ORDER).limit(1)).first()
+        return (row.id, row.model) if row is not None else None
+
+    def started_since(self, model: str, moment: datetime) -> int:
+        """Jobs of the model that a worker took (for the first time) at or after `moment`."""
+        with self.db.read() as session:
+            return (
+                session.scalar(select(func.count()).where(JobRow.model == model, JobRow.started_at >= moment))
+                or 0
+            )
