@@ -5,6 +5,7 @@ sequence length less its end token), as each family's loaded pipeline reads them
 model's are read from its folder or the hub's cache, never downloaded."""
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sfumato.domain import families
@@ -42,17 +43,33 @@ def _reader(spec: ModelSpec, weights: WeightSources) -> PromptReader:
         return _clip(build_tokenizer())
     from transformers import CLIPTokenizer, T5TokenizerFast
 
-    folder = weights.base_model if spec.weights == LIGHTNING else spec.source
+    source = weights.base_model if spec.weights == LIGHTNING else spec.source
     if t5:
         subfolder = "tokenizer_2" if spec.family == families.FLUX.name else "tokenizer_3"
         try:
-            found = T5TokenizerFast.from_pretrained(folder, subfolder=subfolder, local_files_only=True)
-            return PromptReader(found, sequence - 1, 1)
+            return PromptReader(T5TokenizerFast.from_pretrained(_folder(source, subfolder)), sequence - 1, 1)
         except OSError:
             if spec.family == families.FLUX.name:
                 raise
             # an SD3 folder without T5: its CLIP encoders read alone (engine/families/sd3.py)
-    return _clip(CLIPTokenizer.from_pretrained(folder, subfolder="tokenizer", local_files_only=True))
+    return _clip(CLIPTokenizer.from_pretrained(_folder(source, "tokenizer")))
+
+
+def _folder(source: str, subfolder: str) -> Path:
+    """A tokenizer's folder, in a local diffusers folder or the hub's cache; OSError when it is in neither.
+    (transformers' `from_pretrained(..., local_files_only=True)` of a repository it does not have builds a
+    tokenizer with no vocabulary, which counts every word as one unknown token a character.)"""
+    local = Path(source).expanduser()
+    if not local.is_dir():
+        from huggingface_hub import snapshot_download
+
+        try:
+            local = Path(snapshot_download(source, allow_patterns=[f"{subfolder}/*"], local_files_only=True))
+        except Exception as error:  # not in the cache: huggingface_hub's errors are of several kinds
+            raise OSError(f"{source} is not in the local cache") from error
+    if not (local / subfolder).is_dir():
+        raise OSError(f"{source} has no {subfolder}")
+    return local / subfolder
 
 
 def _clip(tokenizer: Any) -> PromptReader:
