@@ -1,4 +1,5 @@
-"""A real `sfumato serve --model tiny` and Debian's Chromium, driven by Playwright, for the dashboard's tests.
+"""A real `sfumato serve` of the tiny models and Debian's Chromium, driven by Playwright, for the dashboard's
+tests.
 
 Screenshots of the main pages go to `test-artifacts/dashboard/` (or $SFUMATO_ARTIFACTS), to be looked at."""
 
@@ -35,7 +36,8 @@ class Site:
 @pytest.fixture(scope="package")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     folder = tmp_path_factory.mktemp("dashboard")
-    env = environment(folder / "data", poll_seconds="0.2")
+    # Three families' tiny models: the studio's Model choice offers each (tiny, the default, loads first).
+    env = environment(folder / "data", poll_seconds="0.2", models="tiny,tiny-flux,tiny-sd3")
     admin = create_key(env, None, "--admin", "--plan", "professional", "--rpm", "1000")
     server = Server(env, folder / "serve.log")
     try:
@@ -105,6 +107,11 @@ def screenshot(page: Page, name: str, *, full_page: bool = True) -> Path:
     path = ARTIFACTS / f"{name}.png"
     # The images in view loaded: a picture of a page is of what a person sees once it has come. (Not by
     # a script of the test's own: the pages' Content-Security-Policy refuses anything evaluated.)
+    if full_page:  # down the whole page first: images below the fold load lazily, as a reader scrolls
+        height = page.evaluate("document.documentElement.scrollHeight")
+        for _ in range(0, height, 700):
+            page.mouse.wheel(0, 700)
+        page.mouse.wheel(0, -height)
     page.wait_for_load_state("networkidle")
     page.screenshot(path=str(path), full_page=full_page)
     return path

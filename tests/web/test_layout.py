@@ -58,7 +58,10 @@ def made(site: Site) -> Made:
         f"{site.url}/v1/jobs", json={"prompt": "a canceled sunrise", "steps": 50}, headers=headers
     ).json()
     httpx.post(f"{site.url}/v1/jobs/{slow['id']}/cancel", headers=headers)
-    return Made(job["id"], job["images"][0]["id"])
+    image = job["images"][0]["id"]
+    for side in (128, 512):  # transforms, shown under the image as thumbnails
+        httpx.post(f"{site.url}/v1/images/{image}/transform", json={"width": side}, headers=headers)
+    return Made(job["id"], image)
 
 
 @pytest.fixture(params=[(width, scheme) for scheme in ("light", "dark") for width in WIDTHS])
@@ -97,6 +100,12 @@ def test_every_page_reads_at_both_widths_in_both_schemes(
         expect(page.get_by_role("heading", level=1)).to_contain_text(heading)
         assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]  # type: ignore[index]
         assert page.evaluate(BROKEN_WORDS) == [], name
+        if name == "image":  # the image is larger than every thumbnail under it, at both widths
+            large = page.locator("figure.large img").bounding_box()
+            thumbs = [img.bounding_box() for img in page.locator(".thumbs img").all()]
+            assert large is not None and len(thumbs) == 2
+            assert all(thumb is not None and thumb["width"] < large["width"] for thumb in thumbs)
+            assert large["width"] >= min(256, page.viewport_size["width"] - 40)  # type: ignore[index]
         screenshot(page, f"{name}-{variant}")
     page.get_by_role("link", name="Keys").click()  # revoking one's own key asks first
     page.get_by_role("row", name="(yours)").get_by_role("button", name="Revoke").click()

@@ -74,6 +74,7 @@ def test_an_uploaded_image_with_a_painted_mask_is_inpainted(sized: Page, width: 
     page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.6, steps=6)
     page.mouse.up()
     page.get_by_label("Strength").fill("1")
+    screenshot(page, f"studio-mask-{width}", full_page=False)
     page.get_by_role("button", name="Generate").click()
     result = page.get_by_role("region", name="Result")
     made = result.get_by_role("img", name=f"a yellow sun {width}")
@@ -90,21 +91,114 @@ def test_an_uploaded_image_with_a_painted_mask_is_inpainted(sized: Page, width: 
     screenshot(page, f"job-inpainted-{width}")
 
 
-def test_each_served_model_can_be_picked_and_sets_its_limits(sized: Page, site: Site) -> None:
+PASTE = """([selector, b64]) => {
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const carrier = new DataTransfer();
+    carrier.items.add(new File([bytes], "pasted.png", { type: "image/png" }));
+    document.querySelector(selector).dispatchEvent(
+        new ClipboardEvent("paste", { clipboardData: carrier, bubbles: true })
+    );
+}"""
+
+
+def picture(color: tuple[int, int, int], size: tuple[int, int] = (256, 256)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, color).save(out, "PNG")
+    return out.getvalue()
+
+
+def test_an_image_comes_in_pasted_dropped_or_from_the_gallery(sized: Page, site: Site, width: str) -> None:
     page = sized
-    served = [
-        model["id"] for model in httpx.get(f"{site.url}/v1/models", headers=key_headers(site)).json()["data"]
-    ]
+    made = httpx.post(
+        f"{site.url}/v1/jobs",
+        json={"prompt": f"a stone bridge {width}", "width": 256, "height": 384, "steps": 2},
+        headers=key_headers(site) | {"Prefer": "wait=120"},
+        timeout=180,
+    ).json()["images"][0]
+    shown = page.get_by_role("img", name="The input image")
+    # From the gallery: its "Use as input" opens the studio with it.
+    page.goto("/gallery")
+    page.locator("figure", has=page.get_by_role("img", name=f"a stone bridge {width}")).get_by_role(
+        "link", name="Use as input"
+    ).click()
+    page.wait_for_url(re.compile(rf".*/studio\?input={made['id']}$"))
+    expect(shown).to_be_visible()
+    assert shown.get_attribute("width") == "256" and shown.get_attribute("height") == "384"
+    expect(page.get_by_label("Strength")).to_have_value("0.6")  # the API's default
+    page.get_by_role("button", name="Remove image").click()
+    expect(shown).to_be_hidden()
+    # Pasted anywhere on the page: it lands in the Image field.
+    page.evaluate(PASTE, ["textarea#prompt", base64.b64encode(picture((200, 30, 30), (320, 256))).decode()])
+    expect(shown).to_be_visible()
+    expect(page.get_by_label("Mask")).to_have_js_property("width", 320)  # the mask takes its size
+    page.get_by_role("button", name="Remove image").click()
+    # Dropped on the Image field (not on the rest of the form, which reads a PNG's settings instead).
+    carried = page.evaluate_handle(
+        """(b64) => {
+            const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+            const carrier = new DataTransfer();
+            carrier.items.add(new File([bytes], "dropped.png", { type: "image/png" }));
+            return carrier;
+        }""",
+        base64.b64encode(picture((30, 200, 30))).decode(),
+    )
+    page.locator("[data-drop-zone]").dispatch_event("drop", {"dataTransfer": carried})
+    expect(shown).to_be_visible()
+    expect(page.get_by_text("The form now holds the settings")).to_be_hidden()
+    fill(page, f"a green field {width}")
+    page.get_by_label("Strength").fill("0.5")
+    page.get_by_role("button", name="Generate").click()
+    result = page.get_by_role("region", name="Result")
+    expect(result.get_by_role("img", name=f"a green field {width}")).to_be_visible(timeout=120_000)
+    job_page = str(result.get_by_role("link", name="This job's page").get_attribute("href"))
+    job = page.request.get(f"{job_page}/result").json()
+    assert (job["mode"], job["strength"]) == ("image", 0.5)
+
+
+def test_each_served_model_can_be_picked_with_its_state_and_limits(
+    sized: Page, site: Site, width: str
+) -> None:
+    page = sized
+    served = httpx.get(f"{site.url}/v1/models", headers=key_headers(site)).json()["data"]
+    assert [model["id"] for model in served] == ["tiny", "tiny-flux", "tiny-sd3"]  # the default first
     choice = page.get_by_label("Model")
-    assert choice.locator("option").all_inner_texts() == served
-    for name in served:
+    states = {True: "loaded", False: "not loaded"}
+    assert choice.locator("option").all_text_contents() == [
+        f"{model['id']} · {states[model['loaded']]}" for model in served
+    ]
+    negative, guidance = page.get_by_label("Negative prompt"), page.get_by_label("Guidance")
+    for name in ("tiny", "tiny-flux", "tiny-sd3"):
         choice.select_option(name)
-        expect(page.get_by_label("Steps")).to_have_attribute("max", "50")  # tiny's range: 1 to 50 steps
-        expect(page.get_by_label("Steps")).to_have_value("4")  # and its own default
-        expect(page.get_by_label("Aspect ratio")).to_have_value("1024x1024")  # its native square
+        expect(page.get_by_label("Steps")).to_have_attribute("max", "50")  # the tiny models: 1 to 50 steps
+        expect(page.get_by_label("Steps")).to_have_value("4")  # and their own default
+        expect(page.get_by_label("Aspect ratio")).to_have_value("1024x1024")  # their native square
+        expect(page.get_by_label("Width")).to_have_attribute("min", "256")
+        if name == "tiny-flux":  # FLUX: no negative prompt at all, and distilled to run without guidance
+            expect(negative).to_be_disabled()
+            expect(page.get_by_text("Off: FLUX.1 models take no negative prompt.")).to_be_visible()
+            expect(guidance).to_be_disabled()
+            expect(
+                page.get_by_text("Not used: this model was distilled to run without guidance.")
+            ).to_be_visible()
+            screenshot(page, f"studio-flux-{width}", full_page=False)
+        else:  # SDXL's and SD3's: a negative prompt under guidance above 1
+            expect(guidance).to_be_enabled()
+            expect(negative).to_be_disabled()
+            guidance.fill("1.5")
+            expect(negative).to_be_enabled()
+    # The choice reaches the server: a tiny-flux job, made in the studio.
+    choice.select_option("tiny-flux")
+    fill(page, "a flux of kites")
+    page.get_by_role("button", name="Generate").click()
+    result = page.get_by_role("region", name="Result")
+    expect(result.get_by_role("img", name="a flux of kites")).to_be_visible(timeout=120_000)
+    job_page = str(result.get_by_role("link", name="This job's page").get_attribute("href"))
+    job_id = job_page.rsplit("/", 1)[-1]
+    job = httpx.get(f"{site.url}/v1/jobs/{job_id}", headers=key_headers(site)).json()
+    assert job["params"]["model"] == "tiny-flux"
+    page.reload()
+    expect(choice.locator("option", has_text="tiny-flux")).to_have_text("tiny-flux · loaded")
     # The other choices and their names, as a screen reader finds them.
-    expect(page.get_by_label("LoRA")).to_be_disabled()
-    expect(page.get_by_text("No LoRA adapters are uploaded yet.")).to_be_visible()
     page.get_by_label("Aspect ratio").select_option(label="16:9 · 1344\u00d7768")
     page.get_by_role("button", name="Swap").click()
     expect(page.get_by_label("Width")).to_have_value("768")

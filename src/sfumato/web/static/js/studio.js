@@ -33,7 +33,8 @@ export function studio(form) {
     for (const field of form.querySelectorAll("[aria-invalid]")) field.removeAttribute("aria-invalid");
   };
 
-  // The model's limits: its steps, its guidance, its sizes.
+  // The model's limits: its steps, its guidance, its sizes. (Its option's data- names are its own: a
+  // selector of the page's parts, such as [data-negative-reason], must never find an option.)
   const chosen = () => model.selectedOptions[0].dataset;
   const applyModel = (reset) => {
     const spec = chosen();
@@ -44,9 +45,9 @@ export function studio(form) {
       guidance.value = spec.defaultGuidance;
     }
     // A model distilled to run without guidance takes no scale: the field is off, and says why.
-    guidance.disabled = spec.guidanceUsed === "no";
-    $(form, "[data-guidance-hint]").hidden = spec.guidanceUsed !== "no";
-    input.allow({ image: spec.imageIn === "yes", mask: spec.inpaints === "yes" });
+    guidance.disabled = spec.guidanceKind === "unused";
+    $(form, "[data-guidance-hint]").hidden = spec.guidanceKind !== "unused";
+    input.allow({ image: spec.takesImage === "yes", mask: spec.takesMask === "yes" });
     $(form, "[data-model-line]").textContent = spec.line;
     const keep = `${fields.width.value}x${fields.height.value}`;
     preset.replaceChildren();
@@ -76,10 +77,10 @@ export function studio(form) {
   const reason = $(form, "[data-negative-reason]");
   const guidanceRule = () => {
     const spec = chosen();
-    const never = spec.negative === "never";
+    const never = spec.negativeRule === "never";
     const off = never || !(Number(guidance.value) > 1);
     negative.disabled = off;
-    reason.textContent = never ? `Off: ${spec.negativeReason}` : reason.dataset.atLowGuidance;
+    reason.textContent = never ? `Off: ${spec.negativeWhy}` : reason.dataset.atLowGuidance;
     reason.hidden = !off;
   };
   guidance.addEventListener("input", guidanceRule);
