@@ -1,8 +1,10 @@
 """What the studio offers to choose from: the models the fleet serves (services.fleet: each with its state and
-its limits, applied to the other fields in the browser) and the LoRA adapters. Each list comes from one
-function here, so that the pages never ask the services themselves."""
+its limits, applied to the other fields in the browser) and the LoRA adapters (the key's own and the shared
+ones, each shown with the models of its family). Each list comes from one function here, so that the pages
+never ask the services themselves."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from sfumato.domain.families import NO_GUIDANCE
 from sfumato.domain.fleet import FleetModel
@@ -18,6 +20,7 @@ from sfumato.services.generation import GenerationService
 @dataclass(frozen=True)
 class ModelChoice:
     name: str
+    family: str
     description: str
     state: str  # what the page says of it: loaded, served but not in memory, or no worker running
     short: str  # the same in a word or two, beside its name in the list
@@ -55,6 +58,7 @@ def choice_of(spec: ModelSpec, model: FleetModel) -> ModelChoice:
     state, short = state_of(model)
     return ModelChoice(
         name=spec.name,
+        family=spec.family,
         description=spec.description,
         state=state,
         short=short,
@@ -93,10 +97,27 @@ async def model_choices(generation: GenerationService, fleet: Fleet, limits: Lim
 class LoraChoice:
     id: str
     name: str
+    family: str  # the page offers an adapter only with a model of its family
     shared: bool
+    trigger_words: tuple[str, ...]
 
 
-def lora_choices(key: ApiKey) -> list[LoraChoice]:
-    """The adapters `key` may apply: its own and the shared ones. None can be uploaded yet, so none."""
-    del key  # the key's own uploads, once there are any
-    return []
+MOST_LORA_ROWS = 4  # the form's rows of adapters, at most (a plan may allow more; the API takes them)
+
+
+def lora_rows(limits: Limits) -> int:
+    """How many adapters the studio's form offers to apply at once: the plan's `max_loras` (docs/api.md
+    §16), one row where the plan says nothing of them."""
+    return max(1, min(MOST_LORA_ROWS, int(getattr(limits, "max_loras", 1))))
+
+
+async def lora_choices(root: Any, key: ApiKey) -> list[LoraChoice]:
+    """The adapters `key` may apply, of every family: its own and the shared ones, as GET /v1/loras lists
+    them (the LoRA service's `usable`). A server with no LoRA service (`root.loras`) offers none."""
+    service = getattr(root, "loras", None)
+    if service is None:
+        return []
+    found = await in_thread(service.usable, key)
+    return [
+        LoraChoice(lora.id, lora.name, lora.family, lora.shared, tuple(lora.trigger_words)) for lora in found
+    ]

@@ -14,7 +14,7 @@ from sfumato.domain.sizes import nearest_side
 from sfumato.domain.styles import STYLES
 from sfumato.http.errors import validation_error
 from sfumato.imaging.infotext import INFOTEXT_CHUNK, own_parameters, parse_infotext
-from sfumato.web.choices import ModelChoice
+from sfumato.web.choices import MOST_LORA_ROWS, ModelChoice
 from sfumato.web.forms import decimal, whole_number
 
 TEXTS = ("prompt", "negative_prompt", "style", "format", "name", "model")
@@ -66,10 +66,32 @@ def request_of(fields: dict[str, str], uploads: dict[str, bytes]) -> GenerationR
         values["mask"] = base64.b64encode(uploads["mask"]).decode()
     if "image" not in values:
         values.pop("strength", None)  # the field stays in the form when no image is chosen
+    if loras := loras_of(fields):
+        values["loras"] = loras
     try:
         return GenerationRequest.model_validate(values)
     except ValidationError as error:
         raise validation_error([{**item, "loc": ("body", *item["loc"])} for item in error.errors()]) from None
+
+
+def loras_of(fields: dict[str, str]) -> list[dict[str, Any]]:
+    """The form's rows of adapters (`lora_1`, `lora_weight_1`, …) as the request's `loras`: each chosen one
+    by id, at its weight (1 when left blank; the request checks its range)."""
+    chosen = []
+    for row in range(1, MOST_LORA_ROWS + 1):
+        lora = fields.get(f"lora_{row}", "").strip()
+        if lora:
+            weight = decimal(fields, f"lora_weight_{row}")
+            chosen.append({"id": lora, "weight": 1.0 if weight is None else weight})
+    return chosen
+
+
+def form_of_loras(public: dict[str, Any]) -> dict[str, Any]:
+    """A job's adapters (its public parameters' `loras`: id, name, weight) as the form's rows."""
+    rows: dict[str, Any] = {}
+    for row, used in enumerate(public.get("loras") or [], start=1):
+        rows[f"lora_{row}"], rows[f"lora_weight_{row}"] = used["id"], used["weight"]
+    return rows
 
 
 def form_of_params(params: JobParams, *, seed: int | None = None, n: int | None = None) -> dict[str, Any]:
@@ -90,6 +112,7 @@ def form_of_params(params: JobParams, *, seed: int | None = None, n: int | None 
         "name": params.name if params.person_named() else "",
         "image_id": params.source_image_id or "",
         "strength": "" if params.strength is None else params.strength,
+        **form_of_loras(params.public()),
     }
 
 

@@ -84,6 +84,7 @@ async def _image_page(
         "title": image.name,
         "image": shown(page, image),
         "params": params,
+        "adapters": (params.public().get("loras") or []) if params is not None else [],
         "credentials": credentials,
         "same_name": [shown(page, other) for other in same_name(image, params, named.items)],
         "errors": errors or {},

@@ -19,7 +19,7 @@ from sfumato.services.access import Access
 from sfumato.services.fleet import Fleet
 from sfumato.services.generation import GenerationService
 from sfumato.services.images import ImageService
-from sfumato.web.choices import lora_choices, model_choices
+from sfumato.web.choices import lora_choices, lora_rows, model_choices
 from sfumato.web.pages import AnyPage, Page, SignedIn
 from sfumato.web.retry import with_retry_after
 from sfumato.web.routes.gallery import shown
@@ -56,7 +56,8 @@ async def _studio(
         "form": form,
         "models": models,
         "model": next((m for m in models if m.name == form["model"]), models[0]),
-        "loras": lora_choices(page.key),
+        "loras": await lora_choices(page.request.app.state.root, page.key),
+        "lora_rows": lora_rows(limits),
         "styles": list(STYLES),
         "most_images": limits.max_images_per_request,
         "usage_line": f"{limits.plan} plan: {limits.requests_per_minute} requests a minute, {quota}",

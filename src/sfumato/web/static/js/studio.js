@@ -48,6 +48,7 @@ export function studio(form) {
     guidance.disabled = spec.guidanceKind === "unused";
     $(form, "[data-guidance-hint]").hidden = spec.guidanceKind !== "unused";
     input.allow({ image: spec.takesImage === "yes", mask: spec.takesMask === "yes" });
+    fitLoras(spec.modelFamily);
     $(form, "[data-model-line]").textContent = spec.line;
     const keep = `${fields.width.value}x${fields.height.value}`;
     preset.replaceChildren();
@@ -72,6 +73,28 @@ export function studio(form) {
   });
   for (const side of [fields.width, fields.height]) side.addEventListener("input", () => matchPreset());
   $(form, "[data-swap]").addEventListener("click", () => setSize(fields.height.value, fields.width.value));
+
+  // The LoRA adapters offered are those of the chosen model's family; one chosen for another goes.
+  const loraNote = $(form, "[data-lora-note]");
+  const fitLoras = (family) => {
+    const pickers = [...form.querySelectorAll("[data-lora]")];
+    let fitting = 0;
+    for (const picker of pickers) {
+      fitting = 0;
+      for (const option of picker.querySelectorAll("[data-lora-family]")) {
+        const fits = option.dataset.loraFamily === family;
+        option.hidden = option.disabled = !fits;
+        if (fits) fitting += 1;
+        else if (option.selected) picker.value = "";
+      }
+    }
+    if (!pickers.length || !pickers[0].querySelector("[data-lora-family]")) return;  // none uploaded
+    for (const picker of pickers) {
+      picker.disabled = fitting === 0;
+      fields[picker.name.replace("lora_", "lora_weight_")].disabled = fitting === 0;
+    }
+    loraNote.textContent = fitting ? loraNote.dataset.fitting : loraNote.dataset.noneFits;
+  };
 
   // The negative prompt is read only under classifier-free guidance, above 1; some models never read it.
   const reason = $(form, "[data-negative-reason]");
