@@ -70,6 +70,7 @@ def test_a_lora_of_the_models_family_is_picked_at_its_weight_and_runs(
     picker.select_option(ink["id"])
     page.get_by_label("Weight", exact=True).fill("0.8")
     fill(page, f"an ink heron {width}")
+    page.locator("#lora-note").scroll_into_view_if_needed()  # the rows above it in view
     screenshot(page, f"studio-lora-{width}", full_page=False)
     page.get_by_role("button", name="Generate").click()
     result = page.get_by_role("region", name="Result")
