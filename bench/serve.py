@@ -2,6 +2,7 @@
 
     python -m bench.serve --model tiny --clients 8 --duration 30 --size 512
     python -m bench.serve --model tiny --size 256 --sweep 1,2,4,8,16,32 --plot docs/serve-sweep.png
+    python -m bench.serve --models tiny,tiny-flux --size 256 --clients 4     # several models: bench/mixed.py
 
 Each server is started fresh as its own process (Sfumato: `sfumato serve` on a temporary folder;
 the baseline: bench/plain_server.py), warmed up, then loaded by `--clients` clients that each send a
@@ -232,6 +233,7 @@ def rows_of(result: dict[str, Any], name: str) -> list[dict[str, Any]]:
 def main(argv: list[str] | None = None) -> Path:
     parser = argparse.ArgumentParser(prog="python -m bench.serve", description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="tiny")
+    parser.add_argument("--models", type=lambda text: text.split(","), help="A,B: bench/mixed.py's rows")
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--steps", type=int, default=None)
     parser.add_argument("--clients", type=int, default=8)
@@ -256,6 +258,10 @@ def main(argv: list[str] | None = None) -> Path:
     args = parser.parse_args(argv)
     swept = args.sweep is not None
     args.sweep = args.sweep or [args.clients]
+    if args.models:  # several models in one process: its own rows (bench/mixed.py)
+        from bench.mixed import run_models
+
+        return run_models(args)
     result: dict[str, Any] = {
         "model": args.model,
         "size": args.size,

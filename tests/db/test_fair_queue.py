@@ -175,3 +175,27 @@ def test_positions_tell_the_order_the_claims_take(queue: JobQueue, key_id: str) 
     assert sorted(places.position(job_id) for job_id in sent) == list(range(len(sent)))  # type: ignore[type-var]
     claimed = [job.id for _ in sent for job in queue.claim("w", 1)]
     assert claimed == by_position
+
+
+def test_three_workers_at_once_serve_a_late_key_among_the_first_batches_each_job_once(
+    queue: JobQueue, key_id: str
+) -> None:
+    flood = send(queue, key_id, 60)
+    late = send(queue, second_key(queue.db, key_id), 6)  # its turns 1 to 6, between the flood's first six
+    order: list[str] = []
+    lock = threading.Lock()
+
+    def work(owner: str) -> None:
+        while jobs := queue.claim_batch(owner, 4):
+            with lock:
+                order.extend(job.id for job in jobs)
+
+    threads = [threading.Thread(target=work, args=(f"w{i}",)) for i in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(order) == sorted(flood + late)  # every job once, by one of the three
+    # By turns, the first twelve are the flood's and the late key's first six in turn. Three workers claiming
+    # at once may record their batches out of order: a batch of slack each.
+    assert max(order.index(job) for job in late) < 12 + 3 * 4

@@ -163,6 +163,11 @@ def test_depth_counts_queued_jobs(queue: JobQueue, key_id: str) -> None:
     assert queue.depth() == 2 and queue.has_queued()
 
 
+def test_depth_with_a_bound_counts_no_further_than_it(queue: JobQueue, key_id: str) -> None:
+    enqueue(queue, key_id, 5)
+    assert [queue.depth(at_most=bound) for bound in (1, 3, 5, 9)] == [1, 3, 5, 5]
+
+
 def test_concurrent_workers_never_claim_the_same_job(queue: JobQueue, key_id: str) -> None:
     job_ids = enqueue(queue, key_id, 300)
     claimed: dict[str, list[str]] = {f"w{i}": [] for i in range(6)}

@@ -8,9 +8,10 @@ written as the indexes' own literal, QUEUED (a bound parameter would not let eit
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, bindparam, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from sfumato.db.database import Database
@@ -35,21 +36,23 @@ def before(columns: Sequence[Any], values: Sequence[Any]) -> ColumnElement[bool]
     return and_(first <= value, or_(first < value, and_(first == value, before(rest, others))))
 
 
+@cache
+def _turn_statements() -> tuple[Any, Any]:
+    """turn_for's reads, built once (bound values, not literals, for the key and the model)."""
+    model = JobRow.model == bindparam("model")
+    first = select(JobRow.turn).where(QUEUED, model).order_by(JobRow.turn).limit(1)
+    last = select(JobRow.turn).where(QUEUED, JobRow.key_id == bindparam("key_id"), model)
+    return first, last.order_by(JobRow.turn.desc()).limit(1)
+
+
 def turn_for(session: Session, key_id: str, model: str, images: int, weight: float) -> float:
     """The turn of a job the key queues now (domain.fairness.next_turn), in the caller's transaction.
 
     The caller has charged the key's month first (db.usage), whose row lock makes a key's submissions take
     turns on PostgreSQL, so two of them never read the same last turn; SQLite has one writer at a time."""
-    first = session.scalar(
-        select(JobRow.turn).where(QUEUED, JobRow.model == model).order_by(JobRow.turn).limit(1)
-    )
-    last = session.scalar(
-        select(JobRow.turn)
-        .where(QUEUED, JobRow.key_id == key_id, JobRow.model == model)
-        .order_by(JobRow.turn.desc())
-        .limit(1)
-    )
-    return fairness.next_turn(first, last, images, weight)
+    first, last = _turn_statements()
+    values = {"key_id": key_id, "model": model}
+    return fairness.next_turn(session.scalar(first, values), session.scalar(last, values), images, weight)
 
 
 def queued_of(session: Session, key_id: str) -> int:
@@ -57,28 +60,42 @@ def queued_of(session: Session, key_id: str) -> int:
     return session.scalar(select(func.count()).where(QUEUED, JobRow.key_id == key_id)) or 0
 
 
-def position_in(session: Session, job_id: str) -> int | None:
+@cache
+def _position_statements() -> tuple[Any, Any, Any, Any]:
+    """position_in's four reads, built once: a poll of a queued job runs them many times a second."""
+    job = select(JobRow.key_id, JobRow.model, JobRow.status, *KEY_ORDER).where(
+        JobRow.id == bindparam("job_id")
+    )
+    mine = (QUEUED, JobRow.key_id == bindparam("key_id"), JobRow.model == bindparam("model"))
+    place: tuple[Any, ...] = (bindparam("priority"), bindparam("created_at"), bindparam("id"))
+    ahead_in_key = select(func.count()).where(*mine, before(KEY_ORDER, place))
+    turn = select(*TURN_ORDER).where(*mine).order_by(*TURN_ORDER).offset(bindparam("skip")).limit(1)
+    turn_place: tuple[Any, ...] = (bindparam("turn"), bindparam("turn_key"), bindparam("turn_id"))
+    ahead = select(func.count()).where(
+        QUEUED, JobRow.model == bindparam("model"), before(TURN_ORDER, turn_place)
+    )
+    return job, ahead_in_key, turn, ahead
+
+
+def position_in(session: Session | Connection, job_id: str) -> int | None:
     """The jobs of its model that run before this queued job, as the queue stands; None if it is not queued.
 
     The job runs in its key's turn that matches its place among the key's jobs by priority then age: the
     r-th of the key's turns when r of its jobs come first. Every queued job of the model whose turn comes
     before that one runs before it."""
-    job = session.execute(
-        select(JobRow.key_id, JobRow.model, JobRow.status, *KEY_ORDER).where(JobRow.id == job_id)
-    ).first()
+    job_read, ahead_in_key, turn_read, ahead = _position_statements()
+    job = session.execute(job_read, {"job_id": job_id}).first()
     if job is None or job.status != "queued":
         return None
-    mine = (QUEUED, JobRow.key_id == job.key_id, JobRow.model == job.model)
-    ahead_in_key = session.scalar(
-        select(func.count()).where(*mine, before(KEY_ORDER, (job.priority, job.created_at, job.id)))
+    mine = {"key_id": job.key_id, "model": job.model}
+    skip = session.scalar(
+        ahead_in_key, mine | {"priority": job.priority, "created_at": job.created_at, "id": job_id}
     )
-    turn = session.execute(
-        select(*TURN_ORDER).where(*mine).order_by(*TURN_ORDER).offset(ahead_in_key or 0).limit(1)
-    ).first()
+    turn = session.execute(turn_read, mine | {"skip": skip or 0}).first()
     if turn is None:  # claimed between two reads (PostgreSQL reads each statement afresh)
         return 0
-    ahead = select(func.count()).where(QUEUED, JobRow.model == job.model, before(TURN_ORDER, turn))
-    return session.scalar(ahead) or 0
+    values = {"model": job.model, "turn": turn.turn, "turn_key": turn.key_id, "turn_id": turn.id}
+    return session.scalar(ahead, values) or 0
 
 
 class QueuePlaces:
@@ -88,8 +105,8 @@ class QueuePlaces:
         self.db = db
 
     def position(self, job_id: str) -> int | None:
-        with self.db.read() as session:
-            return position_in(session, job_id)
+        with self.db.reading() as connection:
+            return position_in(connection, job_id)
 
     def next_of_key(self, key_id: str) -> tuple[str, str] | None:
         """The key's queued job whose turn comes first, and its model: the next of its jobs to start."""

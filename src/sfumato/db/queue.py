@@ -56,10 +56,14 @@ class JobQueue:
         notify(session, JOBS_QUEUED)
         return job_of(row)
 
-    def depth(self) -> int:
-        """Jobs waiting for a worker."""
-        with self.db.read() as session:
-            return session.scalar(select(func.count()).where(JobRow.status == JobStatus.QUEUED)) or 0
+    def depth(self, at_most: int | None = None) -> int:
+        """Jobs waiting for a worker, counted up to `at_most` (None: all): a submission asks whether the
+        queue is full, and that costs the bound, not the queue. The queued jobs' own index (db.places)."""
+        waiting = select(JobRow.id).where(places.QUEUED)
+        if at_most is not None:
+            waiting = waiting.limit(at_most)
+        with self.db.reading() as connection:
+            return connection.scalar(select(func.count()).select_from(waiting.subquery())) or 0
 
     def has_queued(self, models: Collection[str] | None = None) -> bool:
         """Whether a job of these models (None: of any model) waits."""

@@ -8,8 +8,10 @@ paid for them, in the transaction that ends it.
 """
 
 from collections.abc import Callable, Iterable
+from functools import cache
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import Insert as PgInsert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
@@ -26,19 +28,31 @@ _INSERT: dict[str, Callable[[type[UsageRow]], PgInsert | SqliteInsert]] = {
 }
 
 
-def _ensure_row(session: Session, key_id: str, month: str) -> None:
-    insert = _INSERT[session.get_bind().dialect.name](UsageRow)
-    session.execute(insert.values(key_id=key_id, month=month, images=0).on_conflict_do_nothing())
+@cache
+def _charges(dialect: str) -> tuple[Any, Any, Any]:
+    """charge's statements, built once (every submission runs them): the month's row made if missing, and
+    the count raised without a quota and within one."""
+    ensure = _INSERT[dialect](UsageRow).values(key_id=bindparam("key_id"), month=bindparam("month"), images=0)
+    raise_ = (
+        update(UsageRow)
+        .where(UsageRow.key_id == bindparam("the_key"), UsageRow.month == bindparam("the_month"))
+        .values(images=UsageRow.images + bindparam("more"))
+    )
+    within = raise_.where(UsageRow.images + bindparam("more") <= bindparam("quota"))
+    return ensure.on_conflict_do_nothing(), raise_, within
 
 
 def charge(session: Session, key_id: str, month: str, images: int, quota: int | None) -> bool:
     """Count `images` against the key's month; False (nothing counted) if that would pass `quota`."""
-    _ensure_row(session, key_id, month)
-    statement = update(UsageRow).where(UsageRow.key_id == key_id, UsageRow.month == month)
-    if quota is not None:
-        statement = statement.where(UsageRow.images + images <= quota)
-    result = session.execute(statement.values(images=UsageRow.images + images))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    ensure, raise_, within = _charges(session.get_bind().dialect.name)
+    connection = session.connection()  # Core statements in the session's transaction: no ORM on this path
+    where = {"the_key": key_id, "the_month": month}
+    connection.execute(ensure, {"key_id": key_id, "month": month, "images": 0})
+    if quota is None:
+        result = connection.execute(raise_, where | {"more": images})
+    else:
+        result = connection.execute(within, where | {"more": images, "quota": quota})
+    return bool(result.rowcount)
 
 
 def refund(session: Session, jobs: Iterable[tuple[str, str | None, int]]) -> None:

@@ -145,7 +145,7 @@ class GenerationService:
             check_url(params.webhook_url, allow_private=self.webhooks_allow_private)
         if model in self.served and (reason := self.unavailable()):
             raise ModelUnavailable(reason)
-        if self.queue.depth() >= self.max_queued:
+        if self.queue.depth(at_most=self.max_queued) >= self.max_queued:
             raise Overloaded("too many jobs are waiting; try again shortly", retry_after=10)
         job_id = new_id("job")
         if inputs is not None:
