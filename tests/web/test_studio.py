@@ -30,7 +30,8 @@ def test_ctrl_enter_shows_a_live_preview_then_the_result_large_and_the_form_stay
 ) -> None:
     page = sized
     result = page.get_by_role("region", name="Result")
-    fill(page, f"a lighthouse at dusk on a {width}", size=512, steps=8)
+    # Long enough that the events stream, polling every 0.2 s here, carries previews before the end.
+    fill(page, f"a lighthouse at dusk on a {width}", size=512, steps=40)
     page.get_by_label("Prompt", exact=True).press("Control+Enter")
     expect(result.get_by_role("img", name="Live preview")).to_be_visible(timeout=60_000)
     screenshot(page, f"studio-making-{width}", full_page=False)
