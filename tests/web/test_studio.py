@@ -156,6 +156,48 @@ def test_an_image_comes_in_pasted_dropped_or_from_the_gallery(sized: Page, site:
     assert (job["mode"], job["strength"]) == ("image", 0.5)
 
 
+PAINTED = """() => {
+    const canvas = document.querySelector("#mask");
+    const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+    let painted = 0;
+    for (let alpha = 3; alpha < data.length; alpha += 4) if (data[alpha] > 0) painted += 1;
+    return painted;
+}"""
+
+
+def test_the_masks_brush_eraser_size_and_clear(sized: Page, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    page = sized
+    blank = tmp_path / "grey.png"
+    Image.new("RGB", (256, 256), (128, 128, 128)).save(blank)
+    page.get_by_label("Image", exact=True).set_input_files(str(blank))
+    mask = page.get_by_label("Mask")
+    expect(mask).to_be_visible()
+    mask.scroll_into_view_if_needed()
+    box = mask.bounding_box()
+    assert box is not None
+
+    def stroke(y: float) -> None:  # across the picture, at `y` of its height
+        page.mouse.move(box["x"] + box["width"] * 0.1, box["y"] + box["height"] * y)
+        page.mouse.down()
+        page.mouse.move(box["x"] + box["width"] * 0.9, box["y"] + box["height"] * y, steps=8)
+        page.mouse.up()
+
+    assert page.evaluate(PAINTED) == 0
+    page.get_by_label("Brush size").fill("8")
+    stroke(0.25)
+    thin = page.evaluate(PAINTED)
+    page.get_by_label("Brush size").fill("64")
+    stroke(0.75)
+    thick = page.evaluate(PAINTED) - thin
+    assert thin > 0 and thick > 4 * thin  # a wider brush paints a wider line
+    page.get_by_label("Eraser").check()
+    page.get_by_label("Brush size").fill("128")
+    stroke(0.75)  # erased with a wider eraser: only the thin line is left
+    assert page.evaluate(PAINTED) == thin
+    page.get_by_role("button", name="Clear mask").click()
+    assert page.evaluate(PAINTED) == 0
+
+
 def test_each_served_model_can_be_picked_with_its_state_and_limits(
     sized: Page, site: Site, width: str
 ) -> None:
