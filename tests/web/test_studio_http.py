@@ -166,3 +166,10 @@ def test_revoking_ones_own_key_asks_first_then_ends_the_session_with_a_message(l
     assert done.url.path == "/signin"
     assert "Your key was revoked, so this session ended. Sign in with another key." in done.text
     assert client.get("/v1/usage", headers=headers).status_code == 401
+
+
+def test_the_playgrounds_old_address_leads_to_the_studio(live: Live) -> None:
+    client, _, _ = browser(live)
+    moved = client.get("/playground", params={"job": "job_x"}, follow_redirects=False)
+    assert (moved.status_code, moved.headers["location"]) == (303, "/studio?job=job_x")
+    assert client.get("/playground").url.path == "/studio"
