@@ -11,12 +11,13 @@ from sqlalchemy import func, insert, select, text
 
 from sfumato.db import tallies
 from sfumato.db.database import Database
-from sfumato.db.tables import DeliveryRow, IdempotencyRow, ImageRow, JobRow, UsageRow
+from sfumato.db.tables import DeliveryRow, IdempotencyRow, ImageRow, JobRow, JobWordRow, UsageRow
 from sfumato.domain.batching import batch_key
 from sfumato.domain.ids import new_id
 from sfumato.domain.images import storage_key
 from sfumato.domain.pages import encode_cursor
 from sfumato.domain.params import JobParams
+from sfumato.domain.search import words_of
 
 CHUNK = 20_000
 RARE = "rare"  # one image in RARE_EVERY has this name: what `?name=` finds
@@ -99,6 +100,15 @@ def _rows(
         yield job, image
 
 
+def _words(job: dict[str, Any]) -> list[dict[str, Any]]:
+    """A job's words, as the queue writes them with it (db.job_words)."""
+    params = job["params"]
+    return [
+        {"key_id": job["key_id"], "word": word, "created_at": job["created_at"], "job_id": job["id"]}
+        for word in words_of(params["name"], params["prompt"])
+    ]
+
+
 def _insert(
     db: Database, rows: Iterator[tuple[dict[str, Any], dict[str, Any]]], extra: Any = None
 ) -> list[Any]:
@@ -111,6 +121,7 @@ def _insert(
     def flush() -> None:
         with db.write() as session:
             session.execute(insert(JobRow), jobs)
+            session.execute(insert(JobWordRow), [word for job in jobs for word in _words(job)])
             session.execute(insert(ImageRow), images)
             tallies.ended(session, "succeeded", len(jobs))  # as the queue keeps them (db.tallies)
             if extra is not None:

@@ -59,7 +59,7 @@ def test_a_data_url_is_redrawn_at_its_own_size_rounded(live: Live) -> None:
     assert (image["width"], image["height"], image["name"], image["source_image_id"]) == (
         320,
         256,
-        "untitled",
+        "a cat",  # no name given, nor one of the key's images: the prompt's first words
         None,
     )
     assert Image.open(io.BytesIO(content(live, image, headers))).size == (320, 256)

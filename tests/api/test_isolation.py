@@ -48,7 +48,8 @@ def test_lists_show_only_the_keys_own(live: Live, owned: dict) -> None:
     stranger = live.key("stranger")
     assert live.client.get("/v1/jobs", headers=stranger).json()["data"] == []
     assert live.client.get("/v1/images", headers=stranger).json()["data"] == []
-    assert live.client.get("/v1/images?name=untitled", headers=stranger).json()["data"] == []
+    name = live.client.get(f"/v1/images/{owned['image']}", headers=owned["owner"]).json()["name"]
+    assert live.client.get("/v1/images", params={"name": name}, headers=stranger).json()["data"] == []
 
 
 def test_the_owner_still_has_everything_after_the_strangers_tries(live: Live, owned: dict) -> None:

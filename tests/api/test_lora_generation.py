@@ -102,7 +102,9 @@ def test_a_job_and_its_files_say_which_loras_ran_at_which_weight(app: Live, owne
     ran = [{"id": ink_id, "name": "ink", "weight": 0.5}]
     assert job["params"]["loras"] == ran
     made = Image.open(io.BytesIO(job_file(app, owner, loras=[{"name": "ink", "weight": 0.5}])))
-    assert json.loads(made.text["parameters"])["loras"] == ran  # type: ignore[attr-defined]
+    assert json.loads(made.text["sfumato"])["loras"] == ran  # type: ignore[attr-defined]
+    # AUTOMATIC1111's infotext names an adapter in its prompt (extensions-builtin/Lora/extra_networks_lora.py)
+    assert " <lora:ink:0.5>\n" in made.text["parameters"]  # type: ignore[attr-defined]
     plain = app.client.post("/v1/jobs", json={"prompt": "x", **SMALL}, headers=owner).json()
     assert "loras" not in plain["params"]
 

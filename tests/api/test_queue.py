@@ -187,7 +187,7 @@ def test_the_dashboards_job_page_shows_a_queued_jobs_place(app: Live, clock: Man
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', form)
     assert csrf is not None
     signed = app.client.post("/signin", data={"api_key": headers["x-api-key"], "csrf_token": csrf.group(1)})
-    assert signed.status_code == 200, signed.text  # followed to the playground
+    assert signed.status_code == 200, signed.text  # followed to the studio
     assert "1 job before it in the queue" in app.client.get(f"/jobs/{mine['id']}").text
     claim(app, clock)
     page = app.client.get(f"/jobs/{mine['id']}").text

@@ -117,3 +117,42 @@ def test_the_usage_migration_charges_jobs_already_there_to_their_month(tmp_path:
         months = {job.id: job.charged_month for job in session.query(Job).order_by(Job.id)}
     assert months == {"job_1": "2026-01", "job_2": "2026-02", "job_3": None, "job_4": "2026-02"}
     database.dispose()
+
+
+def test_the_search_migration_gives_the_jobs_already_there_their_words(tmp_path: Path) -> None:
+    database = Database(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(database, "0016")
+    with database.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO api_keys (id, name, key_hash, prefix, plan, is_admin, created_at,"
+                " webhook_secret) VALUES ('key_1', 'k', 'h', 'sfm_', 'starter', 0, '2026-01-01 00:00:00',"
+                " 'whsec_x')"
+            )
+        )
+        for job_id, params in [
+            ("job_1", {"prompt": "Two foxes", "name": "untitled"}),
+            ("job_2", {"prompt": "a whale", "name": "Sea"}),
+            ("job_3", {}),  # a job with no prompt (as AUTOMATIC1111's clients may send) has no words
+        ]:
+            connection.execute(
+                text(
+                    "INSERT INTO jobs (id, key_id, status, params, model, n, created_at, progress,"
+                    " attempts, max_attempts, batch_key) VALUES (:id, 'key_1', 'succeeded', :params, 'tiny',"
+                    " 1, '2026-02-01 00:00:00', 1, 1, 3, '')"
+                ),
+                {"id": job_id, "params": json.dumps(params)},
+            )
+    upgrade(database)
+    with database.read() as session:
+        words = session.execute(text("SELECT job_id, word FROM job_words ORDER BY job_id, word")).all()
+    assert [tuple(row) for row in words] == [
+        ("job_1", "fox"),
+        ("job_1", "foxes"),
+        ("job_1", "two"),
+        ("job_1", "untitled"),
+        ("job_2", "a"),
+        ("job_2", "sea"),
+        ("job_2", "whale"),
+    ]
+    database.dispose()

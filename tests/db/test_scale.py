@@ -153,6 +153,23 @@ def test_counting_jobs_for_metrics_costs_the_same_whatever_the_history(scaled: B
     assert cost(scaled.db, scaled.jobs.counts) <= before
 
 
+def test_a_search_reads_the_jobs_of_its_rarest_word_not_the_history(scaled: Built) -> None:
+    """Every job's prompt holds "lighthouse"; one in a thousand is named "rare" (bench/scale_data.py)."""
+
+    def search(*terms: str) -> Callable[[], Any]:
+        return lambda: scaled.jobs.page(scaled.key_id, NOW, status=None, limit=20, after=None, terms=terms)
+
+    first = cost(scaled.db, lambda: scaled.jobs.page(scaled.key_id, NOW, status=None, limit=20, after=None))
+    assert len(search("rare")().items) == 20 and len(search("lighthouse", "rare")().items) == 20
+    assert cost(scaled.db, search("lighthouse")) <= 2 * first
+    assert cost(scaled.db, search("rare")) <= 2 * first
+    # Two words: read by the rarer, whichever comes first. Counting which is rarer reads at most 1000 rows of
+    # each (at most 10 of SQLite's instructions, or one PostgreSQL row, a row); read by the commoner word, the
+    # search would read all 20,000 jobs (over 100,000 on either count, measured).
+    assert cost(scaled.db, search("lighthouse", "rare")) <= 2 * first + 2 * 1000 * 10
+    assert cost(scaled.db, search("nowhere")) <= first
+
+
 def test_the_active_jobs_cost_the_same_whatever_the_history(scaled: Built) -> None:
     # AUTOMATIC1111's clients poll /sdapi/v1/progress, which reads them, every second.
     new = _key(scaled.db, "new")

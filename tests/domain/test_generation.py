@@ -23,7 +23,19 @@ def test_defaults_follow_the_contract() -> None:
         "png",
         90,
     )
-    assert request.name == "untitled" and request.seed is None and request.style is None
+    assert request.seed is None and request.style is None
+    # No name given: the images are called by the prompt's first words (domain/naming.py), not "untitled".
+    assert request.resolve(MODELS["tiny"], seed=1).name == "a cat"
+
+
+def test_a_name_given_is_kept_and_known_as_given_and_one_made_up_is_not() -> None:
+    given = GenerationRequest(prompt="a red fox in deep snow at dawn, oil", name="fox").resolve(
+        MODELS["tiny"], 1
+    )
+    made = GenerationRequest(prompt="A red fox, in deep snow at dawn; oil").resolve(MODELS["tiny"], 1)
+    assert (given.name, given.person_named()) == ("fox", True)
+    assert (made.name, made.person_named()) == ("a red fox in deep snow", False)
+    assert "name_given" not in made.public()  # how the name came is the service's business
 
 
 @pytest.mark.parametrize(

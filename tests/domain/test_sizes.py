@@ -3,7 +3,7 @@
 import pytest
 
 from sfumato.domain.inputs import steps_run
-from sfumato.domain.sizes import size_for_input
+from sfumato.domain.sizes import presets, size_for_input
 
 
 @pytest.mark.parametrize(
@@ -27,3 +27,17 @@ def test_an_inputs_size_is_rounded_into_the_limits(given: tuple[int, int], made:
 )
 def test_strength_runs_the_tail_of_the_schedule(steps: int, strength: float, run: int) -> None:
     assert steps_run(steps, strength) == run
+
+
+def test_the_studios_presets_hold_the_native_area_in_each_shape_and_its_portrait() -> None:
+    assert presets(1024) == [
+        ("1:1", 1024, 1024),
+        ("4:3", 1152, 896),
+        ("3:2", 1280, 832),
+        ("16:9", 1344, 768),
+        ("3:4", 896, 1152),
+        ("2:3", 832, 1280),
+        ("9:16", 768, 1344),
+    ]
+    for _, width, height in presets(1024):
+        assert abs(width * height - 1024 * 1024) / (1024 * 1024) < 0.07  # within 7% of the native area

@@ -63,8 +63,10 @@ class Process:
 
 
 class Server(Process):
-    def __init__(self, env: dict[str, str], log: Path, *extra: str, command: list[str] | None = None) -> None:
-        self.port = free_port()
+    def __init__(
+        self, env: dict[str, str], log: Path, *extra: str, command: list[str] | None = None, port: int = 0
+    ) -> None:
+        self.port = port or free_port()  # a port of its own, or the one a stopped server had
         super().__init__(["serve", "--port", str(self.port), *extra], env, log, command=command)
         self.url = f"http://127.0.0.1:{self.port}"
         self.client = httpx.Client(base_url=self.url, timeout=120)

@@ -17,13 +17,18 @@ def image() -> Image.Image:
     return Image.new("RGB", (64, 32), (200, 40, 10))
 
 
-def test_png_files_carry_the_generation_parameters(image: Image.Image) -> None:
+def test_png_files_carry_automatic1111s_infotext_and_sfumatos_own_parameters(image: Image.Image) -> None:
     decoded = Image.open(
         io.BytesIO(encode_image(image, "png", quality=90, parameters=PARAMETERS, compress_level=4))
     )
     assert decoded.format == "PNG" and decoded.size == (64, 32)
-    assert json.loads(decoded.text["parameters"]) == PARAMETERS  # type: ignore[attr-defined]
-    assert decoded.text["Software"].startswith("Sfumato")  # type: ignore[attr-defined]
+    text = decoded.text  # type: ignore[attr-defined]
+    # `parameters` in AUTOMATIC1111's format (modules/processing.py, create_infotext), as its PNG Info
+    # reads it.
+    assert text["parameters"].startswith("a cat\nSteps: 4, Sampler: Euler, ")
+    assert ", Seed: 7, " in text["parameters"]
+    assert json.loads(text["sfumato"]) == PARAMETERS
+    assert text["Software"].startswith("Sfumato")
 
 
 @pytest.mark.parametrize("fmt", ["jpeg", "webp"])

@@ -20,12 +20,12 @@ def sign_in(live: Live, headers: dict[str, str]) -> tuple[str, str]:
     client = live.client
     client.cookies.clear()
     before = token_of(client.get("/signin").text)
-    form = {"csrf_token": before, "api_key": headers["x-api-key"], "next": "/playground"}
+    form = {"csrf_token": before, "api_key": headers["x-api-key"], "next": "/studio"}
     answer = client.post("/signin", data=form, follow_redirects=False)
-    assert (answer.status_code, answer.headers["location"]) == (303, "/playground"), answer.text
-    return token_of(client.get("/playground").text), before  # a new token at sign-in
+    assert (answer.status_code, answer.headers["location"]) == (303, "/studio"), answer.text
+    return token_of(client.get("/studio").text), before  # a new token at sign-in
 
 
 def signed_in(live: Live) -> bool:
-    answer = live.client.get("/playground", follow_redirects=False)
+    answer = live.client.get("/studio", follow_redirects=False)
     return answer.status_code == 200

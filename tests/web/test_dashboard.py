@@ -15,8 +15,8 @@ pytestmark = pytest.mark.browser
 
 
 def generate(page: Page, prompt: str, *, n: int = 1, size: int = 256, steps: int = 4, name: str = "") -> str:
-    """Fill the playground and press Generate; the job's id, from the page it lands on."""
-    page.goto("/playground")
+    """Fill the studio and press Generate; once the images are in, the job's id."""
+    page.goto("/studio")
     page.get_by_label("Prompt", exact=True).fill(prompt)
     page.get_by_label("Width").fill(str(size))
     page.get_by_label("Height").fill(str(size))
@@ -25,8 +25,11 @@ def generate(page: Page, prompt: str, *, n: int = 1, size: int = 256, steps: int
     if name:
         page.get_by_label("Name").fill(name)
     page.get_by_role("button", name="Generate").click()
-    page.wait_for_url(re.compile(r".*/jobs/job_\w+$"))
-    return page.url.rsplit("/", 1)[1]
+    result = page.get_by_role("region", name="Result")
+    expect(result.get_by_role("link", name="This job's page")).to_be_visible()
+    job = str(result.get_by_role("link", name="This job's page").get_attribute("href")).rsplit("/", 1)[1]
+    expect(result.get_by_role("img", name=prompt)).to_have_count(n, timeout=120_000)
+    return job
 
 
 def test_signing_in_takes_an_api_key_and_signing_out_ends_the_session(
@@ -41,7 +44,7 @@ def test_signing_in_takes_an_api_key_and_signing_out_ends_the_session(
     expect(page.get_by_text("invalid API key")).to_be_visible()
     page.get_by_label("API key").fill(site.admin_key)
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Playground")).to_be_visible()
+    expect(page.get_by_role("heading", name="Studio")).to_be_visible()
     cookie = next(c for c in context.cookies() if c["name"] == "sfumato_session")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and site.admin_key not in cookie["value"]
     page.get_by_role("button", name="Sign out").click()
@@ -50,21 +53,19 @@ def test_signing_in_takes_an_api_key_and_signing_out_ends_the_session(
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
 
 
-def test_two_images_are_made_with_live_progress_then_shown(admin_page: Page) -> None:
+def test_a_job_page_follows_the_job_then_shows_its_images_without_a_reload(admin_page: Page) -> None:
     page = admin_page
-    screenshot(page, "02-playground")
-    generate(page, "two foxes in the snow", n=2, size=512, steps=16, name="foxes")
-    # The page first says step 0 (or that it waits); only the events stream moves it on.
-    expect(page.get_by_text(re.compile(r"Step [1-9]\d* of 16"))).to_be_visible()
-    screenshot(page, "03-job-in-progress")
-    images = page.get_by_role("img", name="two foxes in the snow")
-    expect(images).to_have_count(2, timeout=120_000)
+    job = generate(page, "two foxes in the snow", n=2, size=256, steps=2, name="foxes")
+    page.goto(f"/jobs/{job}")
+    expect(page.get_by_role("img", name="two foxes in the snow")).to_have_count(2)
     expect(page.get_by_text("succeeded").first).to_be_visible()
     screenshot(page, "04-job-done")
     assert page.get_by_role("button", name="Copy curl").count() == 1
     page.get_by_role("button", name="Same again with a new seed").click()
     page.wait_for_url(re.compile(r".*/jobs/job_\w+$"))
+    # The page follows the new job from its events, then shows its images in place.
     expect(page.get_by_role("img", name="two foxes in the snow")).to_have_count(2, timeout=120_000)
+    expect(page.locator("[data-result-state]")).to_have_text("succeeded")
 
 
 def test_images_are_found_by_name_published_transformed_and_deleted(
@@ -72,7 +73,6 @@ def test_images_are_found_by_name_published_transformed_and_deleted(
 ) -> None:
     page = admin_page
     generate(page, "a red kite over a beach", name="kite")
-    expect(page.get_by_role("img", name="a red kite over a beach")).to_have_count(1, timeout=120_000)
     page.goto("/gallery")
     page.get_by_label("Name").fill("kite")
     page.get_by_role("button", name="Search").click()
@@ -86,6 +86,7 @@ def test_images_are_found_by_name_published_transformed_and_deleted(
     expect(credentials).to_contain_text("c2pa.created (trainedAlgorithmicMedia)")
     original = page.url.rsplit("/", 1)[-1]
     page.get_by_role("button", name="Publish").click()
+    expect(page.get_by_text("Published: the public URL below works without a key.")).to_be_visible()
     public = page.locator("#public-url").get_attribute("href")
     assert public is not None and "/p/" in public
     screenshot(page, "06-image")
@@ -96,6 +97,7 @@ def test_images_are_found_by_name_published_transformed_and_deleted(
 
     page.get_by_label("Width").fill("128")
     page.get_by_role("button", name="Transform").click()
+    expect(page.get_by_text("Transformed: this is the new image; the original is unchanged.")).to_be_visible()
     expect(page.get_by_text("128x128")).to_be_visible()
     expect(credentials).to_contain_text(f"{original} (parentOf, made with tiny)")  # what it was made from
     transformed = page.url
@@ -104,15 +106,21 @@ def test_images_are_found_by_name_published_transformed_and_deleted(
     expect(page.get_by_role("heading", name=re.compile("Delete"))).to_be_visible()
     page.get_by_role("button", name="Delete for good").click()
     expect(page.get_by_role("heading", name="Gallery")).to_be_visible()
+    expect(page.get_by_text("Deleted: the image, its file and its public URL are gone.")).to_be_visible()
     gone = page.goto(transformed)
     assert gone is not None and gone.status == 404
 
 
 def test_a_running_job_can_be_canceled(admin_page: Page) -> None:
     page = admin_page
-    generate(page, "a very slow mountain", size=1024, steps=50)
+    page.goto("/studio")
+    page.get_by_label("Prompt", exact=True).fill("a very slow mountain")
+    page.get_by_label("Steps").fill("50")
+    page.get_by_role("button", name="Generate").click()
+    link = page.get_by_role("region", name="Result").get_by_role("link", name="This job's page")
+    page.goto(str(link.get_attribute("href")))
     page.get_by_role("button", name="Cancel").click()
-    expect(page.locator("[data-job-status]")).to_have_text("canceled")
+    expect(page.locator("[data-result-state]")).to_have_text("canceled")
     page.goto("/jobs")
     expect(page.get_by_role("cell", name="a very slow mountain")).to_be_visible()
     screenshot(page, "07-jobs")
@@ -120,7 +128,6 @@ def test_a_running_job_can_be_canceled(admin_page: Page) -> None:
 
 def test_another_keys_images_are_not_seen(browser: Browser, site: Site, admin_page: Page) -> None:
     job = generate(admin_page, "only mine", name="private")
-    expect(admin_page.get_by_role("img", name="only mine")).to_have_count(1, timeout=120_000)
     image_url = admin_page.get_by_role("img", name="only mine").locator("xpath=..").get_attribute("href")
     other = browser.new_context(base_url=site.url)
     page = other.new_page()
@@ -158,17 +165,16 @@ def test_an_admin_makes_a_key_that_works_with_curl_and_others_see_no_admin_page(
 
     page.get_by_role("link", name="Keys").click()
     page.get_by_role("button", name="Revoke made in the browser").click()
+    expect(page.get_by_text("The key was revoked: it works nowhere from now on.")).to_be_visible()
     plain.goto("/gallery")  # a revoked key's session ends at its next request
     expect(plain.get_by_role("heading", name="Sign in")).to_be_visible()
     other.close()
 
 
 def test_a_form_posted_without_its_csrf_token_is_refused(admin_page: Page) -> None:
-    answer = admin_page.request.post(
-        "/playground", form={"prompt": "forged", "width": "256", "height": "256"}
-    )
+    answer = admin_page.request.post("/studio", form={"prompt": "forged", "width": "256", "height": "256"})
     assert answer.status == 403
-    answer = admin_page.request.post("/playground", form={"prompt": "forged", "csrf_token": "guessed"})
+    answer = admin_page.request.post("/studio", form={"prompt": "forged", "csrf_token": "guessed"})
     assert answer.status == 403
     admin_page.goto("/jobs")
     expect(admin_page.get_by_text("forged")).to_have_count(0)
@@ -179,8 +185,7 @@ def test_a_script_in_a_prompt_is_shown_as_text(admin_page: Page) -> None:
     admin_page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     prompt = "<script>alert(1)</script>"
     generate(admin_page, prompt, name="<b>bold</b>")
-    expect(admin_page.get_by_role("img", name=prompt)).to_have_count(1, timeout=120_000)
-    expect(admin_page.get_by_text(prompt).first).to_be_visible()
+    expect(admin_page.get_by_label("Prompt", exact=True)).to_have_value(prompt)  # the form is kept
     admin_page.goto("/jobs")
     expect(admin_page.get_by_role("cell", name=prompt).first).to_be_visible()
     admin_page.goto("/gallery?name=%3Cb%3Ebold%3C%2Fb%3E")
@@ -190,8 +195,6 @@ def test_a_script_in_a_prompt_is_shown_as_text(admin_page: Page) -> None:
 
 def test_usage_and_webhooks_pages(admin_page: Page) -> None:
     page = admin_page
-    page.goto("/gallery")
-    screenshot(page, "00-dashboard", full_page=False)  # the README's picture of the dashboard
     page.get_by_role("link", name="Usage").click()
     expect(page.get_by_role("img", name=re.compile("Images a day"))).to_be_visible()
     screenshot(page, "10-usage")
@@ -211,13 +214,12 @@ def test_pages_carry_their_security_headers(admin_page: Page) -> None:
     assert headers["x-content-type-options"] == "nosniff" and headers["referrer-policy"] == "same-origin"
 
 
-def test_the_playground_reads_on_a_phone(browser: Browser, site: Site) -> None:
+def test_the_studio_reads_on_a_phone(browser: Browser, site: Site) -> None:
     phone = browser.new_context(base_url=site.url, viewport={"width": 390, "height": 844}, is_mobile=True)
     page = phone.new_page()
     sign_in(page, site.admin_key)
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390  # nothing wider than the screen
-    screenshot(page, "12-playground-phone")
     page.keyboard.press("Tab")
     expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
     phone.close()
@@ -244,6 +246,8 @@ def test_the_api_reference_renders_its_operations_with_no_network(
     assert page.locator(".opblock").count() > 20
     expect(page.get_by_text("/v1/images/edits").first).to_be_visible()
     screenshot(page, "13-api-reference")
+    page.get_by_role("link", name="Back to the dashboard").click()  # a way back (here: not signed in)
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     assert outside == [] and not [error for error in errors if "Content Security Policy" in error]
 
 

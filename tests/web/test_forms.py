@@ -60,8 +60,8 @@ def test_each_numeric_field_of_the_dashboard_answers_a_form_error_not_a_500(live
         (f"/gallery/{image.json()['id']}/transform", {"quality": typed}, "quality must be a whole number"),
         ("/admin/keys", {"name": "k", "rpm": typed}, "rpm must be a whole number"),
         ("/admin/keys", {"name": "k", "monthly_images": typed}, "monthly_images must be a whole number"),
-        ("/playground", {"prompt": "p", "width": typed}, "width must be a whole number"),
-        ("/playground", {"prompt": "p", "guidance_scale": typed}, "guidance_scale must be a number"),
+        ("/studio", {"prompt": "p", "width": typed}, "width must be a whole number"),
+        ("/studio", {"prompt": "p", "guidance_scale": typed}, "guidance_scale must be a number"),
     ]
     for path, fields, says in forms:
         answer = live.client.post(path, data=fields | {"csrf_token": token}, follow_redirects=False)

@@ -44,7 +44,7 @@ def signin(live: Live) -> Form:
     headers = live.key()
     live.client.cookies.clear()
     token = token_of(live.client.get("/signin").text)
-    fields = {"api_key": headers["x-api-key"], "next": "/playground"}
+    fields = {"api_key": headers["x-api-key"], "next": "/studio"}
     return Form("/signin", fields, token, [WRONG], lambda _: not signed_in(live))
 
 
@@ -97,7 +97,7 @@ def generate(live: Live) -> Form:
     token, before = sign_in(live, headers)
     fields = {"prompt": "a kite", "width": "256", "height": "256", "n": "1", "random_seed": "1"}
     held = lambda _: live.client.get("/v1/jobs", headers=headers).json()["data"] == []  # noqa: E731
-    return Form("/playground", fields, token, [WRONG, before], held)
+    return Form("/studio", fields, token, [WRONG, before], held)
 
 
 def cancel(live: Live) -> Form:
@@ -154,12 +154,12 @@ def test_every_form_is_refused_without_its_csrf_token_or_with_a_wrong_one(
     assert not made.held(answer)  # the form works with its token: the refusals above were the token's
 
 
-def test_an_operators_key_generates_many_images_many_times_a_minute_from_the_playground(live: Live) -> None:
+def test_an_operators_key_generates_many_images_many_times_a_minute_from_the_studio(live: Live) -> None:
     headers = live.key(plan="operator", admin=True)
     token, _ = sign_in(live, headers)
     fields = {"prompt": "a kite", "width": "256", "height": "256", "steps": "1", "n": "4", "random_seed": "1"}
     for _ in range(12):  # past the starter plan's ten a minute, four images each (its most is one)
-        answer = live.client.post("/playground", data=fields | {"csrf_token": token}, follow_redirects=False)
+        answer = live.client.post("/studio", data=fields | {"csrf_token": token}, follow_redirects=False)
         assert answer.status_code == 303, answer.text[:2000]
     assert len(live.client.get("/v1/jobs", headers=headers).json()["data"]) == 12
 
@@ -182,7 +182,7 @@ def _slowed(answer: httpx.Response) -> None:
 
 
 def test_a_page_past_the_keys_reads_says_when_to_come_back(tight: Live) -> None:
-    sign_in(tight, tight.key())  # the playground after signing in: one read
+    sign_in(tight, tight.key())  # the studio after signing in: one read
     answers = [tight.client.get("/usage") for _ in range(5)]
     assert [answer.status_code for answer in answers[:4]] == [200] * 4
     _slowed(answers[4])
@@ -192,14 +192,14 @@ def test_a_page_past_the_keys_reads_says_when_to_come_back(tight: Live) -> None:
 def test_a_generation_past_the_keys_minute_says_when_to_come_back(tight: Live) -> None:
     token, _ = sign_in(tight, tight.key())
     fields = {"prompt": "a kite", "width": "256", "height": "256", "steps": "1", "csrf_token": token}
-    assert tight.client.post("/playground", data=fields, follow_redirects=False).status_code == 303
-    _slowed(tight.client.post("/playground", data=fields, follow_redirects=False))
+    assert tight.client.post("/studio", data=fields, follow_redirects=False).status_code == 303
+    _slowed(tight.client.post("/studio", data=fields, follow_redirects=False))
 
 
 def test_signing_in_past_the_addresss_wrong_keys_says_when_to_come_back(tight: Live) -> None:
     tight.client.cookies.clear()
     token = token_of(tight.client.get("/signin").text)
-    form = {"csrf_token": token, "api_key": "sfm_wrong", "next": "/playground"}
+    form = {"csrf_token": token, "api_key": "sfm_wrong", "next": "/studio"}
     answers = [tight.client.post("/signin", data=form) for _ in range(3)]
     assert [answer.status_code for answer in answers[:2]] == [401, 401]
     _slowed(answers[2])

@@ -22,7 +22,7 @@ def sign_in(client: TestClient, raw_key: str, scheme: str = "http") -> str:
     form = client.get(f"{scheme}://testserver/signin")
     answer = client.post(
         f"{scheme}://testserver/signin",
-        data={"api_key": raw_key, "csrf_token": csrf_of(form.text), "next": "/playground"},
+        data={"api_key": raw_key, "csrf_token": csrf_of(form.text), "next": "/studio"},
         follow_redirects=False,
     )
     assert answer.status_code == 303, answer.text

@@ -14,7 +14,7 @@ from sfumato.domain.loras import Adapter
 from sfumato.domain.models import ModelSpec
 from sfumato.domain.pages import Page
 from sfumato.domain.params import JobParams
-from sfumato.domain.rules import DEFAULT_NAME, NAME_SCHEMA
+from sfumato.domain.rules import NAME_SCHEMA
 
 T = TypeVar("T")
 
@@ -47,8 +47,8 @@ class ImagineRequest(GenerationRequest):
     """The imagine style's body: `prompt` required, and `name` unless `image` is one of the key's images
     (whose name it keeps, docs/api.md §11); one image (use POST /v1/jobs for n > 1)."""
 
-    name: str = Field(
-        DEFAULT_NAME,
+    name: str | None = Field(
+        None,
         description="a label for the image, up to 200 characters; required unless `image` is one of this "
         "key's images, whose name it then keeps",
         json_schema_extra=NAME_SCHEMA,
@@ -63,7 +63,7 @@ class ImagineRequest(GenerationRequest):
         adapters: Sequence[Adapter] = (),
     ) -> JobParams:
         # Only once the input is read is it known whether it is one of the key's images, with a name.
-        if "name" not in self.model_fields_set and (source is None or source.source_name is None):
+        if self.name is None and (source is None or source.source_name is None):
             raise MissingParameter("name is required", param="name")
         return super().resolve(spec, seed, source, adapters)
 

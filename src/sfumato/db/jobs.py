@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam, delete, exists, func, select
 from sqlalchemy.orm import Session
 
-from sfumato.db import idempotency, images, outbox, tallies
+from sfumato.db import idempotency, images, job_words, outbox, tallies
 from sfumato.db.database import Database
 from sfumato.db.pagination import paginate, past
 from sfumato.db.places import QUEUED
@@ -73,6 +73,7 @@ def new_row(
 ) -> JobRow:
     """A job as it is queued, at its `turn` (domain.fairness): the one constructor of the table's rows."""
     return JobRow(
+        words=job_words.rows_of(job_id, key_id, params, now),
         id=job_id,
         key_id=key_id,
         status=JobStatus.QUEUED,
@@ -105,7 +106,9 @@ def with_images_in(
 
 
 def delete_in(session: Session, job_ids: Sequence[str]) -> int:
-    """Delete these jobs' rows in the caller's transaction, and their counts in db.tallies; how many."""
+    """Delete these jobs' rows in the caller's transaction, their words, and their counts in db.tallies;
+    how many."""
+    job_words.delete_of(session, job_ids)
     gone = session.scalars(delete(JobRow).where(JobRow.id.in_(job_ids)).returning(JobRow.status)).all()
     tallies.deleted(session, gone)
     return len(gone)
@@ -127,13 +130,28 @@ class JobStore:
             return job_of(row), [images.image_of(image) for image in found]
 
     def page(
-        self, key_id: str, now: datetime, *, status: JobStatus | None, limit: int, after: str | None
+        self,
+        key_id: str,
+        now: datetime,
+        *,
+        status: JobStatus | None,
+        limit: int,
+        after: str | None,
+        model: str | None = None,
+        terms: Sequence[str] = (),
     ) -> Page[JobWithImages]:
-        query = select(JobRow).where(JobRow.key_id == key_id)
-        if status is not None:
-            query = query.where(JobRow.status == status)
+        """A page of the key's jobs, newest first; of a status, of a model, holding every one of `terms`
+        (domain.search) when asked."""
         with self.db.read() as session:
-            page = paginate(session, query, JobRow, job_of, limit=limit, after=after)
+            if terms:
+                query, order = job_words.matching(key_id, terms, job_words.rarest(session, key_id, terms))
+            else:
+                query, order = select(JobRow).where(JobRow.key_id == key_id), JobRow
+            if status is not None:
+                query = query.where(JobRow.status == status)
+            if model is not None:
+                query = query.where(JobRow.model == model)
+            page = paginate(session, query, order, job_of, limit=limit, after=after)
             found = images.generated_of(session, [job.id for job in page.items], now)
         return Page([(job, found.get(job.id, [])) for job in page.items], page.has_more, page.next_cursor)
 

@@ -17,7 +17,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from sfumato.db.types import UTCDateTime
 from sfumato.domain.ids import new_webhook_secret
@@ -62,6 +62,7 @@ class JobRow(Base):
         # A key's pages, newest first, seek to their cursor: (created_at, id) is the order (db.pagination).
         Index("ix_jobs_key_created", "key_id", "created_at", "id"),
         Index("ix_jobs_key_status_created", "key_id", "status", "created_at", "id"),
+        Index("ix_jobs_key_model_created", "key_id", "model", "created_at", "id"),  # ?model= of a key's list
         # A pool's queue depth (db.pools): only the jobs that are queued or processing, by model.
         Index(
             "ix_jobs_active_model",
@@ -103,6 +104,21 @@ class JobRow(Base):
     lease_owner: Mapped[str | None] = mapped_column(String(80))
     lease_expires_at: Mapped[datetime | None]
     preview: Mapped[str | None] = mapped_column(Text)  # the latest step's small picture, PNG in base64
+    # The words it is found by (db.job_words): written with the job; Core deletes remove them (db.jobs).
+    words: Mapped[list["JobWordRow"]] = relationship(lazy="raise", cascade="save-update")
+
+
+class JobWordRow(Base):
+    """One word of a job's prompt or name (domain.search): a key's search reads, on its primary key, the jobs
+    with a word newest first, whatever the history's length."""
+
+    __tablename__ = "job_words"
+    __table_args__ = (Index("ix_job_words_job_word", "job_id", "word"),)  # the other words; deletions
+
+    key_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    word: Mapped[str] = mapped_column(String(40), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(primary_key=True)  # the job's
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"), primary_key=True)
 
 
 class ImageRow(Base):

@@ -20,9 +20,9 @@ from sfumato.domain.honoured import check_inputs, check_sides, model_guidance
 from sfumato.domain.inputs import TEXT, InputSummary
 from sfumato.domain.loras import Adapter, LoraUse
 from sfumato.domain.models import ModelSpec
+from sfumato.domain.naming import default_name
 from sfumato.domain.params import JobParams
 from sfumato.domain.rules import (
-    DEFAULT_NAME,
     MAX_NAME,
     MAX_PROMPT,
     NAME_SCHEMA,
@@ -64,9 +64,10 @@ class GenerationRequest(BaseModel):
     )
     format: ImageFormat = Field("png", description="png, jpeg or webp")
     quality: int = Field(90, description="1 to 100, for jpeg and webp")
-    name: str = Field(
-        DEFAULT_NAME,
-        description="a label for the images, up to 200 characters; with an `image` of this key, its name",
+    name: str | None = Field(
+        None,
+        description="a label for the images, up to 200 characters; with an `image` of this key, its name; "
+        "else the prompt's first words",
         json_schema_extra=NAME_SCHEMA,
     )
     webhook_url: str | None = Field(
@@ -169,7 +170,9 @@ class GenerationRequest(BaseModel):
 
     @field_validator("name")
     @classmethod
-    def _name(cls, value: str) -> str:
+    def _name(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         if not value.strip():
             raise ValueError("name must not be empty")
         if len(value) > MAX_NAME:
@@ -182,6 +185,12 @@ class GenerationRequest(BaseModel):
         if value is not None and not 1 <= len(value) <= 2000:
             raise ValueError("webhook_url must be 1 to 2000 characters")
         return value
+
+    def _name_for(self, source: InputSummary | None) -> str:
+        """The name given; else an input image's of this key; else the prompt's first words."""
+        if self.name is not None:
+            return self.name
+        return (source.source_name if source else None) or default_name(self.prompt)
 
     def resolve(
         self,
@@ -224,7 +233,8 @@ class GenerationRequest(BaseModel):
             model=spec.name,
             format=self.format,
             quality=self.quality,
-            name=self.name if "name" in given or source is None else source.source_name or self.name,
+            name=self._name_for(source),
+            name_given=self.name is not None,
             webhook_url=self.webhook_url,
             mode=source.mode if source else TEXT,
             strength=(self.strength if self.strength is not None else source.strength) if source else None,

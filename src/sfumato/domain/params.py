@@ -10,6 +10,7 @@ from sfumato.domain.families import CFG, FAMILIES
 from sfumato.domain.honoured import job_notes
 from sfumato.domain.inputs import TEXT, steps_run
 from sfumato.domain.loras import Adapter
+from sfumato.domain.rules import DEFAULT_NAME
 
 
 @dataclass(frozen=True)
@@ -47,12 +48,17 @@ class JobParams:
     priority: str = NORMAL  # among the key's own queued jobs (domain.fairness); absent from older jobs
     # LoRA adapters, in order, at their weights (domain.loras); absent from jobs queued before them.
     loras: tuple[Adapter, ...] = ()
+    name_given: bool | None = None  # a person chose the name (None: a job from before this was kept)
 
     def steps_to_run(self) -> int:
         """The denoising steps the job runs: all its steps, or the tail that an input's strength leaves."""
         if self.strength is None:
             return self.steps
         return steps_run(self.steps, self.strength, FAMILIES[self.family].strength_steps)
+
+    def person_named(self) -> bool:
+        """Whether a person gave the name (not the prompt's first words, nor an input image's name)."""
+        return self.name_given if self.name_given is not None else self.name != DEFAULT_NAME
 
     def seeds(self) -> list[int]:
         """Image i of a job uses seed + i."""
@@ -82,6 +88,7 @@ class JobParams:
             "family",
             "guidance",
             "adjusted",
+            "name_given",
         ):
             shown.pop(internal)
         if self.mode == TEXT:

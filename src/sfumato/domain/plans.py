@@ -8,8 +8,8 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
-from sfumato.domain.errors import QuotaExceeded
-from sfumato.domain.fairness import PRIORITIES, Priority
+from sfumato.domain.errors import PlanForbidden, QuotaExceeded
+from sfumato.domain.fairness import PRIORITIES, Priority, check_priority
 from sfumato.domain.jobs import JobStatus
 from sfumato.domain.keys import ApiKey
 
@@ -115,6 +115,23 @@ class Limits:
 
     def allows(self, model: str) -> bool:
         return not self.models or model in self.models
+
+    def check_request(self, images: int, priority: str, model: str) -> None:
+        """PlanForbidden, naming the field, for a request past what the plan allows: more images a request,
+        a higher priority, or a model it does not include."""
+        if images > self.max_images_per_request:
+            raise PlanForbidden(
+                f"the {self.plan} plan allows at most {self.max_images_per_request} "
+                f"image{'s' if self.max_images_per_request > 1 else ''} a request",
+                param="n",
+            )
+        check_priority(priority, self.max_priority, self.plan)
+        if not self.allows(model):
+            raise PlanForbidden(
+                f"the {self.plan} plan does not include model {model!r}; "
+                f"it includes: {', '.join(self.models)}",
+                param="model",
+            )
 
     @classmethod
     def of(cls, key: KeyTerms, plans: dict[str, Plan]) -> "Limits":

@@ -23,6 +23,7 @@ from sfumato.services.loras import LoraService
 from sfumato.services.metrics import Metrics
 from sfumato.services.readiness import Readiness
 from sfumato.services.status import ServiceStatus
+from sfumato.services.tokens import TokenCounter
 from sfumato.services.usage import UsageService
 from sfumato.services.watches import JobWatches
 
@@ -51,6 +52,7 @@ SettingsDep = Annotated[Settings, Depends(part("settings"))]
 GenerationDep = Annotated[GenerationService, Depends(part("generation"))]
 FleetDep = Annotated[Fleet, Depends(part("fleet"))]
 WatchesDep = Annotated[JobWatches, Depends(part("watches"))]
+TokensDep = Annotated[TokenCounter, Depends(part("tokens"))]
 ImagesDep = Annotated[ImageService, Depends(part("images"))]
 KeysDep = Annotated[KeyService, Depends(part("keys"))]
 LorasDep = Annotated[LoraService, Depends(part("loras"))]

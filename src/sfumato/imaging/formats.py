@@ -1,4 +1,7 @@
-"""PIL image to file bytes in the asked format, with the generation parameters inside."""
+"""PIL image to file bytes in the asked format, with the generation parameters inside: in a PNG,
+AUTOMATIC1111's infotext in the text chunk `parameters` (imaging.infotext) and Sfumato's own JSON in
+`sfumato`; in a JPEG or WebP, the JSON as the EXIF ImageDescription. Content credentials are signed over
+these bytes afterwards, so they cover the text too."""
 
 import base64
 import io
@@ -11,6 +14,7 @@ from PIL.PngImagePlugin import PngInfo
 
 from sfumato import __version__
 from sfumato.domain.params import JobParams
+from sfumato.imaging.infotext import INFOTEXT_CHUNK, OWN_CHUNK, file_infotext
 
 CONTENT_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
 _EXIF_DESCRIPTION = 0x010E  # ImageDescription
@@ -27,7 +31,8 @@ def encode_image(
     buffer = io.BytesIO()
     if fmt == "png":
         info = PngInfo()
-        info.add_text("parameters", text)
+        info.add_text(INFOTEXT_CHUNK, file_infotext(parameters))
+        info.add_text(OWN_CHUNK, text)
         info.add_text("Software", software)
         image.save(buffer, "PNG", pnginfo=info, compress_level=compress_level)
     elif fmt in ("jpeg", "webp"):
@@ -60,6 +65,7 @@ def file_parameters(params: JobParams, seed: int) -> dict[str, Any]:
         "width": params.width,
         "height": params.height,
         "model": params.model,
+        **({"strength": params.strength} if params.strength is not None else {}),
     }
 
 

@@ -46,6 +46,7 @@ from sfumato.services.readiness import Readiness
 from sfumato.services.retention import RetentionSweeper
 from sfumato.services.startup import checked_credentials, checked_policy, checked_storage, open_database
 from sfumato.services.status import ServiceStatus
+from sfumato.services.tokens import TokenCounter
 from sfumato.services.usage import UsageService
 from sfumato.services.watches import JobWatches
 from sfumato.services.webhooks import WebhookDispatcher
@@ -72,6 +73,7 @@ class ApiRoot:
     generation: GenerationService
     fleet: Fleet
     watches: JobWatches
+    tokens: TokenCounter
     images: ImageService
     loras: LoraService
     usage: UsageService
@@ -219,6 +221,7 @@ def build_api_root(
         generation=generation,
         fleet=fleet,
         watches=JobWatches(generation.view, events, plans.limits_of, poll_seconds=settings.poll_seconds),
+        tokens=parts.token_counter(settings, generation.catalogue),
         images=ImageService(
             images,
             storage,

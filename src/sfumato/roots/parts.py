@@ -1,6 +1,8 @@
-"""What several composition roots build alike: the plans, the key service, a worker and its listener."""
+"""What several composition roots build alike: the plans, the key service, a worker and its listener; the
+token counter of the served models."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from sfumato.config import Settings
 from sfumato.db.database import Database
@@ -11,6 +13,7 @@ from sfumato.db.queue import JobQueue
 from sfumato.db.workers import WorkerStore
 from sfumato.domain.catalogue import Catalogue
 from sfumato.domain.clock import Clock
+from sfumato.domain.models import ModelSpec
 from sfumato.domain.plans import PlanBook
 from sfumato.engine.base import Engine
 from sfumato.services.credentials import ContentCredentials
@@ -19,6 +22,7 @@ from sfumato.services.loras import LoraService
 from sfumato.services.metrics import Metrics
 from sfumato.services.models import model_memory, served_names
 from sfumato.services.startup import engine_options
+from sfumato.services.tokens import TokenCounter
 from sfumato.services.worker import Worker, WorkerOptions
 from sfumato.services.worker.adapters import AdapterFiles
 from sfumato.services.worker.engines import EngineFactory
@@ -63,6 +67,18 @@ def default_engine_factory(settings: Settings, catalogue: Catalogue) -> Callable
         return load_engine(catalogue.spec(name), engine_options(settings))
 
     return build
+
+
+def token_counter(settings: Settings, catalogue: Mapping[str, ModelSpec]) -> TokenCounter:
+    """Counts with each model's own tokenizer, found at its first count (transformers is imported then, not
+    at start)."""
+
+    def reader_of(spec: ModelSpec) -> Any:
+        from sfumato.engine.prompt_reader import prompt_reader
+
+        return prompt_reader(spec, engine_options(settings).weights)
+
+    return TokenCounter(catalogue, reader_of)
 
 
 def worker(

@@ -22,10 +22,8 @@ from sfumato.domain.errors import (
     ModelUnavailable,
     NotFound,
     Overloaded,
-    PlanForbidden,
     QueueFull,
 )
-from sfumato.domain.fairness import check_priority
 from sfumato.domain.generation import GenerationRequest
 from sfumato.domain.idempotency import Idempotency
 from sfumato.domain.ids import new_id
@@ -36,6 +34,7 @@ from sfumato.domain.models import ModelSpec
 from sfumato.domain.pages import Page
 from sfumato.domain.params import JobParams
 from sfumato.domain.plans import Limits, month_of, quota_exceeded
+from sfumato.domain.search import terms_of
 from sfumato.services.events import JobEvents
 from sfumato.services.inputs import InputService
 from sfumato.services.places import PlaceService
@@ -126,19 +125,7 @@ class GenerationService:
                 param="model",
             )
         limits = self.limits_of(key)
-        if request.n > limits.max_images_per_request:
-            raise PlanForbidden(
-                f"the {limits.plan} plan allows at most {limits.max_images_per_request} "
-                f"image{'s' if limits.max_images_per_request > 1 else ''} a request",
-                param="n",
-            )
-        check_priority(request.priority, limits.max_priority, limits.plan)
-        if not limits.allows(model):
-            raise PlanForbidden(
-                f"the {limits.plan} plan does not include model {model!r}; it includes: "
-                f"{', '.join(limits.models)}",
-                param="model",
-            )
+        limits.check_request(request.n, request.priority, model)
         self.policy.check(request.prompt)
         if request.loras and self.loras is None:
             raise InvalidParameter("this server takes no LoRA adapters", param="loras")
@@ -211,6 +198,17 @@ class GenerationService:
             raise quota_exceeded(limits.monthly_images, usage.used(tx, key.id, month), images, now)
         return month
 
+    def input_of(self, key: ApiKey, job_id: str, *, mask: bool = False) -> bytes:
+        """The picture a job was made from (or its mask), as stored beside it: PNG at the job's size."""
+        params = self.get(key, job_id).job.params
+        stored = params.mask_key if mask else params.input_key
+        try:
+            if stored is not None:
+                return self.storage.get(stored)
+        except FileNotFoundError:
+            pass
+        raise NotFound(f"job {job_id!r} has no {'mask' if mask else 'input image'}")
+
     def get(self, key: ApiKey, job_id: str) -> JobView:
         return self.view(key.id, job_id)
 
@@ -230,9 +228,26 @@ class GenerationService:
         return replace(view, waiting=waiting) if waiting else view
 
     def list_jobs(
-        self, key: ApiKey, *, limit: int, after: str | None, status: JobStatus | None
+        self,
+        key: ApiKey,
+        *,
+        limit: int,
+        after: str | None,
+        status: JobStatus | None,
+        model: str | None = None,
+        search: str = "",
     ) -> Page[JobView]:
-        page = self.jobs.page(key.id, self.clock.now(), status=status, limit=limit, after=after)
+        """A page of the key's jobs, newest first; with `search`, those whose prompt or name holds each of
+        its words (domain.search)."""
+        page = self.jobs.page(
+            key.id,
+            self.clock.now(),
+            status=status,
+            limit=limit,
+            after=after,
+            model=model,
+            terms=terms_of(search),
+        )
         views = [self._seen(JobView.of(found)) for found in page.items]
         return Page(views, page.has_more, page.next_cursor)
 

@@ -8,12 +8,12 @@ from fastapi.staticfiles import StaticFiles
 
 from sfumato.http.errors import PAGE
 from sfumato.web.pages import FormRefused, SignInNeeded, page_errors
-from sfumato.web.routes import account, admin, auth, docs, gallery, loras, playground
+from sfumato.web.routes import account, admin, auth, docs, gallery, jobs, loras, studio, studio_json
 
 __all__ = ["install", "page_errors"]
 
 # A new page is a route in one of these modules, or a new module and one line here (docs/extending.md).
-PAGES = (auth, playground, gallery, loras, account, admin)
+PAGES = (auth, studio, studio_json, jobs, gallery, loras, account, admin)
 
 
 async def mark_page(request: Request) -> None:

@@ -19,10 +19,12 @@ from sfumato.http.access import session_key
 from sfumato.http.deps import base_url_of
 from sfumato.http.errors import status_of
 from sfumato.http.session import Session, Sessions, new_session
+from sfumato.web.notices import notice_of
 from sfumato.web.retry import with_retry_after
+from sfumato.web.times import when
 
 NAV = [
-    ("/playground", "Playground"),
+    ("/studio", "Studio"),
     ("/gallery", "Gallery"),
     ("/loras", "LoRAs"),
     ("/jobs", "Jobs"),
@@ -35,7 +37,9 @@ ADMIN_NAV = [("/admin/keys", "Keys"), ("/admin/service", "Service")]
 
 @cache
 def templates() -> Jinja2Templates:
-    return Jinja2Templates(directory=Path(__file__).parent / "templates")  # autoescapes .html
+    made = Jinja2Templates(directory=Path(__file__).parent / "templates")  # autoescapes .html
+    made.env.filters["when"] = when
+    return made
 
 
 class SignInNeeded(Exception):
@@ -68,7 +72,9 @@ class Page:
         self, template: str, context: Mapping[str, Any], *, status: int = 200, active: str = ""
     ) -> Response:
         nav = NAV + (ADMIN_NAV if self.key is not None and self.key.is_admin else [])
-        values = {"viewer": self.viewer, "csrf": self.session.csrf, "nav": nav, "active": active, **context}
+        done = notice_of(self.request.query_params.get("done"))  # after an action: what it did
+        values = {"viewer": self.viewer, "csrf": self.session.csrf, "nav": nav, "active": active}
+        values |= ({"notice": done, "notice_kind": "ok"} if done else {}) | dict(context)
         response = templates().TemplateResponse(self.request, template, values, status_code=status)
         response.headers["Cache-Control"] = "no-store"  # pages hold a key's work: never in a shared cache
         if self.fresh:

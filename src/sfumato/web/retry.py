@@ -1,6 +1,6 @@
 """A dashboard page that says "slow down" says until when, as the API's envelope does (http/errors.py):
 `Retry-After` with a rate limit's or an overload's wait, on every such page (an error page, the
-playground's form, the sign-in form)."""
+studio's form, the sign-in form)."""
 
 from starlette.responses import Response
 

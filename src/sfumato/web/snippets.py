@@ -1,4 +1,4 @@
-"""A playground request as code to copy: curl, Python with httpx, and the official openai client."""
+"""A studio request as code to copy: curl, Python with httpx, and the official openai client."""
 
 import json
 from typing import Any
@@ -12,8 +12,8 @@ def request_body(params: JobParams) -> dict[str, Any]:
     """The POST /v1/jobs body that makes this job again (the seed included: the same images)."""
     shown = params.public()
     body = {name: value for name, value in shown.items() if name not in _LEFT_OUT and value is not None}
-    if body.get("name") == "untitled":
-        body.pop("name")
+    if not params.person_named():  # the prompt's first words, or an input's name: made again the same way
+        body.pop("name", None)
     return body
 
 

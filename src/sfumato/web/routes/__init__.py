@@ -1,1 +1,2 @@
-"""The dashboard's pages, a module per part: sign-in, playground and jobs, gallery, account, admin, docs."""
+"""The dashboard's pages, a module per part: sign-in, the studio (and its JSON for the script), jobs, gallery,
+account, admin, docs."""

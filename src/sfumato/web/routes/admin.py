@@ -35,7 +35,7 @@ async def _keys_page(
     after: str | None,
     *,
     created: tuple[ApiKey, str] | None = None,
-    notice: str = "",
+    errors: dict[str, str] | None = None,
     status: int = 200,
 ) -> Response:
     listed = await in_thread(keys.page, limit=50, after=after)
@@ -47,8 +47,7 @@ async def _keys_page(
         "default_plan": plans.default,
         "created": created[0] if created else None,
         "created_key": created[1] if created else None,
-        "notice": notice,
-        "notice_kind": "error" if notice else "",
+        "errors": errors or {},
     }
     return page.render("admin_keys.html", context, status=status, active="/admin/keys")
 
@@ -70,14 +69,25 @@ async def create_key(page: Admin, form: Form, keys: KeysDep, plans: PlansDep) ->
             monthly_images=whole_number(form, "monthly_images", 0, MAX_COUNT),
         )
     except SfumatoError as error:
-        return await _keys_page(page, keys, plans, None, notice=error.message, status=400)
+        errors = {error.param or "form": error.message}
+        return await _keys_page(page, keys, plans, None, errors=errors, status=400)
     return await _keys_page(page, keys, plans, None, created=(key, raw))
 
 
 @router.post("/admin/keys/{key_id}/revoke")
-async def revoke(key_id: str, page: Admin, _form: Form, keys: KeysDep) -> Response:
+async def revoke(key_id: str, page: Admin, form: Form, keys: KeysDep) -> Response:
+    """Revoke a key; the key this session signed in with only once confirmed, and then the session ends."""
+    assert page.key is not None
+    own = key_id == page.key.id
+    if own and form.get("confirm") != "yes":
+        context = {"title": "Revoke your own key?", "key": _shown(page.key)}
+        return page.render("confirm_revoke.html", context, active="/admin/keys")
     await in_thread(keys.revoke, key_id)
-    return page.redirect("/admin/keys")
+    if own:  # its session ended with it: the next page is the sign-in, saying why
+        response = page.redirect("/signin?done=own-key-revoked")
+        page.sessions.clear(page.request, response)
+        return response
+    return page.redirect("/admin/keys?done=revoked")
 
 
 @router.get("/admin/service")

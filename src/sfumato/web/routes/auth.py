@@ -16,12 +16,12 @@ def _next(value: str | None) -> str:
     """Where to go after signing in: a path of this site only, never another site."""
     if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
         return value
-    return "/playground"
+    return "/studio"
 
 
 @router.get("/")
 async def start(page: AnyPage) -> Response:
-    return page.redirect("/playground" if page.key is not None else "/signin")
+    return page.redirect("/studio" if page.key is not None else "/signin")
 
 
 @router.get("/signin")

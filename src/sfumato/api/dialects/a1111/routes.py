@@ -10,12 +10,20 @@ from sfumato.api.dialects.a1111 import catalog
 from sfumato.api.dialects.a1111.auth import GeneratingKey, ReadingKey
 from sfumato.api.dialects.a1111.inputs import a1111_mask
 from sfumato.api.dialects.a1111.networks import lora_entry
-from sfumato.api.dialects.a1111.schemas import ImagesResponse, Img2ImgRequest, Txt2ImgRequest
+from sfumato.api.dialects.a1111.schemas import (
+    ImagesResponse,
+    Img2ImgRequest,
+    PngInfoRequest,
+    PngInfoResponse,
+    Txt2ImgRequest,
+)
 from sfumato.api.dialects.a1111.serving import CLIENT, Serving
 from sfumato.api.dialects.a1111.translate import plan
 from sfumato.domain.errors import InvalidParameter
 from sfumato.domain.jobs import JobStatus
 from sfumato.http.threads import in_thread
+from sfumato.imaging.infotext import INFOTEXT_CHUNK, parse_infotext, text_chunks
+from sfumato.imaging.inputs import from_text
 
 router = APIRouter(prefix="/sdapi/v1", tags=["automatic1111"])
 
@@ -178,3 +186,15 @@ async def interrupt(key: ReadingKey, serving: Serving) -> dict[str, Any]:
 async def skip(key: ReadingKey, serving: Serving) -> None:
     """The same as interrupt here (a job is one batch); answers null as AUTOMATIC1111 does."""
     await in_thread(serving.generation.interrupt, key)
+
+
+@router.post("/png-info", response_model=PngInfoResponse)
+async def png_info(body: PngInfoRequest, _key: ReadingKey, serving: Serving) -> Any:
+    """What made a PNG, as AUTOMATIC1111's PNG Info reads it: the `parameters` chunk's infotext, parsed."""
+    if not body.image.strip():
+        return {"info": "", "items": {}, "parameters": {}}
+    limits = serving.generation.inputs.limits
+    data = from_text(body.image.strip(), field="image", limits=limits)
+    chunks = await in_thread(text_chunks, data, max_pixels=limits.max_pixels)
+    info = chunks.pop(INFOTEXT_CHUNK, "")
+    return {"info": info, "items": chunks, "parameters": parse_infotext(info) if info else {}}

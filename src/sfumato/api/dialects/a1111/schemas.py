@@ -106,3 +106,18 @@ class ImagesResponse(BaseModel):
     images: list[str]
     parameters: dict[str, Any]
     info: str
+
+
+class PngInfoRequest(BaseModel):
+    """PNGInfoRequest: a PNG as base64 (or a data: URL)."""
+
+    image: str
+
+
+class PngInfoResponse(BaseModel):
+    """PNGInfoResponse: the infotext, the file's other text chunks, and the infotext's fields as
+    AUTOMATIC1111's `parse_generation_parameters` reads them (values as text; `Size-1`, `Size-2`)."""
+
+    info: str
+    items: dict[str, Any]
+    parameters: dict[str, Any]

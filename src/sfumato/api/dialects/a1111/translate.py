@@ -25,8 +25,8 @@ from sfumato.domain.images import Image
 from sfumato.domain.models import ModelSpec
 from sfumato.domain.rules import MAX_PROMPT, MAX_SEED, plain_message
 from sfumato.domain.sizes import SIZE_MAX, SIZE_MIN, SIZE_STEP
+from sfumato.imaging.infotext import SAMPLER, SCHEDULE, format_infotext
 
-SAMPLER, SCHEDULE = "Euler", "SGM Uniform"  # what every served model runs
 HIRES_STRENGTH = 0.7  # AUTOMATIC1111's clients' default for the second pass
 
 
@@ -148,11 +148,6 @@ def parameters(body: Txt2ImgRequest) -> dict[str, Any]:
     return echoed
 
 
-def _quote(value: Any) -> str:
-    text = str(value)
-    return json.dumps(text, ensure_ascii=False) if any(c in text for c in ",\n:") else text
-
-
 def infotext(made: Plan, image: Image, spec_name: str, model_hash: str, extra: dict[str, Any]) -> str:
     request = made.request
     fields: dict[str, Any] = {
@@ -168,9 +163,7 @@ def infotext(made: Plan, image: Image, spec_name: str, model_hash: str, extra: d
         **made.requested,
         "Version": f"sfumato-{__version__}",
     }
-    line = ", ".join(f"{name}: {_quote(value)}" for name, value in fields.items() if value is not None)
-    negative = f"\nNegative prompt: {request.negative_prompt}" if request.negative_prompt else ""
-    return f"{shown_prompt(made)}{negative}\n{line}".strip()
+    return format_infotext(shown_prompt(made), request.negative_prompt, fields)
 
 
 def shown_prompt(made: Plan) -> str:
