@@ -39,8 +39,8 @@ from sfumato.db.jobs import JobStore
 from sfumato.db.migrate import upgrade
 from sfumato.domain.clock import SystemClock
 from sfumato.roots.parts import key_service
-from sfumato.services.heap import freeze_startup_heap
 from sfumato.services.retention import BATCH, RetentionSweeper
+from sfumato.services.startup_heap import freeze_startup_heap
 from sfumato.storage import open_storage
 
 RETENTION_DAYS = 30
@@ -160,7 +160,8 @@ def sweep(
         elif collecting:
             pauses.append(time.perf_counter() - collecting[0])
 
-    # This process's sweeper stands for the server's, whose start-up objects are frozen (services/heap.py).
+    # This process's sweeper stands for the server's, whose start-up objects are frozen
+    # (services/startup_heap.py).
     freeze_startup_heap()
     submitter = threading.Thread(target=submit)
     submitter.start()

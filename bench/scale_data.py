@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import func, insert, select, text
 
-from sfumato.db import tallies
+from sfumato.db import status_counts
 from sfumato.db.database import Database
 from sfumato.db.tables import DeliveryRow, IdempotencyRow, ImageRow, JobRow, JobWordRow, UsageRow
 from sfumato.domain.batching import batch_key
@@ -123,7 +123,7 @@ def _insert(
             session.execute(insert(JobRow), jobs)
             session.execute(insert(JobWordRow), [word for job in jobs for word in _words(job)])
             session.execute(insert(ImageRow), images)
-            tallies.ended(session, "succeeded", len(jobs))  # as the queue keeps them (db.tallies)
+            status_counts.ended(session, "succeeded", len(jobs))  # as the queue keeps them (db.status_counts)
             if extra is not None:
                 extra(session, jobs)
         jobs.clear()

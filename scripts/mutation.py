@@ -67,7 +67,7 @@ GROUPS = {
         (
             "tests/db/test_jobs.py",
             "tests/db/test_images.py",
-            "tests/db/test_tallies.py",
+            "tests/db/test_status_counts.py",
             "tests/api/test_isolation.py",
         ),
     ),

@@ -22,7 +22,7 @@ from sfumato.http.bodies import BodyLimit
 from sfumato.http.gate import Gate
 from sfumato.http.hosts import allowed_hosts
 from sfumato.roots.api import ApiRoot, build_api_root
-from sfumato.services.heap import freeze_once_started
+from sfumato.services.startup_heap import freeze_once_started
 from sfumato.web import install as web
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ def create_app(
 ) -> FastAPI:
     """The API and the dashboard; with `with_worker`, a worker thread in the same process generates the
     images. With `freeze_heap` (`sfumato serve`), what the process made while starting is frozen once its
-    model is loaded (services/heap.py)."""
+    model is loaded (services/startup_heap.py)."""
     settings = settings or Settings()
     factory = root_factory or partial(build_api_root, settings, worker=with_worker)
 

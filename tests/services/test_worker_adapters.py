@@ -19,7 +19,7 @@ from sfumato.services.metrics import Metrics
 from sfumato.services.startup import checked_storage
 from sfumato.services.worker.adapters import AdapterCounters, AdapterFiles, AdapterMissing
 from sfumato.services.worker.claimer import Claimer
-from sfumato.services.worker.held import HeldJobs
+from sfumato.services.worker.held_jobs import HeldJobs
 from sfumato.storage import Storage
 
 

@@ -72,7 +72,7 @@ def worker(model: ModelsOption = None) -> None:
     """Run a worker only: it claims jobs from the shared database until SIGTERM or Ctrl-C, then finishes
     the batch in hand within SFUMATO_DRAIN_SECONDS (or hands it back) and exits."""
     from sfumato.roots.worker import build_worker_root
-    from sfumato.services.heap import freeze_startup_heap, started
+    from sfumato.services.startup_heap import freeze_startup_heap, started
 
     settings = settings_from(**model_flags(model))
     setup_logging()

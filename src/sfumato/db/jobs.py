@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam, delete, exists, func, select
 from sqlalchemy.orm import Session
 
-from sfumato.db import idempotency, images, job_words, outbox, tallies
+from sfumato.db import idempotency, images, job_words, outbox, status_counts
 from sfumato.db.database import Database
 from sfumato.db.pagination import paginate, past
 from sfumato.db.places import QUEUED
@@ -106,11 +106,11 @@ def with_images_in(
 
 
 def delete_in(session: Session, job_ids: Sequence[str]) -> int:
-    """Delete these jobs' rows in the caller's transaction, their words, and their counts in db.tallies;
+    """Delete these jobs' rows in the caller's transaction, their words, and their counts in db.status_counts;
     how many."""
     job_words.delete_of(session, job_ids)
     gone = session.scalars(delete(JobRow).where(JobRow.id.in_(job_ids)).returning(JobRow.status)).all()
-    tallies.deleted(session, gone)
+    status_counts.deleted(session, gone)
     return len(gone)
 
 
@@ -157,10 +157,11 @@ class JobStore:
 
     def counts(self) -> dict[str, int]:
         """Jobs by status, every status named (0 where none): the live ones counted from the status index
-        (only jobs not yet ended), the ended ones read from db.tallies, whatever the history's length."""
+        (only jobs not yet ended), the ended ones read from db.status_counts, whatever the history's
+        length."""
         live = (JobStatus.QUEUED, JobStatus.PROCESSING)
         with self.db.read() as session:
-            found = tallies.counts(session)
+            found = status_counts.counts(session)
             for status in live:
                 found[status] = session.scalar(select(func.count()).where(JobRow.status == status)) or 0
         return {status.value: found.get(status.value, 0) for status in JobStatus}

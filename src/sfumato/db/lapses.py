@@ -1,13 +1,13 @@
 """Leases that lapsed (docs/architecture.md, "The database is the queue"): a worker that stops answering
 leaves its jobs processing with a lease in the past. A look takes them back: to the queue with their turn
-(db.claims), so they run next, or `failed` after their last attempt, with what an end brings (db.endings)."""
+(db.claims), so they run next, or `failed` after their last attempt, with what an end brings (db.job_ends)."""
 
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
 
 from sfumato.db.database import Database
-from sfumato.db.endings import ENDED, record_end
+from sfumato.db.job_ends import ENDED, record_end
 from sfumato.db.notify import JOBS_QUEUED, notify
 from sfumato.db.tables import JobRow
 from sfumato.domain.clock import Clock

@@ -23,7 +23,7 @@ PENDING, DELIVERED, FAILED, GONE = "pending", "delivered", "failed", "gone"
 
 
 def enqueue_events(session: Session, clock: Clock, ended: Iterable[Row[Any]], event: str) -> None:
-    """In the caller's transaction, the one that ends the jobs (rows of db.endings.ENDED): a delivery per job
+    """In the caller's transaction, the one that ends the jobs (rows of db.job_ends.ENDED): a delivery per job
     with a webhook_url."""
     now = clock.now()
     for row in ended:

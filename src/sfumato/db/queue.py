@@ -5,7 +5,7 @@ still holds the lease. A job whose lease lapses goes back to the queue, or fails
 attempt. Every status change is one UPDATE guarded by the statuses it may come from
 (domain.jobs.TRANSITIONS), so a terminal state is written once, whoever races for it. What an end
 brings with it (the webhook event, the refund of domain.plans.refunded, the signal to waiters) is
-written in the transaction that ends the job (db.endings).
+written in the transaction that ends the job (db.job_ends).
 """
 
 from collections.abc import Collection, Mapping, Sequence
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from sfumato.db import claims, images, places, usage
 from sfumato.db.database import Database
-from sfumato.db.endings import ENDED, record_end
+from sfumato.db.job_ends import ENDED, record_end
 from sfumato.db.jobs import delete_in, job_of, new_row
 from sfumato.db.lapses import Expired, requeue_lapsed
 from sfumato.db.notify import JOB_ENDED, JOBS_QUEUED, notify

@@ -178,7 +178,7 @@ class IdempotencyRow(Base):
 
 
 class TallyRow(Base):
-    """Jobs in the database that ended in a status (db.tallies): what /metrics reads instead of a count
+    """Jobs in the database that ended in a status (db.status_counts): what /metrics reads instead of a count
     of the whole history."""
 
     __tablename__ = "job_tallies"

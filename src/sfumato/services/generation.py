@@ -47,11 +47,11 @@ from sfumato.webhooks.guard import check_url
 Resolver = Callable[[ApiKey, Sequence[LoraUse] | None, ModelSpec, Limits], tuple[Adapter, ...]]
 
 
-class _Raced(Exception):
+class _TwinCommitted(Exception):
     """Inside submit's transaction: an identical request with the same key committed first."""
 
 
-class _Full(Exception):
+class _KeyQueueFull(Exception):
     """Inside submit's transaction: the key has as many jobs queued as it may."""
 
 
@@ -150,12 +150,12 @@ class GenerationService:
         except BaseException as error:
             if inputs is not None:
                 self.inputs.discard(job_id)
-            if isinstance(error, _Full):  # nothing was stored or charged
+            if isinstance(error, _KeyQueueFull):  # nothing was stored or charged
                 raise QueueFull(
                     f"this key has {limits.max_queued} jobs queued, the most it may; send more as they start",
                     retry_after=self.places.retry_after(key.id),
                 ) from None
-            if not isinstance(error, _Raced | WriteConflict):
+            if not isinstance(error, _TwinCommitted | WriteConflict):
                 raise
             # A concurrent twin holds the key now (PostgreSQL: its insert won the unique key).
             assert idempotency is not None
@@ -171,11 +171,11 @@ class GenerationService:
         """The job, its quota charge and its idempotency key, in one transaction."""
         with self.db.write() as tx:
             if idempotency is not None and replay(self.db, self.clock, key, idempotency, tx) is not None:
-                raise _Raced()  # a twin committed first
+                raise _TwinCommitted()  # a twin committed first
             month = self._charge(tx, key, limits, params.n)
             # After the charge, whose row lock makes a key's submissions take turns: the count is exact.
             if limits.max_queued is not None and places.queued_of(tx, key.id) >= limits.max_queued:
-                raise _Full()
+                raise _KeyQueueFull()
             job = self.queue.add(
                 tx,
                 job_id=job_id,

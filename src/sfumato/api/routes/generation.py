@@ -6,9 +6,9 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from sfumato.api.deps import Fingerprint, PreferDep, idempotency
-from sfumato.api.outcome import images_of_ended
 from sfumato.api.prefer import Prefer
 from sfumato.api.schemas import ImagineRequest, Limit, ListPublic
+from sfumato.api.sync_answers import images_of_ended
 from sfumato.config import Settings
 from sfumato.domain.generation import GenerationRequest
 from sfumato.domain.jobs import JobStatus

@@ -23,7 +23,7 @@ from sfumato.domain.errors import SfumatoError
 from sfumato.domain.jobs import Job
 from sfumato.services.inputs import stored_pictures
 from sfumato.services.worker.adapters import AdapterFiles
-from sfumato.services.worker.held import Held, HeldJobs
+from sfumato.services.worker.held_jobs import HeldJob, HeldJobs
 from sfumato.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ class Claimer:
         self.on_finished = on_finished
         self.adapter_files = adapter_files
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="sfumato-claim")
-        self._ahead: Future[list[Held]] | None = None  # the next batch, claimed while this one runs
+        self._ahead: Future[list[HeldJob]] | None = None  # the next batch, claimed while this one runs
         self._last_sweep = 0.0
         self._last_batch_jobs = 0
         self._last_key: str | None = None  # the last batch's (domain.batching.preferred)
@@ -77,7 +77,7 @@ class Claimer:
         # The models it takes jobs of, and which it has loaded now: the worker says, once its engine is up.
         self.wanted: Callable[[], Wanted] = lambda: ANY
 
-    def next_batch(self) -> list[Held]:
+    def next_batch(self) -> list[HeldJob]:
         """The batch claimed ahead while the last one finished denoising, or a fresh claim; nothing once
         stopping (a batch claimed ahead is then for `release_ahead`)."""
         if self.stopping.is_set():
@@ -85,17 +85,17 @@ class Claimer:
         ahead, self._ahead = self._ahead, None
         return ahead.result() if ahead is not None else self.look()
 
-    def look(self) -> list[Held]:
+    def look(self) -> list[HeldJob]:
         """Sweep, claim, and hold: from here the lease keeper renews the jobs' leases. The input pictures
         of image jobs are read here too, off the engine's thread."""
         if self.stopping.is_set():
             return []
         self._sweep()
-        batch = [Held(job) for job in self._claim()]
+        batch = [HeldJob(job) for job in self._claim()]
         self.held.hold(batch)
         return [held for held in batch if self._read_inputs(held)]
 
-    def _read_inputs(self, held: Held) -> bool:
+    def _read_inputs(self, held: HeldJob) -> bool:
         """Read a job's stored input pictures and find its adapters' files; a job whose inputs or adapters
         are gone fails alone."""
         try:

@@ -26,8 +26,8 @@ from sfumato.engine.base import Rendered
 from sfumato.imaging.formats import encode_image, file_parameters
 from sfumato.services.credentials import ContentCredentials
 from sfumato.services.metrics import Metrics
-from sfumato.services.worker.held import Held, HeldJobs
-from sfumato.services.worker.runner import Made
+from sfumato.services.worker.held_jobs import HeldJob, HeldJobs
+from sfumato.services.worker.runner import RenderedBatch
 from sfumato.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,8 @@ class Finisher:
         self.on_finished = on_finished
         self.png_compress_level = png_compress_level
         self.credentials = credentials
-        self._inbox: Queue[Made | None] = Queue(maxsize=1)  # the engine waits when a whole batch behind
+        # The engine waits when a whole batch is behind.
+        self._inbox: Queue[RenderedBatch | None] = Queue(maxsize=1)
         self._encoders = ThreadPoolExecutor(encode_threads, thread_name_prefix="sfumato-encode")
         self._thread = threading.Thread(target=self._run, name="sfumato-finisher", daemon=True)
 
@@ -69,7 +70,7 @@ class Finisher:
     def is_alive(self) -> bool:
         return self._thread.is_alive()
 
-    def hand(self, made: Made) -> None:
+    def hand(self, made: RenderedBatch) -> None:
         self._inbox.put(made)
 
     def stop(self, timeout: float) -> None:
@@ -101,7 +102,7 @@ class Finisher:
                     self.held.drop(held.job.id)
                     self.on_finished(held.job.id)
 
-    def _store_all(self, held: Held, images: list[PILImage]) -> list[Future[Image]]:
+    def _store_all(self, held: HeldJob, images: list[PILImage]) -> list[Future[Image]]:
         if held.lost:
             return []
         seeds = held.params.seeds()
@@ -111,7 +112,7 @@ class Finisher:
             for index, image in enumerate(images)
         ]
 
-    def _parent(self, held: Held) -> bytes | None:
+    def _parent(self, held: HeldJob) -> bytes | None:
         """The job's input as its images' parent ingredient, stored beside it when it was submitted."""
         if self.credentials is None or not self.credentials.enabled or not held.params.ingredient_key:
             return None
@@ -120,7 +121,7 @@ class Finisher:
         except FileNotFoundError:  # submitted while content credentials were off
             return None
 
-    def _store(self, held: Held, index: int, picture: PILImage, seed: int, parent: bytes | None) -> Image:
+    def _store(self, held: HeldJob, index: int, picture: PILImage, seed: int, parent: bytes | None) -> Image:
         """Encode, sign and store one image; its record, for the job's transaction."""
         job, params = held.job, held.params
         image_id = new_id("image")
@@ -159,7 +160,7 @@ class Finisher:
             if not file.exception():
                 self.storage.delete(file.result().storage_key)
 
-    def _finish(self, held: Held, rendered: Rendered, made: list[Image]) -> None:
+    def _finish(self, held: HeldJob, rendered: Rendered, made: list[Image]) -> None:
         job = held.job
         if held.lost:
             for image in made:

@@ -11,7 +11,7 @@ import time
 
 from sfumato.db.queue import JobQueue
 from sfumato.imaging.formats import preview_base64
-from sfumato.services.worker.held import HeldJobs
+from sfumato.services.worker.held_jobs import HeldJobs
 
 log = logging.getLogger(__name__)
 

@@ -18,11 +18,11 @@ from sfumato.domain.clock import Clock
 from sfumato.domain.errors import SfumatoError
 from sfumato.engine.base import Engine, GenerationCanceled, Outcome, Rendered, RenderJob
 from sfumato.services.metrics import Metrics
-from sfumato.services.worker.held import Held, HeldJobs
+from sfumato.services.worker.held_jobs import HeldJob, HeldJobs
 
 log = logging.getLogger(__name__)
 
-Made = list[tuple[Held, Rendered]]
+RenderedBatch = list[tuple[HeldJob, Rendered]]
 
 
 class Runner:
@@ -47,7 +47,7 @@ class Runner:
         self.on_last_step = on_last_step  # the claimer's cue to claim the next batch
         self.on_finished = on_finished
 
-    def run(self, engine: Engine, batch: list[Held]) -> Made:
+    def run(self, engine: Engine, batch: list[HeldJob]) -> RenderedBatch:
         """Make the batch's images; end the jobs that failed, hand back those dropped; what was made."""
         renders = [
             RenderJob.for_params(held.params, held.picture, held.mask, held.adapters) for held in batch
@@ -75,16 +75,16 @@ class Runner:
                         outcomes.append(alone)
         return self._settle(batch, outcomes)
 
-    def hand_back(self, batch: list[Held]) -> None:
+    def hand_back(self, batch: list[HeldJob]) -> None:
         """Give a batch back to the queue untouched (not this worker's to run)."""
         self._settle(batch, [None] * len(batch))
 
-    def fail(self, batch: list[Held], error: Exception) -> None:
+    def fail(self, batch: list[HeldJob], error: Exception) -> None:
         """End every job of a batch that cannot run (its model would not load)."""
         self._settle(batch, [error] * len(batch))
 
-    def _settle(self, batch: list[Held], outcomes: list[Outcome]) -> Made:
-        made: Made = []
+    def _settle(self, batch: list[HeldJob], outcomes: list[Outcome]) -> RenderedBatch:
+        made: RenderedBatch = []
         handed_back: list[str] = []
         for held, outcome in zip(batch, outcomes, strict=True):
             job_id = held.job.id
@@ -105,7 +105,9 @@ class Runner:
             log.info("worker %s: handed %s back", self.owner, handed_back)
         return made
 
-    def _render(self, engine: Engine, batch: Sequence[Held], renders: Sequence[RenderJob]) -> list[Outcome]:
+    def _render(
+        self, engine: Engine, batch: Sequence[HeldJob], renders: Sequence[RenderJob]
+    ) -> list[Outcome]:
         def on_step(done: int, total: int) -> None:
             for held in batch:
                 held.progress = done / total

@@ -25,7 +25,7 @@ from sfumato.services.worker.claimer import Claimer
 from sfumato.services.worker.engines import EngineFactory, EngineSet
 from sfumato.services.worker.finisher import Finisher
 from sfumato.services.worker.heartbeat import HeartbeatKeeper
-from sfumato.services.worker.held import Held, HeldJobs
+from sfumato.services.worker.held_jobs import HeldJob, HeldJobs
 from sfumato.services.worker.leases import LeaseKeeper
 from sfumato.services.worker.runner import Runner
 from sfumato.storage import Storage
@@ -244,7 +244,7 @@ class Worker:
                     self._held.drop(held.job.id)
         self._claimer.release_ahead()
 
-    def _engine_for(self, batch: list[Held]) -> Engine | None:
+    def _engine_for(self, batch: list[HeldJob]) -> Engine | None:
         """The engine of the batch's model (a batch never mixes models), loaded if it must be. A batch of a
         model this worker does not serve goes back to the queue for a worker that does; one whose model
         cannot load fails."""

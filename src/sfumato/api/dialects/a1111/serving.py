@@ -11,7 +11,7 @@ from fastapi import Depends, Request, Response
 from sfumato.api.dialects.a1111 import catalog
 from sfumato.api.dialects.a1111.schemas import ImagesResponse, Txt2ImgRequest
 from sfumato.api.dialects.a1111.translate import Plan, hires_request, info, parameters
-from sfumato.api.outcome import generate_and_wait
+from sfumato.api.sync_answers import generate_and_wait
 from sfumato.config import Settings
 from sfumato.domain.clock import Clock
 from sfumato.domain.errors import InvalidParameter

@@ -12,7 +12,7 @@ from sfumato.api.dialects.job_style.schemas import (
     JobStyleStatus,
 )
 from sfumato.api.dialects.job_style.translate import status_answer
-from sfumato.api.outcome import replayed_header
+from sfumato.api.sync_answers import replayed_header
 from sfumato.http.access import CurrentKey, GenerationKey
 from sfumato.http.deps import BaseUrl, GenerationDep
 from sfumato.http.threads import in_thread

@@ -11,7 +11,7 @@ from fastapi import Depends, Request, Response
 from sfumato.api.dialects.openai.schemas import OpenAIImage, OpenAIImageRequest, OpenAIImagesResponse
 from sfumato.api.dialects.openai.stream import image_stream
 from sfumato.api.dialects.openai.translate import answer_quality, gpt_image, response_format
-from sfumato.api.outcome import generate_and_wait
+from sfumato.api.sync_answers import generate_and_wait
 from sfumato.config import Settings
 from sfumato.domain.clock import Clock
 from sfumato.domain.generation import GenerationRequest

@@ -13,7 +13,7 @@ from fastapi.responses import StreamingResponse
 from fastapi.sse import format_sse_event
 from starlette.types import Receive, Scope, Send
 
-from sfumato.api.outcome import images_of_ended
+from sfumato.api.sync_answers import images_of_ended
 from sfumato.domain.clock import Clock
 from sfumato.domain.errors import SfumatoError
 from sfumato.domain.keys import ApiKey

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Response
 from sfumato.api.deps import Fingerprint, idempotency
 from sfumato.api.dialects.sync_style.schemas import SyncStyleImage, SyncStyleList, SyncStyleRequest
 from sfumato.api.dialects.sync_style.translate import image_answer, to_generation
-from sfumato.api.outcome import generate_and_wait
+from sfumato.api.sync_answers import generate_and_wait
 from sfumato.http.access import GenerationKey
 from sfumato.http.deps import BaseUrl, GenerationDep, SettingsDep
 

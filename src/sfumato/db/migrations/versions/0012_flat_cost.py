@@ -6,7 +6,7 @@
 - The sweeper's deletion of a job's idempotency keys finds them by job_id, and its check for a job's pending
   webhook reads (job_id, status).
 - `/metrics` reads the ended jobs' counts from job_tallies, kept with every end and deletion of a job
-  (db.tallies), instead of counting the whole history at each scrape.
+  (db.status_counts), instead of counting the whole history at each scrape.
 
 Revision ID: 0012
 Revises: 0011

@@ -1,13 +1,13 @@
 """What every end of a job brings, written in the transaction that ends it: its webhook delivery, its refund
-when one is due (domain.plans.refunded), its count in db.tallies, and the signal that wakes whoever waits on
-it in any process."""
+when one is due (domain.plans.refunded), its count in db.status_counts, and the signal that wakes whoever
+waits on it in any process."""
 
 from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from sfumato.db import tallies, usage
+from sfumato.db import status_counts, usage
 from sfumato.db.notify import JOB_ENDED, notify
 from sfumato.db.outbox import enqueue_events
 from sfumato.db.tables import JobRow
@@ -26,6 +26,6 @@ def record_end(
     enqueue_events(session, clock, ended, ended_event(after))
     if refunded(before, after):
         usage.refund(session, [(row.key_id, row.charged_month, row.n) for row in ended])
-    tallies.ended(session, after, len(ended))  # the last row this transaction locks (db.tallies)
+    status_counts.ended(session, after, len(ended))  # the last row this transaction locks (db.status_counts)
     for row in ended:
         notify(session, JOB_ENDED, row.id)

@@ -1,5 +1,5 @@
 """`sfumato serve` and `sfumato worker` set their start-up objects aside from the garbage collector once their
-model is loaded (services/heap.py; the rule itself: tests/services/test_heap.py)."""
+model is loaded (services/startup_heap.py; the rule itself: tests/services/test_startup_heap.py)."""
 
 import re
 from pathlib import Path

@@ -1,5 +1,5 @@
 """Setting the start-up objects aside from the garbage collector;
-the processes' part: tests/e2e/test_heap.py."""
+the processes' part: tests/e2e/test_startup_heap.py."""
 
 import asyncio
 import gc
@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from sfumato.services import heap
+from sfumato.services import startup_heap
 
 
 @pytest.fixture
@@ -31,7 +31,7 @@ def test_start_up_garbage_is_collected_and_what_lives_is_frozen(unfrozen: None) 
     gone = weakref.ref(garbage)
     del garbage
 
-    frozen = heap.freeze_startup_heap()
+    frozen = startup_heap.freeze_startup_heap()
 
     assert gone() is None
     # What is frozen may still be freed by its reference count (another thread of this process may drop some
@@ -57,7 +57,7 @@ async def test_an_api_process_freezes_only_once_its_model_has_loaded_or_failed(
 ) -> None:
     worker = Starting()
     looks, frozen = [], []
-    started, three_looks = heap.started, asyncio.Event()
+    started, three_looks = startup_heap.started, asyncio.Event()
 
     def looked(seen: Starting) -> bool:
         looks.append(started(seen))  # type: ignore[arg-type]
@@ -65,9 +65,9 @@ async def test_an_api_process_freezes_only_once_its_model_has_loaded_or_failed(
             three_looks.set()
         return looks[-1]
 
-    monkeypatch.setattr(heap, "started", looked)
-    monkeypatch.setattr(heap, "freeze_startup_heap", lambda: frozen.append(len(looks)) or 0)
-    task = asyncio.create_task(heap.freeze_once_started(worker, poll_seconds=0))  # type: ignore[arg-type]
+    monkeypatch.setattr(startup_heap, "started", looked)
+    monkeypatch.setattr(startup_heap, "freeze_startup_heap", lambda: frozen.append(len(looks)) or 0)
+    task = asyncio.create_task(startup_heap.freeze_once_started(worker, poll_seconds=0))  # type: ignore[arg-type]
     await asyncio.wait_for(three_looks.wait(), 30)
     assert frozen == []  # three looks at a worker still loading, and nothing frozen
     if ending == "loaded":
@@ -79,4 +79,4 @@ async def test_an_api_process_freezes_only_once_its_model_has_loaded_or_failed(
 
 
 def test_a_process_without_a_worker_has_started_at_once() -> None:
-    assert heap.started(None)
+    assert startup_heap.started(None)

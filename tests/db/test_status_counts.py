@@ -1,5 +1,5 @@
-"""db.tallies: the ended jobs' counts that /metrics reads stay what a count of the table says, through every
-way a job ends or goes, on both databases."""
+"""db.status_counts: the ended jobs' counts that /metrics reads stay what a count of the table says, through
+every way a job ends or goes, on both databases."""
 
 from pathlib import Path
 

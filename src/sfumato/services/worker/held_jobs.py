@@ -12,7 +12,7 @@ from sfumato.engine.adapters import AdapterFile
 
 
 @dataclass
-class Held:
+class HeldJob:
     job: Job
     progress: float = 0.0
     lost: bool = False  # canceled, or another worker holds it now: stop and keep nothing
@@ -29,9 +29,9 @@ class Held:
 class HeldJobs:
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._held: dict[str, Held] = {}
+        self._held: dict[str, HeldJob] = {}
 
-    def hold(self, batch: Iterable[Held]) -> None:
+    def hold(self, batch: Iterable[HeldJob]) -> None:
         """From here the lease keeper renews these jobs' leases."""
         with self._lock:
             for held in batch:
