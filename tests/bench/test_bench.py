@@ -93,6 +93,17 @@ def test_the_end_to_end_benchmark_compares_sfumato_with_the_plain_server(tmp_pat
         assert result["speedup"] is None
 
 
+def test_the_models_benchmark_loads_one_model_then_both_in_turn_and_counts_switches(tmp_path: Path) -> None:
+    out = tmp_path / "models.json"
+    argv = ["--models", "tiny,tiny-flux", "--size", "256", "--clients", "2", "--duration", "3"]
+    serve.main([*argv, "--warmup", "1", "--json", str(out)])
+    rows = json.loads(out.read_text())["rows"]
+    assert [row["models"] for row in rows] == [["tiny"], ["tiny", "tiny-flux"]]
+    assert all(row["answered"] > 0 and row["errors"] == 0 for row in rows), rows
+    # tiny is loaded at the start; tiny-flux's first job loads it: one switch, in the mixed row alone.
+    assert [row["switches"] for row in rows] == [0, 1]
+
+
 @pytest.mark.e2e
 def test_the_fairness_benchmark_times_a_late_keys_waits_and_counts_three_plans_shares(tmp_path: Path) -> None:
     out = tmp_path / "fairness.json"

@@ -61,8 +61,8 @@ def queued_of(session: Session, key_id: str) -> int:
 
 
 @cache
-def _position_statements() -> tuple[Any, Any, Any, Any]:
-    """position_in's four reads, built once: a poll of a queued job runs them many times a second."""
+def _position_statements() -> tuple[Any, Any, Any, Any, Any, Any]:
+    """position_in's reads, built once: a poll of a queued job runs them many times a second."""
     job = select(JobRow.key_id, JobRow.model, JobRow.status, *KEY_ORDER).where(
         JobRow.id == bindparam("job_id")
     )
@@ -74,7 +74,10 @@ def _position_statements() -> tuple[Any, Any, Any, Any]:
     ahead = select(func.count()).where(
         QUEUED, JobRow.model == bindparam("model"), before(TURN_ORDER, turn_place)
     )
-    return job, ahead_in_key, turn, ahead
+    # The key's last job by priority then age, and its last turn: one seek each (the newest job's case).
+    last_in_key = select(JobRow.id).where(*mine).order_by(*(column.desc() for column in KEY_ORDER)).limit(1)
+    last_turn = select(*TURN_ORDER).where(*mine).order_by(*(column.desc() for column in TURN_ORDER)).limit(1)
+    return job, ahead_in_key, turn, ahead, last_in_key, last_turn
 
 
 def position_in(session: Session | Connection, job_id: str) -> int | None:
@@ -83,15 +86,18 @@ def position_in(session: Session | Connection, job_id: str) -> int | None:
     The job runs in its key's turn that matches its place among the key's jobs by priority then age: the
     r-th of the key's turns when r of its jobs come first. Every queued job of the model whose turn comes
     before that one runs before it."""
-    job_read, ahead_in_key, turn_read, ahead = _position_statements()
+    job_read, ahead_in_key, turn_read, ahead, last_in_key, last_turn = _position_statements()
     job = session.execute(job_read, {"job_id": job_id}).first()
     if job is None or job.status != "queued":
         return None
     mine = {"key_id": job.key_id, "model": job.model}
-    skip = session.scalar(
-        ahead_in_key, mine | {"priority": job.priority, "created_at": job.created_at, "id": job_id}
-    )
-    turn = session.execute(turn_read, mine | {"skip": skip or 0}).first()
+    if session.scalar(last_in_key, mine) == job_id:  # the key's last job (a new one, mostly): its last turn
+        turn = session.execute(last_turn, mine).first()
+    else:
+        skip = session.scalar(
+            ahead_in_key, mine | {"priority": job.priority, "created_at": job.created_at, "id": job_id}
+        )
+        turn = session.execute(turn_read, mine | {"skip": skip or 0}).first()
     if turn is None:  # claimed between two reads (PostgreSQL reads each statement afresh)
         return 0
     values = {"model": job.model, "turn": turn.turn, "turn_key": turn.key_id, "turn_id": turn.id}

@@ -38,6 +38,7 @@ from sfumato.domain.search import terms_of
 from sfumato.services.events import JobEvents
 from sfumato.services.inputs import InputService
 from sfumato.services.places import PlaceService
+from sfumato.services.queue_bound import QueueBound
 from sfumato.services.replays import replay
 from sfumato.services.views import JobView
 from sfumato.storage import Storage
@@ -87,6 +88,7 @@ class GenerationService:
         self.served = tuple(served)  # this process's models (its worker's, or the fleet's default first)
         self.catalogue = catalogue if catalogue is not None else Catalogue()
         self.max_queued = max_queued
+        self.bound = QueueBound(queue, max_queued)
         self.poll_seconds = poll_seconds
         self.seeds = seeds
         self.storage = storage
@@ -140,7 +142,7 @@ class GenerationService:
             check_url(params.webhook_url, allow_private=self.webhooks_allow_private)
         if model in self.served and (reason := self.unavailable()):
             raise ModelUnavailable(reason)
-        if self.queue.depth(at_most=self.max_queued) >= self.max_queued:
+        if self.bound.full():
             raise Overloaded("too many jobs are waiting; try again shortly", retry_after=10)
         job_id = new_id("job")
         if inputs is not None:
@@ -162,6 +164,7 @@ class GenerationService:
             if (earlier := replay(self.db, self.clock, key, idempotency)) is None:
                 raise
             return earlier
+        self.bound.added()
         self.on_submit()
         return self._seen(JobView(job, [], place=self.places.place_of(job)))
 
