@@ -107,6 +107,7 @@ def screenshot(page: Page, name: str, *, full_page: bool = True) -> Path:
     path = ARTIFACTS / f"{name}.png"
     # The images in view loaded: a picture of a page is of what a person sees once it has come. (Not by
     # a script of the test's own: the pages' Content-Security-Policy refuses anything evaluated.)
+    page.wait_for_load_state()  # a navigation under way ends first: its page is the one pictured
     if full_page:  # down the whole page first: images below the fold load lazily, as a reader scrolls
         height = page.evaluate("document.documentElement.scrollHeight")
         for _ in range(0, height, 700):

@@ -76,6 +76,8 @@ def test_images_are_found_by_name_published_transformed_and_deleted(
     page.goto("/gallery")
     page.get_by_label("Name").fill("kite")
     page.get_by_role("button", name="Search").click()
+    # The search is a navigation: the page before it showed the kite too, so wait for the answer's address.
+    expect(page).to_have_url(re.compile(r"[?&]name=kite"))
     expect(page.get_by_role("img", name="a red kite over a beach")).to_have_count(1)
     screenshot(page, "05-gallery")
     page.get_by_role("img", name="a red kite over a beach").click()
