@@ -5,15 +5,24 @@ from typing import Any
 
 from sfumato.domain.params import JobParams
 
-_LEFT_OUT = ("model", "quality", "webhook_url", "mode", "strength", "source_image_id")
+_LEFT_OUT = ("quality", "webhook_url", "mode", "source_image_id", "loras")
+# An inpainting job's mask was sent with it, not kept as an image of the key: the code says where it goes.
+MASK_PLACEHOLDER = "<the mask: a PNG as base64, white where the image is redrawn>"
 
 
 def request_body(params: JobParams) -> dict[str, Any]:
-    """The POST /v1/jobs body that makes this job again (the seed included: the same images)."""
+    """The POST /v1/jobs body that makes this job again (the seed included: the same images): its model,
+    its adapters by id at their weights, and the image it started from with its strength."""
     shown = params.public()
     body = {name: value for name, value in shown.items() if name not in _LEFT_OUT and value is not None}
     if not params.person_named():  # the prompt's first words, or an input's name: made again the same way
         body.pop("name", None)
+    if params.loras:
+        body["loras"] = [{"id": adapter.id, "weight": adapter.weight} for adapter in params.loras]
+    if params.source_image_id is not None:
+        body["image"] = params.source_image_id
+    if params.mask_key is not None:
+        body["mask"] = MASK_PLACEHOLDER
     return body
 
 
@@ -33,12 +42,13 @@ def snippets(params: JobParams, base_url: str) -> list[tuple[str, str]]:
         'print([image["id"] for image in job["images"]])'
     )
     extra: dict[str, Any] = {
-        name: body[name] for name in ("seed", "negative_prompt", "style") if name in body
+        name: body[name] for name in ("seed", "negative_prompt", "style", "loras") if name in body
     }
     openai = (
         "import os\n\nfrom openai import OpenAI\n\n"
         f"client = OpenAI(base_url={base_url + '/v1'!r}, api_key=os.environ['SFUMATO_KEY'])\n"
-        f"result = client.images.generate(\n    prompt={params.prompt!r},\n    n={params.n},\n"
+        f"result = client.images.generate(\n    model={params.model!r},\n    prompt={params.prompt!r},\n"
+        f"    n={params.n},\n"
         f'    size="{params.width}x{params.height}",\n    response_format="b64_json",\n'
         + (f"    extra_body={_python(extra)},\n" if extra else "")
         + ")"
