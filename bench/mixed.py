@@ -10,9 +10,7 @@ which is what mixed load costs a worker that cannot hold every model.
 
 import argparse
 import asyncio
-import json
 import re
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,7 +18,7 @@ from typing import Any
 import httpx
 
 from bench.common import Timer
-from bench.servers import ROOT, Running, free_port, sfumato_env
+from bench.servers import Running, free_port, sfumato_env, unlimited_key
 
 SWITCHES = re.compile(r'^sfumato_model_switches_total\{model="([^"]+)"\} ([\d.e+]+)$', re.MULTILINE)
 
@@ -38,16 +36,7 @@ def bench_models(args: argparse.Namespace, folder: Path) -> list[dict[str, Any]]
     models: list[str] = args.models
     env = sfumato_env(folder, models[0], [*args.setting, f"models={','.join(models)}"])
     sfumato = [sys.executable, "-m", "sfumato"]
-    create = ["keys", "create", "--name", "bench", "--plan", "enterprise", "--rpm", "100000000"]
-    created = subprocess.run(
-        [*sfumato, *create, "--monthly-images", "1000000000", "--json"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    key = json.loads(created.stdout)["key"]
+    key = unlimited_key(env)
     port = free_port()
     server = Running([*sfumato, "serve", "--port", str(port)], env, folder / "sfumato.log", port)
     rows: list[dict[str, Any]] = []

@@ -19,7 +19,6 @@ import asyncio
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,7 +29,7 @@ from typing import Any
 import httpx
 
 from bench.common import Timer, median, percentile, write_result
-from bench.servers import ROOT, Running, free_port, sfumato_env
+from bench.servers import Running, free_port, sfumato_env, unlimited_key
 
 
 async def load(
@@ -110,29 +109,7 @@ def sweep(
 def bench_sfumato(args: argparse.Namespace, folder: Path) -> list[dict[str, Any]]:
     env = sfumato_env(folder, args.model, args.setting)
     sfumato = [sys.executable, "-m", "sfumato"]
-    created = subprocess.run(
-        # The benchmark measures the service, not its limits: a key never rate-limited nor out of quota.
-        [
-            *sfumato,
-            "keys",
-            "create",
-            "--name",
-            "bench",
-            "--plan",
-            "enterprise",
-            "--rpm",
-            "100000000",
-            "--monthly-images",
-            "1000000000",
-            "--json",
-        ],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    key = json.loads(created.stdout)["key"]
+    key = unlimited_key(env)
     port = free_port()
     server = Running([*sfumato, "serve", "--port", str(port)], env, folder / "sfumato.log", port)
     try:

@@ -1,9 +1,11 @@
 """A server process for a benchmark: started on a free port, waited for, stopped; its output in a log."""
 
+import json
 import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -24,6 +26,20 @@ def sfumato_env(folder: Path, model: str, settings: list[str]) -> dict[str, str]
     env = {k: v for k, v in os.environ.items() if not k.startswith("SFUMATO_")}
     env |= {"SFUMATO_DATA_DIR": str(folder / "sfumato"), "SFUMATO_MODEL": model, "PYTHONUNBUFFERED": "1"}
     return env | {f"SFUMATO_{name.upper()}": value for name, value in (s.split("=", 1) for s in settings)}
+
+
+def unlimited_key(env: dict[str, str]) -> str:
+    """A key that no rate limit or quota holds back (a benchmark measures the service, not its limits)."""
+    create = ["keys", "create", "--name", "bench", "--plan", "enterprise", "--rpm", "100000000"]
+    created = subprocess.run(
+        [sys.executable, "-m", "sfumato", *create, "--monthly-images", "1000000000", "--json"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return str(json.loads(created.stdout)["key"])
 
 
 class Running:
