@@ -19,6 +19,7 @@ class HeldJob:
     picture: Image | None = None  # the input of an image-to-image or inpainting job, read at its claim
     mask: Image | None = None
     preview: Image | None = None  # the latest step's small picture, when the job asked for them, until sent
+    previewed: bool = False  # it has made a preview: only its first one wakes the lease keeper
     adapters: tuple[AdapterFile, ...] = ()  # its LoRA adapters' files on this machine, found at its claim
 
     @property
@@ -30,6 +31,9 @@ class HeldJobs:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._held: dict[str, HeldJob] = {}
+        # Set when a job makes its first preview: the lease keeper sends it at once rather than at its next
+        # tick (about a second), so a job shorter than that still shows one (docs/api.md §13).
+        self.fresh = threading.Event()
 
     def hold(self, batch: Iterable[HeldJob]) -> None:
         """From here the lease keeper renews these jobs' leases."""
@@ -44,6 +48,14 @@ class HeldJobs:
     def progress(self) -> dict[str, float]:
         with self._lock:
             return {job_id: held.progress for job_id, held in self._held.items()}
+
+    def show(self, held: HeldJob, picture: Image) -> None:
+        """The job's latest preview, kept until the lease keeper sends it; its first one wakes the keeper."""
+        with self._lock:
+            held.preview = picture
+            first, held.previewed = not held.previewed, True
+        if first:
+            self.fresh.set()
 
     def take_previews(self) -> dict[str, Image]:
         """The previews made since the last call, each handed out once."""

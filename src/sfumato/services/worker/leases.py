@@ -1,8 +1,9 @@
 """The lease keeper: renews the leases of the jobs in hand and records their progress.
 
 About every second (a third of a lease at most) it sends the progress that changed, and renews every
-lease when a third of it has passed. A job the queue no longer lets this worker hold (canceled, or
-taken over after a lapse) is marked lost, so the engine drops it at its next step.
+lease when a third of it has passed; a job's first preview is sent as soon as it is made, so a job that
+asked for previews shows one however short it is. A job the queue no longer lets this worker hold
+(canceled, or taken over after a lapse) is marked lost, so the engine drops it at its next step.
 """
 
 import logging
@@ -29,6 +30,7 @@ class LeaseKeeper:
 
     def stop(self, timeout: float) -> None:
         self._stop.set()
+        self.held.fresh.set()
         if self._thread.is_alive():
             self._thread.join(timeout)
 
@@ -37,10 +39,14 @@ class LeaseKeeper:
         interval = min(1.0, lease / 3)
         sent: dict[str, float] = {}
         renewed = time.monotonic()
-        while not self._stop.wait(interval):
+        while True:
+            first_preview = self.held.fresh.wait(interval)  # the tick, or a job's first preview
+            self.held.fresh.clear()
+            if self._stop.is_set():
+                return
             progress = self.held.progress()
             lease_due = time.monotonic() - renewed >= lease / 3
-            if not progress or (not lease_due and progress == sent):
+            if not progress or (not lease_due and progress == sent and not first_preview):
                 continue
             shown = {job_id: preview_base64(picture) for job_id, picture in self.held.take_previews().items()}
             try:

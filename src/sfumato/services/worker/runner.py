@@ -115,7 +115,7 @@ class Runner:
                 self.on_last_step()
 
         def on_preview(index: int, picture: Image) -> None:
-            batch[index].preview = picture  # the lease keeper sends it with the progress
+            self.held.show(batch[index], picture)  # the lease keeper sends it with the progress
 
         wanted = {"on_preview": on_preview} if any(render.previews for render in renders) else {}
         started = time.monotonic()
