@@ -3,7 +3,7 @@ from typing import Any
 import pytest
 
 from sfumato.http import access
-from tests.conftest import Live
+from tests.conftest import SMALL, Live
 
 
 def test_the_key_is_accepted_as_x_api_key(live: Live) -> None:
@@ -74,5 +74,9 @@ def test_a_key_read_a_moment_ago_costs_its_next_request_no_thread_hop(
     # Remembered: on the embedded deployment (counters in memory) the key costs no hop at all; with
     # Redis the counter is a round trip, so it still goes to a thread.
     assert hops == (["authorize", "authorize"] if live.services.limits.remote else ["authorize"])
+    job = live.client.post("/v1/jobs", json={"prompt": "counted", **SMALL}, headers=headers)
+    assert job.status_code == 202 and job.headers["ratelimit-remaining"]  # counted as a generation
+    # A submission is counted in memory too: its one hop is the submission's own.
+    assert hops == (["authorize"] * 3 if live.services.limits.remote else ["authorize"])
     live.services.keys.revoke(key.id)
     assert live.client.get("/v1/usage", headers=headers).status_code == 401  # forgotten at once

@@ -4,9 +4,10 @@ the dashboard and the sweeper ask of it, on both databases."""
 import time
 from dataclasses import replace
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from sfumato.db import idempotency
 from sfumato.db.database import Database
@@ -100,6 +101,26 @@ def test_a_succeeded_job_carries_its_warnings_and_its_images_in_order(
     assert found is not None
     assert found[0].warnings == ["prompt truncated"]
     assert found[1] == [first, second]
+
+
+def test_a_poll_reads_the_job_and_its_images_in_one_statement(
+    db: Database, queue: JobQueue, key_id: str, clock: ManualClock
+) -> None:
+    # A client polls a job many times a second: one statement, and on SQLite no BEGIN or ROLLBACK around it.
+    (job_id,) = enqueue(queue, key_id)
+    images = succeed(queue, job_id, clock, images=3)
+    seen: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        found = JobStore(db).get(key_id, job_id, clock.now())
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert found is not None and found[1] == images and found[0].status is JobStatus.SUCCEEDED
+    assert len(seen) == 1, seen
 
 
 def test_a_job_is_its_own_keys_alone(db: Database, queue: JobQueue, key_id: str, clock: ManualClock) -> None:

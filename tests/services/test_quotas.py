@@ -3,8 +3,10 @@ exact under concurrent requests for the last images."""
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from sfumato.db import usage
 from sfumato.domain.errors import QuotaExceeded
@@ -116,3 +118,26 @@ def test_an_unlimited_plan_counts_but_never_refuses(services: ApiRoot) -> None:
         assert not usage.charge(session, key.id, "2026-01", 1, 10**6)
     with services.db.read() as session:
         assert usage.used(session, key.id, "2026-01") == 10**6
+
+
+def test_a_submission_holds_the_write_lock_for_five_statements(services: ApiRoot) -> None:
+    # Every submission waits for the one write lock (SQLite) or the key's usage row (PostgreSQL): the job's row
+    # is built before the transaction opens, and inside it run only the charge, the count of the key's queued
+    # jobs (its plan bounds them), the turn's read (two seeks, one statement) and the two inserts (the job,
+    # its words), and PostgreSQL's NOTIFY. Once the month's row exists, that is; it took seven.
+    key, _ = services.keys.create("counted", monthly_images=100)
+    services.generation.submit(key, request())  # the month's usage row
+    by_connection: dict[int, list[str]] = {}
+
+    def note(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        by_connection.setdefault(id(conn), []).append(statement.split()[0].upper())
+
+    event.listen(services.db.engine, "before_cursor_execute", note)
+    try:
+        services.generation.submit(key, request())
+    finally:
+        event.remove(services.db.engine, "before_cursor_execute", note)
+    (written,) = [statements for statements in by_connection.values() if "INSERT" in statements]
+    inside = [statement for statement in written if statement != "BEGIN"]
+    assert len(inside) <= 5 + (0 if services.db.is_sqlite else 1), written
+    assert used(services, key) == 2

@@ -56,6 +56,7 @@ def serve(
         # Forwarded headers only from the proxies the operator lists: otherwise anyone could name their
         # own address (docs/deployment.md).
         timeout_keep_alive=settings.keep_alive_seconds,
+        access_log=settings.access_log,
         proxy_headers=bool(settings.forwarded_allow_ips),
         forwarded_allow_ips=settings.forwarded_allow_ips or "",
         http=bounded_protocol(

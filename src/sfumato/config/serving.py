@@ -39,6 +39,11 @@ class ServingSettings(BaseSettings):
         description="an idle connection waits this long for its next request: longer than clients keep "
         "theirs (httpx 5 s), so a client never sends on a connection the server is closing",
     )
+    access_log: bool = Field(
+        True,
+        description="one line per request on standard output (the client's address, the method, the path, "
+        "the status); `0` where a proxy in front keeps that log (it costs a poll a few percent)",
+    )
     body_timeout_seconds: float = Field(
         60, gt=0, le=3600, description="a request's body must arrive within this of its headers"
     )

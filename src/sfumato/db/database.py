@@ -5,9 +5,15 @@ write, that another writer got there in between, and then fails at once with "da
 whatever the busy timeout. Write sessions therefore start with BEGIN IMMEDIATE, which takes the
 write lock up front and waits (busy_timeout) for it; read sessions start a plain deferred BEGIN and,
 in WAL mode, never wait for writers. PostgreSQL needs neither.
+
+SQLite's own wait for the write lock polls: a writer that finds it taken sleeps 1, 2, 5, 10… ms and
+looks again, so under many concurrent writes the lock sits free while its waiters sleep. The threads of
+one process therefore queue for it on a lock of their own, taken before BEGIN IMMEDIATE: the next one
+starts the moment the last commits. SQLite's busy timeout is left for writers in other processes.
 """
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -137,10 +143,15 @@ class Database:
         self.url = make_url(normalize_url(url))
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self._busy_ms = int(busy_timeout * 1000)
+        # This process's turn at SQLite's lock. Reentrant: a write opened inside another on the same thread
+        # then meets SQLite's busy timeout and fails, as it always did, rather than hanging here.
+        self._writers = threading.RLock() if self.is_sqlite else None
         self._writer: Engine
+        self._single: Engine | None = None  # SQLite: statements outside any transaction (reading)
         if self.is_sqlite:
             self.engine = self._sqlite_engine(autocheckpoint)
             self._writer = self.engine.execution_options(sqlite_begin="IMMEDIATE")
+            self._single = self.engine.execution_options(sqlite_begin=None)
         else:
             self.engine = create_engine(self.url, pool_pre_ping=True, pool_size=10, max_overflow=POOL_SIZE)
             self._writer = self.engine
@@ -175,7 +186,8 @@ class Database:
         @event.listens_for(engine, "begin")
         def _on_begin(connection: Connection) -> None:
             mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
-            connection.exec_driver_sql(f"BEGIN {mode}")
+            if mode is not None:  # None: each statement on its own (Database.reading)
+                connection.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
 
@@ -186,22 +198,37 @@ class Database:
             yield session
 
     @contextmanager
-    def reading(self) -> Iterator[Connection]:
+    def reading(self, *, transaction: bool = True) -> Iterator[Connection]:
         """A connection for reads of Core statements (no ORM session, no objects: the hottest reads, a
-        job polled many times a second), in one transaction that never writes."""
-        with _translated(), self.engine.connect() as connection, connection.begin():
-            yield connection
+        job polled many times a second), in one transaction that never writes. `transaction=False`, for
+        one statement, which needs none: on SQLite no BEGIN and no ROLLBACK, the statement is its own
+        snapshot."""
+        if transaction or self._single is None:
+            with _translated(), self.engine.connect() as connection, connection.begin():
+                yield connection
+        else:
+            with _translated(), self._single.connect() as connection:
+                yield connection
+
+    @contextmanager
+    def _turn(self) -> Iterator[None]:
+        """SQLite: this thread's turn among the process's writers (the module's docstring)."""
+        if self._writers is None:
+            yield
+            return
+        with self._writers:
+            yield
 
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A session in one write transaction: committed on exit, rolled back on error."""
-        with _translated(self), self._write.begin() as session:
+        with self._turn(), _translated(self), self._write.begin() as session:
             yield session
 
     @contextmanager
     def write_connection(self) -> Iterator[Connection]:
         """A connection in one write transaction, for migrations."""
-        with self._writer.begin() as connection:
+        with self._turn(), self._writer.begin() as connection:
             yield connection
 
     def checkpoint(self, *, restart_past: int | None = None) -> tuple[int, int] | None:

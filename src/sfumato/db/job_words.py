@@ -19,10 +19,10 @@ from sfumato.domain.params import JobParams
 from sfumato.domain.search import words_of
 
 
-def rows_of(job_id: str, key_id: str, params: JobParams, created_at: datetime) -> list[JobWordRow]:
-    """A new job's words, written with it."""
+def rows_of(job_id: str, key_id: str, params: JobParams, created_at: datetime) -> list[dict[str, Any]]:
+    """A new job's words, as the rows written with it (db.jobs.insert_new)."""
     return [
-        JobWordRow(key_id=key_id, word=word, created_at=created_at, job_id=job_id)
+        {"key_id": key_id, "word": word, "created_at": created_at, "job_id": job_id}
         for word in words_of(params.name, params.prompt)
     ]
 

@@ -5,9 +5,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, exists, func, select
+from sqlalchemy import Select, and_, bindparam, delete, exists, func, insert, select
 from sqlalchemy.orm import Session
 
 from sfumato.db import idempotency, images, job_words, outbox, status_counts
@@ -15,7 +16,7 @@ from sfumato.db.database import Database
 from sfumato.db.pagination import paginate, past
 from sfumato.db.places import QUEUED
 from sfumato.db.records import record
-from sfumato.db.tables import ImageRow, JobRow, KeyRow
+from sfumato.db.tables import ImageRow, JobRow, JobWordRow, KeyRow
 from sfumato.db.types import UTCDateTime
 from sfumato.domain import batching, fairness
 from sfumato.domain.images import Image
@@ -43,18 +44,37 @@ class WorkerSeen:
     last_seen: datetime | None
 
 
+IMAGE = "image_"  # the prefix of the image's columns in _polled's rows, beside the job's own
+
+
 @cache
-def _polled() -> tuple[Select[Any], Select[Any]]:
-    """A key's job by its id, and a job's own images that still exist (db.images.generated_of's rule)."""
-    job, image = JobRow.__table__.c, ImageRow.__table__.c
-    jobs = select(JobRow.__table__).where(job.id == bindparam("job_id"), job.key_id == bindparam("key_id"))
-    images_of = (
-        select(ImageRow.__table__)
-        .where(image.job_id == bindparam("job_id"), image.job_index.is_not(None))
-        .where(image.expires_at > bindparam("now", type_=UTCDateTime()))
-        .order_by(image.job_index)
+def _polled() -> Select[Any]:
+    """A key's job by its id with its images that still exist (db.images.generated_of's rule), in one
+    statement: one row per image, or one with no image; the image's columns named with IMAGE before them."""
+    job, image = JobRow.__table__, ImageRow.__table__
+    alive = and_(
+        image.c.job_id == job.c.id,
+        image.c.job_index.is_not(None),
+        image.c.expires_at > bindparam("now", type_=UTCDateTime()),
     )
-    return jobs, images_of
+    return (
+        select(job, *(column.label(IMAGE + column.name) for column in image.c))
+        .select_from(job.outerjoin(image, alive))
+        .where(job.c.id == bindparam("job_id"), job.c.key_id == bindparam("key_id"))
+        .order_by(image.c.job_index)
+    )
+
+
+class _ImageColumns:
+    """One of _polled's rows read as its image's row."""
+
+    __slots__ = ("row",)
+
+    def __init__(self, row: Any) -> None:
+        self.row = row
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.row, IMAGE + name)
 
 
 def job_of(row: Any) -> Job:
@@ -62,33 +82,71 @@ def job_of(row: Any) -> Job:
     return record(Job, row, status=JobStatus(row.status), params=JobParams.from_dict(row.params))
 
 
+@dataclass(frozen=True)
+class NewJob:
+    """A job as it is queued, built before its transaction opens (nothing in it reads the database): its
+    row's columns but its turn, which the queue gives it inside (db.queue), and its words' rows."""
+
+    values: dict[str, Any]
+    words: list[dict[str, Any]]
+    params: JobParams
+
+    @property
+    def job(self) -> Job:
+        """The job as its row holds it once written."""
+        return record(Job, SimpleNamespace(**self.values), status=JobStatus.QUEUED, params=self.params)
+
+
 def new_row(
-    job_id: str,
-    key_id: str,
-    params: JobParams,
-    now: datetime,
-    max_attempts: int,
-    charged_month: str | None,
-    turn: float = 0.0,
-) -> JobRow:
-    """A job as it is queued, at its `turn` (domain.fairness): the one constructor of the table's rows."""
-    return JobRow(
-        words=job_words.rows_of(job_id, key_id, params, now),
-        id=job_id,
-        key_id=key_id,
-        status=JobStatus.QUEUED,
-        params=params.to_dict(),
-        model=params.model,
-        n=params.n,
-        batch_key=batching.batch_key(params),
-        turn=turn,
-        priority=fairness.rank(params.priority),
-        created_at=now,
-        progress=0.0,
-        attempts=0,
-        max_attempts=max_attempts,
-        charged_month=charged_month,
-    )
+    job_id: str, key_id: str, params: JobParams, now: datetime, max_attempts: int, charged_month: str | None
+) -> NewJob:
+    """The one constructor of the table's rows."""
+    values = {
+        "id": job_id,
+        "key_id": key_id,
+        "status": JobStatus.QUEUED.value,
+        "params": params.to_dict(),
+        "model": params.model,
+        "n": params.n,
+        "batch_key": batching.batch_key(params),
+        "priority": fairness.rank(params.priority),
+        "created_at": now,
+        "progress": 0.0,
+        "attempts": 0,
+        "max_attempts": max_attempts,
+        "charged_month": charged_month,
+    } | dict.fromkeys(_UNSET)
+    return NewJob(values, job_words.rows_of(job_id, key_id, params, now), params)
+
+
+# A new job's columns that stay empty until it runs or ends.
+_UNSET = (
+    "warnings",
+    "started_at",
+    "completed_at",
+    "error_code",
+    "error_message",
+    "lease_owner",
+    "lease_expires_at",
+    "preview",
+)
+
+
+@cache
+def _inserts() -> tuple[Any, Any]:
+    """A new job's two inserts, built once: its row, and its words' rows (many at once)."""
+    return insert(JobRow), insert(JobWordRow)
+
+
+def insert_new(session: Session, new: NewJob, turn: float) -> Job:
+    """Write a new job at `turn` in the caller's transaction: Core statements, no ORM unit of work (every
+    submission runs this while it holds the write lock)."""
+    job_insert, words_insert = _inserts()
+    connection = session.connection()
+    connection.execute(job_insert, new.values | {"turn": turn})
+    if new.words:
+        connection.execute(words_insert, new.words)
+    return new.job
 
 
 def with_images_in(
@@ -119,15 +177,15 @@ class JobStore:
         self.db = db
 
     def get(self, key_id: str, job_id: str, now: datetime) -> JobWithImages | None:
-        """The key's job and its images that still exist: two Core statements, built once, on a plain
-        connection (a client polls this many times a second; the ORM's objects cost most of it)."""
-        jobs, images_of = _polled()
-        with self.db.reading() as connection:
-            row = connection.execute(jobs, {"job_id": job_id, "key_id": key_id}).first()
-            if row is None:
-                return None
-            found = connection.execute(images_of, {"job_id": job_id, "now": now})
-            return job_of(row), [images.image_of(image) for image in found]
+        """The key's job and its images that still exist: one Core statement, built once, on a plain
+        connection, in no transaction of its own (a client polls this many times a second; the ORM's
+        objects, and a second statement, cost most of it)."""
+        with self.db.reading(transaction=False) as connection:
+            rows = connection.execute(_polled(), {"job_id": job_id, "key_id": key_id, "now": now}).all()
+        if not rows:
+            return None
+        found = [images.image_of(_ImageColumns(row)) for row in rows if row.image_id is not None]
+        return job_of(rows[0]), found
 
     def page(
         self,

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from sfumato.db.database import Database
 from sfumato.db.tables import JobRow
 from sfumato.domain import fairness
+from sfumato.domain.jobs import Job, JobStatus
 
 QUEUED = JobRow.status == literal_column("'queued'")
 # The queue's order within a model. Equal turns go by key, never by the job: a claim exchanges turns between
@@ -37,12 +38,13 @@ def before(columns: Sequence[Any], values: Sequence[Any]) -> ColumnElement[bool]
 
 
 @cache
-def _turn_statements() -> tuple[Any, Any]:
-    """turn_for's reads, built once (bound values, not literals, for the key and the model)."""
+def _turn_statement() -> Any:
+    """turn_for's read, built once (bound values, not literals, for the key and the model): the model's
+    first turn and the key's last, two seeks in one statement."""
     model = JobRow.model == bindparam("model")
     first = select(JobRow.turn).where(QUEUED, model).order_by(JobRow.turn).limit(1)
     last = select(JobRow.turn).where(QUEUED, JobRow.key_id == bindparam("key_id"), model)
-    return first, last.order_by(JobRow.turn.desc()).limit(1)
+    return select(first.scalar_subquery(), last.order_by(JobRow.turn.desc()).limit(1).scalar_subquery())
 
 
 def turn_for(session: Session, key_id: str, model: str, images: int, weight: float) -> float:
@@ -50,9 +52,8 @@ def turn_for(session: Session, key_id: str, model: str, images: int, weight: flo
 
     The caller has charged the key's month first (db.usage), whose row lock makes a key's submissions take
     turns on PostgreSQL, so two of them never read the same last turn; SQLite has one writer at a time."""
-    first, last = _turn_statements()
-    values = {"key_id": key_id, "model": model}
-    return fairness.next_turn(session.scalar(first, values), session.scalar(last, values), images, weight)
+    first, last = session.connection().execute(_turn_statement(), {"key_id": key_id, "model": model}).one()
+    return fairness.next_turn(first, last, images, weight)
 
 
 def queued_of(session: Session, key_id: str) -> int:
@@ -80,27 +81,36 @@ def _position_statements() -> tuple[Any, Any, Any, Any, Any, Any]:
     return job, ahead_in_key, turn, ahead, last_in_key, last_turn
 
 
-def position_in(session: Session | Connection, job_id: str) -> int | None:
+def position_in(session: Session | Connection, job_id: str, known: Job | None = None) -> int | None:
     """The jobs of its model that run before this queued job, as the queue stands; None if it is not queued.
+    `known`: the job as the caller has just read it (queued), which spares reading it again.
 
     The job runs in its key's turn that matches its place among the key's jobs by priority then age: the
     r-th of the key's turns when r of its jobs come first. Every queued job of the model whose turn comes
     before that one runs before it."""
     job_read, ahead_in_key, turn_read, ahead, last_in_key, last_turn = _position_statements()
-    job = session.execute(job_read, {"job_id": job_id}).first()
-    if job is None or job.status != "queued":
+    if known is not None and known.status is JobStatus.QUEUED:
+        key_id, model = known.key_id, known.params.model
+        priority, created_at = fairness.rank(known.params.priority), known.created_at
+    else:
+        job = session.execute(job_read, {"job_id": job_id}).first()
+        if job is None or job.status != "queued":
+            return None
+        key_id, model, priority, created_at = job.key_id, job.model, job.priority, job.created_at
+    mine = {"key_id": key_id, "model": model}
+    last = session.scalar(last_in_key, mine)
+    if last is None:  # none of the key's jobs of the model waits now: this one was taken meanwhile
         return None
-    mine = {"key_id": job.key_id, "model": job.model}
-    if session.scalar(last_in_key, mine) == job_id:  # the key's last job (a new one, mostly): its last turn
+    if last == job_id:  # the key's last job (a new one, mostly): its last turn
         turn = session.execute(last_turn, mine).first()
     else:
         skip = session.scalar(
-            ahead_in_key, mine | {"priority": job.priority, "created_at": job.created_at, "id": job_id}
+            ahead_in_key, mine | {"priority": priority, "created_at": created_at, "id": job_id}
         )
         turn = session.execute(turn_read, mine | {"skip": skip or 0}).first()
     if turn is None:  # claimed between two reads (PostgreSQL reads each statement afresh)
         return 0
-    values = {"model": job.model, "turn": turn.turn, "turn_key": turn.key_id, "turn_id": turn.id}
+    values = {"model": model, "turn": turn.turn, "turn_key": turn.key_id, "turn_id": turn.id}
     return session.scalar(ahead, values) or 0
 
 
@@ -110,9 +120,9 @@ class QueuePlaces:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def position(self, job_id: str) -> int | None:
+    def position(self, job_id: str, known: Job | None = None) -> int | None:
         with self.db.reading() as connection:
-            return position_in(connection, job_id)
+            return position_in(connection, job_id, known)
 
     def next_of_key(self, key_id: str) -> tuple[str, str] | None:
         """The key's queued job whose turn comes first, and its model: the next of its jobs to start."""

@@ -9,7 +9,7 @@ written in the transaction that ends the job (db.job_ends).
 """
 
 from collections.abc import Collection, Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from sfumato.db import claims, images, places, usage
 from sfumato.db.database import Database
 from sfumato.db.job_ends import ENDED, record_end
-from sfumato.db.jobs import delete_in, job_of, new_row
+from sfumato.db.jobs import NewJob, delete_in, insert_new, job_of, new_row
 from sfumato.db.lapses import Expired, requeue_lapsed
 from sfumato.db.notify import JOB_ENDED, JOBS_QUEUED, notify
 from sfumato.db.tables import JobRow
@@ -50,11 +50,28 @@ class JobQueue:
         """Enqueue inside the caller's transaction, beside whatever else must commit with it (the
         quota charge of `charged_month`, an idempotency key). `weight`: the key's plan's `queue_weight`,
         which sets the job's turn (domain.fairness)."""
-        turn = places.turn_for(session, key_id, params.model, params.n, weight)
-        row = new_row(job_id, key_id, params, self.clock.now(), self.max_attempts, charged_month, turn)
-        session.add(row)
+        return self.put(session, self.new(job_id, key_id, params, charged_month), weight)
+
+    def new(
+        self,
+        job_id: str,
+        key_id: str,
+        params: JobParams,
+        charged_month: str | None,
+        created_at: datetime | None = None,
+    ) -> NewJob:
+        """A job to queue, built before its transaction opens: the less a writer does while it holds
+        SQLite's one write lock, the more submissions a second the lock lets through."""
+        now = created_at or self.clock.now()
+        return new_row(job_id, key_id, params, now, self.max_attempts, charged_month)
+
+    def put(self, session: Session, new: NewJob, weight: float = 1.0) -> Job:
+        """Queue `new` inside the caller's transaction, at the turn its key and model give it now."""
+        params = new.params
+        turn = places.turn_for(session, new.values["key_id"], params.model, params.n, weight)
+        job = insert_new(session, new, turn)
         notify(session, JOBS_QUEUED)
-        return job_of(row)
+        return job
 
     def depth(self, at_most: int | None = None) -> int:
         """Jobs waiting for a worker, counted up to `at_most` (None: all): a submission asks whether the

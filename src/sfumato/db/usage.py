@@ -43,16 +43,18 @@ def _charges(dialect: str) -> tuple[Any, Any, Any]:
 
 
 def charge(session: Session, key_id: str, month: str, images: int, quota: int | None) -> bool:
-    """Count `images` against the key's month; False (nothing counted) if that would pass `quota`."""
+    """Count `images` against the key's month; False (nothing counted) if that would pass `quota`.
+
+    The month's row is raised first, one statement; only when that changes nothing (the month's first
+    job, or one past the quota) is the row made if missing and raised again."""
     ensure, raise_, within = _charges(session.get_bind().dialect.name)
     connection = session.connection()  # Core statements in the session's transaction: no ORM on this path
-    where = {"the_key": key_id, "the_month": month}
+    where = {"the_key": key_id, "the_month": month, "more": images}
+    statement, values = (raise_, where) if quota is None else (within, where | {"quota": quota})
+    if connection.execute(statement, values).rowcount:
+        return True
     connection.execute(ensure, {"key_id": key_id, "month": month, "images": 0})
-    if quota is None:
-        result = connection.execute(raise_, where | {"more": images})
-    else:
-        result = connection.execute(within, where | {"more": images, "quota": quota})
-    return bool(result.rowcount)
+    return bool(connection.execute(statement, values).rowcount)
 
 
 def refund(session: Session, jobs: Iterable[tuple[str, str | None, int]]) -> None:

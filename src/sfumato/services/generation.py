@@ -171,35 +171,30 @@ class GenerationService:
     def _enqueue(
         self, key: ApiKey, job_id: str, params: JobParams, limits: Limits, idempotency: Idempotency | None
     ) -> Job:
-        """The job, its quota charge and its idempotency key, in one transaction."""
+        """The job, its quota charge and its idempotency key, in one transaction. The job's row is built
+        before it opens: on SQLite the transaction holds the one write lock every submission waits for."""
+        now = self.clock.now()
+        month = month_of(now)  # the month its images count in is the one it was queued in
+        new = self.queue.new(job_id, key.id, params, month, created_at=now)
         with self.db.write() as tx:
             if idempotency is not None and replay(self.db, self.clock, key, idempotency, tx) is not None:
                 raise _TwinCommitted()  # a twin committed first
-            month = self._charge(tx, key, limits, params.n)
+            self._charge(tx, key, limits, params.n, month)
             # After the charge, whose row lock makes a key's submissions take turns: the count is exact.
             if limits.max_queued is not None and places.queued_of(tx, key.id) >= limits.max_queued:
                 raise _KeyQueueFull()
-            job = self.queue.add(
-                tx,
-                job_id=job_id,
-                key_id=key.id,
-                params=params,
-                charged_month=month,
-                weight=limits.queue_weight,
-            )
+            job = self.queue.put(tx, new, weight=limits.queue_weight)
             if idempotency is not None:
                 remembered.remember(
                     tx, key.id, idempotency.key, idempotency.fingerprint, job.id, self.clock.now()
                 )
         return job
 
-    def _charge(self, tx: Transaction, key: ApiKey, limits: Limits, images: int) -> str:
-        """Count the job's images in this month (UTC); QuotaExceeded if they would pass the quota."""
-        now = self.clock.now()
-        month = month_of(now)
+    def _charge(self, tx: Transaction, key: ApiKey, limits: Limits, images: int, month: str) -> None:
+        """Count the job's images in `month` (UTC); QuotaExceeded if they would pass the quota."""
         if not usage.charge(tx, key.id, month, images, limits.monthly_images):
+            now = self.clock.now()
             raise quota_exceeded(limits.monthly_images, usage.used(tx, key.id, month), images, now)
-        return month
 
     def input_of(self, key: ApiKey, job_id: str, *, mask: bool = False) -> bytes:
         """The picture a job was made from (or its mask), as stored beside it: PNG at the job's size."""

@@ -39,10 +39,10 @@ class PlaceService:
         """A queued job's place; None for a job that is not queued."""
         if job.status != JobStatus.QUEUED:
             return None
-        return self._place(job.id, job.params.model)
+        return self._place(job.id, job.params.model, job)
 
-    def _place(self, job_id: str, model: str) -> Place | None:
-        position = self.places.position(job_id)
+    def _place(self, job_id: str, model: str, known: Job | None = None) -> Place | None:
+        position = self.places.position(job_id, known)
         if position is None:  # taken by a worker, or ended, since it was read
             return None
         rate = self.jobs_per_second(model)
