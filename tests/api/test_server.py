@@ -185,3 +185,20 @@ def read_response(connection: socket.socket) -> bytes:
     while len(body) < length:
         body += connection.recv(65536)
     return head + b"\r\n\r\n" + body
+
+
+def test_each_request_is_one_line_of_the_access_log_unless_it_is_turned_off(
+    server: tuple[Server, str], tmp_path: Path
+) -> None:
+    line = 'GET /healthz?seen=1 HTTP/1.1" 200'
+    running, _ = server
+    assert running.client.get("/healthz?seen=1").status_code == 200
+    running.wait_for_output(line, 10)
+    quiet = Server(environment(tmp_path / "data", access_log="0"), tmp_path / "serve.log", "--no-worker")
+    try:
+        quiet.wait_ready()
+        assert quiet.client.get("/healthz?seen=1").status_code == 200
+        assert quiet.client.get("/healthz?seen=2").status_code == 200
+    finally:
+        quiet.stop()
+    assert "/healthz?seen=" not in quiet.output()  # stopped: its output is all written

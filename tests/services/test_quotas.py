@@ -121,10 +121,10 @@ def test_an_unlimited_plan_counts_but_never_refuses(services: ApiRoot) -> None:
 
 
 def test_a_submission_holds_the_write_lock_for_five_statements(services: ApiRoot) -> None:
-    # Every submission waits for the one write lock (SQLite) or the key's usage row (PostgreSQL): the job's row
-    # is built before the transaction opens, and inside it run only the charge, the count of the key's queued
-    # jobs (its plan bounds them), the turn's read (two seeks, one statement) and the two inserts (the job,
-    # its words), and PostgreSQL's NOTIFY. Once the month's row exists, that is; it took seven.
+    # Every submission waits for the one write lock (SQLite) or the key's usage row (PostgreSQL): the job's
+    # row is built before the transaction opens, and inside it run only the charge, the count of the key's
+    # queued jobs (its plan bounds them), the turn's read (two seeks, one statement) and the two inserts (the
+    # job, its words), and PostgreSQL's NOTIFY. Once the month's row exists, that is; it took seven.
     key, _ = services.keys.create("counted", monthly_images=100)
     services.generation.submit(key, request())  # the month's usage row
     by_connection: dict[int, list[str]] = {}
