@@ -1,6 +1,8 @@
 """Monthly quotas in the database: charged with the job, refunded when it fails or never ran, and
 exact under concurrent requests for the last images."""
 
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -141,3 +143,30 @@ def test_a_submission_holds_the_write_lock_for_five_statements(services: ApiRoot
     inside = [statement for statement in written if statement != "BEGIN"]
     assert len(inside) <= 5 + (0 if services.db.is_sqlite else 1), written
     assert used(services, key) == 2
+
+
+def test_on_sqlite_two_submissions_write_at_once_and_the_others_wait_off_the_gil(
+    services: ApiRoot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SQLite has one write lock: past two writers, more threads only take the GIL from the one holding it
+    # (docs/benchmarks.md). PostgreSQL's writers wait on the network: as many as come.
+    key, _ = services.keys.create("crowd", plan="professional")
+    real = services.generation._enqueue
+    writing, most, lock = 0, 0, threading.Lock()
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal writing, most
+        with lock:
+            writing += 1
+            most = max(most, writing)
+        try:
+            time.sleep(0.05)  # long enough for every thread released together to arrive
+            return real(*args, **kwargs)
+        finally:
+            with lock:
+                writing -= 1
+
+    monkeypatch.setattr(services.generation, "_enqueue", counted)
+    accepted, errors = all_at_once(8, lambda: services.generation.submit(key, request()))
+    assert errors == [] and len(accepted) == 8
+    assert most == 2 if services.db.is_sqlite else most > 2

@@ -210,6 +210,14 @@ class Database:
             with _translated(), self._single.connect() as connection:
                 yield connection
 
+    @property
+    def writers_at_once(self) -> int | None:
+        """How many of a process's threads should be writing at once, where it matters: SQLite has one write
+        lock, and two threads keep it busy (one commits while the next gets ready); more only take the GIL
+        from the one holding the lock, which then holds it longer (docs/benchmarks.md, "The API's own cost").
+        None on PostgreSQL, whose writers wait on the network and on their own rows."""
+        return 2 if self.is_sqlite else None
+
     @contextmanager
     def _turn(self) -> Iterator[None]:
         """SQLite: this thread's turn among the process's writers (the module's docstring)."""

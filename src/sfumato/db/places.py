@@ -108,7 +108,7 @@ def position_in(session: Session | Connection, job_id: str, known: Job | None = 
             ahead_in_key, mine | {"priority": priority, "created_at": created_at, "id": job_id}
         )
         turn = session.execute(turn_read, mine | {"skip": skip or 0}).first()
-    if turn is None:  # claimed between two reads (PostgreSQL reads each statement afresh)
+    if turn is None:  # claimed between two reads (QueuePlaces reads each statement afresh)
         return 0
     values = {"model": model, "turn": turn.turn, "turn_key": turn.key_id, "turn_id": turn.id}
     return session.scalar(ahead, values) or 0
@@ -121,7 +121,9 @@ class QueuePlaces:
         self.db = db
 
     def position(self, job_id: str, known: Job | None = None) -> int | None:
-        with self.db.reading() as connection:
+        # Each statement on its own, as PostgreSQL reads them (position_in minds what moves between them):
+        # on SQLite no BEGIN and ROLLBACK around a read every submission and every poll of a queued job makes.
+        with self.db.reading(transaction=False) as connection:
             return position_in(connection, job_id, known)
 
     def next_of_key(self, key_id: str) -> tuple[str, str] | None:

@@ -1,10 +1,12 @@
 """Submitting work, reading and canceling jobs, and waiting for one to end."""
 
 import asyncio
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import suppress
+from contextlib import AbstractContextManager, nullcontext, suppress
 from dataclasses import replace
+from typing import Any
 
 import anyio
 
@@ -101,6 +103,11 @@ class GenerationService:
         self.loras = loras
         self.places = PlaceService(QueuePlaces(db), clock)
         self.waiting = waiting  # why a queued job of a model waits beyond its turn (services.fleet)
+        # Submissions writing at once (Database.writers_at_once): the others wait here, off the GIL.
+        most = db.writers_at_once
+        self._writing: AbstractContextManager[Any] = nullcontext()
+        if most is not None:
+            self._writing = threading.BoundedSemaphore(most)
 
     def submit(
         self,
@@ -148,7 +155,9 @@ class GenerationService:
         if inputs is not None:
             params = self.inputs.store(job_id, params, inputs)
         try:
-            job = self._enqueue(key, job_id, params, limits, idempotency)
+            with self._writing:
+                job = self._enqueue(key, job_id, params, limits, idempotency)
+                place = self.places.place_of(job)
         except BaseException as error:
             if inputs is not None:
                 self.inputs.discard(job_id)
@@ -166,7 +175,7 @@ class GenerationService:
             return earlier
         self.bound.added()
         self.on_submit()
-        return self._seen(JobView(job, [], place=self.places.place_of(job)))
+        return self._seen(JobView(job, [], place=place))
 
     def _enqueue(
         self, key: ApiKey, job_id: str, params: JobParams, limits: Limits, idempotency: Idempotency | None
