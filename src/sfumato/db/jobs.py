@@ -5,10 +5,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache
-from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, delete, exists, func, insert, select
+from sqlalchemy import Select, and_, bindparam, delete, exists, func, select
 from sqlalchemy.orm import Session
 
 from sfumato.db import idempotency, images, job_words, outbox, status_counts
@@ -16,9 +15,8 @@ from sfumato.db.database import Database
 from sfumato.db.pagination import paginate, past
 from sfumato.db.places import QUEUED
 from sfumato.db.records import record
-from sfumato.db.tables import ImageRow, JobRow, JobWordRow, KeyRow
+from sfumato.db.tables import ImageRow, JobRow, KeyRow
 from sfumato.db.types import UTCDateTime
-from sfumato.domain import batching, fairness
 from sfumato.domain.images import Image
 from sfumato.domain.jobs import TERMINAL, Job, JobStatus
 from sfumato.domain.pages import Page
@@ -80,73 +78,6 @@ class _ImageColumns:
 def job_of(row: Any) -> Job:
     """A job from its row (the ORM's or a Core statement's: the same column names)."""
     return record(Job, row, status=JobStatus(row.status), params=JobParams.from_dict(row.params))
-
-
-@dataclass(frozen=True)
-class NewJob:
-    """A job as it is queued, built before its transaction opens (nothing in it reads the database): its
-    row's columns but its turn, which the queue gives it inside (db.queue), and its words' rows."""
-
-    values: dict[str, Any]
-    words: list[dict[str, Any]]
-    params: JobParams
-
-    @property
-    def job(self) -> Job:
-        """The job as its row holds it once written."""
-        return record(Job, SimpleNamespace(**self.values), status=JobStatus.QUEUED, params=self.params)
-
-
-def new_row(
-    job_id: str, key_id: str, params: JobParams, now: datetime, max_attempts: int, charged_month: str | None
-) -> NewJob:
-    """The one constructor of the table's rows."""
-    values = {
-        "id": job_id,
-        "key_id": key_id,
-        "status": JobStatus.QUEUED.value,
-        "params": params.to_dict(),
-        "model": params.model,
-        "n": params.n,
-        "batch_key": batching.batch_key(params),
-        "priority": fairness.rank(params.priority),
-        "created_at": now,
-        "progress": 0.0,
-        "attempts": 0,
-        "max_attempts": max_attempts,
-        "charged_month": charged_month,
-    } | dict.fromkeys(_UNSET)
-    return NewJob(values, job_words.rows_of(job_id, key_id, params, now), params)
-
-
-# A new job's columns that stay empty until it runs or ends.
-_UNSET = (
-    "warnings",
-    "started_at",
-    "completed_at",
-    "error_code",
-    "error_message",
-    "lease_owner",
-    "lease_expires_at",
-    "preview",
-)
-
-
-@cache
-def _inserts() -> tuple[Any, Any]:
-    """A new job's two inserts, built once: its row, and its words' rows (many at once)."""
-    return insert(JobRow), insert(JobWordRow)
-
-
-def insert_new(session: Session, new: NewJob, turn: float) -> Job:
-    """Write a new job at `turn` in the caller's transaction: Core statements, no ORM unit of work (every
-    submission runs this while it holds the write lock)."""
-    job_insert, words_insert = _inserts()
-    connection = session.connection()
-    connection.execute(job_insert, new.values | {"turn": turn})
-    if new.words:
-        connection.execute(words_insert, new.words)
-    return new.job
 
 
 def with_images_in(

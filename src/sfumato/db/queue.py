@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 from sfumato.db import claims, images, places, usage
 from sfumato.db.database import Database
 from sfumato.db.job_ends import ENDED, record_end
-from sfumato.db.jobs import NewJob, delete_in, insert_new, job_of, new_row
+from sfumato.db.jobs import delete_in, job_of
 from sfumato.db.lapses import Expired, requeue_lapsed
+from sfumato.db.new_jobs import NewJob, insert_new, new_row
 from sfumato.db.notify import JOB_ENDED, JOBS_QUEUED, notify
 from sfumato.db.tables import JobRow
 from sfumato.domain import batching
