@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import event, func, select, update
 
 from sfumato.db import idempotency
 from sfumato.db.database import Database
@@ -496,3 +496,12 @@ def test_the_sweepers_window_holds_the_old_jobs_that_may_not_go_without_handing_
 
 def ids(window: SweepWindow) -> list[str]:
     return window.sweepable
+
+
+def test_a_new_jobs_empty_columns_are_null_not_json_null(db: Database, queue: JobQueue, key_id: str) -> None:
+    # A JSON column given None holds the text `null`; a job that has not run has no warnings at all (SQL
+    # NULL), as the ORM wrote it, so `warnings IS NULL` finds it.
+    (job_id,) = enqueue(queue, key_id)
+    with db.read() as session:
+        empty = session.scalar(select(func.count()).where(JobRow.id == job_id, JobRow.warnings.is_(None)))
+    assert empty == 1

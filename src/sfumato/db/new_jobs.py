@@ -32,7 +32,8 @@ class NewJob:
     @property
     def job(self) -> Job:
         """The job as its row holds it once written."""
-        return record(Job, SimpleNamespace(**self.values), status=JobStatus.QUEUED, params=self.params)
+        row = SimpleNamespace(**dict.fromkeys(_UNSET), **self.values)
+        return record(Job, row, status=JobStatus.QUEUED, params=self.params)
 
 
 def new_row(
@@ -53,11 +54,12 @@ def new_row(
         "attempts": 0,
         "max_attempts": max_attempts,
         "charged_month": charged_month,
-    } | dict.fromkeys(_UNSET)
+    }
     return NewJob(values, job_words.rows_of(job_id, key_id, params, now), params)
 
 
-# A new job's columns that stay empty until it runs or ends.
+# A new job's columns that stay empty until it runs or ends: left out of its insert, so they are SQL's NULL
+# (a JSON column given None would hold JSON's `null`).
 _UNSET = (
     "warnings",
     "started_at",

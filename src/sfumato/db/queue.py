@@ -67,7 +67,9 @@ class JobQueue:
         return new_row(job_id, key_id, params, now, self.max_attempts, charged_month)
 
     def put(self, session: Session, new: NewJob, weight: float = 1.0) -> Job:
-        """Queue `new` inside the caller's transaction, at the turn its key and model give it now."""
+        """Queue `new` inside the caller's transaction, at the turn its key and model give it now. Core
+        statements on the session's connection: what the caller added to the session and did not flush is not
+        written before them (its foreign keys would not be met)."""
         params = new.params
         turn = places.turn_for(session, new.values["key_id"], params.model, params.n, weight)
         job = insert_new(session, new, turn)
