@@ -9,12 +9,17 @@ string (`n="2"`), raw bytes as `filename="upload"` with `application/octet-strea
 import base64
 import io
 from collections.abc import Iterator
+from dataclasses import replace
 
 import httpx
 import openai
 import pytest
 from PIL import Image
 
+from sfumato.domain.generation import GenerationRequest
+from sfumato.domain.inputs import IMAGE
+from sfumato.domain.models import MODELS
+from sfumato.web.snippets import snippets
 from tests.e2e.harness import Server, create_key, environment
 from tests.pictures import SVG, data_url, encoded, noise, png, square_mask
 
@@ -144,3 +149,23 @@ def test_bad_input_raises_the_clients_bad_request_error_naming_the_field(
     missing = httpx.post(f"{running.url}/v1/images/edits", headers={"x-api-key": key}, data={"prompt": "p"})
     assert missing.status_code == 400 and missing.json()["error"]["param"] == "image"
     assert len(jobs(server)) == before
+
+
+def test_the_job_pages_openai_code_for_a_job_made_from_an_image_makes_it_again(
+    server: tuple[Server, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The job page's "Python (openai)" code (web/snippets.py), run as written with the official client: an
+    # image job's call is `images.edit` with the picture as a file and this server's fields as form values.
+    running, key = server
+    made = GenerationRequest(prompt="a kite at dusk", width=256, height=256, negative_prompt="blur", seed=11)
+    params = replace(
+        made.resolve(MODELS["tiny"], seed=11), mode=IMAGE, strength=0.35, source_image_id="image_x"
+    )
+    code = dict(snippets(params, running.url))["Python (openai)"]
+    assert "client.images.edit(" in code
+    files = {"input.png": png(256, 256, seed=5)}
+    monkeypatch.setenv("SFUMATO_KEY", key)
+    exec(code, {"open": lambda name, mode: io.BytesIO(files[name])})  # the page's own code, as a user runs it
+    job = jobs(server)[0]["params"]
+    assert (job["mode"], job["strength"], job["seed"], job["negative_prompt"]) == ("image", 0.35, 11, "blur")
+    assert (job["prompt"], job["model"], job["width"]) == ("a kite at dusk", "tiny", 256)

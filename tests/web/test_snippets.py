@@ -41,3 +41,7 @@ def test_an_inpainting_jobs_body_names_its_image_strength_and_where_the_mask_goe
     assert "mode" not in body and "source_image_id" not in body  # the API's own names only
     curl = dict(snippets(params, "http://h"))["curl"]  # type: ignore[arg-type]
     assert json.dumps("image_1") in curl
+    openai = dict(snippets(params, "http://h"))["Python (openai)"]  # type: ignore[arg-type]
+    assert "images.edit(" in openai and 'open("input.png", "rb")' in openai
+    assert 'open("mask.png", "rb")' in openai
+    assert "'strength': 0.6" in openai  # a form value of the edit (tests/api/test_openai_edits.py runs one)

@@ -41,19 +41,35 @@ def snippets(params: JobParams, base_url: str) -> list[tuple[str, str]]:
         f"    json={_python(body)},\n    timeout=90,\n).json()\n"
         'print([image["id"] for image in job["images"]])'
     )
-    extra: dict[str, Any] = {
-        name: body[name] for name in ("seed", "negative_prompt", "style", "loras") if name in body
-    }
-    openai = (
+    return [("curl", curl), ("Python (httpx)", python), ("Python (openai)", _openai(params, body, base_url))]
+
+
+def _openai(params: JobParams, body: dict[str, Any], base_url: str) -> str:
+    """The official client's call: `images.generate`, or for a job made from an image `images.edit` with the
+    picture (and mask) as files, as that route takes them (docs/clients.md); this server's own fields in
+    `extra_body`, which the client sends in the JSON body, or for an edit as form fields (`loras` as JSON)."""
+    names = ("seed", "negative_prompt", "style", "loras")
+    extra: dict[str, Any] = {name: body[name] for name in names if name in body}
+    edit = params.source_image_id is not None
+    if edit:
+        extra |= {"strength": params.strength}
+        if "loras" in extra:
+            extra["loras"] = json.dumps(extra["loras"])
+    files = ""
+    if edit:
+        files = '    image=open("input.png", "rb"),  # the picture the job started from (its page shows it)\n'
+    if edit and params.mask_key is not None:
+        files += '    mask=open("mask.png", "rb"),  # white where the image is redrawn (the page shows it)\n'
+    return (
         "import os\n\nfrom openai import OpenAI\n\n"
         f"client = OpenAI(base_url={base_url + '/v1'!r}, api_key=os.environ['SFUMATO_KEY'])\n"
-        f"result = client.images.generate(\n    model={params.model!r},\n    prompt={params.prompt!r},\n"
-        f"    n={params.n},\n"
+        f"result = client.images.{'edit' if edit else 'generate'}(\n    model={params.model!r},\n"
+        + files
+        + f"    prompt={params.prompt!r},\n    n={params.n},\n"
         f'    size="{params.width}x{params.height}",\n    response_format="b64_json",\n'
         + (f"    extra_body={_python(extra)},\n" if extra else "")
         + ")"
     )
-    return [("curl", curl), ("Python (httpx)", python), ("Python (openai)", openai)]
 
 
 def _shell_quote(text: str) -> str:
