@@ -68,3 +68,32 @@ class Timer:
 
     def __exit__(self, *_: object) -> None:
         self.seconds = time.perf_counter() - self.start
+
+
+class NumberedJobs:
+    """The engine benchmarks' jobs, of one size: each with a prompt and a seed of its own, so that no repeat
+    is answered from a cache."""
+
+    def __init__(self, size: int, steps: int, guidance_scale: float) -> None:
+        self.size, self.steps, self.guidance_scale = size, steps, guidance_scale
+        self.made = 0
+
+    def take(self, count: int, **fields: Any) -> list[Any]:
+        """The next `count` jobs (`fields`: RenderJob's own, as `mode=`, `image=`, `adapters=`)."""
+        from sfumato.engine.base import RenderJob
+
+        self.made += count
+        first = self.made
+        return [
+            RenderJob(
+                f"benchmark prompt {first + i}",
+                None,
+                self.size,
+                self.size,
+                self.steps,
+                self.guidance_scale,
+                [first + i],
+                **fields,
+            )
+            for i in range(count)
+        ]

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import Timer, median, percentile, write_result
+from bench.common import NumberedJobs, Timer, median, percentile, write_result
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -65,29 +65,20 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         starts.append(
             {"compile": compiled, "load_s": round(load.seconds, 2), "warmup_s": round(warm.seconds, 2)}
         )
-        counter = 0
+        numbered = NumberedJobs(args.size, steps, spec.default_guidance_scale)
         for mode in args.modes:
             for batch in args.batches:
 
-                def jobs(batch: int = batch, mode: str = mode) -> list[RenderJob]:
-                    nonlocal counter
-                    counter += batch
-                    return [
-                        RenderJob(
-                            f"benchmark prompt {counter + i}",
-                            None,
-                            args.size,
-                            args.size,
-                            steps,
-                            spec.default_guidance_scale,
-                            [counter + i],
-                            mode,
-                            picture if mode != "text" else None,
-                            mask if mode == "inpaint" else None,
-                            args.strength,
-                        )
-                        for i in range(batch)
-                    ]
+                def jobs(
+                    batch: int = batch, mode: str = mode, numbered: NumberedJobs = numbered
+                ) -> list[RenderJob]:
+                    return numbered.take(
+                        batch,
+                        mode=mode,
+                        image=picture if mode != "text" else None,
+                        mask=mask if mode == "inpaint" else None,
+                        strength=args.strength,
+                    )
 
                 if torch.cuda.is_available():
                     torch.cuda.reset_peak_memory_stats()

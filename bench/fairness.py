@@ -16,8 +16,6 @@ Times are read from the database (microseconds), not from the API's Jobs (whole 
 import argparse
 import asyncio
 import itertools
-import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,38 +27,18 @@ import httpx
 from sqlalchemy import select
 
 from bench.common import median, percentile, write_result
-from bench.servers import ROOT, Running, free_port, sfumato_env
+from bench.servers import Running, create_key, free_port, sfumato_env
 from sfumato.db.database import Database
 from sfumato.db.tables import JobRow
 
 WEIGHTS = {"starter": 1, "professional": 2, "enterprise": 4}  # the plans' queue_weight (docs/plans.md)
 
 
-def create_key(env: dict[str, str], name: str, plan: str) -> str:
+def plan_key(env: dict[str, str], name: str, plan: str) -> str:
     """A key of `plan` that no rate limit, quota or queue cap holds back: the queue's order alone is
     measured."""
     options = ["--rpm", "100000000", "--monthly-images", "1000000000", "--max-queued", "100000"]
-    created = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sfumato",
-            "keys",
-            "create",
-            "--name",
-            name,
-            "--plan",
-            plan,
-            *options,
-            "--json",
-        ],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return str(json.loads(created.stdout)["key"])
+    return create_key(env, name, "--plan", plan, *options)
 
 
 async def send(
@@ -223,8 +201,8 @@ def main(argv: list[str] | None = None) -> Path:
     with tempfile.TemporaryDirectory(prefix="sfumato-fairness-") as scratch:
         folder = Path(scratch)
         env = sfumato_env(folder, args.model, args.setting)
-        keys = {name: create_key(env, name, "starter") for name in ("A", "B")}
-        keys |= {plan: create_key(env, plan, plan) for plan in WEIGHTS}
+        keys = {name: plan_key(env, name, "starter") for name in ("A", "B")}
+        keys |= {plan: plan_key(env, plan, plan) for plan in WEIGHTS}
         port = free_port()
         server = Running(
             [sys.executable, "-m", "sfumato", "serve", "--port", str(port)], env, folder / "log", port

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import Timer, median, percentile
+from bench.common import NumberedJobs, Timer, median, percentile
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -70,28 +70,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             name = denoiser_name(engine.pipe, engine.model.denoiser)
             path.write_bytes(lora_for(engine.pipe, name, seed, rank=args.lora_rank))
         files.append(path)
-    counter = 0
+    numbered = NumberedJobs(args.size, steps, spec.default_guidance_scale)
 
     def adapter(index: int, lora_id: str | None = None) -> AdapterFile:
         path = files[index]
         return AdapterFile(lora_id or f"lora_{index}", path.stem, 1.0, path, path.stat().st_size)
 
     def jobs(count: int, adapters: tuple[AdapterFile, ...]) -> list[RenderJob]:
-        nonlocal counter
-        counter += count
-        return [
-            RenderJob(
-                f"benchmark prompt {counter + i}",
-                None,
-                args.size,
-                args.size,
-                steps,
-                spec.default_guidance_scale,
-                [counter + i],
-                adapters=adapters,
-            )
-            for i in range(count)
-        ]
+        return numbered.take(count, adapters=adapters)
 
     def timed(call: Any) -> dict[str, Any]:
         call(-1)  # once untimed: a first call of a kind may set up what the later ones reuse

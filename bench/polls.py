@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 
 from bench.common import Timer, write_result
-from bench.servers import ROOT, Running, free_port, sfumato_env
+from bench.servers import ROOT, Running, create_key, free_port, sfumato_env
 
 # A plan no benchmark load reaches: every limit is applied, none refuses.
 UNLIMITED = {
@@ -114,11 +114,7 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     env["SFUMATO_PLANS"] = json.dumps(UNLIMITED)
     env["PYTHONPATH"] = str(source / "src")
     python = [sys.executable, "-m", "sfumato"]
-    create = ["keys", "create", "--name", "bench", "--plan", "bench", "--json"]
-    created = subprocess.run(
-        [*python, *create], env=env, cwd=source, capture_output=True, text=True, check=True
-    )
-    key = json.loads(created.stdout)["key"]
+    key = create_key(env, "bench", "--plan", "bench", cwd=source)
     rows: list[dict[str, Any]] = []
     for worker in (True, False):
         port = free_port()

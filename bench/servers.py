@@ -28,18 +28,25 @@ def sfumato_env(folder: Path, model: str, settings: list[str]) -> dict[str, str]
     return env | {f"SFUMATO_{name.upper()}": value for name, value in (s.split("=", 1) for s in settings)}
 
 
-def unlimited_key(env: dict[str, str]) -> str:
-    """A key that no rate limit or quota holds back (a benchmark measures the service, not its limits)."""
-    create = ["keys", "create", "--name", "bench", "--plan", "enterprise", "--rpm", "100000000"]
+def create_key(env: dict[str, str], name: str, *terms: str, cwd: Path = ROOT) -> str:
+    """A key made with `sfumato keys create --name NAME TERMS…` in a benchmark's environment (in the
+    checkout `cwd`): its secret."""
     created = subprocess.run(
-        [sys.executable, "-m", "sfumato", *create, "--monthly-images", "1000000000", "--json"],
+        [sys.executable, "-m", "sfumato", "keys", "create", "--name", name, *terms, "--json"],
         env=env,
-        cwd=ROOT,
+        cwd=cwd,
         capture_output=True,
         text=True,
         check=True,
     )
     return str(json.loads(created.stdout)["key"])
+
+
+def unlimited_key(env: dict[str, str], name: str = "bench") -> str:
+    """A key that no rate limit or quota holds back (a benchmark measures the service, not its limits)."""
+    return create_key(
+        env, name, "--plan", "enterprise", "--rpm", "100000000", "--monthly-images", "1000000000"
+    )
 
 
 class Running:

@@ -10,9 +10,7 @@ the target), and the poll latency p50/p99. Outside CI: it takes the minutes it i
 
 import argparse
 import asyncio
-import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,7 +21,7 @@ from typing import Any
 import httpx
 
 from bench.common import percentile, write_result
-from bench.servers import ROOT, Running, free_port
+from bench.servers import Running, free_port, unlimited_key
 
 
 def resident_mib(pid: int) -> float:
@@ -32,19 +30,6 @@ def resident_mib(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
-
-
-def create_key(env: dict[str, str], name: str) -> str:
-    terms = ["--plan", "enterprise", "--rpm", "1000000", "--monthly-images", "1000000000"]
-    created = subprocess.run(
-        [sys.executable, "-m", "sfumato", "keys", "create", "--name", name, *terms, "--json"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return str(json.loads(created.stdout)["key"])
 
 
 async def client(http: httpx.AsyncClient, key: str, index: int, until: float, record: dict[str, Any]) -> None:
@@ -91,7 +76,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SFUMATO_")}
     env |= {"SFUMATO_DATA_DIR": str(folder / "data"), "SFUMATO_MODEL": args.model, "PYTHONUNBUFFERED": "1"}
     env |= {"SFUMATO_MAX_QUEUED_JOBS": "100000"}
-    keys = [create_key(env, f"soak-{i}") for i in range(args.keys)]
+    keys = [unlimited_key(env, f"soak-{i}") for i in range(args.keys)]
     port = free_port()
     server = Running(
         [sys.executable, "-m", "sfumato", "serve", "--port", str(port)], env, folder / "serve.log", port
