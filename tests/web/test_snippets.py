@@ -5,10 +5,10 @@ import json
 from dataclasses import replace
 
 from sfumato.domain.generation import GenerationRequest
-from sfumato.domain.inputs import INPAINT
+from sfumato.domain.inputs import IMAGE, INPAINT
 from sfumato.domain.loras import Adapter
 from sfumato.domain.models import MODELS
-from sfumato.web.snippets import MASK_PLACEHOLDER, request_body, snippets
+from sfumato.web.snippets import IMAGE_PLACEHOLDER, MASK_PLACEHOLDER, request_body, snippets
 
 INK = Adapter(id="lora_ink", name="ink", weight=0.5, sha256="0" * 64, storage_key="loras/ink", size=10)
 
@@ -45,3 +45,12 @@ def test_an_inpainting_jobs_body_names_its_image_strength_and_where_the_mask_goe
     assert "images.edit(" in openai and 'open("input.png", "rb")' in openai
     assert 'open("mask.png", "rb")' in openai
     assert "'strength': 0.6" in openai  # a form value of the edit (tests/api/test_openai_edits.py runs one)
+
+
+def test_a_job_made_from_a_picture_sent_with_it_says_where_the_picture_goes() -> None:
+    # Not one of the key's images (no id to name): a placeholder, as for the mask; OpenAI's call is an edit.
+    params = replace(made(), mode=IMAGE, strength=0.6, input_key="inputs/p.png")  # type: ignore[type-var]
+    body = request_body(params)  # type: ignore[arg-type]
+    assert (body["image"], body["strength"]) == (IMAGE_PLACEHOLDER, 0.6) and "mask" not in body
+    openai = dict(snippets(params, "http://h"))["Python (openai)"]  # type: ignore[arg-type]
+    assert "images.edit(" in openai and 'open("input.png", "rb")' in openai

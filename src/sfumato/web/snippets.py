@@ -3,10 +3,13 @@
 import json
 from typing import Any
 
+from sfumato.domain.inputs import TEXT
 from sfumato.domain.params import JobParams
 
 _LEFT_OUT = ("quality", "webhook_url", "mode", "source_image_id", "loras")
-# An inpainting job's mask was sent with it, not kept as an image of the key: the code says where it goes.
+# A picture sent with the request, and an inpainting job's mask, are not kept as images of the key: the code
+# says where each goes.
+IMAGE_PLACEHOLDER = "<the picture: a PNG as base64>"
 MASK_PLACEHOLDER = "<the mask: a PNG as base64, white where the image is redrawn>"
 
 
@@ -19,8 +22,8 @@ def request_body(params: JobParams) -> dict[str, Any]:
         body.pop("name", None)
     if params.loras:
         body["loras"] = [{"id": adapter.id, "weight": adapter.weight} for adapter in params.loras]
-    if params.source_image_id is not None:
-        body["image"] = params.source_image_id
+    if params.mode != TEXT:  # one of the key's images by its id, or a picture sent with the request
+        body["image"] = params.source_image_id or IMAGE_PLACEHOLDER
     if params.mask_key is not None:
         body["mask"] = MASK_PLACEHOLDER
     return body
@@ -50,7 +53,7 @@ def _openai(params: JobParams, body: dict[str, Any], base_url: str) -> str:
     `extra_body`, which the client sends in the JSON body, or for an edit as form fields (`loras` as JSON)."""
     names = ("seed", "negative_prompt", "style", "loras")
     extra: dict[str, Any] = {name: body[name] for name in names if name in body}
-    edit = params.source_image_id is not None
+    edit = params.mode != TEXT
     if edit:
         extra |= {"strength": params.strength}
         if "loras" in extra:
